@@ -1,0 +1,137 @@
+//! Request and response bodies of the visitor-facing chat API (seed 002, "Chatbot API Flow"),
+//! and the `ApiError` envelope every non-2xx response carries (seed 002, "Chatbot API Errors").
+
+use serde::{Deserialize, Serialize};
+
+use crate::message::Part;
+
+/// `POST /api/v1/chat/auth` body (HTTP Basic with the API key), and of our public
+/// `POST /api/v1/chat/auth/public` (no key; the host page's origin must be allowed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthRequest {
+    pub chatbot_id: String,
+    /// Public auth only: the origin of the page the widget is embedded in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_origin: Option<String>,
+    /// Public auth only: a visitor id the widget keeps, so a new token continues the same
+    /// visitor's conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthResponse {
+    pub token: String,
+}
+
+/// `GET /api/v1/chat/config`: the public UI configuration of a chatbot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatConfig {
+    pub chatbot_id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    pub welcome_message: String,
+    pub theme: Theme,
+    #[serde(default)]
+    pub popup_messages: Vec<String>,
+    pub language: String,
+    /// The `chat_type` every analytics event carries (seed 002: `"shopping_assistant"`).
+    pub chat_type: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Theme {
+    /// Launcher, header and visitor bubbles.
+    pub primary_color: String,
+    /// Text on `primary_color`.
+    pub on_primary_color: String,
+}
+
+/// `POST /api/v1/chat/messages` body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendMessageRequest {
+    pub message: InputMessage,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<MessageContext>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputMessage {
+    pub parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct MessageContext {
+    /// The URL of the host page the visitor is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
+}
+
+/// The `ApiError` envelope: `{"error": {"code", "message", "params"?}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub error: ApiErrorBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    pub code: ApiErrorCode,
+    pub message: String,
+    /// Present only when specific fields are invalid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<Vec<FieldError>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiErrorCode {
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Validation,
+    Internal,
+    /// A code from a newer server: handled as a generic error.
+    #[serde(other)]
+    Unknown,
+}
+
+impl ApiErrorCode {
+    /// The typical HTTP status of the code (seed 002 table).
+    pub fn status(self) -> u16 {
+        match self {
+            ApiErrorCode::Unauthorized => 401,
+            ApiErrorCode::Forbidden => 403,
+            ApiErrorCode::NotFound => 404,
+            ApiErrorCode::RateLimited => 429,
+            ApiErrorCode::Validation => 422,
+            ApiErrorCode::Internal | ApiErrorCode::Unknown => 500,
+        }
+    }
+}
+
+impl ApiError {
+    pub fn new(code: ApiErrorCode, message: impl Into<String>) -> Self {
+        ApiError { error: ApiErrorBody { code, message: message.into(), params: None } }
+    }
+
+    pub fn with_params(mut self, params: Vec<FieldError>) -> Self {
+        self.error.params = Some(params);
+        self
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.error.code, self.error.message)
+    }
+}
+
+impl std::error::Error for ApiError {}

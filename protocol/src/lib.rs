@@ -1,0 +1,22 @@
+//! Wire shapes and pure logic shared by the dgbot iframe app (wasm) and the reference
+//! server (native). No I/O and no web-sys here, so everything is tested natively.
+//!
+//! - [`message`]: messages, parts, blocks and spans (seed 002, "How message data is structured").
+//! - [`stream`]: the SSE events of `POST /api/v1/chat/messages` (seed 002, "How streaming works")
+//!   and the structured `part_delta` grammar (our decision, `docs/protocol.md`).
+//! - [`sse`]: an incremental Server-Sent-Events parser that gives the same events for any chunking.
+//! - [`transcript`]: the reducer that grows a draft from deltas and replaces it with `done.message`.
+//! - [`api`]: request/response bodies and the `ApiError` envelope (seed 002, "Chatbot API Errors").
+//! - [`bridge`]: the postMessage envelope between the host page and the iframe.
+
+pub mod api;
+pub mod bridge;
+pub mod message;
+pub mod sse;
+pub mod stream;
+pub mod transcript;
+
+pub use api::{ApiError, ApiErrorCode, FieldError};
+pub use message::{Block, ListItem, Message, Part, RichText, Role, Span, SpanKind};
+pub use stream::{Delta, StreamErrorEvent, StreamEvent};
+pub use transcript::{Change, ReduceError, Transcript};

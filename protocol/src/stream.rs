@@ -1,0 +1,207 @@
+//! The SSE events of `POST /api/v1/chat/messages` (seed 002, "How streaming works"):
+//! `status`, `part_delta`, `part`, `done`, `error`. The SSE `event:` line names the event; its
+//! `data:` is the JSON payload below.
+//!
+//! The seed never shows a `part_delta`'s shape. Ours is a structured operation on the part
+//! named by `part_id` (never raw markdown), so applying one costs O(size of the delta); see
+//! `docs/protocol.md`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::message::{Block, ListItem, Message, Part, Span};
+
+/// `event: status`: lifecycle updates (`connected`, then `processing`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusEvent {
+    pub status: String,
+}
+
+/// `event: part_delta`: one structured operation on a streamed part.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartDeltaEvent {
+    pub part_id: String,
+    pub delta: Delta,
+}
+
+/// The `part_delta` grammar. Every op targets the part named by the event's `part_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Delta {
+    /// Begin a part, usually empty (`{"type":"rich_text","part_id":"p1","blocks":[]}`).
+    Start { part: Part },
+    /// Append a block to a `rich_text` part.
+    Block { block: Block },
+    /// Append an item to the part's last block, which must be a `bullet_list`.
+    Item { item: ListItem },
+    /// Append a span to the last paragraph, or to the last item of the last bullet list.
+    Span { span: Span },
+    /// Append text to the last span.
+    Text { text: String },
+    /// An op from a newer server: ignored.
+    #[serde(other)]
+    Unknown,
+}
+
+/// `event: part`: a finalized part; replaces the draft part with the same `part_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartEvent {
+    pub part: Part,
+}
+
+/// `event: done`: the final assembled assistant message, the source of truth.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DoneEvent {
+    pub message: Message,
+}
+
+/// `event: error`: a terminal stream error. Not followed by `done`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamErrorEvent {
+    pub code: StreamErrorCode,
+    pub message: String,
+    #[serde(default)]
+    pub retryable: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamErrorCode {
+    GenerationFailed,
+    /// A code from a newer server; handled generically (show `message`, honour `retryable`).
+    #[serde(other)]
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    Status(StatusEvent),
+    PartDelta(PartDeltaEvent),
+    Part(PartEvent),
+    Done(DoneEvent),
+    Error(StreamErrorEvent),
+}
+
+/// Why an SSE event could not be turned into a [`StreamEvent`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodeError {
+    pub event: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "malformed `{}` event: {}", self.event, self.reason)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+impl StreamEvent {
+    /// The SSE event name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            StreamEvent::Status(_) => "status",
+            StreamEvent::PartDelta(_) => "part_delta",
+            StreamEvent::Part(_) => "part",
+            StreamEvent::Done(_) => "done",
+            StreamEvent::Error(_) => "error",
+        }
+    }
+
+    /// The JSON `data:` payload.
+    pub fn data(&self) -> String {
+        let json = match self {
+            StreamEvent::Status(e) => serde_json::to_string(e),
+            StreamEvent::PartDelta(e) => serde_json::to_string(e),
+            StreamEvent::Part(e) => serde_json::to_string(e),
+            StreamEvent::Done(e) => serde_json::to_string(e),
+            StreamEvent::Error(e) => serde_json::to_string(e),
+        };
+        json.expect("stream events always serialize")
+    }
+
+    /// The event as it goes on the wire: `event: …\ndata: …\n\n`.
+    pub fn to_sse(&self) -> String {
+        format!("event: {}\ndata: {}\n\n", self.name(), self.data())
+    }
+
+    /// Decode an SSE event. `Ok(None)` for event names this widget does not know (ignored, so
+    /// a newer server can add events); `Err` for a known event whose data is malformed.
+    pub fn decode(event: &str, data: &str) -> Result<Option<StreamEvent>, DecodeError> {
+        fn parse<T: serde::de::DeserializeOwned>(event: &str, data: &str) -> Result<T, DecodeError> {
+            serde_json::from_str(data)
+                .map_err(|e| DecodeError { event: event.to_owned(), reason: e.to_string() })
+        }
+        Ok(Some(match event {
+            "status" => StreamEvent::Status(parse(event, data)?),
+            "part_delta" => StreamEvent::PartDelta(parse(event, data)?),
+            "part" => StreamEvent::Part(parse(event, data)?),
+            "done" => StreamEvent::Done(parse(event, data)?),
+            "error" => StreamEvent::Error(parse(event, data)?),
+            _ => return Ok(None),
+        }))
+    }
+
+    pub fn status(status: &str) -> Self {
+        StreamEvent::Status(StatusEvent { status: status.to_owned() })
+    }
+
+    pub fn delta(part_id: &str, delta: Delta) -> Self {
+        StreamEvent::PartDelta(PartDeltaEvent { part_id: part_id.to_owned(), delta })
+    }
+}
+
+/// The deltas that stream `part` (a `rich_text`) progressively: `start` with an empty part,
+/// then for every block a `block` (and `item`) op, for every span a `span` op with its first
+/// word, and a `text` op per further word. Reducing them rebuilds `part` exactly (tested).
+/// Words keep their leading whitespace, so concatenation restores the text.
+pub fn rich_text_deltas(part: &crate::RichText) -> Vec<Delta> {
+    fn span_ops(span: &Span, out: &mut Vec<Delta>) {
+        let mut words = split_words(&span.text).into_iter();
+        let first = words.next().unwrap_or("");
+        out.push(Delta::Span { span: Span { text: first.to_owned(), ..span.clone() } });
+        out.extend(words.map(|w| Delta::Text { text: w.to_owned() }));
+    }
+    let mut out = vec![Delta::Start {
+        part: Part::RichText(crate::RichText { part_id: part.part_id.clone(), blocks: vec![] }),
+    }];
+    for block in &part.blocks {
+        match block {
+            Block::Paragraph { spans } => {
+                out.push(Delta::Block { block: Block::Paragraph { spans: vec![] } });
+                spans.iter().for_each(|s| span_ops(s, &mut out));
+            }
+            Block::BulletList { items } => {
+                out.push(Delta::Block { block: Block::BulletList { items: vec![] } });
+                for item in items {
+                    out.push(Delta::Item { item: ListItem::default() });
+                    item.spans.iter().for_each(|s| span_ops(s, &mut out));
+                }
+            }
+            Block::Unknown => out.push(Delta::Block { block: Block::Unknown }),
+        }
+    }
+    out
+}
+
+/// Split text into words that keep their leading whitespace: `"a b  c"` → `["a", " b", "  c"]`.
+pub fn split_words(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut in_word = false;
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            if in_word {
+                out.push(&text[start..i]);
+                start = i;
+                in_word = false;
+            }
+        } else {
+            in_word = true;
+        }
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out
+}

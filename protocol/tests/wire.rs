@@ -1,0 +1,162 @@
+//! Golden-JSON tests: the wire shapes round-trip exactly, and unknown types degrade quietly.
+
+use dgbot_protocol::api::{ApiErrorBody, AuthRequest, SendMessageRequest};
+use dgbot_protocol::bridge::{Envelope, FrameAction, HostCommand};
+use dgbot_protocol::stream::{DoneEvent, StreamErrorCode};
+use dgbot_protocol::*;
+use serde_json::{Value, json};
+
+fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(golden: Value) -> T {
+    let typed: T = serde_json::from_value(golden.clone()).expect("decodes");
+    assert_eq!(serde_json::to_value(&typed).unwrap(), golden, "re-encodes identically");
+    typed
+}
+
+#[test]
+fn rich_text_message_round_trips() {
+    let m: Message = round_trip(json!({
+        "message_id": "msg_1", "role": "assistant",
+        "parts": [{ "type": "rich_text", "part_id": "part_1", "blocks": [
+            { "type": "paragraph", "spans": [
+                { "type": "text", "text": "Standard shipping takes " },
+                { "type": "bold", "text": "2–4 business days" },
+                { "type": "strike", "text": "5 days" },
+                { "type": "link", "text": "details", "url": "https://example.com/shipping" }
+            ]},
+            { "type": "bullet_list", "items": [
+                { "spans": [{ "type": "text", "text": "Denmark" }] },
+                { "spans": [{ "type": "text", "text": "Sweden" }] }
+            ]}
+        ]}]
+    }));
+    assert_eq!(m.plain_text(), "Standard shipping takes 2–4 business days5 daysdetails\nDenmark\nSweden");
+}
+
+#[test]
+fn seed_example_message_decodes_with_unknown_parts_kept_in_order() {
+    // Seed 002, "Example: a message with text and an action".
+    let m: Message = serde_json::from_value(json!({
+        "message_id": "msg_123", "role": "assistant",
+        "parts": [
+            { "type": "rich_text", "part_id": "part_1", "blocks": [
+                { "type": "paragraph", "spans": [{ "type": "text", "text": "Need help with your order?" }] } ] },
+            { "type": "show_contact_form", "part_id": "part_2", "fields": [
+                { "key": "name", "label": "Your name", "required": true },
+                { "key": "email", "label": "Email address", "type": "email", "required": true } ] },
+            { "type": "rich_text", "part_id": "part_3", "blocks": [
+                { "type": "paragraph", "spans": [{ "type": "text", "text": "Fill in the form and we will follow up." }] } ] }
+        ]
+    }))
+    .unwrap();
+    assert_eq!(m.parts.len(), 3);
+    assert_eq!(m.parts[0].part_id(), Some("part_1"));
+    assert_eq!(m.parts[2].part_id(), Some("part_3"));
+}
+
+#[test]
+fn unknown_part_block_and_span_types_degrade_quietly() {
+    let m: Message = serde_json::from_value(json!({
+        "message_id": "m", "role": "agent", "future_field": 1,
+        "parts": [
+            { "type": "hologram", "part_id": "x", "depth": 3 },
+            { "type": "rich_text", "part_id": "p", "blocks": [
+                { "type": "quote", "spans": [] },
+                { "type": "paragraph", "spans": [{ "type": "sparkle", "text": "still readable" }] } ] }
+        ]
+    }))
+    .unwrap();
+    assert_eq!(m.parts[0], Part::Unknown);
+    let Part::RichText(rt) = &m.parts[1] else { panic!() };
+    assert_eq!(rt.blocks[0], Block::Unknown);
+    let Block::Paragraph { spans } = &rt.blocks[1] else { panic!() };
+    assert_eq!(spans[0].kind, SpanKind::Unknown);
+    assert_eq!(spans[0].text, "still readable");
+}
+
+#[test]
+fn stream_events_match_the_seed() {
+    let err = StreamEvent::decode(
+        "error",
+        r#"{"code":"generation_failed","message":"Failed to generate a response. Please try again.","retryable":true}"#,
+    )
+    .unwrap()
+    .unwrap();
+    let StreamEvent::Error(e) = &err else { panic!() };
+    assert_eq!(e.code, StreamErrorCode::GenerationFailed);
+    assert!(e.retryable);
+    assert_eq!(
+        err.to_sse(),
+        "event: error\ndata: {\"code\":\"generation_failed\",\"message\":\"Failed to generate a response. Please try again.\",\"retryable\":true}\n\n"
+    );
+
+    let future = StreamEvent::decode("error", r#"{"code":"quota","message":"m","retryable":false}"#).unwrap();
+    assert!(matches!(future, Some(StreamEvent::Error(StreamErrorEvent { code: StreamErrorCode::Unknown, .. }))));
+    assert_eq!(StreamEvent::decode("heartbeat", "{}").unwrap(), None, "unknown event names are ignored");
+    assert!(StreamEvent::decode("part_delta", "{not json").is_err(), "malformed data is an error, not a panic");
+
+    let status = StreamEvent::status("connected");
+    assert_eq!(status.to_sse(), "event: status\ndata: {\"status\":\"connected\"}\n\n");
+}
+
+#[test]
+fn part_delta_golden() {
+    let ev = StreamEvent::delta("part_1", Delta::Text { text: " shipping".into() });
+    assert_eq!(ev.data(), r#"{"part_id":"part_1","delta":{"op":"text","text":" shipping"}}"#);
+    let start: Value = serde_json::from_str(
+        &StreamEvent::delta("p", Delta::Start { part: Part::RichText(RichText { part_id: "p".into(), blocks: vec![] }) }).data(),
+    )
+    .unwrap();
+    assert_eq!(start, json!({"part_id":"p","delta":{"op":"start","part":{"type":"rich_text","part_id":"p","blocks":[]}}}));
+    let unknown = StreamEvent::decode("part_delta", r#"{"part_id":"p","delta":{"op":"teleport","x":1}}"#).unwrap().unwrap();
+    assert!(matches!(unknown, StreamEvent::PartDelta(d) if d.delta == Delta::Unknown));
+}
+
+#[test]
+fn api_error_envelope_matches_the_seed() {
+    let e: ApiError = round_trip(json!({ "error": { "code": "validation", "message": "Validation failed",
+        "params": [{ "field": "message.parts.0.text", "message": "Text is required" }] } }));
+    assert_eq!(e.error.code.status(), 422);
+    let e: ApiError = round_trip(json!({ "error": { "code": "rate_limited", "message": "Slow down" } }));
+    assert_eq!(e.error.code.status(), 429);
+    let future: ApiError = serde_json::from_value(json!({ "error": { "code": "teapot", "message": "?" } })).unwrap();
+    assert_eq!(future.error, ApiErrorBody { code: ApiErrorCode::Unknown, message: "?".into(), params: None });
+    for (code, status) in [("unauthorized", 401), ("forbidden", 403), ("not_found", 404), ("internal", 500)] {
+        let e: ApiError = serde_json::from_value(json!({ "error": { "code": code, "message": "" } })).unwrap();
+        assert_eq!(e.error.code.status(), status);
+    }
+}
+
+#[test]
+fn request_bodies_match_the_seed() {
+    // The seed's fetchEventSource body, and the seed's curl body for /auth.
+    let req: SendMessageRequest = round_trip(json!({
+        "message": { "parts": [{ "type": "text", "text": "What is your return policy?" }] },
+        "context": { "page": "https://shop.example.com/" }
+    }));
+    assert_eq!(req.message.parts[0], Part::text("What is your return policy?"));
+    let auth: AuthRequest = round_trip(json!({ "chatbot_id": "shop-bot" }));
+    assert_eq!(auth.host_origin, None);
+    let done: DoneEvent = round_trip(json!({ "message": { "message_id": "m", "role": "assistant", "parts": [] } }));
+    assert_eq!(done.message.role, Role::Assistant);
+}
+
+#[test]
+fn bridge_envelope_keeps_action_at_top_level() {
+    let v = serde_json::to_value(Envelope::new(FrameAction::CloseChat)).unwrap();
+    assert_eq!(v, json!({ "source": "dgbot", "v": 1, "action": "closeChat" }));
+    let cmd: Envelope<HostCommand> =
+        serde_json::from_value(json!({ "source": "dgbot", "v": 1, "action": "sendMessage", "message": "hi" })).unwrap();
+    assert_eq!(cmd.body, HostCommand::SendMessage { message: "hi".into() });
+}
+
+#[test]
+fn link_allow_list() {
+    for ok in ["https://a.dk/x", "http://a", "mailto:a@b.dk", "tel:+4512345678", "HTTPS://A.DK"] {
+        assert!(message::is_safe_link(ok), "{ok}");
+    }
+    for bad in ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,<script>", "vbscript:x",
+        "//evil.com", "/relative", "https:", "java\nscript:alert(1)", " https://a.dk", "https://a.dk/\u{0}"] {
+        assert!(!message::is_safe_link(bad), "{bad:?}");
+    }
+    assert_eq!(Span::link("x", "javascript:alert(1)").safe_url(), None);
+}

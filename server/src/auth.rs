@@ -1,0 +1,185 @@
+//! Visitor tokens (HS256 JWTs with an expiry, no refresh: call `/auth` again), the Bearer
+//! extractor every visitor endpoint uses, and the allowed-origin check of the public widget auth.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::SharedState;
+use crate::error::Failure;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The visitor id.
+    pub sub: String,
+    /// The chatbot id.
+    pub cid: String,
+    pub iat: u64,
+    pub exp: u64,
+}
+
+pub struct Tokens {
+    secret: Vec<u8>,
+    ttl: Duration,
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+impl Tokens {
+    pub fn new(secret: Vec<u8>, ttl: Duration) -> Self {
+        Tokens { secret, ttl }
+    }
+
+    fn mac(&self) -> Hmac<Sha256> {
+        Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key length")
+    }
+
+    pub fn issue(&self, chatbot_id: &str, visitor_id: &str) -> String {
+        let iat = now();
+        let claims = Claims { sub: visitor_id.to_owned(), cid: chatbot_id.to_owned(), iat, exp: iat + self.ttl.as_secs() };
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).expect("claims serialize"));
+        let signing_input = format!("{header}.{payload}");
+        let mut mac = self.mac();
+        mac.update(signing_input.as_bytes());
+        let sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        format!("{signing_input}.{sig}")
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Claims, Failure> {
+        let bad = || Failure::unauthorized("Invalid visitor token");
+        let (signing_input, sig) = token.rsplit_once('.').ok_or_else(bad)?;
+        let (header, payload) = signing_input.split_once('.').ok_or_else(bad)?;
+        let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| bad())?;
+        let mut mac = self.mac();
+        mac.update(signing_input.as_bytes());
+        mac.verify_slice(&sig).map_err(|_| bad())?;
+        let header: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).map_err(|_| bad())?).map_err(|_| bad())?;
+        if header["alg"] != "HS256" {
+            return Err(bad());
+        }
+        let claims: Claims =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).map_err(|_| bad())?).map_err(|_| bad())?;
+        if claims.exp <= now() {
+            return Err(Failure::unauthorized("Visitor token expired"));
+        }
+        Ok(claims)
+    }
+}
+
+/// An authenticated visitor, from `Authorization: Bearer <token>`.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    pub chatbot_id: String,
+    pub visitor_id: String,
+}
+
+impl FromRequestParts<SharedState> for Visitor {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .ok_or_else(|| Failure::unauthorized("Missing Authorization: Bearer token"))?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .ok_or_else(|| Failure::unauthorized("Expected Authorization: Bearer token"))?;
+        let claims = state.tokens.verify(token.trim())?;
+        if state.chatbot(&claims.cid).is_none() {
+            return Err(Failure::unauthorized("The chatbot of this token no longer exists"));
+        }
+        Ok(Visitor { chatbot_id: claims.cid, visitor_id: claims.sub })
+    }
+}
+
+/// The API key of `Authorization: Basic base64(key:)`, the seed's `/auth` scheme.
+pub fn basic_api_key(header: Option<&str>) -> Option<String> {
+    let encoded = header?.strip_prefix("Basic ")?;
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (user, _password) = decoded.split_once(':')?;
+    (!user.is_empty()).then(|| user.to_owned())
+}
+
+/// A fresh random visitor id (`v_` + 32 hex digits).
+pub fn new_visitor_id() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the OS has a random source");
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("v_{hex}")
+}
+
+/// A visitor id a widget may propose to keep its conversation: 8–64 of `[A-Za-z0-9_-]`.
+pub fn is_valid_visitor_id(id: &str) -> bool {
+    (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Whether `origin` (`scheme://host[:port]`) matches one of `patterns`. A pattern is an exact
+/// origin, an origin whose port is `*` (any port, or none), or `*` (any origin).
+pub fn origin_allowed(patterns: &[String], origin: &str) -> bool {
+    let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+    patterns.iter().any(|pattern| {
+        let pattern = pattern.trim_end_matches('/').to_ascii_lowercase();
+        if pattern == "*" || pattern == origin {
+            return true;
+        }
+        match pattern.strip_suffix(":*") {
+            Some(base) => {
+                origin == base
+                    || origin
+                        .strip_prefix(base)
+                        .and_then(|rest| rest.strip_prefix(':'))
+                        .is_some_and(|port| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+            }
+            None => false,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_reject_tampering() {
+        let t = Tokens::new(b"k".to_vec(), Duration::from_secs(60));
+        let tok = t.issue("demo", "v_123456789");
+        let c = t.verify(&tok).unwrap();
+        assert_eq!((c.cid.as_str(), c.sub.as_str()), ("demo", "v_123456789"));
+        let mut forged = tok.clone();
+        forged.push('x');
+        assert!(t.verify(&forged).is_err());
+        assert!(Tokens::new(b"other".to_vec(), Duration::from_secs(60)).verify(&tok).is_err());
+        assert!(Tokens::new(b"k".to_vec(), Duration::ZERO).verify(&Tokens::new(b"k".to_vec(), Duration::ZERO).issue("d", "v")).is_err(), "expired");
+    }
+
+    #[test]
+    fn origins() {
+        let p = vec!["http://localhost:*".to_owned(), "https://shop.example.com".to_owned()];
+        assert!(origin_allowed(&p, "http://localhost:3000"));
+        assert!(origin_allowed(&p, "http://localhost"));
+        assert!(origin_allowed(&p, "https://shop.example.com/"));
+        assert!(!origin_allowed(&p, "http://localhost.evil.com"));
+        assert!(!origin_allowed(&p, "http://localhost:80x"));
+        assert!(!origin_allowed(&p, "https://evil.example.com"));
+        assert!(!origin_allowed(&p, "null"));
+    }
+
+    #[test]
+    fn basic_auth() {
+        assert_eq!(basic_api_key(Some("Basic ZGVtby1rZXk6")), Some("demo-key".into()));
+        assert_eq!(basic_api_key(Some("Bearer x")), None);
+        assert_eq!(basic_api_key(Some("Basic Og==")), None, "empty user");
+    }
+}

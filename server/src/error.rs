@@ -1,0 +1,54 @@
+//! Every failure answers with the seed's `ApiError` envelope and the status of its code.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use dgbot_protocol::api::{ApiError, ApiErrorCode, FieldError};
+use serde::de::DeserializeOwned;
+
+#[derive(Debug)]
+pub struct Failure(pub ApiError);
+
+impl Failure {
+    pub fn new(code: ApiErrorCode, message: impl Into<String>) -> Self {
+        Failure(ApiError::new(code, message))
+    }
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(ApiErrorCode::Unauthorized, message)
+    }
+    pub fn validation(field: &str, message: &str) -> Self {
+        Failure(ApiError::new(ApiErrorCode::Validation, "Validation failed").with_params(vec![FieldError {
+            field: field.to_owned(),
+            message: message.to_owned(),
+        }]))
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.error.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(self.0)).into_response()
+    }
+}
+
+/// `Json<T>` whose rejections (malformed JSON, wrong content type, missing fields) answer
+/// `422 validation` in the envelope instead of axum's plain-text errors.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = Failure;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(Failure(ApiError::new(ApiErrorCode::Validation, match rejection {
+                JsonRejection::JsonDataError(e) => format!("Invalid request body: {}", e.body_text()),
+                JsonRejection::JsonSyntaxError(_) => "Request body is not valid JSON".to_owned(),
+                JsonRejection::MissingJsonContentType(_) => "Expected Content-Type: application/json".to_owned(),
+                other => other.body_text(),
+            }))),
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! The chat window: header (bot name, avatar, close), the message log, the composer.
+
+use dgbot_protocol::Role;
+use dgbot_protocol::bridge::{FrameAction, HostCommand};
+use leptos::html;
+use leptos::prelude::*;
+use web_sys::KeyboardEvent;
+
+use crate::chat::{Chat, LaunchParams};
+use crate::render::message_view;
+use crate::view_model::{Delivery, MessageVm, PartBody};
+
+/// A CSS colour we accept from config: `#rgb`, `#rrggbb` or `#rrggbbaa`.
+pub fn safe_color(c: &str) -> Option<&str> {
+    let hex = c.strip_prefix('#')?;
+    (matches!(hex.len(), 3 | 4 | 6 | 8) && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(c)
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let params = LaunchParams::from_query(&window().location().search().unwrap_or_default());
+    let chat = Chat::new(params);
+    provide_context(chat);
+
+    let composer = NodeRef::<html::Textarea>::new();
+    chat.bridge().listen(move |command| match command {
+        HostCommand::Opened => chat.composer_focus.update(|n| *n += 1),
+        HostCommand::SendMessage { message } => {
+            chat.send(message);
+        }
+    });
+    Effect::new(move |_| {
+        if chat.composer_focus.get() > 0 {
+            if let Some(el) = composer.get() {
+                let _ = el.focus();
+            }
+        }
+    });
+    chat.start();
+    chat.post(FrameAction::Ready);
+
+    let theme = move || {
+        chat.config.with(|c| {
+            c.as_ref()
+                .and_then(|c| Some((safe_color(&c.theme.primary_color)?, safe_color(&c.theme.on_primary_color)?)))
+                .map(|(p, on)| format!("--dg-primary:{p};--dg-on-primary:{on}"))
+                .unwrap_or_default()
+        })
+    };
+
+    view! {
+        <div class="chat" style=theme>
+            <Header />
+            <MessageLog />
+            <Composer composer=composer />
+        </div>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let chat = expect_context::<Chat>();
+    let name = move || chat.config.with(|c| c.as_ref().map(|c| c.name.clone()).unwrap_or_else(|| "Chat".into()));
+    let initial = move || name().chars().next().unwrap_or('?').to_string();
+    let avatar = move || chat.config.with(|c| c.as_ref().and_then(|c| c.avatar.clone()));
+    view! {
+        <header class="header">
+            <div class="avatar" aria-hidden="true">
+                {move || match avatar() {
+                    Some(src) => view! { <img src=src alt="" /> }.into_any(),
+                    None => view! { <span>{initial}</span> }.into_any(),
+                }}
+            </div>
+            <div class="title">
+                <h1 data-testid="bot-name">{name}</h1>
+                <p class="subtitle">
+                    <span class="online-dot" aria-hidden="true"></span>
+                    "Online · replies instantly"
+                </p>
+            </div>
+            <button
+                class="icon-button"
+                type="button"
+                aria-label="Close chat"
+                data-testid="close"
+                on:click=move |_| chat.post(FrameAction::CloseChat)
+            >
+                <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18" /></svg>
+            </button>
+        </header>
+    }
+}
+
+#[component]
+fn MessageLog() -> impl IntoView {
+    let chat = expect_context::<Chat>();
+    let log = NodeRef::<html::Div>::new();
+    // Follow the answer as it grows, unless the visitor scrolled up to read.
+    let stick = StoredValue::new(true);
+    let scheduled = StoredValue::new(false);
+    Effect::new(move |_| {
+        chat.grew.track();
+        if !stick.get_value() || scheduled.get_value() {
+            return;
+        }
+        scheduled.set_value(true);
+        request_animation_frame(move || {
+            scheduled.set_value(false);
+            if let Some(el) = log.get_untracked() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        });
+    });
+    let on_scroll = move |_| {
+        if let Some(el) = log.get_untracked() {
+            stick.set_value(el.scroll_height() - el.scroll_top() - el.client_height() < 48);
+        }
+    };
+    let welcome = move || chat.config.with(|c| c.as_ref().map(|c| c.welcome_message.clone()));
+
+    view! {
+        <div
+            class="log"
+            node_ref=log
+            role="log"
+            aria-label="Conversation"
+            aria-busy=move || chat.streaming.get().to_string()
+            data-testid="log"
+            on:scroll=on_scroll
+        >
+            {move || {
+                welcome()
+                    .map(|w| {
+                        view! {
+                            <div class="msg assistant welcome" data-testid="welcome">
+                                <div class="bubble"><p>{w}</p></div>
+                            </div>
+                        }
+                    })
+            }}
+            <For
+                each=move || chat.messages.get()
+                key=|m| m.key
+                children=move |m| message_view(m, move |m| delivery_footer(chat, m))
+            />
+            <Show when=move || chat.waiting.get()>
+                <div class="msg assistant" data-testid="typing">
+                    <div class="bubble typing" aria-label="The assistant is typing">
+                        <span></span><span></span><span></span>
+                    </div>
+                </div>
+            </Show>
+            {move || {
+                chat.startup_error
+                    .get()
+                    .map(|e| view! { <p class="notice error" role="alert" data-testid="startup-error">{e.0}</p> })
+            }}
+        </div>
+    }
+}
+
+/// Unsent visitor messages get a resend button; cut-off answers say so.
+fn delivery_footer(chat: Chat, m: MessageVm) -> AnyView {
+    let delivery = m.delivery.clone();
+    let text = m.parts.with_untracked(|p| match p.first().map(|p| &p.body) {
+        Some(PartBody::Text(t)) => t.clone(),
+        _ => String::new(),
+    });
+    let is_user = m.role == Role::User;
+    (move || match delivery.get() {
+        Delivery::Unsent(why) if is_user => {
+            let (m, text) = (m.clone(), text.clone());
+            view! {
+                <p class="status unsent" role="alert" data-testid="unsent">
+                    {format!("Not sent. {why} ")}
+                    <button type="button" class="link-button" data-testid="resend" on:click=move |_| chat.resend(m.clone(), text.clone())>
+                        "Send again"
+                    </button>
+                </p>
+            }
+            .into_any()
+        }
+        Delivery::Incomplete(why) => view! { <p class="status incomplete" data-testid="incomplete">{why}</p> }.into_any(),
+        _ => ().into_any(),
+    })
+    .into_any()
+}
+
+#[component]
+fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
+    let chat = expect_context::<Chat>();
+    let text = RwSignal::new(String::new());
+    let grow = move || {
+        if let Some(el) = composer.get_untracked() {
+            let style = web_sys::HtmlElement::style(&el);
+            let _ = style.set_property("height", "auto");
+            let _ = style.set_property("height", &format!("{}px", el.scroll_height().min(140)));
+        }
+    };
+    let submit = move || {
+        if chat.send(text.get_untracked()) {
+            text.set(String::new());
+            request_animation_frame(grow);
+        }
+    };
+    let on_keydown = move |ev: KeyboardEvent| {
+        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+            ev.prevent_default();
+            submit();
+        }
+    };
+    let disabled = move || chat.startup_error.with(Option::is_some);
+    view! {
+        <form class="composer" on:submit=move |ev| { ev.prevent_default(); submit(); }>
+            <label class="visually-hidden" for="dgbot-input">"Message"</label>
+            <textarea
+                id="dgbot-input"
+                node_ref=composer
+                rows="1"
+                placeholder="Write a message…"
+                data-testid="composer"
+                prop:value=move || text.get()
+                prop:disabled=disabled
+                on:input=move |ev| { text.set(event_target_value(&ev)); grow(); }
+                on:keydown=on_keydown
+            ></textarea>
+            <Show
+                when=move || chat.streaming.get()
+                fallback=move || view! {
+                    <button class="send" type="submit" aria-label="Send message" data-testid="send"
+                        prop:disabled=move || disabled() || text.with(|t| t.trim().is_empty())>
+                        <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 12l16-8-6 16-2.5-6.5z" /></svg>
+                    </button>
+                }
+            >
+                <button class="send stop" type="button" aria-label="Stop the answer" data-testid="stop" on:click=move |_| chat.stop()>
+                    <svg viewBox="0 0 24 24" aria-hidden="true"><rect x="7" y="7" width="10" height="10" rx="1.5" /></svg>
+                </button>
+            </Show>
+        </form>
+        <p class="footer-note">"Powered by dgbot"</p>
+    }
+}

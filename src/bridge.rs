@@ -1,0 +1,71 @@
+//! The iframe's side of the host bridge: posts [`FrameAction`]s to the parent with an explicit
+//! `targetOrigin`, and accepts [`HostCommand`]s only from the parent window at that origin.
+
+use dgbot_protocol::bridge::{Envelope, FrameAction, HostCommand, SOURCE};
+use leptos::prelude::*;
+use wasm_bindgen::JsValue;
+use web_sys::MessageEvent;
+
+/// The host page's origin, when we are framed by a page that says it is that origin.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostBridge {
+    origin: Option<String>,
+}
+
+impl HostBridge {
+    /// `claimed` is the `host` launch parameter the loader set. Where the browser tells the
+    /// real ancestor origin (`location.ancestorOrigins`), a mismatch disables the bridge.
+    pub fn new(claimed: Option<String>) -> Self {
+        let origin = claimed.filter(|o| o.starts_with("http://") || o.starts_with("https://"));
+        let actual = ancestor_origin();
+        let origin = match (origin, actual) {
+            (Some(o), Some(a)) if o != a => None,
+            (o, _) => o,
+        };
+        HostBridge { origin }
+    }
+
+    pub fn origin(&self) -> Option<&str> {
+        self.origin.as_deref()
+    }
+
+    pub fn post(&self, action: FrameAction) {
+        let Some(origin) = &self.origin else { return };
+        let Ok(json) = serde_json::to_string(&Envelope::new(action)) else { return };
+        let Ok(value) = js_sys::JSON::parse(&json) else { return };
+        if let Ok(Some(parent)) = window().parent() {
+            let _ = parent.post_message(&value, origin);
+        }
+    }
+
+    /// Call `on_command` for every well-formed command from our parent at the host origin.
+    pub fn listen(&self, on_command: impl Fn(HostCommand) + 'static) {
+        let Some(origin) = self.origin.clone() else { return };
+        let handle = window_event_listener(leptos::ev::message, move |e: MessageEvent| {
+            if e.origin() != origin || !from_parent(&e) {
+                return;
+            }
+            let Some(text) = js_sys::JSON::stringify(&e.data()).ok().and_then(|s| s.as_string()) else { return };
+            match serde_json::from_str::<Envelope<HostCommand>>(&text) {
+                Ok(env) if env.source == SOURCE => on_command(env.body),
+                _ => {} // not ours, or from a newer loader: ignored
+            }
+        });
+        on_cleanup(move || handle.remove());
+    }
+}
+
+fn from_parent(e: &MessageEvent) -> bool {
+    match (e.source(), window().parent()) {
+        (Some(source), Ok(Some(parent))) => js_sys::Object::is(&source, &JsValue::from(parent)),
+        _ => false,
+    }
+}
+
+fn ancestor_origin() -> Option<String> {
+    let list = js_sys::Reflect::get(&window().location(), &"ancestorOrigins".into()).ok()?;
+    if list.is_undefined() {
+        return None;
+    }
+    js_sys::Reflect::get(&list, &0.into()).ok()?.as_string()
+}

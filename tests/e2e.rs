@@ -1,0 +1,119 @@
+//! End to end in headless Chromium: the demo host page, the loader, the iframe app and the
+//! server together. Run by `cargo xtask test` after it builds the release widget.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use fantoccini::Locator;
+use support::Harness;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bubble_opens_the_chat_and_a_question_streams_an_answer() {
+    let h = Harness::start().await;
+    h.client.goto(&format!("{}/demo/", h.host_base)).await.unwrap();
+
+    let launcher = h.launcher().await;
+    assert_eq!(launcher.attr("aria-label").await.unwrap().as_deref(), Some("Open chat"));
+    assert!(!h.panel_open().await);
+    launcher.click().await.unwrap();
+    assert!(h.panel_open().await);
+    assert_eq!(h.launcher().await.attr("aria-expanded").await.unwrap().as_deref(), Some("true"));
+
+    h.enter_chat().await;
+    let name = h.wait_css("[data-testid=bot-name]").await;
+    h.eventually("the config", || async { (name.text().await.ok()? == "Nordlys Assistant").then_some(()) }).await;
+    let welcome = h.wait_css("[data-testid=welcome]").await.text().await.unwrap();
+    assert!(welcome.contains("shipping"), "{welcome}");
+
+    h.ask("What are your shipping times?").await;
+    let answer = h.finished_answer().await;
+    assert!(answer.starts_with("Standard shipping takes 2–4 business days"), "{answer}");
+    assert!(answer.contains("tracking link"), "bullet list rendered: {answer}");
+
+    let user = h.client.find(Locator::Css("[data-testid=message][data-role=user]")).await.unwrap();
+    assert_eq!(user.text().await.unwrap(), "What are your shipping times?");
+    let bold = h.client.find(Locator::Css("[data-role=assistant] strong")).await.unwrap();
+    assert_eq!(bold.text().await.unwrap(), "2–4 business days");
+    let link = h.client.find(Locator::Css("[data-role=assistant] a")).await.unwrap();
+    assert_eq!(link.attr("href").await.unwrap().as_deref(), Some("https://example.com/shipping"));
+    assert_eq!(link.attr("rel").await.unwrap().as_deref(), Some("noopener noreferrer"));
+    assert_eq!(link.attr("target").await.unwrap().as_deref(), Some("_blank"));
+    let log = h.client.find(Locator::Css("[role=log]")).await.unwrap();
+    assert_eq!(log.attr("aria-busy").await.unwrap().as_deref(), Some("false"));
+
+    // The close button in the chat header closes the window on the host page.
+    h.client.find(Locator::Css("[data-testid=close]")).await.unwrap().click().await.unwrap();
+    h.client.enter_parent_frame().await.unwrap();
+    h.eventually("the window to close", || async { (!h.panel_open().await).then_some(()) }).await;
+    assert_eq!(h.launcher().await.attr("aria-label").await.unwrap().as_deref(), Some("Open chat"));
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_message_stays_in_the_log_marked_unsent() {
+    let h = Harness::start().await;
+    h.client.goto(&format!("{}/demo/", h.host_base)).await.unwrap();
+    h.launcher().await.click().await.unwrap();
+    h.enter_chat().await;
+    h.wait_css("[data-testid=welcome]").await;
+
+    // Over the server's 4,000-character limit: a 422 with a field error, before any stream.
+    let long = "a".repeat(4100);
+    let composer = h.wait_css("[data-testid=composer]").await;
+    h.client
+        .execute(
+            "const t = arguments[0]; t.value = arguments[1]; t.dispatchEvent(new Event('input', {bubbles: true}));",
+            vec![serde_json::to_value(&composer).unwrap(), long.clone().into()],
+        )
+        .await
+        .unwrap();
+    composer.send_keys(&char::from(fantoccini::key::Key::Enter).to_string()).await.unwrap();
+
+    let unsent = h.wait_css("[data-testid=unsent]").await;
+    let why = unsent.text().await.unwrap();
+    assert!(why.contains("Not sent"), "{why}");
+    let user = h.client.find(Locator::Css("[data-testid=message][data-role=user]")).await.unwrap();
+    assert_eq!(user.text().await.unwrap().trim_end_matches(|c: char| !c.is_alphabetic()).len() >= 4100, true);
+    assert!(h.client.find_all(Locator::Css("[data-role=assistant]:not(.welcome)")).await.unwrap().is_empty());
+
+    // The chat keeps working afterwards.
+    h.ask("When are you open?").await;
+    assert!(h.finished_answer().await.contains("Saturday"));
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_script_tag_does_not_make_a_second_widget() {
+    let h = Harness::start().await;
+    h.client.goto(&format!("{}/demo/", h.host_base)).await.unwrap();
+    h.launcher().await;
+    h.client
+        .execute(
+            "const s = document.createElement('script'); s.src = arguments[0]; s.dataset.chatbotId = 'demo-shop'; document.body.appendChild(s);",
+            vec![format!("{}/widget.js", h.widget_base).into()],
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(h.client.find_all(Locator::Id("dgbot-root")).await.unwrap().len(), 1);
+    h.finish().await;
+}
+
+/// Retakes docs/screenshot.png for the README: `cargo xtask screenshot`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "writes docs/screenshot.png; run with cargo xtask screenshot"]
+async fn readme_screenshot() {
+    let h = Harness::start().await;
+    h.client.set_window_size(1280, 900).await.unwrap();
+    h.client.goto(&format!("{}/demo/", h.host_base)).await.unwrap();
+    h.launcher().await.click().await.unwrap();
+    h.enter_chat().await;
+    h.wait_css("[data-testid=welcome]").await;
+    h.ask("What are your shipping times?").await;
+    h.finished_answer().await;
+    h.client.enter_parent_frame().await.unwrap();
+    let png = h.client.screenshot().await.unwrap();
+    std::fs::write(support::repo_root().join("docs/screenshot.png"), png).unwrap();
+    h.finish().await;
+}

@@ -1,0 +1,160 @@
+//! End-to-end harness: the real server on a free port serving the release build (`dist/`),
+//! ChromeDriver on another free port, and a headless Chromium session driven by fantoccini.
+//! The host page is opened on `localhost` and the widget is served from `127.0.0.1`, so they
+//! are different origins, as on a customer's site.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use dgbot_server::{AppState, Chatbot, ServerConfig, serve};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// Browser tests take both cores; run them one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+pub struct Harness {
+    /// Where the widget is served from: `http://127.0.0.1:PORT`.
+    pub widget_base: String,
+    /// The same server under another origin, for host pages: `http://localhost:PORT`.
+    pub host_base: String,
+    pub client: Client,
+    driver: Child,
+    _serial: MutexGuard<'static, ()>,
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Harness {
+    pub async fn start() -> Harness {
+        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let dist = repo_root().join("dist");
+        assert!(
+            dist.join("index.html").exists(),
+            "dist/ has no build of the widget: run `cargo xtask test` (it builds first) or `cargo xtask build`"
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let widget_base = format!("http://127.0.0.1:{port}");
+        let config = ServerConfig::for_repo(&widget_base);
+        let state = AppState::new(config, vec![Chatbot::demo()]);
+        tokio::spawn(async move { serve(listener, state).await.unwrap() });
+
+        let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let driver_port = free_port();
+        let driver = Command::new(&driver_bin)
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {driver_bin} ({e}); `cargo xtask setup` installs it"));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", driver_port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let profile = std::env::temp_dir().join(format!("dgbot-chromium-{}-{driver_port}", std::process::id()));
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({ "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--disable-quic", "--window-size=1280,800",
+                format!("--user-data-dir={}", profile.display()),
+            ] }),
+        );
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+            .expect("a WebDriver session in headless Chromium");
+        Harness { host_base: format!("http://localhost:{port}"), widget_base, client, driver, _serial: serial }
+    }
+
+    pub async fn finish(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+    }
+
+    /// The launcher button inside the loader's shadow root.
+    pub async fn launcher(&self) -> Element {
+        let host = self.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("dgbot-root")).await.unwrap();
+        host.shadow_root().await.unwrap().find(Locator::Css("button")).await.unwrap()
+    }
+
+    pub async fn panel_open(&self) -> bool {
+        let host = self.client.find(Locator::Id("dgbot-root")).await.unwrap();
+        host.shadow_root().await.unwrap().find_all(Locator::Css(".p.o")).await.unwrap().len() == 1
+    }
+
+    /// Switch WebDriver into the chat iframe.
+    pub async fn enter_chat(&self) {
+        let host = self.client.find(Locator::Id("dgbot-root")).await.unwrap();
+        let frame = host.shadow_root().await.unwrap().find(Locator::Css("iframe")).await.unwrap();
+        frame.enter_frame().await.unwrap();
+    }
+
+    pub async fn wait_css(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+    }
+
+    /// Poll until `f` returns Some, for at most 20 s.
+    pub async fn eventually<T, F, Fut>(&self, what: &str, mut f: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(v) = f().await {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Type into the composer and press Enter.
+    pub async fn ask(&self, question: &str) {
+        let composer = self.wait_css("[data-testid=composer]").await;
+        composer.send_keys(question).await.unwrap();
+        composer.send_keys(&char::from(fantoccini::key::Key::Enter).to_string()).await.unwrap();
+    }
+
+    /// The text of the last assistant message once it has finished streaming.
+    pub async fn finished_answer(&self) -> String {
+        self.eventually("a finished assistant answer", || async {
+            let done = self
+                .client
+                .find_all(Locator::Css("[data-testid=message][data-role=assistant] .bubble:not(.streaming)"))
+                .await
+                .ok()?;
+            let text = done.last()?.text().await.ok()?;
+            (!text.is_empty()).then_some(text)
+        })
+        .await
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}

@@ -1,0 +1,306 @@
+//! Project automation: `cargo xtask <command>` (a cargo alias in .cargo/config.toml).
+//!
+//!   setup       install what is missing: wasm32 target, trunk, wasm-bindgen-cli, wasm-opt,
+//!               Chromium and ChromeDriver (each skipped when present at the right version)
+//!   build       build the iframe app (trunk, release, wasm-opt) and the server (release)
+//!   demo        build, then run the server on 127.0.0.1:$PORT (default 8080)
+//!   test        build, then every test: native, wasm in headless Chromium, end-to-end
+//!   screenshot  build, then retake docs/screenshot.png of the open widget on the demo page
+//!   sizes       print the gzipped sizes of the loader and of the built widget
+//!
+//! Standard library only, so it compiles in seconds on a fresh machine.
+
+use std::env;
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
+
+const TRUNK_VERSION: &str = "0.21.14";
+/// binaryen from the npm registry: Debian's binaryen (108) breaks the module at start-up.
+const BINARYEN_VERSION: &str = "132";
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let started = Instant::now();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup(Needs::Everything),
+        Some("build") => build(),
+        Some("demo") => demo(),
+        Some("test") => test(),
+        Some("screenshot") => screenshot(),
+        Some("sizes") => sizes(),
+        _ => {
+            eprintln!("usage: cargo xtask <setup|build|demo|test|screenshot|sizes>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => {
+            eprintln!("xtask: {} finished in {:.0?}", args[0], started.elapsed());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn cargo_bin() -> PathBuf {
+    let home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env::var_os("HOME").unwrap_or_default()).join(".cargo"));
+    home.join("bin")
+}
+
+fn binaryen_dir() -> PathBuf {
+    root().join("target/tools/binaryen")
+}
+
+fn wasm_opt_bin() -> PathBuf {
+    binaryen_dir().join("node_modules/binaryen/bin")
+}
+
+/// PATH with our tools first, so trunk finds the right wasm-bindgen and wasm-opt.
+fn tool_path() -> OsString {
+    let mut paths = vec![wasm_opt_bin(), cargo_bin()];
+    paths.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
+    env::join_paths(paths).expect("valid PATH")
+}
+
+fn cmd(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut c = Command::new(program);
+    c.current_dir(root()).env("PATH", tool_path());
+    c
+}
+
+fn run(c: &mut Command) -> Result {
+    let shown = format!("{c:?}");
+    let status = c.status().map_err(|e| format!("could not start {shown}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{shown} failed ({status})")) }
+}
+
+/// The first line a command prints, or None when it cannot run.
+fn output_of(c: &mut Command) -> Option<String> {
+    let out = c.stderr(Stdio::null()).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+#[derive(PartialEq, Clone, Copy)]
+enum Needs {
+    Build,
+    Everything,
+}
+
+fn setup(needs: Needs) -> Result {
+    // wasm32 target
+    let targets = output_of(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !targets.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+        eprintln!("setup: adding the wasm32-unknown-unknown target");
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+
+    // trunk
+    let trunk = output_of(Command::new(cargo_bin().join("trunk")).arg("--version"));
+    if trunk.as_deref() != Some(&format!("trunk {TRUNK_VERSION}")) {
+        eprintln!("setup: installing trunk {TRUNK_VERSION} (about 12 minutes on 2 cores)");
+        run(Command::new("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))?;
+    }
+
+    // wasm-bindgen-cli: exactly the crate version in Cargo.lock
+    let want = locked_version("wasm-bindgen")?;
+    let have = output_of(Command::new(cargo_bin().join("wasm-bindgen")).arg("--version"));
+    if have.as_deref() != Some(&format!("wasm-bindgen {want}")) {
+        eprintln!("setup: installing wasm-bindgen-cli {want} (about 5 minutes)");
+        // Without --locked: its lockfile asks for a crate version the registry here lacks.
+        run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &want, "--force"]))?;
+    }
+
+    // wasm-opt from npm's binaryen
+    let wasm_opt = output_of(Command::new(wasm_opt_bin().join("wasm-opt")).arg("--version")).unwrap_or_default();
+    if !wasm_opt.contains(&format!("version_{BINARYEN_VERSION}")) {
+        eprintln!("setup: installing wasm-opt (npm binaryen@{BINARYEN_VERSION})");
+        if output_of(Command::new("npm").arg("--version")).is_none() {
+            apt_install(&["nodejs", "npm"])?;
+        }
+        std::fs::create_dir_all(binaryen_dir()).map_err(|e| e.to_string())?;
+        run(Command::new("npm")
+            .args(["install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
+            .arg(binaryen_dir())
+            .arg(format!("binaryen@{BINARYEN_VERSION}")))?;
+    }
+
+    if needs == Needs::Everything {
+        // Headless Chromium for the wasm and end-to-end tests.
+        let browser = output_of(Command::new("chromium").arg("--version"));
+        let driver = output_of(Command::new("chromedriver").arg("--version"));
+        if browser.is_none() || driver.is_none() {
+            eprintln!("setup: installing Debian's chromium and chromium-driver");
+            apt_install(&["chromium", "chromium-driver"])?;
+        }
+    }
+    Ok(())
+}
+
+fn apt_install(packages: &[&str]) -> Result {
+    let root_user = output_of(Command::new("id").arg("-u")).as_deref() == Some("0");
+    let apt = |args: &[&str]| {
+        let mut c = if root_user { Command::new("apt-get") } else { Command::new("sudo") };
+        if !root_user {
+            c.arg("apt-get");
+        }
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        run(&mut c)
+    };
+    apt(&["update", "-qq"])?;
+    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    args.extend_from_slice(packages);
+    apt(&args)
+}
+
+fn locked_version(package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == format!("name = \"{package}\"") {
+            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    Err(format!("{package} is not in Cargo.lock"))
+}
+
+fn build() -> Result {
+    build_with(Needs::Build)
+}
+
+fn build_with(needs: Needs) -> Result {
+    setup(needs)?;
+    let started = Instant::now();
+    run(cmd(cargo_bin().join("trunk")).args(["build", "--release", "--offline"]))?;
+    precompress(&root().join("dist"))?;
+    eprintln!("build: widget built in {:.0?}", started.elapsed());
+    run(cmd("cargo").args(["build", "--release", "-p", "dgbot-server"]))?;
+    sizes()
+}
+
+/// gzip -9 every text and wasm file in dist/, so the server sends precompressed bytes.
+fn precompress(dist: &Path) -> Result {
+    for entry in std::fs::read_dir(dist).map_err(|e| format!("{}: {e}", dist.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if matches!(ext, "wasm" | "js" | "css" | "html") {
+            run(Command::new("gzip").args(["-9", "-k", "-f", "-n"]).arg(&path))?;
+        }
+    }
+    Ok(())
+}
+
+fn gzipped_len(path: &Path) -> Result<u64> {
+    let out = Command::new("gzip").args(["-9", "-c", "-n"]).arg(path).output().map_err(|e| e.to_string())?;
+    Ok(out.stdout.len() as u64)
+}
+
+/// The budget figures: loader and opened-widget bytes, gzipped.
+fn sizes() -> Result {
+    let loader = gzipped_len(&root().join("loader/widget.js"))?;
+    let mut widget = 0;
+    let mut wasm = 0;
+    for entry in std::fs::read_dir(root().join("dist")).map_err(|e| format!("dist/: {e} (run cargo xtask build)"))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if matches!(ext, "wasm" | "js" | "css" | "html") {
+            let n = gzipped_len(&path)?;
+            widget += n;
+            if ext == "wasm" {
+                wasm = n;
+            }
+        }
+    }
+    println!("sizes: loader/widget.js {loader} B gzipped (budget 2048)");
+    println!("sizes: opened widget (dist: wasm+js+css+html) {widget} B gzipped, of which wasm {wasm} B (budget 153600)");
+    Ok(())
+}
+
+fn demo() -> Result {
+    build()?;
+    let server = root().join("target/release/dgbot-server");
+    run(cmd(server).env("RUST_LOG", env::var("RUST_LOG").unwrap_or_default()))
+}
+
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+/// Run a cargo test command, echo its output, and add up its `test result:` lines.
+fn cargo_test(c: &mut Command, tally: &mut Tally) -> Result {
+    let shown = format!("{c:?}");
+    eprintln!("test: {shown}");
+    let mut child = c.stdout(Stdio::piped()).spawn().map_err(|e| format!("could not start {shown}: {e}"))?;
+    let stdout = child.stdout.take().expect("piped");
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        println!("{line}");
+        if let Some(rest) = line.trim().strip_prefix("test result: ") {
+            let num = |word: &str| {
+                rest.split(';')
+                    .find_map(|p| p.trim().strip_suffix(word).and_then(|n| n.trim().rsplit(' ').next()?.parse::<u64>().ok()))
+                    .unwrap_or(0)
+            };
+            tally.passed += num(" passed");
+            tally.failed += num(" failed");
+            tally.ignored += num(" ignored");
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if status.success() { Ok(()) } else { Err(format!("{shown} failed ({status})")) }
+}
+
+fn test() -> Result {
+    build_with(Needs::Everything)?;
+    let mut tally = Tally::default();
+    let chromedriver = which("chromedriver").ok_or("chromedriver is not on PATH")?;
+    // Native tests of every crate, including the end-to-end tests in tests/ (they start the
+    // server on a free port, serving the release build, and drive headless Chromium).
+    let native = cargo_test(
+        cmd("cargo").args(["test", "--workspace", "--color", "never"]).env("CHROMEDRIVER", &chromedriver),
+        &mut tally,
+    );
+    // The app's components rendered in headless Chromium (wasm-bindgen-test).
+    let wasm = cargo_test(
+        cmd("cargo")
+            .args(["test", "-p", "dgbot", "--target", "wasm32-unknown-unknown", "--test", "wasm", "--color", "never"])
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", cargo_bin().join("wasm-bindgen-test-runner"))
+            .env("CHROMEDRIVER", &chromedriver)
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+        &mut tally,
+    );
+    println!("{} passed, {} failed, {} skipped", tally.passed, tally.failed, tally.ignored);
+    native.and(wasm)
+}
+
+fn screenshot() -> Result {
+    build_with(Needs::Everything)?;
+    let chromedriver = which("chromedriver").ok_or("chromedriver is not on PATH")?;
+    run(cmd("cargo")
+        .args(["test", "--test", "e2e", "readme_screenshot", "--", "--ignored", "--exact"])
+        .env("CHROMEDRIVER", chromedriver))?;
+    eprintln!("screenshot: wrote docs/screenshot.png");
+    Ok(())
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    env::split_paths(&env::var_os("PATH")?).map(|d| d.join(program)).find(|p| p.is_file())
+}
