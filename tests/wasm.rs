@@ -1,0 +1,108 @@
+//! The app's renderers in headless Chromium (wasm-bindgen-test; `cargo xtask test` runs them).
+
+#![cfg(target_arch = "wasm32")]
+
+use dgbot::render::message_view;
+use dgbot::view_model::{Delivery, MessageVm};
+use dgbot_protocol::message::{Block, ListItem, Part, RichText, Span};
+use dgbot_protocol::stream::rich_text_deltas;
+use dgbot_protocol::{Role, StreamEvent, Transcript};
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::HtmlElement;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn mount(m: MessageVm) -> HtmlElement {
+    let doc = document();
+    let el: HtmlElement = doc.create_element("div").unwrap().unchecked_into();
+    doc.body().unwrap().append_child(&el).unwrap();
+    let handle = leptos::mount::mount_to(el.clone(), move || message_view(m, |_| ().into_any()));
+    std::mem::forget(handle);
+    el
+}
+
+/// Let Leptos run its scheduled render effects.
+async fn tick() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+fn hostile_part() -> Part {
+    Part::RichText(RichText {
+        part_id: "p".into(),
+        blocks: vec![
+            Block::paragraph(vec![
+                Span::text("<script>window.__pwned = 1</script>"),
+                Span::bold("<img src=x onerror=\"window.__pwned = 2\">"),
+                Span::link("click me", "javascript:window.__pwned = 3"),
+                Span::link("data", "data:text/html,<script>alert(1)</script>"),
+                Span::link("safe", "https://example.com/a?b=c"),
+                Span::strike("old"),
+            ]),
+            Block::BulletList { items: vec![ListItem { spans: vec![Span::text("one")] }, ListItem { spans: vec![Span::text("two")] }] },
+            Block::Unknown,
+        ],
+    })
+}
+
+#[wasm_bindgen_test]
+async fn rich_text_renders_server_text_as_text_and_only_safe_links() {
+    let el = mount(MessageVm::new(1, Role::Assistant, &[hostile_part(), Part::Unknown], Delivery::Done));
+    tick().await;
+    let q = |css: &str| el.query_selector_all(css).unwrap().length();
+    assert_eq!(q("script"), 0);
+    assert_eq!(q("img"), 0);
+    assert_eq!(q("a"), 1, "only the https link is a link");
+    let a: HtmlElement = el.query_selector("a").unwrap().unwrap().unchecked_into();
+    assert_eq!(a.get_attribute("href").as_deref(), Some("https://example.com/a?b=c"));
+    assert_eq!(a.get_attribute("rel").as_deref(), Some("noopener noreferrer"));
+    assert_eq!(q("strong"), 1);
+    assert_eq!(q("s"), 1);
+    assert_eq!(q("li"), 2);
+    assert_eq!(q("[data-part=unknown]"), 1, "unknown parts get a quiet placeholder");
+    let text = el.text_content().unwrap();
+    assert!(text.contains("<script>window.__pwned = 1</script>"), "shown as text: {text}");
+    assert!(text.contains("click me"), "unsafe link keeps its text");
+    assert!(js_sys::Reflect::get(&window(), &"__pwned".into()).unwrap().is_undefined());
+    assert_eq!(el.query_selector("[data-role]").unwrap().unwrap().get_attribute("data-role").as_deref(), Some("assistant"));
+}
+
+#[wasm_bindgen_test]
+async fn deltas_render_progressively_and_match_the_final_part() {
+    let part = RichText {
+        part_id: "p1".into(),
+        blocks: vec![Block::paragraph(vec![Span::text("Standard shipping takes "), Span::bold("2–4 business days")])],
+    };
+    let vm = MessageVm::new(2, Role::Assistant, &[], Delivery::Pending);
+    let el = mount(vm.clone());
+    tick().await;
+    assert!(el.query_selector(".bubble.streaming").unwrap().is_some());
+
+    let mut transcript = Transcript::new();
+    let mut seen = vec![];
+    for delta in rich_text_deltas(&part) {
+        let change = transcript.apply(&StreamEvent::delta("p1", delta)).unwrap();
+        assert!(vm.apply(&change, transcript.draft().unwrap()));
+        tick().await;
+        seen.push(el.text_content().unwrap());
+    }
+    assert_eq!(seen.first().map(String::as_str), Some(""), "the empty part renders nothing yet");
+    assert!(seen.iter().any(|t| t == "Standard shipping"), "text grows word by word: {seen:?}");
+    assert_eq!(seen.last().unwrap(), "Standard shipping takes 2–4 business days");
+    vm.delivery.set(Delivery::Done);
+    tick().await;
+    assert!(el.query_selector(".bubble.streaming").unwrap().is_none());
+    assert_eq!(el.query_selector("strong").unwrap().unwrap().text_content().unwrap(), "2–4 business days");
+}
+
+#[wasm_bindgen_test]
+async fn a_visitor_message_renders_as_plain_text() {
+    let el = mount(MessageVm::new(3, Role::User, &[Part::text("<b>hi</b>\nsecond line")], Delivery::Done));
+    tick().await;
+    assert_eq!(el.query_selector_all("b").unwrap().length(), 0);
+    assert_eq!(el.query_selector("[data-part=text]").unwrap().unwrap().text_content().unwrap(), "<b>hi</b>\nsecond line");
+}
