@@ -36,6 +36,13 @@ pub fn App() -> impl IntoView {
             }
         }
     });
+    // Escape closes the window from inside the iframe too (the host page never sees these keys).
+    let escape = window_event_listener(leptos::ev::keydown, move |ev: KeyboardEvent| {
+        if ev.key() == "Escape" {
+            chat.post(FrameAction::CloseChat);
+        }
+    });
+    on_cleanup(move || escape.remove());
     chat.start();
     chat.post(FrameAction::Ready);
 

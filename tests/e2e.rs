@@ -42,6 +42,15 @@ async fn bubble_opens_the_chat_and_a_question_streams_an_answer() {
     let log = h.client.find(Locator::Css("[role=log]")).await.unwrap();
     assert_eq!(log.attr("aria-busy").await.unwrap().as_deref(), Some("false"));
 
+    // Escape inside the chat closes the window; the launcher opens it again.
+    h.client.find(Locator::Css("[data-testid=composer]")).await.unwrap().send_keys(&char::from(fantoccini::key::Key::Escape).to_string()).await.unwrap();
+    h.client.enter_parent_frame().await.unwrap();
+    h.eventually("Escape to close the window", || async { (!h.panel_open().await).then_some(()) }).await;
+    h.launcher().await.click().await.unwrap();
+    assert!(h.panel_open().await);
+    h.enter_chat().await;
+    assert_eq!(h.client.find_all(Locator::Css("[data-testid=message]")).await.unwrap().len(), 2, "reopening keeps the conversation");
+
     // The close button in the chat header closes the window on the host page.
     h.client.find(Locator::Css("[data-testid=close]")).await.unwrap().click().await.unwrap();
     h.client.enter_parent_frame().await.unwrap();

@@ -40,7 +40,9 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => {
-            eprintln!("xtask: {} finished in {:.0?}", args[0], started.elapsed());
+            if args[0] != "test" {
+                eprintln!("xtask: {} finished in {:.0?}", args[0], started.elapsed());
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -269,6 +271,7 @@ fn cargo_test(c: &mut Command, tally: &mut Tally) -> Result {
 }
 
 fn test() -> Result {
+    let started = Instant::now();
     build_with(Needs::Everything)?;
     let mut tally = Tally::default();
     let chromedriver = which("chromedriver").ok_or("chromedriver is not on PATH")?;
@@ -287,8 +290,13 @@ fn test() -> Result {
             .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
         &mut tally,
     );
+    // The summary is the last line, so CI reads it (errors, if any, were printed above).
+    if let Err(e) = native.as_ref().and(wasm.as_ref()) {
+        eprintln!("xtask: {e}");
+    }
+    eprintln!("xtask: test finished in {:.0?}", started.elapsed());
     println!("{} passed, {} failed, {} skipped", tally.passed, tally.failed, tally.ignored);
-    native.and(wasm)
+    native.and(wasm).map_err(|_| "tests failed".to_owned())
 }
 
 fn screenshot() -> Result {
