@@ -1,7 +1,7 @@
 //! The iframe's side of the host bridge: posts [`FrameAction`]s to the parent with an explicit
 //! `targetOrigin`, and accepts [`HostCommand`]s only from the parent window at that origin.
 
-use dgbot_protocol::bridge::{Envelope, FrameAction, HostCommand, SOURCE};
+use dgbot_protocol::bridge::{Envelope, FrameAction, HostCommand};
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 use web_sys::MessageEvent;
@@ -46,9 +46,8 @@ impl HostBridge {
                 return;
             }
             let Some(text) = js_sys::JSON::stringify(&e.data()).ok().and_then(|s| s.as_string()) else { return };
-            match serde_json::from_str::<Envelope<HostCommand>>(&text) {
-                Ok(env) if env.source == SOURCE => on_command(env.body),
-                _ => {} // not ours, or from a newer loader: ignored
+            if let Some(command) = HostCommand::decode(&text) {
+                on_command(command); // anything else is not ours, or from a newer loader: ignored
             }
         });
         on_cleanup(move || handle.remove());

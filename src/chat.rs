@@ -77,9 +77,13 @@ fn stored_visitor_id(chatbot_id: &str) -> Option<String> {
 fn remember_visitor(chatbot_id: &str, token: &str) {
     let Some(payload) = token.split('.').nth(1) else { return };
     let Some(json) = base64url_decode(payload) else { return };
-    let Ok(claims) = serde_json::from_slice::<serde_json::Value>(&json) else { return };
-    if let (Some(sub), Ok(Some(storage))) = (claims["sub"].as_str(), window().local_storage()) {
-        let _ = storage.set_item(&visitor_storage_key(chatbot_id), sub);
+    #[derive(serde::Deserialize)]
+    struct Claims {
+        sub: String,
+    }
+    let Ok(claims) = serde_json::from_slice::<Claims>(&json) else { return };
+    if let Ok(Some(storage)) = window().local_storage() {
+        let _ = storage.set_item(&visitor_storage_key(chatbot_id), &claims.sub);
     }
 }
 

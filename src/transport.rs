@@ -4,12 +4,11 @@
 
 use dgbot_protocol::api::ApiError;
 use dgbot_protocol::sse::{SseEvent, SseParser};
-use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, ReadableStreamDefaultReader};
+use web_sys::{AbortSignal, Headers, ReadableStreamDefaultReader, RequestInit, Response};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TransportError {
@@ -35,11 +34,45 @@ fn js_err(e: impl std::fmt::Debug) -> TransportError {
     TransportError::Network(format!("{e:?}"))
 }
 
-fn with_auth(req: RequestBuilder, token: Option<&str>) -> RequestBuilder {
-    match token {
-        Some(t) => req.header("Authorization", &format!("Bearer {t}")),
-        None => req,
+/// One `fetch`, with JSON body and Bearer token when given.
+async fn fetch(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<String>,
+    accept: &str,
+    signal: Option<&AbortSignal>,
+) -> Result<Response, TransportError> {
+    let headers = Headers::new().map_err(js_err)?;
+    headers.set("Accept", accept).map_err(js_err)?;
+    if let Some(t) = token {
+        headers.set("Authorization", &format!("Bearer {t}")).map_err(js_err)?;
     }
+    let init = RequestInit::new();
+    init.set_method(method);
+    if let Some(body) = body {
+        headers.set("Content-Type", "application/json").map_err(js_err)?;
+        init.set_body(&JsValue::from_str(&body));
+    }
+    init.set_headers(&headers);
+    if let Some(signal) = signal {
+        init.set_signal(Some(signal));
+    }
+    let res = JsFuture::from(leptos::prelude::window().fetch_with_str_and_init(url, &init)).await;
+    match res {
+        Ok(res) => check(res.unchecked_into()).await,
+        Err(_) if signal.is_some_and(AbortSignal::aborted) => Err(TransportError::Aborted),
+        Err(e) => Err(js_err(e)),
+    }
+}
+
+async fn text(res: &Response) -> Result<String, TransportError> {
+    let text = JsFuture::from(res.text().map_err(js_err)?).await.map_err(js_err)?;
+    text.as_string().ok_or_else(|| TransportError::Network("response body is not text".into()))
+}
+
+async fn json<R: DeserializeOwned>(res: &Response) -> Result<R, TransportError> {
+    serde_json::from_str(&text(res).await?).map_err(|e| TransportError::Network(format!("unexpected response: {e}")))
 }
 
 async fn check(res: Response) -> Result<Response, TransportError> {
@@ -47,21 +80,23 @@ async fn check(res: Response) -> Result<Response, TransportError> {
         return Ok(res);
     }
     let status = res.status();
-    let retry_after_secs = res.headers().get("Retry-After").and_then(|v| v.trim().parse().ok());
-    let error = res.json::<ApiError>().await.unwrap_or_else(|_| {
+    let retry_after_secs = res.headers().get("Retry-After").ok().flatten().and_then(|v| v.trim().parse().ok());
+    let error = json::<ApiError>(&res).await.unwrap_or_else(|_| {
         ApiError::new(dgbot_protocol::ApiErrorCode::Internal, format!("The chat service answered {status}."))
     });
     Err(TransportError::Api { status, error, retry_after_secs })
 }
 
+fn encode<B: Serialize>(body: &B) -> Result<String, TransportError> {
+    serde_json::to_string(body).map_err(js_err)
+}
+
 pub async fn get_json<R: DeserializeOwned>(url: &str, token: Option<&str>) -> Result<R, TransportError> {
-    let res = with_auth(Request::get(url), token).send().await.map_err(js_err)?;
-    check(res).await?.json().await.map_err(js_err)
+    json(&fetch("GET", url, token, None, "application/json", None).await?).await
 }
 
 pub async fn post_json<B: Serialize, R: DeserializeOwned>(url: &str, token: Option<&str>, body: &B) -> Result<R, TransportError> {
-    let res = with_auth(Request::post(url), token).json(body).map_err(js_err)?.send().await.map_err(js_err)?;
-    check(res).await?.json().await.map_err(js_err)
+    json(&fetch("POST", url, token, Some(encode(body)?), "application/json", None).await?).await
 }
 
 /// POST `body` and feed every SSE event of the answer to `on_event` as it arrives. Returns when
@@ -74,17 +109,7 @@ pub async fn post_sse<B: Serialize>(
     mut on_event: impl FnMut(SseEvent),
 ) -> Result<(), TransportError> {
     let aborted = |e: JsValue| if signal.aborted() { TransportError::Aborted } else { js_err(e) };
-    let req = with_auth(Request::post(url), token)
-        .header("Accept", "text/event-stream")
-        .abort_signal(Some(signal))
-        .json(body)
-        .map_err(js_err)?;
-    let res = match req.send().await {
-        Ok(res) => res,
-        Err(_) if signal.aborted() => return Err(TransportError::Aborted),
-        Err(e) => return Err(js_err(e)),
-    };
-    let res = check(res).await?;
+    let res = fetch("POST", url, token, Some(encode(body)?), "text/event-stream", Some(signal)).await?;
     let stream = res.body().ok_or_else(|| TransportError::Network("empty response body".into()))?;
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let mut parser = SseParser::new();

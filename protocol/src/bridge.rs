@@ -25,7 +25,7 @@ pub enum FrameAction {
 }
 
 /// The envelope on the wire: `{"source":"dgbot","v":1,"action":"…", …}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Envelope<T> {
     pub source: String,
     pub v: u32,
@@ -40,11 +40,36 @@ impl<T> Envelope<T> {
 }
 
 /// Commands the host page posts into the iframe.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "camelCase")]
 pub enum HostCommand {
     /// The chat window was opened: focus the composer.
     Opened,
     /// Send this text as the visitor's message.
     SendMessage { message: String },
+}
+
+/// A host command as posted: flat, so decoding it is small and tolerant.
+#[derive(Debug, Deserialize)]
+struct HostCommandWire {
+    source: String,
+    v: u32,
+    action: String,
+    message: Option<String>,
+}
+
+impl HostCommand {
+    /// Decode a posted command. `None` for anything that is not a dgbot envelope of a version
+    /// and action this widget knows (other scripts post messages too).
+    pub fn decode(json: &str) -> Option<HostCommand> {
+        let w: HostCommandWire = serde_json::from_str(json).ok()?;
+        if w.source != SOURCE || w.v != VERSION {
+            return None;
+        }
+        match (w.action.as_str(), w.message) {
+            ("opened", _) => Some(HostCommand::Opened),
+            ("sendMessage", Some(message)) => Some(HostCommand::SendMessage { message }),
+            _ => None,
+        }
+    }
 }

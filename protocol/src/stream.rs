@@ -24,8 +24,11 @@ pub struct PartDeltaEvent {
 }
 
 /// The `part_delta` grammar. Every op targets the part named by the event's `part_id`.
+///
+/// Decoded through the flat [`DeltaWire`] rather than serde's internally-tagged path: the
+/// widget applies thousands of these, and the tagged decoder is several times the code size.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(tag = "op", rename_all = "snake_case", from = "DeltaWire")]
 pub enum Delta {
     /// Begin a part, usually empty (`{"type":"rich_text","part_id":"p1","blocks":[]}`).
     Start { part: Part },
@@ -40,6 +43,32 @@ pub enum Delta {
     /// An op from a newer server: ignored.
     #[serde(other)]
     Unknown,
+}
+
+/// The wire form of a [`Delta`]: `op` and whichever operand the op takes.
+#[derive(Deserialize)]
+pub struct DeltaWire {
+    op: String,
+    part: Option<Part>,
+    block: Option<Block>,
+    item: Option<ListItem>,
+    span: Option<Span>,
+    text: Option<String>,
+}
+
+impl From<DeltaWire> for Delta {
+    /// An unknown op, or a known op without its operand, is `Unknown` (ignored by the reducer).
+    fn from(w: DeltaWire) -> Self {
+        let DeltaWire { op, part, block, item, span, text } = w;
+        match (op.as_str(), part, block, item, span, text) {
+            ("start", Some(part), ..) => Delta::Start { part },
+            ("block", _, Some(block), ..) => Delta::Block { block },
+            ("item", _, _, Some(item), ..) => Delta::Item { item },
+            ("span", _, _, _, Some(span), _) => Delta::Span { span },
+            ("text", .., Some(text)) => Delta::Text { text },
+            _ => Delta::Unknown,
+        }
+    }
 }
 
 /// `event: part`: a finalized part; replaces the draft part with the same `part_id`.

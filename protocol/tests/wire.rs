@@ -109,6 +109,18 @@ fn part_delta_golden() {
     assert_eq!(start, json!({"part_id":"p","delta":{"op":"start","part":{"type":"rich_text","part_id":"p","blocks":[]}}}));
     let unknown = StreamEvent::decode("part_delta", r#"{"part_id":"p","delta":{"op":"teleport","x":1}}"#).unwrap().unwrap();
     assert!(matches!(unknown, StreamEvent::PartDelta(d) if d.delta == Delta::Unknown));
+    let missing = StreamEvent::decode("part_delta", r#"{"part_id":"p","delta":{"op":"text"}}"#).unwrap().unwrap();
+    assert!(matches!(missing, StreamEvent::PartDelta(d) if d.delta == Delta::Unknown), "an op without its operand is ignored");
+    for delta in [
+        Delta::Start { part: Part::RichText(RichText { part_id: "p".into(), blocks: vec![] }) },
+        Delta::Block { block: Block::BulletList { items: vec![] } },
+        Delta::Item { item: message::ListItem::default() },
+        Delta::Span { span: Span::link("a", "https://a.dk") },
+        Delta::Text { text: "x".into() },
+    ] {
+        let back: Delta = serde_json::from_value(serde_json::to_value(&delta).unwrap()).unwrap();
+        assert_eq!(back, delta, "every op round-trips");
+    }
 }
 
 #[test]
@@ -144,9 +156,15 @@ fn request_bodies_match_the_seed() {
 fn bridge_envelope_keeps_action_at_top_level() {
     let v = serde_json::to_value(Envelope::new(FrameAction::CloseChat)).unwrap();
     assert_eq!(v, json!({ "source": "dgbot", "v": 1, "action": "closeChat" }));
-    let cmd: Envelope<HostCommand> =
-        serde_json::from_value(json!({ "source": "dgbot", "v": 1, "action": "sendMessage", "message": "hi" })).unwrap();
-    assert_eq!(cmd.body, HostCommand::SendMessage { message: "hi".into() });
+    let cmd = json!({ "source": "dgbot", "v": 1, "action": "sendMessage", "message": "hi" });
+    assert_eq!(HostCommand::decode(&cmd.to_string()), Some(HostCommand::SendMessage { message: "hi".into() }));
+    assert_eq!(serde_json::to_value(Envelope::new(HostCommand::SendMessage { message: "hi".into() })).unwrap(), cmd);
+    assert_eq!(HostCommand::decode(r#"{"source":"dgbot","v":1,"action":"opened"}"#), Some(HostCommand::Opened));
+    for foreign in [r#"{"action":"opened"}"#, r#"{"source":"other","v":1,"action":"opened"}"#,
+        r#"{"source":"dgbot","v":2,"action":"opened"}"#, r#"{"source":"dgbot","v":1,"action":"sendMessage"}"#,
+        r#"{"source":"dgbot","v":1,"action":"selfDestruct"}"#, "null", "[1,2]"] {
+        assert_eq!(HostCommand::decode(foreign), None, "{foreign}");
+    }
 }
 
 #[test]
