@@ -135,3 +135,39 @@ impl std::fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+/// `POST /api/v1/chat/actions`: the visitor completed a marker. `part_id` is the marker's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionRequest {
+    pub part_id: String,
+    pub action: Action,
+}
+
+/// Only `show_contact_form` and `show_support_ticket` are submitted here (seed 002).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    /// `fields`: the marker's field keys → the visitor's values.
+    ContactForm { fields: std::collections::BTreeMap<String, String> },
+    SupportTicket {
+        fields: std::collections::BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<Attachment>,
+    },
+}
+
+/// A file sent inline, base64-encoded (the seed's livechat `file` input shape).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub filename: String,
+    pub mime: String,
+    /// Base64 of the file's bytes.
+    pub data: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionResponse {
+    pub action_id: String,
+    /// What to tell the visitor.
+    pub message: String,
+}

@@ -34,19 +34,28 @@ impl Message {
             match part {
                 Part::Text(t) => push_line(&mut out, &t.text),
                 Part::RichText(rt) => {
-                    for block in &rt.blocks {
-                        match block {
-                            Block::Paragraph { spans } => push_line(&mut out, &spans_text(spans)),
-                            Block::BulletList { items } => {
-                                for item in items {
-                                    push_line(&mut out, &spans_text(&item.spans));
-                                }
-                            }
-                            Block::Unknown => {}
-                        }
+                    if !rt.blocks.is_empty() {
+                        push_line(&mut out, &blocks_text(&rt.blocks));
                     }
                 }
-                Part::Unknown => {}
+                Part::Table(t) => {
+                    for row in std::iter::once(&t.columns).chain(&t.rows) {
+                        let cells: Vec<String> = row.iter().map(|c| blocks_text(&c.blocks)).collect();
+                        push_line(&mut out, &cells.join(" | "));
+                    }
+                }
+                Part::Products(p) => {
+                    for product in &p.products {
+                        push_line(&mut out, &product.title);
+                    }
+                }
+                Part::Image(i) => push_line(&mut out, i.alt.as_deref().unwrap_or("")),
+                Part::ShowContactForm(_)
+                | Part::ShowSupportTicket(_)
+                | Part::RequestImageUpload(_)
+                | Part::RequestHumanAgent(_)
+                | Part::Custom(_)
+                | Part::Unknown => {}
             }
         }
         out
@@ -60,11 +69,24 @@ fn push_line(out: &mut String, line: &str) {
     out.push_str(line);
 }
 
+fn blocks_text(blocks: &[Block]) -> String {
+    let mut out = String::new();
+    for block in blocks {
+        match block {
+            Block::Paragraph { spans } => push_line(&mut out, &spans_text(spans)),
+            Block::BulletList { items } => items.iter().for_each(|i| push_line(&mut out, &spans_text(&i.spans))),
+            Block::Unknown => {}
+        }
+    }
+    out
+}
+
 fn spans_text(spans: &[Span]) -> String {
     spans.iter().map(|s| s.text.as_str()).collect()
 }
 
-/// A top-level renderable unit inside a message.
+/// A top-level renderable unit inside a message. Parts are siblings: one message may hold
+/// text, then a marker, then more text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Part {
@@ -72,6 +94,20 @@ pub enum Part {
     RichText(RichText),
     /// Plain text input, as the visitor sends it (`{"type":"text","text":"…"}`).
     Text(TextPart),
+    /// An image: from the assistant by `url`, from the visitor as base64 `data` with `mime`.
+    Image(ImagePart),
+    Table(TablePart),
+    Products(ProductsPart),
+    /// Marker: render these fields; submit `contact_form` to `/actions` with this `part_id`.
+    ShowContactForm(ContactFormMarker),
+    /// Marker: render a ticket form with attachment rules; submit `support_ticket` to `/actions`.
+    ShowSupportTicket(SupportTicketMarker),
+    /// Marker: ask for an image meeting `constraints`; it goes out in the next `/messages`.
+    RequestImageUpload(ImageUploadMarker),
+    /// Marker: offer a hand-over to a human agent (livechat).
+    RequestHumanAgent(HumanAgentMarker),
+    /// Marker: client-defined; forwarded to the host page with `key` and `payload`.
+    Custom(CustomMarker),
     /// A part type this widget does not know yet; rendered as a quiet placeholder.
     #[serde(other)]
     Unknown,
@@ -81,7 +117,32 @@ impl Part {
     pub fn part_id(&self) -> Option<&str> {
         match self {
             Part::RichText(p) => Some(&p.part_id),
+            Part::Image(p) => p.part_id.as_deref(),
+            Part::Table(p) => Some(&p.part_id),
+            Part::Products(p) => Some(&p.part_id),
+            Part::ShowContactForm(p) => Some(&p.part_id),
+            Part::ShowSupportTicket(p) => Some(&p.part_id),
+            Part::RequestImageUpload(p) => Some(&p.part_id),
+            Part::RequestHumanAgent(p) => Some(&p.part_id),
+            Part::Custom(p) => Some(&p.part_id),
             Part::Text(_) | Part::Unknown => None,
+        }
+    }
+
+    /// The seed's part type name.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Part::RichText(_) => "rich_text",
+            Part::Text(_) => "text",
+            Part::Image(_) => "image",
+            Part::Table(_) => "table",
+            Part::Products(_) => "products",
+            Part::ShowContactForm(_) => "show_contact_form",
+            Part::ShowSupportTicket(_) => "show_support_ticket",
+            Part::RequestImageUpload(_) => "request_image_upload",
+            Part::RequestHumanAgent(_) => "request_human_agent",
+            Part::Custom(_) => "custom",
+            Part::Unknown => "unknown",
         }
     }
 
@@ -93,6 +154,198 @@ impl Part {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TextPart {
     pub text: String,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// An image. Assistant images carry `url` (and `alt`); a visitor's upload carries base64
+/// `data` with its `mime` and optional `filename`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ImagePart {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+}
+
+/// Image types a widget shows from `data:` and accepts for upload.
+pub const IMAGE_MIME_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/webp", "image/gif"];
+
+impl ImagePart {
+    /// Where the `<img>` may load from: an allow-listed `http(s)` URL, or the part's own base64
+    /// data as a `data:` URL of an image type. Anything else shows no image.
+    pub fn safe_src(&self) -> Option<String> {
+        if let Some(url) = &self.url {
+            let lower = url.to_ascii_lowercase();
+            return ((lower.starts_with("https://") || lower.starts_with("http://")) && is_safe_link(url)).then(|| url.clone());
+        }
+        let (data, mime) = (self.data.as_ref()?, self.mime.as_deref()?);
+        let base64_ok = data.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+        (IMAGE_MIME_TYPES.contains(&mime) && base64_ok).then(|| format!("data:{mime};base64,{data}"))
+    }
+}
+
+/// A table; cells hold blocks, like a `rich_text` part.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TablePart {
+    pub part_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    /// The header row (may be empty).
+    #[serde(default)]
+    pub columns: Vec<TableCell>,
+    #[serde(default)]
+    pub rows: Vec<Vec<TableCell>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TableCell {
+    #[serde(default)]
+    pub blocks: Vec<Block>,
+}
+
+impl TableCell {
+    pub fn text(text: impl Into<String>) -> Self {
+        TableCell { blocks: vec![Block::paragraph(vec![Span::text(text)])] }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ProductsPart {
+    pub part_id: String,
+    #[serde(default)]
+    pub products: Vec<Product>,
+}
+
+/// A product card.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Product {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<String>,
+    pub title: String,
+    /// The product page; opened on the host page (postMessage `navigate`).
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// In major units (`1299.0` = 1.299 kr.), shown with `currency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<f64>,
+    /// ISO 4217 code (`"DKK"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+}
+
+/// A form field of a contact form or support ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormField {
+    pub key: String,
+    pub label: String,
+    /// `text` when absent (and omitted when `text`).
+    #[serde(rename = "type", default, skip_serializing_if = "FieldKind::is_text")]
+    pub kind: FieldKind,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    #[default]
+    Text,
+    Email,
+    Tel,
+    Textarea,
+    /// A field type from a newer server: collected as text.
+    #[serde(other)]
+    Unknown,
+}
+
+impl FieldKind {
+    fn is_text(&self) -> bool {
+        *self == FieldKind::Text
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactFormMarker {
+    pub part_id: String,
+    #[serde(default)]
+    pub fields: Vec<FormField>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupportTicketMarker {
+    pub part_id: String,
+    #[serde(default)]
+    pub fields: Vec<FormField>,
+    #[serde(default)]
+    pub attachments: AttachmentRules,
+}
+
+/// What a support ticket may carry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentRules {
+    /// 0: no attachments.
+    pub max_files: u32,
+    pub max_size_bytes: u64,
+    /// MIME types, e.g. `image/png`, `application/pdf`.
+    #[serde(default)]
+    pub accepted_types: Vec<String>,
+}
+
+impl Default for AttachmentRules {
+    fn default() -> Self {
+        AttachmentRules { max_files: 0, max_size_bytes: 0, accepted_types: vec![] }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageUploadMarker {
+    pub part_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    pub constraints: ImageConstraints,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageConstraints {
+    pub max_size_bytes: u64,
+    /// A subset of [`IMAGE_MIME_TYPES`].
+    #[serde(default)]
+    pub accepted_types: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HumanAgentMarker {
+    pub part_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomMarker {
+    pub part_id: String,
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

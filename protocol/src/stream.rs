@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::message::{Block, ListItem, Message, Part, Span};
+use crate::message::{Block, ListItem, Message, Part, Product, ProductsPart, Span, TableCell, TablePart};
 
 /// `event: status`: lifecycle updates (`connected`, then `processing`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +40,10 @@ pub enum Delta {
     Span { span: Span },
     /// Append text to the last span.
     Text { text: String },
+    /// Append a row to a `table` part.
+    Row { row: Vec<TableCell> },
+    /// Append a product to a `products` part.
+    Product { product: Product },
     /// An op from a newer server: ignored.
     #[serde(other)]
     Unknown,
@@ -54,20 +58,24 @@ pub struct DeltaWire {
     item: Option<ListItem>,
     span: Option<Span>,
     text: Option<String>,
+    row: Option<Vec<TableCell>>,
+    product: Option<Product>,
 }
 
 impl From<DeltaWire> for Delta {
     /// An unknown op, or a known op without its operand, is `Unknown` (ignored by the reducer).
     fn from(w: DeltaWire) -> Self {
-        let DeltaWire { op, part, block, item, span, text } = w;
-        match (op.as_str(), part, block, item, span, text) {
-            ("start", Some(part), ..) => Delta::Start { part },
-            ("block", _, Some(block), ..) => Delta::Block { block },
-            ("item", _, _, Some(item), ..) => Delta::Item { item },
-            ("span", _, _, _, Some(span), _) => Delta::Span { span },
-            ("text", .., Some(text)) => Delta::Text { text },
-            _ => Delta::Unknown,
+        match w.op.as_str() {
+            "start" => w.part.map(|part| Delta::Start { part }),
+            "block" => w.block.map(|block| Delta::Block { block }),
+            "item" => w.item.map(|item| Delta::Item { item }),
+            "span" => w.span.map(|span| Delta::Span { span }),
+            "text" => w.text.map(|text| Delta::Text { text }),
+            "row" => w.row.map(|row| Delta::Row { row }),
+            "product" => w.product.map(|product| Delta::Product { product }),
+            _ => None,
         }
+        .unwrap_or(Delta::Unknown)
     }
 }
 
@@ -211,6 +219,28 @@ pub fn rich_text_deltas(part: &crate::RichText) -> Vec<Delta> {
         }
     }
     out
+}
+
+/// The deltas that stream `part` progressively, for the parts worth streaming: `rich_text`
+/// word by word, `table` row by row, `products` card by card. `None` for parts that are sent
+/// whole as a `part` event (images and markers).
+pub fn part_deltas(part: &Part) -> Option<Vec<Delta>> {
+    match part {
+        Part::RichText(rt) => Some(rich_text_deltas(rt)),
+        Part::Table(t) => {
+            let empty = TablePart { rows: vec![], ..t.clone() };
+            let mut out = vec![Delta::Start { part: Part::Table(empty) }];
+            out.extend(t.rows.iter().map(|row| Delta::Row { row: row.clone() }));
+            Some(out)
+        }
+        Part::Products(p) => {
+            let empty = ProductsPart { part_id: p.part_id.clone(), products: vec![] };
+            let mut out = vec![Delta::Start { part: Part::Products(empty) }];
+            out.extend(p.products.iter().map(|product| Delta::Product { product: product.clone() }));
+            Some(out)
+        }
+        _ => None,
+    }
 }
 
 /// Split text into words that keep their leading whitespace: `"a b  c"` → `["a", " b", "  c"]`.

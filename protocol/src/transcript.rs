@@ -34,6 +34,8 @@ pub enum Change {
     SpanAppended(SpanPath),
     /// Text was appended to a span; the new text is the span's text from byte `from` on.
     TextAppended { at: SpanPath, from: usize },
+    RowAppended { part: usize, row: usize },
+    ProductAppended { part: usize, product: usize },
     /// The draft was replaced by `done.message`, now the last finished message. `same` is
     /// true when the streamed draft already equalled the final parts (nothing to redraw).
     Done { message: usize, same: bool },
@@ -182,6 +184,19 @@ impl Draft {
             return Err(ReduceError::UnknownOp);
         }
         let pi = *self.index.get(part_id).ok_or_else(|| ReduceError::UnknownPart(part_id.to_owned()))?;
+        match (delta, &mut self.parts[pi]) {
+            (Delta::Row { row }, Part::Table(t)) => {
+                t.rows.push(row.clone());
+                return Ok(Change::RowAppended { part: pi, row: t.rows.len() - 1 });
+            }
+            (Delta::Product { product }, Part::Products(p)) => {
+                p.products.push(product.clone());
+                return Ok(Change::ProductAppended { part: pi, product: p.products.len() - 1 });
+            }
+            (Delta::Row { .. }, _) => return Err(misplaced("row")),
+            (Delta::Product { .. }, _) => return Err(misplaced("product")),
+            _ => {}
+        }
         let Part::RichText(rt) = &mut self.parts[pi] else { return Err(misplaced("rich_text op")) };
         let bi = rt.blocks.len().wrapping_sub(1);
         match delta {
@@ -209,7 +224,9 @@ impl Draft {
                 span.text.push_str(text);
                 Ok(Change::TextAppended { at: SpanPath { part: pi, block: bi, item, span: si }, from })
             }
-            Delta::Start { .. } | Delta::Unknown => unreachable!("handled above"),
+            Delta::Start { .. } | Delta::Unknown | Delta::Row { .. } | Delta::Product { .. } => {
+                unreachable!("handled above")
+            }
         }
     }
 }

@@ -149,6 +149,10 @@ fn arb_delta() -> impl Strategy<Value = StreamEvent> {
         Just(Delta::Block { block: Block::BulletList { items: vec![] } }),
         Just(Delta::Block { block: Block::Unknown }),
         Just(Delta::Item { item: ListItem::default() }),
+        Just(Delta::Row { row: vec![] }),
+        Just(Delta::Product { product: Default::default() }),
+        Just(Delta::Start { part: Part::Table(Default::default()) }),
+        Just(Delta::Start { part: Part::Products(Default::default()) }),
         text.prop_map(|t| Delta::Span { span: Span::text(t) }),
         text.prop_map(|t| Delta::Text { text: t }),
         Just(Delta::Unknown),
@@ -223,4 +227,36 @@ fn split_words_keeps_whitespace() {
     assert_eq!(split_words(" lead"), vec![" lead"]);
     assert_eq!(split_words(""), Vec::<&str>::new());
     assert_eq!(split_words("tail "), vec!["tail", " "]);
+}
+
+#[test]
+fn tables_and_products_stream_row_by_row_and_card_by_card() {
+    use dgbot_protocol::message::{Product, ProductsPart, TableCell, TablePart};
+    use dgbot_protocol::stream::part_deltas;
+    let table = Part::Table(TablePart {
+        part_id: "t".into(),
+        caption: None,
+        columns: vec![TableCell::text("Lamp"), TableCell::text("Price")],
+        rows: vec![vec![TableCell::text("Aurora"), TableCell::text("1.299 kr")], vec![TableCell::text("Fjord"), TableCell::text("749 kr")]],
+    });
+    let products = Part::Products(ProductsPart {
+        part_id: "p".into(),
+        products: vec![Product { title: "Aurora".into(), url: "https://a".into(), price: Some(1299.0), currency: Some("DKK".into()), ..Default::default() }],
+    });
+    let mut t = Transcript::new();
+    let mut changes = vec![];
+    for part in [&table, &products] {
+        for d in part_deltas(part).unwrap() {
+            changes.push(t.apply(&StreamEvent::delta(part.part_id().unwrap(), d)).unwrap());
+        }
+    }
+    assert_eq!(changes[1], Change::RowAppended { part: 0, row: 0 });
+    assert_eq!(changes[4], Change::ProductAppended { part: 1, product: 0 });
+    assert_eq!(t.draft().unwrap().parts, vec![table, products]);
+    assert!(part_deltas(&Part::Unknown).is_none(), "markers are sent whole");
+    assert!(matches!(
+        t.apply(&StreamEvent::delta("t", Delta::Product { product: Product::default() })),
+        Err(ReduceError::Misplaced { op: "product", .. })
+    ));
+    assert!(matches!(t.apply(&StreamEvent::delta("p", Delta::Row { row: vec![] })), Err(ReduceError::Misplaced { op: "row", .. })));
 }

@@ -33,9 +33,9 @@ fn rich_text_message_round_trips() {
 }
 
 #[test]
-fn seed_example_message_decodes_with_unknown_parts_kept_in_order() {
+fn seed_example_message_round_trips() {
     // Seed 002, "Example: a message with text and an action".
-    let m: Message = serde_json::from_value(json!({
+    let m: Message = round_trip(json!({
         "message_id": "msg_123", "role": "assistant",
         "parts": [
             { "type": "rich_text", "part_id": "part_1", "blocks": [
@@ -46,9 +46,11 @@ fn seed_example_message_decodes_with_unknown_parts_kept_in_order() {
             { "type": "rich_text", "part_id": "part_3", "blocks": [
                 { "type": "paragraph", "spans": [{ "type": "text", "text": "Fill in the form and we will follow up." }] } ] }
         ]
-    }))
-    .unwrap();
+    }));
     assert_eq!(m.parts.len(), 3);
+    let Part::ShowContactForm(form) = &m.parts[1] else { panic!("{:?}", m.parts[1]) };
+    assert_eq!(form.fields[1].kind, message::FieldKind::Email);
+    assert!(form.fields[0].required);
     assert_eq!(m.parts[0].part_id(), Some("part_1"));
     assert_eq!(m.parts[2].part_id(), Some("part_3"));
 }
@@ -177,4 +179,46 @@ fn link_allow_list() {
         assert!(!message::is_safe_link(bad), "{bad:?}");
     }
     assert_eq!(Span::link("x", "javascript:alert(1)").safe_url(), None);
+}
+
+#[test]
+fn every_part_type_round_trips() {
+    let parts = json!([
+        { "type": "image", "part_id": "i", "url": "https://cdn.example.com/a.jpg", "alt": "A lamp", "width": 640, "height": 480 },
+        { "type": "image", "data": "iVBORw0KGgo=", "mime": "image/png", "filename": "damage.png" },
+        { "type": "table", "part_id": "t", "caption": "Compare",
+          "columns": [{ "blocks": [{ "type": "paragraph", "spans": [{ "type": "text", "text": "Lamp" }] }] }],
+          "rows": [[{ "blocks": [{ "type": "paragraph", "spans": [{ "type": "bold", "text": "Aurora" }] }] }]] },
+        { "type": "products", "part_id": "p", "products": [
+            { "product_id": "aurora", "title": "Aurora pendant lamp", "url": "https://shop.example.com/aurora",
+              "image_url": "https://cdn.example.com/aurora.jpg", "price": 1299.0, "currency": "DKK" } ] },
+        { "type": "show_support_ticket", "part_id": "s",
+          "fields": [{ "key": "subject", "label": "Subject", "required": true },
+                     { "key": "description", "label": "What happened?", "type": "textarea", "required": true }],
+          "attachments": { "max_files": 3, "max_size_bytes": 5242880, "accepted_types": ["image/png", "application/pdf"] } },
+        { "type": "request_image_upload", "part_id": "u", "prompt": "A photo of the damage",
+          "constraints": { "max_size_bytes": 5242880, "accepted_types": ["image/jpeg", "image/png"] } },
+        { "type": "request_human_agent", "part_id": "h", "reason": "Complaint" },
+        { "type": "custom", "part_id": "c", "key": "book_demo", "payload": { "slot": "2026-12-01T10:00" } },
+        { "type": "custom", "part_id": "c2", "key": "ping" }
+    ]);
+    let parsed: Vec<Part> = round_trip(parts);
+    let names: Vec<&str> = parsed.iter().map(Part::type_name).collect();
+    assert_eq!(names, ["image", "image", "table", "products", "show_support_ticket", "request_image_upload",
+        "request_human_agent", "custom", "custom"]);
+    assert_eq!(parsed[3].part_id(), Some("p"));
+    assert_eq!(parsed[1].part_id(), None);
+}
+
+#[test]
+fn image_sources_are_allow_listed() {
+    use dgbot_protocol::message::ImagePart;
+    let url = |u: &str| ImagePart { url: Some(u.into()), ..Default::default() }.safe_src();
+    assert_eq!(url("https://cdn.example.com/a.jpg").as_deref(), Some("https://cdn.example.com/a.jpg"));
+    assert_eq!(url("javascript:alert(1)"), None);
+    assert_eq!(url("data:image/svg+xml,<svg onload=alert(1)>"), None, "data: only from our own base64 field");
+    let data = |d: &str, m: &str| ImagePart { data: Some(d.into()), mime: Some(m.into()), ..Default::default() }.safe_src();
+    assert_eq!(data("iVBORw0KGgo=", "image/png").as_deref(), Some("data:image/png;base64,iVBORw0KGgo="));
+    assert_eq!(data("PHN2Zz4=", "image/svg+xml"), None, "no SVG");
+    assert_eq!(data("abc\"onerror=", "image/png"), None);
 }

@@ -22,6 +22,7 @@ pub fn routes(config: &ServerConfig) -> Router<SharedState> {
         .route_service("/widget.js", ServeFile::new(&loader))
         .route_service("/static/widget.js", ServeFile::new(&loader))
         .nest_service("/chat", app)
+        .nest_service("/demo/img", ServeDir::new(config.demo_dir.join("img")))
         .route("/demo", get(|| async { Redirect::permanent("/demo/") }))
         .route("/demo/", get(|s| demo_page(s, Path("index.html".to_owned()))))
         .route("/demo/{page}", get(demo_page))

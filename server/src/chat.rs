@@ -3,7 +3,6 @@
 //! plus our public widget auth `POST /api/v1/chat/auth/public` (see docs/protocol.md).
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -13,15 +12,18 @@ use axum::http::header::AUTHORIZATION;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use dgbot_protocol::api::{ApiErrorCode, AuthRequest, AuthResponse, ChatConfig, SendMessageRequest};
-use dgbot_protocol::stream::{DoneEvent, rich_text_deltas};
+use dgbot_protocol::api::{
+    Action, ActionRequest, ActionResponse, ApiError, ApiErrorCode, AuthRequest, AuthResponse, ChatConfig, FieldError,
+    SendMessageRequest,
+};
+use dgbot_protocol::message::{FieldKind, FormField, ImagePart, IMAGE_MIME_TYPES};
+use dgbot_protocol::stream::{DoneEvent, PartEvent, part_deltas};
 use dgbot_protocol::{Message, Part, Role, StreamEvent};
-use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::auth::{Visitor, basic_api_key, is_valid_visitor_id, new_visitor_id, origin_allowed};
 use crate::error::{ApiJson, Failure};
-use crate::{SharedState, demo_bot};
+use crate::{ScriptedEvent, SharedState, demo_bot};
 
 /// Longest visitor message accepted, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 4000;
@@ -31,7 +33,18 @@ pub const MAX_MESSAGE_CHARS: usize = 4000;
 #[derive(Default)]
 pub struct Conversations {
     by_visitor: Mutex<HashMap<(String, String), Vec<Message>>>,
+    submissions: Mutex<Vec<Submission>>,
     next_id: AtomicU64,
+}
+
+/// A completed contact form or support ticket.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub action_id: String,
+    pub chatbot_id: String,
+    pub visitor_id: String,
+    pub part_id: String,
+    pub action: Action,
 }
 
 impl Conversations {
@@ -42,6 +55,21 @@ impl Conversations {
     pub fn push(&self, visitor: &Visitor, message: Message) {
         let mut map = self.by_visitor.lock().expect("conversation lock");
         map.entry((visitor.chatbot_id.clone(), visitor.visitor_id.clone())).or_default().push(message);
+    }
+
+    /// The marker part with `part_id` in this visitor's conversation.
+    pub fn find_part(&self, visitor: &Visitor, part_id: &str) -> Option<Part> {
+        let map = self.by_visitor.lock().expect("conversation lock");
+        let messages = map.get(&(visitor.chatbot_id.clone(), visitor.visitor_id.clone()))?;
+        messages.iter().flat_map(|m| &m.parts).find(|p| p.part_id() == Some(part_id)).cloned()
+    }
+
+    pub fn submit(&self, submission: Submission) {
+        self.submissions.lock().expect("submissions lock").push(submission);
+    }
+
+    pub fn submissions(&self) -> Vec<Submission> {
+        self.submissions.lock().expect("submissions lock").clone()
     }
 
     pub fn messages(&self, visitor: &Visitor) -> Vec<Message> {
@@ -56,6 +84,7 @@ pub fn routes() -> Router<SharedState> {
         .route("/api/v1/chat/auth/public", post(auth_public))
         .route("/api/v1/chat/config", get(config))
         .route("/api/v1/chat/messages", post(send_message))
+        .route("/api/v1/chat/actions", post(submit_action))
 }
 
 /// Seed 002: the site owner's backend exchanges its API key (HTTP Basic user name, empty
@@ -99,18 +128,50 @@ async fn config(State(state): State<SharedState>, visitor: Visitor) -> Result<Js
     Ok(Json(bot.config.clone()))
 }
 
-/// The visitor's text: the `text` parts joined; 422 with a field path when it is empty or long.
+/// Largest image a visitor may send in a message, decoded.
+pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+
+fn decoded_len(base64: &str) -> usize {
+    base64.trim_end_matches('=').len() * 3 / 4
+}
+
+fn check_image(i: usize, image: &ImagePart) -> Result<(), Failure> {
+    let field = |f: &str| format!("message.parts.{i}.{f}");
+    let mime = image.mime.as_deref().unwrap_or("");
+    if !IMAGE_MIME_TYPES.contains(&mime) {
+        return Err(Failure::validation(&field("mime"), "Images must be PNG, JPEG, WebP or GIF"));
+    }
+    let data = image.data.as_deref().unwrap_or("");
+    if data.is_empty() || image.safe_src().is_none() {
+        return Err(Failure::validation(&field("data"), "Image data must be base64"));
+    }
+    if decoded_len(data) > MAX_IMAGE_BYTES {
+        return Err(Failure::validation(&field("data"), "Images must be at most 5 MB"));
+    }
+    Ok(())
+}
+
+/// The visitor's text: the `text` parts joined; 422 with a field path when there is neither
+/// text nor an image, when the text is too long, or when an image is not acceptable.
 fn visitor_text(req: &SendMessageRequest) -> Result<String, Failure> {
     let mut text = String::new();
     let mut first_text_part = None;
+    let mut images = 0;
     for (i, part) in req.message.parts.iter().enumerate() {
-        if let Part::Text(t) = part {
-            first_text_part.get_or_insert(i);
-            text.push_str(&t.text);
+        match part {
+            Part::Text(t) => {
+                first_text_part.get_or_insert(i);
+                text.push_str(&t.text);
+            }
+            Part::Image(image) => {
+                check_image(i, image)?;
+                images += 1;
+            }
+            _ => {}
         }
     }
     let field = format!("message.parts.{}.text", first_text_part.unwrap_or(0));
-    if text.trim().is_empty() {
+    if text.trim().is_empty() && images == 0 {
         return Err(Failure::validation(&field, "Text is required"));
     }
     if text.chars().count() > MAX_MESSAGE_CHARS {
@@ -119,12 +180,15 @@ fn visitor_text(req: &SendMessageRequest) -> Result<String, Failure> {
     Ok(text)
 }
 
+type SseStream = Sse<axum::response::sse::KeepAliveStream<ReceiverStream<Result<Event, std::io::Error>>>>;
+
 async fn send_message(
     State(state): State<SharedState>,
     visitor: Visitor,
     ApiJson(req): ApiJson<SendMessageRequest>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
+) -> Result<SseStream, Failure> {
     let text = visitor_text(&req)?;
+    let has_image = req.message.parts.iter().any(|p| matches!(p, Part::Image(_)));
     let conversations = &state.conversations;
     conversations.push(&visitor, Message {
         message_id: conversations.next_id("msg"),
@@ -133,15 +197,53 @@ async fn send_message(
         created_at: None,
     });
 
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, std::io::Error>>(16);
+    let delay = state.config.stream_delay;
+    if let Some(script) = state.config.scripted_replies.iter().find(|s| s.trigger == text.trim()) {
+        let events = script.events.clone();
+        tokio::spawn(async move {
+            for ev in events {
+                let item = match ev {
+                    ScriptedEvent::Sse(name, data) => Ok(Event::default().event(name).data(data)),
+                    ScriptedEvent::Drop => Err(std::io::Error::other("scripted connection drop")),
+                };
+                let stop = item.is_err();
+                if tx.send(item).await.is_err() || stop {
+                    return;
+                }
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        });
+        return Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default()));
+    }
+
     let message_id = conversations.next_id("msg");
-    let part = demo_bot::answer(&text, &format!("{message_id}_part_1"));
+    let question = if text.trim().is_empty() && has_image { "photo received" } else { text.as_str() };
+    let parts = if has_image {
+        vec![Part::RichText(dgbot_protocol::RichText {
+            part_id: format!("{message_id}_part_1"),
+            blocks: vec![dgbot_protocol::Block::paragraph(vec![dgbot_protocol::Span::text(
+                "Thank you for the photo. We've added it to your case and will get back to you by email.",
+            )])],
+        })]
+    } else {
+        demo_bot::answer(question, &message_id, &state.config.public_base)
+    };
     let mut events = vec![StreamEvent::status("connected"), StreamEvent::status("processing")];
-    events.extend(rich_text_deltas(&part).into_iter().map(|d| StreamEvent::delta(&part.part_id, d)));
-    let reply = Message { message_id, role: Role::Assistant, parts: vec![Part::RichText(part)], created_at: None };
+    for part in &parts {
+        match part_deltas(part) {
+            Some(deltas) => {
+                let id = part.part_id().unwrap_or_default();
+                events.extend(deltas.into_iter().map(|d| StreamEvent::delta(id, d)));
+            }
+            None => events.push(StreamEvent::Part(PartEvent { part: part.clone() })),
+        }
+    }
+    let reply = Message { message_id, role: Role::Assistant, parts, created_at: None };
     events.push(StreamEvent::Done(DoneEvent { message: reply.clone() }));
 
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, Infallible>>(16);
-    let delay = state.config.stream_delay;
     let state = state.clone();
     tokio::spawn(async move {
         let count = events.len();
@@ -151,11 +253,93 @@ async fn send_message(
                 return; // the visitor went away; the reply was not delivered, so it is not stored
             }
             // Pace the answer like a model would, word by word (not after the last event).
-            if !delay.is_zero() && i + 1 < count && matches!(ev, StreamEvent::PartDelta(_)) {
+            if !delay.is_zero() && i + 1 < count && matches!(ev, StreamEvent::PartDelta(_) | StreamEvent::Part(_)) {
                 tokio::time::sleep(delay).await;
             }
         }
         state.conversations.push(&visitor, reply);
     });
     Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default()))
+}
+
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(|c| c.is_whitespace() || c == ',')
+}
+
+/// Check submitted values against the marker's fields; errors name `action.fields.<key>`.
+fn check_fields(fields: &[FormField], values: &std::collections::BTreeMap<String, String>) -> Vec<FieldError> {
+    let mut errors = vec![];
+    for f in fields {
+        let value = values.get(&f.key).map(|v| v.trim()).unwrap_or("");
+        let field = format!("action.fields.{}", f.key);
+        if f.required && value.is_empty() {
+            errors.push(FieldError { field, message: format!("{} is required", f.label) });
+        } else if f.kind == FieldKind::Email && !value.is_empty() && !is_email(value) {
+            errors.push(FieldError { field, message: "Enter a valid email address".into() });
+        } else if value.chars().count() > 5000 {
+            errors.push(FieldError { field, message: "At most 5,000 characters".into() });
+        }
+    }
+    for key in values.keys() {
+        if !fields.iter().any(|f| &f.key == key) {
+            errors.push(FieldError { field: format!("action.fields.{key}"), message: "Unknown field".into() });
+        }
+    }
+    errors
+}
+
+/// Seed 002: the visitor completed a `show_contact_form` or `show_support_ticket` marker.
+async fn submit_action(
+    State(state): State<SharedState>,
+    visitor: Visitor,
+    ApiJson(req): ApiJson<ActionRequest>,
+) -> Result<Json<ActionResponse>, Failure> {
+    let marker = state
+        .conversations
+        .find_part(&visitor, &req.part_id)
+        .ok_or_else(|| Failure::new(ApiErrorCode::NotFound, "That form is no longer available"))?;
+    let mut errors = match (&marker, &req.action) {
+        (Part::ShowContactForm(m), Action::ContactForm { fields }) => check_fields(&m.fields, fields),
+        (Part::ShowSupportTicket(m), Action::SupportTicket { fields, attachments }) => {
+            let mut errors = check_fields(&m.fields, fields);
+            let rules = &m.attachments;
+            if attachments.len() as u32 > rules.max_files {
+                errors.push(FieldError { field: "action.attachments".into(), message: format!("At most {} files", rules.max_files) });
+            }
+            for (i, a) in attachments.iter().enumerate() {
+                let field = format!("action.attachments.{i}");
+                if !rules.accepted_types.contains(&a.mime) {
+                    errors.push(FieldError { field, message: format!("{} is not an accepted file type", a.filename) });
+                } else if decoded_len(&a.data) as u64 > rules.max_size_bytes {
+                    errors.push(FieldError { field, message: format!("{} is too large", a.filename) });
+                }
+            }
+            errors
+        }
+        _ => {
+            return Err(Failure::validation("action.type", &format!("Part {} does not take this action", req.part_id)));
+        }
+    };
+    if !errors.is_empty() {
+        errors.truncate(20);
+        return Err(Failure(ApiError::new(ApiErrorCode::Validation, "Validation failed").with_params(errors)));
+    }
+    let action_id = state.conversations.next_id("action");
+    let message = match req.action {
+        Action::ContactForm { .. } => "Thank you! We'll get back to you within one business day.",
+        Action::SupportTicket { .. } => "Thank you! Your support ticket has been created; we've sent a confirmation by email.",
+    };
+    state.conversations.submit(Submission {
+        action_id: action_id.clone(),
+        chatbot_id: visitor.chatbot_id,
+        visitor_id: visitor.visitor_id,
+        part_id: req.part_id,
+        action: req.action,
+    });
+    Ok(Json(ActionResponse { action_id, message: message.into() }))
 }

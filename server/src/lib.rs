@@ -38,6 +38,24 @@ pub struct ServerConfig {
     pub token_secret: Vec<u8>,
     /// Visitor token lifetime.
     pub token_ttl: Duration,
+    /// Canned replies for tests and demos: a visitor message equal to `trigger` gets exactly
+    /// these SSE events instead of the demo bot's answer (malformed ones included).
+    pub scripted_replies: Vec<ScriptedReply>,
+}
+
+/// A reply streamed verbatim (see [`ServerConfig::scripted_replies`]).
+#[derive(Debug, Clone)]
+pub struct ScriptedReply {
+    pub trigger: String,
+    pub events: Vec<ScriptedEvent>,
+}
+
+#[derive(Debug, Clone)]
+pub enum ScriptedEvent {
+    /// `event: {0}` / `data: {1}`, sent as is.
+    Sse(String, String),
+    /// Kill the connection mid-stream (the client sees a network error, not a clean end).
+    Drop,
 }
 
 impl ServerConfig {
@@ -54,6 +72,7 @@ impl ServerConfig {
             stream_delay: Duration::ZERO,
             token_secret: secret,
             token_ttl: Duration::from_secs(60 * 60),
+            scripted_replies: vec![],
         }
     }
 }
