@@ -8,7 +8,7 @@ use web_sys::KeyboardEvent;
 
 use crate::chat::{Chat, LaunchParams};
 use crate::render::message_view;
-use crate::view_model::{Delivery, MessageVm, PartBody};
+use crate::view_model::{Delivery, MessageVm};
 
 /// A CSS colour we accept from config: `#rgb`, `#rrggbb` or `#rrggbbaa`.
 pub fn safe_color(c: &str) -> Option<&str> {
@@ -130,6 +130,7 @@ fn MessageLog() -> impl IntoView {
             class="log"
             node_ref=log
             role="log"
+            aria-live="off"
             aria-label="Conversation"
             aria-busy=move || chat.streaming.get().to_string()
             data-testid="log"
@@ -163,31 +164,43 @@ fn MessageLog() -> impl IntoView {
                     .map(|e| view! { <p class="notice error" role="alert" data-testid="startup-error">{e.0}</p> })
             }}
         </div>
+        // Finished answers are announced once, whole (the log itself stays quiet while streaming).
+        <div class="visually-hidden" aria-live="polite" data-testid="announcer">{move || chat.announcement.get()}</div>
     }
 }
 
-/// Unsent visitor messages get a resend button; cut-off answers say so.
+/// Unsent visitor messages get a resend button; cut-off answers say so, with a retry when
+/// asking again may help.
 fn delivery_footer(chat: Chat, m: MessageVm) -> AnyView {
     let delivery = m.delivery.clone();
-    let text = m.parts.with_untracked(|p| match p.first().map(|p| &p.body) {
-        Some(PartBody::Text(t)) => t.clone(),
-        _ => String::new(),
-    });
     let is_user = m.role == Role::User;
     (move || match delivery.get() {
         Delivery::Unsent(why) if is_user => {
-            let (m, text) = (m.clone(), text.clone());
+            let m = m.clone();
             view! {
                 <p class="status unsent" role="alert" data-testid="unsent">
                     {format!("Not sent. {why} ")}
-                    <button type="button" class="link-button" data-testid="resend" on:click=move |_| chat.resend(m.clone(), text.clone())>
+                    <button type="button" class="link-button" data-testid="resend" on:click=move |_| chat.resend(m.clone())>
                         "Send again"
                     </button>
                 </p>
             }
             .into_any()
         }
-        Delivery::Incomplete(why) => view! { <p class="status incomplete" data-testid="incomplete">{why}</p> }.into_any(),
+        Delivery::Incomplete { why, retry } => {
+            let m = m.clone();
+            view! {
+                <p class="status incomplete" data-testid="incomplete">
+                    {format!("{why} ")}
+                    {retry.then(|| view! {
+                        <button type="button" class="link-button" data-testid="retry" on:click=move |_| chat.retry(m.clone())>
+                            "Try again"
+                        </button>
+                    })}
+                </p>
+            }
+            .into_any()
+        }
         _ => ().into_any(),
     })
     .into_any()
@@ -217,7 +230,24 @@ fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
         }
     };
     let disabled = move || chat.startup_error.with(Option::is_some);
+    let nothing_to_send = move || text.with(|t| t.trim().is_empty()) && chat.pending_image.with(Option::is_none);
+    let pending = move || {
+        chat.pending_image.get().map(|image| {
+            let name = image.filename.clone().unwrap_or_else(|| "Photo".into());
+            view! {
+                <div class="pending-image" data-testid="pending-image">
+                    {image.safe_src().map(|src| view! { <img src=src alt="" /> })}
+                    <span>{name.clone()}</span>
+                    <button type="button" class="icon-button small" aria-label=format!("Remove {name}")
+                        on:click=move |_| chat.pending_image.set(None)>
+                        <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18" /></svg>
+                    </button>
+                </div>
+            }
+        })
+    };
     view! {
+        {pending}
         <form class="composer" on:submit=move |ev| { ev.prevent_default(); submit(); }>
             <label class="visually-hidden" for="dgbot-input">"Message"</label>
             <textarea
@@ -235,7 +265,7 @@ fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
                 when=move || chat.streaming.get()
                 fallback=move || view! {
                     <button class="send" type="submit" aria-label="Send message" data-testid="send"
-                        prop:disabled=move || disabled() || text.with(|t| t.trim().is_empty())>
+                        prop:disabled=move || disabled() || nothing_to_send()>
                         <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 12l16-8-6 16-2.5-6.5z" /></svg>
                     </button>
                 }

@@ -4,10 +4,15 @@
 //! Nothing the visitor typed is ever dropped: a message the server did not take stays in the
 //! log marked unsent, with a resend action; a cut-off answer keeps what arrived, marked.
 
-use dgbot_protocol::api::{AuthRequest, AuthResponse, ChatConfig, InputMessage, MessageContext, SendMessageRequest};
+use std::collections::HashSet;
+
+use dgbot_protocol::api::{
+    ActionRequest, ActionResponse, AuthRequest, AuthResponse, ChatConfig, InputMessage, MessageContext, SendMessageRequest,
+};
 use dgbot_protocol::bridge::FrameAction;
+use dgbot_protocol::message::ImagePart;
 use dgbot_protocol::transcript::Change;
-use dgbot_protocol::{Part, Role, StreamEvent, Transcript};
+use dgbot_protocol::{Message, Part, Role, StreamEvent, Transcript};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::AbortController;
@@ -61,8 +66,27 @@ pub struct Chat {
     abort: StoredValue<Option<AbortController>, LocalStorage>,
     /// Bumped whenever the log's content grows; the log scrolls on it.
     pub grew: RwSignal<u64>,
-    /// Where the message log should move focus or scroll; set by the app.
+    /// Bumped to move focus to the composer.
     pub composer_focus: RwSignal<u64>,
+    /// An image the visitor picked for a `request_image_upload`; sent with the next message.
+    pub pending_image: RwSignal<Option<ImagePart>>,
+    /// The last finished answer as text, for the polite live region.
+    pub announcement: RwSignal<String>,
+    /// Part ids whose once-only effects (host events) already happened.
+    announced: StoredValue<HashSet<String>>,
+}
+
+/// What to tell the visitor about a message that did not go out.
+fn unsent_reason(e: &TransportError) -> String {
+    match e {
+        TransportError::Api { error, .. } => match &error.error.params {
+            Some(params) if !params.is_empty() => {
+                params.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join(" ")
+            }
+            _ => error.error.message.clone(),
+        },
+        other => other.message(),
+    }
 }
 
 fn visitor_storage_key(chatbot_id: &str) -> String {
@@ -112,7 +136,42 @@ impl Chat {
             abort: StoredValue::new_local(None),
             grew: RwSignal::new(0),
             composer_focus: RwSignal::new(0),
+            pending_image: RwSignal::new(None),
+            announcement: RwSignal::new(String::new()),
+            announced: StoredValue::new(HashSet::new()),
         }
+    }
+
+    /// True the first time it is called for `part_id` (host events fire once per part, even
+    /// when `done` redraws a message).
+    pub fn first_sight(&self, part_id: &str) -> bool {
+        self.announced.try_update_value(|seen| seen.insert(part_id.to_owned())).unwrap_or(false)
+    }
+
+    /// The chatbot's language, for number and currency formatting.
+    pub fn language(&self) -> String {
+        self.config.with_untracked(|c| c.as_ref().map(|c| c.language.clone()).unwrap_or_else(|| "en".into()))
+    }
+
+    /// POST `body` to the chat API at `path` with the visitor token (renewed once on 401).
+    pub async fn api_post<B: serde::Serialize, R: serde::de::DeserializeOwned>(self, path: &str, body: &B) -> Result<R, TransportError> {
+        let url = format!("{API}{path}");
+        let token = match self.token.get_untracked() {
+            Some(t) => t,
+            None => self.authenticate().await?,
+        };
+        match transport::post_json(&url, Some(&token), body).await {
+            Err(TransportError::Api { status: 401, .. }) => {
+                let token = self.authenticate().await?;
+                transport::post_json(&url, Some(&token), body).await
+            }
+            other => other,
+        }
+    }
+
+    /// Submit a completed contact form or support ticket (`POST /api/v1/chat/actions`).
+    pub async fn submit_action(self, req: ActionRequest) -> Result<ActionResponse, TransportError> {
+        self.api_post("/actions", &req).await
     }
 
     pub fn bridge(&self) -> HostBridge {
@@ -158,27 +217,66 @@ impl Chat {
         Ok(res.token)
     }
 
-    /// Send the visitor's text. Ignored while an answer streams (the composer keeps the text).
+    /// Send the visitor's text, with the picked image if any. Ignored while an answer streams
+    /// (the composer keeps the text).
     pub fn send(self, text: String) -> bool {
         let text = text.trim().to_owned();
-        if text.is_empty() || self.streaming.get_untracked() {
+        let image = self.pending_image.get_untracked();
+        if (text.is_empty() && image.is_none()) || self.streaming.get_untracked() {
             return false;
         }
-        let user = MessageVm::new(next_key(), Role::User, &[Part::text(&text)], Delivery::Pending);
+        let mut parts = vec![];
+        if !text.is_empty() {
+            parts.push(Part::text(&text));
+        }
+        if let Some(image) = image {
+            parts.push(Part::Image(image));
+            self.pending_image.set(None);
+        }
+        let user = MessageVm::new(next_key(), Role::User, &parts, Delivery::Pending);
         self.messages.update(|m| m.push(user.clone()));
         self.grew();
         self.post(FrameAction::UserMessageSubmitted);
-        spawn_local(self.exchange(user, text));
+        spawn_local(self.exchange(user, parts));
         true
     }
 
     /// Send an unsent message again.
-    pub fn resend(self, user: MessageVm, text: String) {
+    pub fn resend(self, user: MessageVm) {
         if self.streaming.get_untracked() {
             return;
         }
         user.delivery.set(Delivery::Pending);
-        spawn_local(self.exchange(user, text));
+        let parts = self.transcript_parts(&user);
+        spawn_local(self.exchange(user, parts));
+    }
+
+    /// Ask the question behind a cut-off answer again.
+    pub fn retry(self, reply: MessageVm) {
+        if self.streaming.get_untracked() {
+            return;
+        }
+        if let Some(prompt) = reply.prompt.clone() {
+            reply.delivery.set(Delivery::Done); // the retry offer is used up; the partial stays
+            let user = MessageVm::new(next_key(), Role::User, &[Part::text(&prompt)], Delivery::Pending);
+            self.messages.update(|m| m.push(user.clone()));
+            spawn_local(self.exchange(user, vec![Part::text(&prompt)]));
+        }
+    }
+
+    /// The parts a visitor message was sent with (as kept in its view model).
+    fn transcript_parts(&self, user: &MessageVm) -> Vec<Part> {
+        use crate::view_model::PartBody;
+        user.parts.with_untracked(|parts| {
+            parts
+                .iter()
+                .filter_map(|p| match &p.body {
+                    PartBody::Text(t) => Some(Part::text(t)),
+                    PartBody::Image(i) => Some(Part::Image(i.clone())),
+                    _ => None,
+                })
+                .collect()
+        })
     }
 
     /// Stop the streaming answer; what arrived is kept.
@@ -190,17 +288,34 @@ impl Chat {
         });
     }
 
-    async fn exchange(self, user: MessageVm, text: String) {
+    async fn exchange(self, user: MessageVm, parts: Vec<Part>) {
         self.streaming.set(true);
         self.waiting.set(true);
-        let reply = MessageVm::new(next_key(), Role::Assistant, &[], Delivery::Pending);
-        let mut result = self.stream_answer(&text, &reply).await;
-        if matches!(result, Err(TransportError::Api { status: 401, .. })) {
-            // Expired or unknown token: get a new one once and retry.
-            result = match self.authenticate().await {
-                Ok(_) => self.stream_answer(&text, &reply).await,
-                Err(e) => Err(e),
-            };
+        let prompt: String = parts.iter().filter_map(|p| if let Part::Text(t) = p { Some(t.text.as_str()) } else { None }).collect();
+        let reply = MessageVm::new(next_key(), Role::Assistant, &[], Delivery::Pending).with_prompt(&prompt);
+        let mut result = self.stream_answer(&parts, &reply).await;
+        let (mut reauthenticated, mut waits) = (false, 0);
+        loop {
+            match &result {
+                Err(TransportError::Api { status: 401, .. }) if !reauthenticated => {
+                    // Expired or unknown token: get a new one once and retry.
+                    reauthenticated = true;
+                    result = match self.authenticate().await {
+                        Ok(_) => self.stream_answer(&parts, &reply).await,
+                        Err(e) => Err(e),
+                    };
+                }
+                Err(TransportError::Api { status: 429, retry_after_secs, .. }) if waits < 3 => {
+                    // Too many requests: wait as long as the server asks, then try again.
+                    waits += 1;
+                    let secs = retry_after_secs.unwrap_or(2).clamp(1, 60);
+                    user.delivery.set(Delivery::Unsent(format!("The chat is busy; trying again in {secs} s.")));
+                    transport::sleep_ms(secs * 1000).await;
+                    user.delivery.set(Delivery::Pending);
+                    result = self.stream_answer(&parts, &reply).await;
+                }
+                _ => break,
+            }
         }
         self.waiting.set(false);
         self.streaming.set(false);
@@ -214,7 +329,8 @@ impl Chat {
                     self.transcript.update_value(|t| {
                         t.end_draft(&format!("partial_{}", reply.key));
                     });
-                    reply.delivery.set(Delivery::Incomplete("The answer was cut off.".into()));
+                    self.show_reply(&reply);
+                    reply.delivery.set(Delivery::Incomplete { why: "The answer was cut off.".into(), retry: true });
                 }
             }
             Err(e) if started => {
@@ -222,8 +338,11 @@ impl Chat {
                 self.transcript.update_value(|t| {
                     t.end_draft(&format!("partial_{}", reply.key));
                 });
-                let why = if e == TransportError::Aborted { "Stopped.".into() } else { "The connection dropped; the answer is incomplete.".into() };
-                reply.delivery.set(Delivery::Incomplete(why));
+                let (why, retry) = match e {
+                    TransportError::Aborted => ("Stopped.".to_owned(), false),
+                    _ => ("The connection dropped; the answer is incomplete.".to_owned(), true),
+                };
+                reply.delivery.set(Delivery::Incomplete { why, retry });
             }
             Err(e) => {
                 // Nothing arrived: the visitor's message stays, marked unsent, with a resend action.
@@ -231,20 +350,27 @@ impl Chat {
                     t.end_draft("");
                 });
                 self.messages.update(|m| m.retain(|vm| vm.key != reply.key));
-                user.delivery.set(Delivery::Unsent(e.message()));
+                user.delivery.set(Delivery::Unsent(unsent_reason(&e)));
             }
         }
         self.grew();
     }
 
+    /// Add the reply to the log if it is not there yet.
+    fn show_reply(&self, reply: &MessageVm) {
+        if !self.messages.with_untracked(|m| m.iter().any(|vm| vm.key == reply.key)) {
+            self.messages.update(|m| m.push(reply.clone()));
+        }
+    }
+
     /// One POST /messages: feed its events through the transcript into `reply`.
-    async fn stream_answer(&self, text: &str, reply: &MessageVm) -> Result<(), TransportError> {
+    async fn stream_answer(&self, parts: &[Part], reply: &MessageVm) -> Result<(), TransportError> {
         let token = match self.token.get_untracked() {
             Some(t) => t,
             None => self.authenticate().await?,
         };
         let body = SendMessageRequest {
-            message: InputMessage { parts: vec![Part::text(text)] },
+            message: InputMessage { parts: parts.to_vec() },
             context: Some(MessageContext { page: self.bridge.with_value(|b| b.origin().map(str::to_owned)) }),
         };
         let controller = AbortController::new().map_err(|e| TransportError::Network(format!("{e:?}")))?;
@@ -272,20 +398,20 @@ impl Chat {
         let change = self.transcript.try_update_value(|t| t.apply(event));
         match change {
             Some(Ok(Change::Done { message, same })) => {
+                let done = self.transcript.with_value(|t| t.messages()[message].clone());
                 if !same {
-                    let parts = self.transcript.with_value(|t| t.messages()[message].parts.clone());
-                    reply.set_parts(&parts);
+                    reply.set_parts(&done.parts);
                 }
                 reply.delivery.set(Delivery::Done);
+                self.announcement.set(done.plain_text());
+                self.report_recommendations(&done);
             }
             Some(Ok(Change::Failed { error, .. })) => {
                 if self.waiting.get_untracked() {
                     self.waiting.set(false);
                 }
-                if !self.messages.with_untracked(|m| m.iter().any(|vm| vm.key == reply.key)) {
-                    self.messages.update(|m| m.push(reply.clone()));
-                }
-                reply.delivery.set(Delivery::Incomplete(error.message));
+                self.show_reply(reply);
+                reply.delivery.set(Delivery::Incomplete { why: error.message, retry: error.retryable });
             }
             Some(Ok(change)) => {
                 let fits = self.transcript.with_value(|t| t.draft().is_some_and(|d| reply.apply(&change, d)));
@@ -298,5 +424,17 @@ impl Chat {
             None => {}
         }
         self.grew();
+    }
+
+    /// Seed 002 `productRecommendation`, once per products part of a finished answer.
+    fn report_recommendations(&self, message: &Message) {
+        for part in &message.parts {
+            if let Part::Products(p) = part {
+                if self.first_sight(&format!("recommendation:{}", p.part_id)) {
+                    let urls = p.products.iter().map(|p| p.url.clone()).collect::<Vec<_>>();
+                    self.post(FrameAction::ProductRecommendation { urls: (!urls.is_empty()).then_some(urls) });
+                }
+            }
+        }
     }
 }

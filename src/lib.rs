@@ -2,13 +2,14 @@
 //!
 //! - [`chat`]: the chat controller (session, sending, applying the stream) provided as context.
 //! - [`view_model`]: the reactive mirror of the transcript, updated at O(delta).
-//! - [`render`]: one renderer per part type.
+//! - [`render`]: one renderer per part type; [`markers`]: the marker parts (forms, uploads, …).
 //! - [`app`]: the window: header, message log, composer.
 //! - [`transport`]: HTTP and SSE over fetch. [`bridge`]: postMessage to and from the host page.
 
 pub mod app;
 pub mod bridge;
 pub mod chat;
+pub mod markers;
 pub mod render;
 pub mod transport;
 pub mod view_model;

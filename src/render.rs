@@ -3,10 +3,14 @@
 //! set by Leptos; links are allow-listed before they get here (`SpanVm::href`).
 
 use dgbot_protocol::Role;
-use dgbot_protocol::message::SpanKind;
+use dgbot_protocol::bridge::FrameAction;
+use dgbot_protocol::message::{ImagePart, Product, SpanKind, TableCell, is_safe_link};
 use leptos::prelude::*;
+use wasm_bindgen::JsValue;
 
-use crate::view_model::{BlockVm, Delivery, MessageVm, PartVm, SpanVm};
+use crate::chat::Chat;
+use crate::markers::marker_view;
+use crate::view_model::{BlockVm, Delivery, MessageVm, PartBody, PartVm, SpanVm};
 
 fn role_name(role: Role) -> &'static str {
     match role {
@@ -39,7 +43,7 @@ pub fn message_view(m: MessageVm, footer: impl Fn(MessageVm) -> AnyView) -> impl
 
 fn part_view(part: PartVm) -> AnyView {
     match part.body {
-        crate::view_model::PartBody::RichText { blocks } => view! {
+        PartBody::RichText { blocks } => view! {
             <div class="rich-text" data-part="rich_text">
                 <For
                     each=move || blocks.get().into_iter().enumerate()
@@ -49,10 +53,127 @@ fn part_view(part: PartVm) -> AnyView {
             </div>
         }
         .into_any(),
-        crate::view_model::PartBody::Text(text) => view! { <p class="text" data-part="text">{text}</p> }.into_any(),
-        crate::view_model::PartBody::Unknown => {
+        PartBody::Text(text) => view! { <p class="text" data-part="text">{text}</p> }.into_any(),
+        PartBody::Image(image) => image_view(image),
+        PartBody::Table { caption, columns, rows } => table_view(caption, columns, rows),
+        PartBody::Products { products } => products_view(products),
+        PartBody::Marker(marker) => marker_view(marker),
+        PartBody::Unknown => {
             view! { <p class="unsupported" data-part="unknown">"This content can't be shown here."</p> }.into_any()
         }
+    }
+}
+
+/// Images load lazily, with their alt text; only allow-listed sources get an `<img>`.
+fn image_view(image: ImagePart) -> AnyView {
+    let Some(src) = image.safe_src() else {
+        return view! { <p class="unsupported" data-part="image">"This image can't be shown."</p> }.into_any();
+    };
+    let alt = image.alt.clone().or_else(|| image.filename.clone()).unwrap_or_default();
+    view! {
+        <figure class="image" data-part="image">
+            <img
+                src=src
+                alt=alt
+                loading="lazy"
+                decoding="async"
+                width=image.width.map(|w| w.to_string())
+                height=image.height.map(|h| h.to_string())
+            />
+            {image.caption.map(|c| view! { <figcaption>{c}</figcaption> })}
+        </figure>
+    }
+    .into_any()
+}
+
+fn cell_view(cell: TableCell) -> impl IntoView {
+    cell.blocks.iter().map(|b| block_view(BlockVm::new(b))).collect_view()
+}
+
+/// Tables scroll sideways inside their own region on narrow screens; rows stream in.
+fn table_view(caption: Option<String>, columns: Vec<TableCell>, rows: ArcRwSignal<Vec<Vec<TableCell>>>) -> AnyView {
+    let label = caption.clone().unwrap_or_else(|| "Table".to_owned());
+    let head = (!columns.is_empty()).then(|| {
+        view! { <thead><tr>{columns.into_iter().map(|c| view! { <th scope="col">{cell_view(c)}</th> }).collect_view()}</tr></thead> }
+    });
+    view! {
+        <div class="table-wrap" role="region" aria-label=label tabindex="0" data-part="table">
+            <table>
+                {caption.map(|c| view! { <caption>{c}</caption> })}
+                {head}
+                <tbody>
+                    <For
+                        each=move || rows.get().into_iter().enumerate()
+                        key=|(i, _)| *i
+                        children=|(_, row)| view! { <tr>{row.into_iter().map(|c| view! { <td>{cell_view(c)}</td> }).collect_view()}</tr> }
+                    />
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// `1299.0` in `DKK` for `da` → `1.299,00 kr.` (the browser's `Intl.NumberFormat`).
+pub fn format_price(amount: f64, currency: Option<&str>, language: &str) -> String {
+    let valid_currency = currency.filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()));
+    let valid_language = (2..=16).contains(&language.len()) && language.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-');
+    let (Some(code), true) = (valid_currency, valid_language) else {
+        return match currency {
+            Some(c) => format!("{amount:.2} {c}"),
+            None => format!("{amount:.2}"),
+        };
+    };
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"style".into(), &"currency".into());
+    let _ = js_sys::Reflect::set(&options, &"currency".into(), &code.into());
+    let format = js_sys::Intl::NumberFormat::new(&js_sys::Array::of1(&language.into()), &options).format();
+    format.call1(&JsValue::NULL, &amount.into()).ok().and_then(|s| s.as_string()).unwrap_or_else(|| format!("{amount:.2} {code}"))
+}
+
+fn products_view(products: ArcRwSignal<Vec<Product>>) -> AnyView {
+    let chat = expect_context::<Chat>();
+    view! {
+        <ul class="products" data-part="products">
+            <For
+                each=move || products.get().into_iter().enumerate()
+                key=|(i, _)| *i
+                children=move |(_, product)| product_card(chat, product)
+            />
+        </ul>
+    }
+    .into_any()
+}
+
+/// A product card. A click reports `productClick`; inside a host page it asks the host to
+/// `navigate` there (seed 002), otherwise the link opens in a new tab.
+fn product_card(chat: Chat, product: Product) -> impl IntoView {
+    let web = |u: &String| {
+        let lower = u.to_ascii_lowercase();
+        (lower.starts_with("https://") || lower.starts_with("http://")) && is_safe_link(u)
+    };
+    let href = Some(product.url.clone()).filter(web);
+    let image = product.image_url.clone().filter(web);
+    let price = product.price.map(|p| format_price(p, product.currency.as_deref(), &chat.language()));
+    let url = href.clone();
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        chat.post(FrameAction::ProductClick);
+        if let (Some(url), true) = (url.clone(), chat.bridge().origin().is_some()) {
+            ev.prevent_default();
+            chat.post(FrameAction::Navigate { url });
+        }
+    };
+    view! {
+        <li class="product">
+            <a href=href target="_blank" rel="noopener noreferrer" data-testid="product" on:click=on_click>
+                {image.map(|src| view! { <img src=src alt="" loading="lazy" decoding="async" /> })}
+                <span class="product-body">
+                    <span class="product-title">{product.title}</span>
+                    {price.map(|p| view! { <span class="product-price">{p}</span> })}
+                    {product.description.map(|d| view! { <span class="product-description">{d}</span> })}
+                </span>
+            </a>
+        </li>
     }
 }
 

@@ -128,3 +128,11 @@ pub async fn post_sse<B: Serialize>(
         }
     }
 }
+
+/// Wait `ms` milliseconds without blocking the page.
+pub async fn sleep_ms(ms: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = leptos::prelude::window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+    });
+    let _ = JsFuture::from(promise).await;
+}

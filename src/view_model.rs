@@ -6,7 +6,7 @@
 //! text is kept in segments of at most [`SEGMENT_BYTES`], so a long answer never re-sets a long
 //! string). Plain Rust with `ArcRwSignal`s: tested natively.
 
-use dgbot_protocol::message::{Block, ListItem, Part, Span, SpanKind};
+use dgbot_protocol::message::{Block, ImagePart, ListItem, Part, Product, Span, SpanKind, TableCell};
 use dgbot_protocol::transcript::{Change, Draft, SpanPath};
 use dgbot_protocol::{Message, Role};
 use leptos::prelude::*;
@@ -28,8 +28,9 @@ pub enum Delivery {
     Done,
     /// A visitor message the server never got: kept, with a resend action.
     Unsent(String),
-    /// An assistant answer cut short (stream error, dropped connection, stop).
-    Incomplete(String),
+    /// An assistant answer cut short (stream error, dropped connection, stop); `retry` when
+    /// asking again may help.
+    Incomplete { why: String, retry: bool },
 }
 
 #[derive(Clone)]
@@ -39,6 +40,8 @@ pub struct MessageVm {
     pub role: Role,
     pub parts: ArcRwSignal<Vec<PartVm>>,
     pub delivery: ArcRwSignal<Delivery>,
+    /// For an assistant answer: the visitor's text it answers (to ask again).
+    pub prompt: Option<String>,
 }
 
 #[derive(Clone)]
@@ -52,6 +55,11 @@ pub struct PartVm {
 pub enum PartBody {
     RichText { blocks: ArcRwSignal<Vec<BlockVm>> },
     Text(String),
+    Image(ImagePart),
+    Table { caption: Option<String>, columns: Vec<TableCell>, rows: ArcRwSignal<Vec<Vec<TableCell>>> },
+    Products { products: ArcRwSignal<Vec<Product>> },
+    /// The markers: rendered whole by their own components.
+    Marker(Part),
     Unknown,
 }
 
@@ -103,7 +111,7 @@ fn item_vm(item: &ListItem) -> ArcRwSignal<Vec<SpanVm>> {
 }
 
 impl BlockVm {
-    fn new(block: &Block) -> Self {
+    pub fn new(block: &Block) -> Self {
         match block {
             Block::Paragraph { spans } => BlockVm::Paragraph { spans: spans_vm(spans) },
             Block::BulletList { items } => BlockVm::BulletList { items: ArcRwSignal::new(items.iter().map(item_vm).collect()) },
@@ -117,6 +125,18 @@ impl PartVm {
         let body = match part {
             Part::RichText(rt) => PartBody::RichText { blocks: ArcRwSignal::new(rt.blocks.iter().map(BlockVm::new).collect()) },
             Part::Text(t) => PartBody::Text(t.text.clone()),
+            Part::Image(i) => PartBody::Image(i.clone()),
+            Part::Table(t) => PartBody::Table {
+                caption: t.caption.clone(),
+                columns: t.columns.clone(),
+                rows: ArcRwSignal::new(t.rows.clone()),
+            },
+            Part::Products(p) => PartBody::Products { products: ArcRwSignal::new(p.products.clone()) },
+            Part::ShowContactForm(_)
+            | Part::ShowSupportTicket(_)
+            | Part::RequestImageUpload(_)
+            | Part::RequestHumanAgent(_)
+            | Part::Custom(_) => PartBody::Marker(part.clone()),
             Part::Unknown => PartBody::Unknown,
         };
         PartVm { key: next_key(), body }
@@ -130,11 +150,17 @@ impl MessageVm {
             role,
             parts: ArcRwSignal::new(parts.iter().map(PartVm::new).collect()),
             delivery: ArcRwSignal::new(delivery),
+            prompt: None,
         }
     }
 
     pub fn from_message(key: u64, m: &Message) -> Self {
         Self::new(key, m.role, &m.parts, Delivery::Done)
+    }
+
+    pub fn with_prompt(mut self, prompt: &str) -> Self {
+        self.prompt = Some(prompt.to_owned());
+        self
     }
 
     /// Replace all parts (a `done` whose message differs from the draft).
@@ -209,6 +235,28 @@ impl MessageVm {
                 let Some(new_text) = span.text.get(*from..) else { return false };
                 spans.with_untracked(|s| s.get(at.span).map(|vm| vm.append(new_text))).is_some()
             }
+            Change::RowAppended { part, row } => {
+                let Some(Part::Table(t)) = draft.parts.get(*part) else { return false };
+                let Some(new_row) = t.rows.get(*row) else { return false };
+                self.parts.with_untracked(|p| match p.get(*part).map(|p| &p.body) {
+                    Some(PartBody::Table { rows, .. }) => {
+                        rows.update(|r| r.push(new_row.clone()));
+                        true
+                    }
+                    _ => false,
+                })
+            }
+            Change::ProductAppended { part, product } => {
+                let Some(Part::Products(p)) = draft.parts.get(*part) else { return false };
+                let Some(new_product) = p.products.get(*product) else { return false };
+                self.parts.with_untracked(|p| match p.get(*part).map(|p| &p.body) {
+                    Some(PartBody::Products { products }) => {
+                        products.update(|ps| ps.push(new_product.clone()));
+                        true
+                    }
+                    _ => false,
+                })
+            }
             Change::Status(_) | Change::Done { .. } | Change::Failed { .. } => true,
         }
     }
@@ -278,5 +326,37 @@ mod tests {
         assert!(segments.len() > 1);
         assert!(segments.iter().all(|s| s.get_untracked().len() < SEGMENT_BYTES + 8));
         assert_eq!(spans[1].href, None, "javascript: links are not kept as links");
+    }
+}
+
+#[cfg(test)]
+mod part_tests {
+    use super::*;
+    use dgbot_protocol::message::{ProductsPart, TablePart};
+    use dgbot_protocol::stream::part_deltas;
+    use dgbot_protocol::{StreamEvent, Transcript};
+
+    #[test]
+    fn tables_and_products_grow_in_place() {
+        let table = Part::Table(TablePart {
+            part_id: "t".into(),
+            caption: None,
+            columns: vec![TableCell::text("A")],
+            rows: vec![vec![TableCell::text("1")], vec![TableCell::text("2")]],
+        });
+        let products = Part::Products(ProductsPart { part_id: "p".into(), products: vec![Product::default(), Product::default()] });
+        let mut t = Transcript::new();
+        let vm = MessageVm::new(1, Role::Assistant, &[], Delivery::Pending);
+        for part in [&table, &products] {
+            for d in part_deltas(part).unwrap() {
+                let change = t.apply(&StreamEvent::delta(part.part_id().unwrap(), d)).unwrap();
+                assert!(vm.apply(&change, t.draft().unwrap()), "{change:?}");
+            }
+        }
+        let parts = vm.parts.get_untracked();
+        let PartBody::Table { rows, .. } = &parts[0].body else { panic!() };
+        assert_eq!(rows.get_untracked().len(), 2);
+        let PartBody::Products { products } = &parts[1].body else { panic!() };
+        assert_eq!(products.get_untracked().len(), 2);
     }
 }

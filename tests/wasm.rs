@@ -2,9 +2,13 @@
 
 #![cfg(target_arch = "wasm32")]
 
+use dgbot::chat::{Chat, LaunchParams};
 use dgbot::render::message_view;
 use dgbot::view_model::{Delivery, MessageVm};
-use dgbot_protocol::message::{Block, ListItem, Part, RichText, Span};
+use dgbot_protocol::message::{
+    AttachmentRules, Block, ContactFormMarker, CustomMarker, FieldKind, FormField, HumanAgentMarker, ImageConstraints, ImagePart,
+    ImageUploadMarker, ListItem, Part, Product, ProductsPart, RichText, Span, SupportTicketMarker, TableCell, TablePart,
+};
 use dgbot_protocol::stream::rich_text_deltas;
 use dgbot_protocol::{Role, StreamEvent, Transcript};
 use leptos::prelude::*;
@@ -18,7 +22,10 @@ fn mount(m: MessageVm) -> HtmlElement {
     let doc = document();
     let el: HtmlElement = doc.create_element("div").unwrap().unchecked_into();
     doc.body().unwrap().append_child(&el).unwrap();
-    let handle = leptos::mount::mount_to(el.clone(), move || message_view(m, |_| ().into_any()));
+    let handle = leptos::mount::mount_to(el.clone(), move || {
+        provide_context(Chat::new(LaunchParams::default()));
+        message_view(m, |_| ().into_any())
+    });
     std::mem::forget(handle);
     el
 }
@@ -105,4 +112,65 @@ async fn a_visitor_message_renders_as_plain_text() {
     tick().await;
     assert_eq!(el.query_selector_all("b").unwrap().length(), 0);
     assert_eq!(el.query_selector("[data-part=text]").unwrap().unwrap().text_content().unwrap(), "<b>hi</b>\nsecond line");
+}
+
+fn field(key: &str, kind: FieldKind, required: bool) -> FormField {
+    FormField { key: key.into(), label: key.to_uppercase(), kind, required }
+}
+
+#[wasm_bindgen_test]
+async fn every_part_type_has_its_renderer() {
+    let parts = vec![
+        Part::Image(ImagePart { part_id: Some("i".into()), url: Some("https://cdn.example.com/a.png".into()), alt: Some("A lamp".into()), width: Some(320), ..Default::default() }),
+        Part::Table(TablePart {
+            part_id: "t".into(),
+            caption: Some("Compare".into()),
+            columns: vec![TableCell::text("Lamp"), TableCell::text("Price")],
+            rows: vec![vec![TableCell::text("Aurora"), TableCell::text("1.299 kr")]],
+        }),
+        Part::Products(ProductsPart { part_id: "p".into(), products: vec![Product {
+            title: "Aurora".into(), url: "https://shop.example.com/aurora".into(), price: Some(1299.0), currency: Some("DKK".into()),
+            image_url: Some("javascript:alert(1)".into()), ..Default::default() }] }),
+        Part::ShowContactForm(ContactFormMarker { part_id: "f".into(), fields: vec![field("name", FieldKind::Text, true), field("email", FieldKind::Email, true), field("note", FieldKind::Textarea, false)] }),
+        Part::ShowSupportTicket(SupportTicketMarker { part_id: "s".into(), fields: vec![field("email", FieldKind::Email, true)],
+            attachments: AttachmentRules { max_files: 2, max_size_bytes: 1 << 20, accepted_types: vec!["image/png".into()] } }),
+        Part::RequestImageUpload(ImageUploadMarker { part_id: "u".into(), prompt: Some("A photo please".into()),
+            constraints: ImageConstraints { max_size_bytes: 1 << 20, accepted_types: vec!["image/jpeg".into(), "image/svg+xml".into()] } }),
+        Part::RequestHumanAgent(HumanAgentMarker { part_id: "h".into(), reason: None }),
+        Part::Custom(CustomMarker { part_id: "c".into(), key: "k".into(), payload: None }),
+        Part::Unknown,
+    ];
+    let el = mount(MessageVm::new(4, Role::Assistant, &parts, Delivery::Done));
+    tick().await;
+    let one = |css: &str| el.query_selector(css).unwrap().unwrap_or_else(|| panic!("no {css}"));
+    let count = |css: &str| el.query_selector_all(css).unwrap().length();
+
+    let img = one("[data-part=image] img");
+    assert_eq!(img.get_attribute("alt").as_deref(), Some("A lamp"));
+    assert_eq!(img.get_attribute("loading").as_deref(), Some("lazy"));
+    assert_eq!(img.get_attribute("width").as_deref(), Some("320"));
+
+    assert_eq!(one("[data-part=table]").get_attribute("role").as_deref(), Some("region"));
+    assert_eq!(count("[data-part=table] th"), 2);
+    assert_eq!(count("[data-part=table] tbody tr"), 1);
+    assert_eq!(one("[data-part=table] caption").text_content().as_deref(), Some("Compare"));
+
+    let card = one("[data-testid=product]");
+    assert_eq!(card.get_attribute("href").as_deref(), Some("https://shop.example.com/aurora"));
+    assert_eq!(card.get_attribute("rel").as_deref(), Some("noopener noreferrer"));
+    assert_eq!(count("[data-testid=product] img"), 0, "a javascript: image URL is dropped");
+    let price = one(".product-price").text_content().unwrap();
+    assert!(price.contains("1,299.00") && price.contains("DKK"), "{price}");
+
+    assert_eq!(count("[data-part=show_contact_form] input[name=name][required]"), 1);
+    assert_eq!(count("[data-part=show_contact_form] input[name=email][type=email]"), 1);
+    assert_eq!(count("[data-part=show_contact_form] textarea[name=note]"), 1);
+    assert_eq!(count("[data-part=show_contact_form] label"), 3);
+    assert_eq!(one("[data-part=show_support_ticket] input[type=file]").get_attribute("accept").as_deref(), Some("image/png"));
+
+    let upload = one("[data-part=request_image_upload] [data-testid=image-input]");
+    assert_eq!(upload.get_attribute("accept").as_deref(), Some("image/jpeg"), "no SVG, even when asked");
+    assert!(one("[data-part=request_image_upload]").text_content().unwrap().contains("A photo please"));
+    assert!(el.query_selector("[data-testid=agent-offline]").unwrap().is_some(), "no config: livechat is not live");
+    assert_eq!(count("[data-part=unknown]"), 1);
 }

@@ -38,6 +38,37 @@ pub struct ChatConfig {
     pub language: String,
     /// The `chat_type` every analytics event carries (seed 002: `"shopping_assistant"`).
     pub chat_type: String,
+    /// Hand-over to human agents (seed 002, "Setup before handover").
+    pub livechat: LivechatConfig,
+}
+
+/// The `livechat` block of `GET /api/v1/chat/config`, with the seed's fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LivechatConfig {
+    /// Show the hand-over UI only when true.
+    pub enabled: bool,
+    pub configured: bool,
+    /// `live`: a visitor can request a hand-over now; `offline`: do not start one.
+    pub availability_status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_reason: Option<String>,
+    pub attachments_enabled: bool,
+    pub max_attachment_size_bytes: u64,
+}
+
+impl LivechatConfig {
+    pub fn is_live(&self) -> bool {
+        self.enabled && self.availability_status == "live"
+    }
+}
+
+/// `POST /api/v1/chat/livechat/handover` body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandoverRequest {
+    pub platform: String,
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -22,6 +22,24 @@ pub enum FrameAction {
     UserMessageSubmitted,
     /// The first token of an assistant response arrived (seed 002: `assistantFirstToken`).
     AssistantFirstToken,
+    /// The visitor clicked a product card (seed 002: `productClick`); followed by `navigate`.
+    ProductClick,
+    /// The host page should open this product URL (seed 002: `navigate`, `url`).
+    Navigate { url: String },
+    /// Product cards were shown (seed 002: `productRecommendation`, optional `urls`).
+    ProductRecommendation {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        urls: Option<Vec<String>>,
+    },
+    /// The built-in contact form was shown (seed 002: `contactFormShown`).
+    ContactFormShown,
+    /// A `custom` marker arrived: the host page handles `key` and `payload`.
+    Custom {
+        part_id: String,
+        key: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        payload: Option<serde_json::Value>,
+    },
 }
 
 /// The envelope on the wire: `{"source":"dgbot","v":1,"action":"…", …}`.

@@ -8,9 +8,11 @@
 //! - [`transcript`]: the reducer that grows a draft from deltas and replaces it with `done.message`.
 //! - [`api`]: request/response bodies and the `ApiError` envelope (seed 002, "Chatbot API Errors").
 //! - [`bridge`]: the postMessage envelope between the host page and the iframe.
+//! - [`forms`]: marker form validation, shared so widget and server say the same.
 
 pub mod api;
 pub mod bridge;
+pub mod forms;
 pub mod message;
 pub mod sse;
 pub mod stream;

@@ -158,6 +158,16 @@ fn request_bodies_match_the_seed() {
 fn bridge_envelope_keeps_action_at_top_level() {
     let v = serde_json::to_value(Envelope::new(FrameAction::CloseChat)).unwrap();
     assert_eq!(v, json!({ "source": "dgbot", "v": 1, "action": "closeChat" }));
+    let v = serde_json::to_value(Envelope::new(FrameAction::Navigate { url: "https://a.dk/p".into() })).unwrap();
+    assert_eq!(v, json!({ "source": "dgbot", "v": 1, "action": "navigate", "url": "https://a.dk/p" }));
+    let v = serde_json::to_value(Envelope::new(FrameAction::ProductRecommendation { urls: Some(vec!["https://a.dk/p".into()]) })).unwrap();
+    assert_eq!(v, json!({ "source": "dgbot", "v": 1, "action": "productRecommendation", "urls": ["https://a.dk/p"] }));
+    for (action, name) in [(FrameAction::ProductClick, "productClick"), (FrameAction::ContactFormShown, "contactFormShown"),
+        (FrameAction::UserMessageSubmitted, "userMessageSubmitted"), (FrameAction::AssistantFirstToken, "assistantFirstToken")] {
+        assert_eq!(serde_json::to_value(Envelope::new(action)).unwrap()["action"], name);
+    }
+    let v = serde_json::to_value(Envelope::new(FrameAction::Custom { part_id: "c".into(), key: "book_demo".into(), payload: Some(json!({"a": 1})) })).unwrap();
+    assert_eq!(v, json!({ "source": "dgbot", "v": 1, "action": "custom", "part_id": "c", "key": "book_demo", "payload": {"a": 1} }));
     let cmd = json!({ "source": "dgbot", "v": 1, "action": "sendMessage", "message": "hi" });
     assert_eq!(HostCommand::decode(&cmd.to_string()), Some(HostCommand::SendMessage { message: "hi".into() }));
     assert_eq!(serde_json::to_value(Envelope::new(HostCommand::SendMessage { message: "hi".into() })).unwrap(), cmd);

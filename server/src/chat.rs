@@ -13,10 +13,10 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use dgbot_protocol::api::{
-    Action, ActionRequest, ActionResponse, ApiError, ApiErrorCode, AuthRequest, AuthResponse, ChatConfig, FieldError,
-    SendMessageRequest,
+    Action, ActionRequest, ActionResponse, ApiError, ApiErrorCode, AuthRequest, AuthResponse, ChatConfig, SendMessageRequest,
 };
-use dgbot_protocol::message::{FieldKind, FormField, ImagePart, IMAGE_MIME_TYPES};
+use dgbot_protocol::forms::{check_attachments, check_fields, decoded_len};
+use dgbot_protocol::message::{IMAGE_MIME_TYPES, ImagePart};
 use dgbot_protocol::stream::{DoneEvent, PartEvent, part_deltas};
 use dgbot_protocol::{Message, Part, Role, StreamEvent};
 use tokio_stream::wrappers::ReceiverStream;
@@ -131,10 +131,6 @@ async fn config(State(state): State<SharedState>, visitor: Visitor) -> Result<Js
 /// Largest image a visitor may send in a message, decoded.
 pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
 
-fn decoded_len(base64: &str) -> usize {
-    base64.trim_end_matches('=').len() * 3 / 4
-}
-
 fn check_image(i: usize, image: &ImagePart) -> Result<(), Failure> {
     let field = |f: &str| format!("message.parts.{i}.{f}");
     let mime = image.mime.as_deref().unwrap_or("");
@@ -145,7 +141,7 @@ fn check_image(i: usize, image: &ImagePart) -> Result<(), Failure> {
     if data.is_empty() || image.safe_src().is_none() {
         return Err(Failure::validation(&field("data"), "Image data must be base64"));
     }
-    if decoded_len(data) > MAX_IMAGE_BYTES {
+    if decoded_len(data) > MAX_IMAGE_BYTES as u64 {
         return Err(Failure::validation(&field("data"), "Images must be at most 5 MB"));
     }
     Ok(())
@@ -205,7 +201,11 @@ async fn send_message(
             for ev in events {
                 let item = match ev {
                     ScriptedEvent::Sse(name, data) => Ok(Event::default().event(name).data(data)),
-                    ScriptedEvent::Drop => Err(std::io::Error::other("scripted connection drop")),
+                    ScriptedEvent::Drop => {
+                        // Let what was sent reach the client first, as on a real connection.
+                        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+                        Err(std::io::Error::other("scripted connection drop"))
+                    }
                 };
                 let stop = item.is_err();
                 if tx.send(item).await.is_err() || stop {
@@ -262,37 +262,6 @@ async fn send_message(
     Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default()))
 }
 
-fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else { return false };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !s.chars().any(|c| c.is_whitespace() || c == ',')
-}
-
-/// Check submitted values against the marker's fields; errors name `action.fields.<key>`.
-fn check_fields(fields: &[FormField], values: &std::collections::BTreeMap<String, String>) -> Vec<FieldError> {
-    let mut errors = vec![];
-    for f in fields {
-        let value = values.get(&f.key).map(|v| v.trim()).unwrap_or("");
-        let field = format!("action.fields.{}", f.key);
-        if f.required && value.is_empty() {
-            errors.push(FieldError { field, message: format!("{} is required", f.label) });
-        } else if f.kind == FieldKind::Email && !value.is_empty() && !is_email(value) {
-            errors.push(FieldError { field, message: "Enter a valid email address".into() });
-        } else if value.chars().count() > 5000 {
-            errors.push(FieldError { field, message: "At most 5,000 characters".into() });
-        }
-    }
-    for key in values.keys() {
-        if !fields.iter().any(|f| &f.key == key) {
-            errors.push(FieldError { field: format!("action.fields.{key}"), message: "Unknown field".into() });
-        }
-    }
-    errors
-}
-
 /// Seed 002: the visitor completed a `show_contact_form` or `show_support_ticket` marker.
 async fn submit_action(
     State(state): State<SharedState>,
@@ -307,18 +276,7 @@ async fn submit_action(
         (Part::ShowContactForm(m), Action::ContactForm { fields }) => check_fields(&m.fields, fields),
         (Part::ShowSupportTicket(m), Action::SupportTicket { fields, attachments }) => {
             let mut errors = check_fields(&m.fields, fields);
-            let rules = &m.attachments;
-            if attachments.len() as u32 > rules.max_files {
-                errors.push(FieldError { field: "action.attachments".into(), message: format!("At most {} files", rules.max_files) });
-            }
-            for (i, a) in attachments.iter().enumerate() {
-                let field = format!("action.attachments.{i}");
-                if !rules.accepted_types.contains(&a.mime) {
-                    errors.push(FieldError { field, message: format!("{} is not an accepted file type", a.filename) });
-                } else if decoded_len(&a.data) as u64 > rules.max_size_bytes {
-                    errors.push(FieldError { field, message: format!("{} is too large", a.filename) });
-                }
-            }
+            errors.extend(check_attachments(&m.attachments, attachments));
             errors
         }
         _ => {

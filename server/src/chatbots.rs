@@ -1,7 +1,7 @@
 //! Chatbots the server knows. The walking skeleton ships one built-in demo chatbot; loading
 //! chatbots from a TOML file comes with the reference-server work (issue 5).
 
-use dgbot_protocol::api::{ChatConfig, Theme};
+use dgbot_protocol::api::{ChatConfig, LivechatConfig, Theme};
 
 #[derive(Debug, Clone)]
 pub struct Chatbot {
@@ -36,6 +36,15 @@ impl Chatbot {
                 popup_messages: vec![],
                 language: "en".to_owned(),
                 chat_type: "shopping_assistant".to_owned(),
+                // Hand-over to people comes with the livechat work; until then the demo says so.
+                livechat: LivechatConfig {
+                    enabled: false,
+                    configured: false,
+                    availability_status: "offline".to_owned(),
+                    availability_reason: Some("not_configured".to_owned()),
+                    attachments_enabled: false,
+                    max_attachment_size_bytes: 0,
+                },
             },
         }
     }

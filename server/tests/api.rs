@@ -195,3 +195,141 @@ async fn serves_the_loader_the_app_and_demo_pages() {
     assert!(page.contains(&format!(r#"<script src="{}/widget.js" data-chatbot-id="demo-shop""#, s.base)), "{page}");
     assert_eq!(s.http.get(s.url("/demo/..%2FCargo.toml")).send().await.unwrap().status(), 404);
 }
+
+/// Ask `question` and return the finished assistant message (via the SSE stream).
+async fn ask(s: &Server, token: &str, question: &str) -> dgbot_protocol::Message {
+    let res = s
+        .http
+        .post(s.url("/api/v1/chat/messages"))
+        .bearer_auth(token)
+        .json(&json!({ "message": { "parts": [{ "type": "text", "text": question }] } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let mut parser = SseParser::new();
+    let mut events = vec![];
+    parser.feed(&res.bytes().await.unwrap(), &mut events);
+    let mut t = Transcript::new();
+    for sse in events {
+        t.apply(&StreamEvent::decode(&sse.event, &sse.data).unwrap().unwrap()).unwrap();
+    }
+    t.messages().last().cloned().expect("a done message")
+}
+
+#[tokio::test]
+async fn contact_form_round_trip_validates_against_its_marker() {
+    let s = start().await;
+    let token = s.widget_token().await;
+    let reply = ask(&s, &token, "Please contact me").await;
+    let form = reply.parts.iter().find(|p| p.type_name() == "show_contact_form").expect("a contact form marker");
+    let part_id = form.part_id().unwrap().to_owned();
+    let post = |body: Value| s.http.post(s.url("/api/v1/chat/actions")).bearer_auth(&token).json(&body).send();
+
+    let (status, body) = error_of(
+        post(json!({ "part_id": part_id, "action": { "type": "contact_form", "fields": { "email": "not-an-email" } } })).await.unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let fields: Vec<&str> = body["error"]["params"].as_array().unwrap().iter().map(|p| p["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["action.fields.name", "action.fields.email"]);
+
+    let ok = post(json!({ "part_id": part_id, "action": { "type": "contact_form",
+        "fields": { "name": "Jane Doe", "email": "jane@example.com", "message": "I need help with my order" } } }))
+    .await
+    .unwrap();
+    assert_eq!(ok.status(), 200);
+    let ok: Value = ok.json().await.unwrap();
+    assert!(ok["action_id"].as_str().unwrap().starts_with("action_"));
+
+    let (status, _) = error_of(post(json!({ "part_id": "nope", "action": { "type": "contact_form", "fields": {} } })).await.unwrap()).await;
+    assert_eq!(status, 404);
+    let (status, body) = error_of(
+        post(json!({ "part_id": part_id, "action": { "type": "support_ticket", "fields": {} } })).await.unwrap(),
+    )
+    .await;
+    assert_eq!((status, body["error"]["params"][0]["field"].as_str()), (422, Some("action.type")));
+}
+
+#[tokio::test]
+async fn support_ticket_attachments_follow_the_marker_rules() {
+    let s = start().await;
+    let token = s.widget_token().await;
+    let reply = ask(&s, &token, "I need to open a support ticket").await;
+    let part_id = reply.parts.iter().find(|p| p.type_name() == "show_support_ticket").unwrap().part_id().unwrap().to_owned();
+    let ticket = |attachments: Value| {
+        s.http.post(s.url("/api/v1/chat/actions")).bearer_auth(&token).json(&json!({ "part_id": part_id, "action": {
+            "type": "support_ticket", "fields": { "email": "jane@example.com", "description": "The lamp arrived cracked." },
+            "attachments": attachments } })).send()
+    };
+    let (status, body) = error_of(ticket(json!([{ "filename": "x.html", "mime": "text/html", "data": "PGI+" }])).await.unwrap()).await;
+    assert_eq!((status, body["error"]["params"][0]["field"].as_str()), (422, Some("action.attachments.0")));
+    let res = ticket(json!([{ "filename": "crack.png", "mime": "image/png", "data": "iVBORw0KGgo=" }])).await.unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn every_part_type_streams_from_the_demo_bot() {
+    let s = start().await;
+    let token = s.widget_token().await;
+    for (question, expected) in [
+        ("Compare your lamps", "table"),
+        ("Which lamp do you recommend?", "products"),
+        ("Show me a picture of the Fjord", "image"),
+        ("Please contact me", "show_contact_form"),
+        ("I need to open a support ticket", "show_support_ticket"),
+        ("Here is a photo of the damage", "request_image_upload"),
+        ("Can I talk to a person?", "request_human_agent"),
+        ("Can I book a demo?", "custom"),
+    ] {
+        let reply = ask(&s, &token, question).await;
+        assert!(reply.parts.iter().any(|p| p.type_name() == expected), "{question}: {:?}", reply.parts);
+    }
+}
+
+#[tokio::test]
+async fn an_image_message_is_accepted_and_checked() {
+    let s = start().await;
+    let token = s.widget_token().await;
+    let send = |part: Value| {
+        s.http.post(s.url("/api/v1/chat/messages")).bearer_auth(&token).json(&json!({ "message": { "parts": [part] } })).send()
+    };
+    let ok = send(json!({ "type": "image", "data": "iVBORw0KGgo=", "mime": "image/png", "filename": "damage.png" })).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(ok.text().await.unwrap().contains("Thank you for the photo"));
+    let (status, body) = error_of(send(json!({ "type": "image", "data": "PHN2Zz4=", "mime": "image/svg+xml" })).await.unwrap()).await;
+    assert_eq!((status, body["error"]["params"][0]["field"].as_str()), (422, Some("message.parts.0.mime")));
+}
+
+#[tokio::test]
+async fn a_scripted_drop_kills_the_connection_mid_stream() {
+    use dgbot_server::{ScriptedEvent, ScriptedReply};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut config = ServerConfig::for_repo(&base);
+    config.scripted_replies = vec![ScriptedReply {
+        trigger: "drop".into(),
+        events: vec![ScriptedEvent::Sse("status".into(), r#"{"status":"connected"}"#.into()), ScriptedEvent::Drop],
+    }];
+    let state = AppState::new(config, vec![Chatbot::demo()]);
+    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    let s = Server { base, http: reqwest::Client::new() };
+    let token = s.widget_token().await;
+    let res = s.http.post(s.url("/api/v1/chat/messages")).bearer_auth(&token)
+        .json(&json!({ "message": { "parts": [{ "type": "text", "text": "drop" }] } })).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let mut body = res.bytes_stream();
+    let mut got = vec![];
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Some(chunk) = body.next().await {
+            match chunk {
+                Ok(c) => got.extend_from_slice(&c),
+                Err(_) => return "error",
+            }
+        }
+        "clean end"
+    })
+    .await;
+    assert!(String::from_utf8_lossy(&got).contains("connected"));
+    assert_eq!(outcome, Ok("error"), "the client must see a broken connection, not a clean end");
+}

@@ -38,6 +38,11 @@ fn free_port() -> u16 {
 
 impl Harness {
     pub async fn start() -> Harness {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Start with a customised server configuration (e.g. scripted replies).
+    pub async fn start_with(configure: impl FnOnce(&mut ServerConfig)) -> Harness {
         let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let dist = repo_root().join("dist");
         assert!(
@@ -47,7 +52,8 @@ impl Harness {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let widget_base = format!("http://127.0.0.1:{port}");
-        let config = ServerConfig::for_repo(&widget_base);
+        let mut config = ServerConfig::for_repo(&widget_base);
+        configure(&mut config);
         let state = AppState::new(config, vec![Chatbot::demo()]);
         tokio::spawn(async move { serve(listener, state).await.unwrap() });
 
@@ -136,6 +142,25 @@ impl Harness {
         let composer = self.wait_css("[data-testid=composer]").await;
         composer.send_keys(question).await.unwrap();
         composer.send_keys(&char::from(fantoccini::key::Key::Enter).to_string()).await.unwrap();
+    }
+
+    /// Open the demo page, open the chat and wait for the welcome message.
+    pub async fn open_chat(&self) {
+        self.client.goto(&format!("{}/demo/", self.host_base)).await.unwrap();
+        self.launcher().await.click().await.unwrap();
+        self.enter_chat().await;
+        self.wait_css("[data-testid=welcome]").await;
+    }
+
+    /// The last finished assistant message element.
+    pub async fn last_answer(&self) -> Element {
+        self.finished_answer().await;
+        let all = self.client.find_all(Locator::Css("[data-testid=message][data-role=assistant]")).await.unwrap();
+        all.last().unwrap().clone()
+    }
+
+    pub async fn count(&self, css: &str) -> usize {
+        self.client.find_all(Locator::Css(css)).await.unwrap().len()
     }
 
     /// The text of the last assistant message once it has finished streaming.
