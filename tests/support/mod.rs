@@ -25,6 +25,7 @@ pub struct Harness {
     pub host_base: String,
     pub client: Client,
     driver: Child,
+    driver_port: u16,
     _serial: MutexGuard<'static, ()>,
 }
 
@@ -86,7 +87,44 @@ impl Harness {
             .connect(&format!("http://127.0.0.1:{driver_port}"))
             .await
             .expect("a WebDriver session in headless Chromium");
-        Harness { host_base: format!("http://localhost:{port}"), widget_base, client, driver, _serial: serial }
+        Harness { host_base: format!("http://localhost:{port}"), widget_base, client, driver, driver_port, _serial: serial }
+    }
+
+    /// Run a Chrome DevTools Protocol command through ChromeDriver (`goog/cdp/execute`).
+    pub async fn cdp(&self, cmd: &str, params: serde_json::Value) -> serde_json::Value {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let session = self.client.session_id().await.unwrap().expect("a session");
+        let body = json!({ "cmd": cmd, "params": params }).to_string();
+        let request = format!(
+            "POST /session/{session}/goog/cdp/execute HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.driver_port)).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        // Read the head, then exactly Content-Length bytes (ChromeDriver keeps the socket open).
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 8192];
+        let (head_end, length) = loop {
+            let n = stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "chromedriver closed the connection");
+            buf.extend_from_slice(&chunk[..n]);
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..i]).to_ascii_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .expect("a Content-Length");
+                break (i + 4, length);
+            }
+        };
+        while buf.len() < head_end + length {
+            let n = stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "chromedriver closed the connection");
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        let body = &buf[head_end..head_end + length];
+        serde_json::from_slice::<serde_json::Value>(body).unwrap_or_else(|e| panic!("{cmd}: {e}"))["value"].clone()
     }
 
     pub async fn finish(mut self) {

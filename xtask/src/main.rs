@@ -7,6 +7,7 @@
 //!   test        build, then every test: native, wasm in headless Chromium, end-to-end
 //!   screenshot  build, then retake docs/screenshot.png of the open widget on the demo page
 //!   sizes       print the gzipped sizes of the loader and of the built widget
+//!   bench       build, then stream a 5,000-event reply into the widget in headless Chromium
 //!
 //! Standard library only, so it compiles in seconds on a fresh machine.
 
@@ -35,8 +36,9 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("screenshot") => screenshot(),
         Some("sizes") => sizes(),
+        Some("bench") => bench(),
         _ => {
-            eprintln!("usage: cargo xtask <setup|build|demo|test|screenshot|sizes>");
+            eprintln!("usage: cargo xtask <setup|build|demo|test|screenshot|sizes|bench>");
             return ExitCode::from(2);
         }
     };
@@ -346,6 +348,14 @@ fn screenshot() -> Result {
         .env("CHROMEDRIVER", chromedriver))?;
     eprintln!("screenshot: wrote docs/screenshot.png");
     Ok(())
+}
+
+fn bench() -> Result {
+    build_with(Needs::Everything)?;
+    let chromedriver = which("chromedriver").ok_or("chromedriver is not on PATH")?;
+    run(cmd("cargo")
+        .args(["test", "--release", "--test", "bench", "--", "--ignored", "--nocapture", "--test-threads=1"])
+        .env("CHROMEDRIVER", chromedriver))
 }
 
 fn which(program: &str) -> Option<PathBuf> {
