@@ -114,21 +114,30 @@ fn table_view(caption: Option<String>, columns: Vec<TableCell>, rows: ArcRwSigna
     .into_any()
 }
 
-/// `1299.0` in `DKK` for `da` → `1.299,00 kr.` (the browser's `Intl.NumberFormat`).
+/// `1299.0` in `DKK` for `da` → `1.299,00 kr.`, with the browser's `Intl.NumberFormat` (which
+/// also keeps Rust's float formatting out of the bundle). An invalid currency code is shown
+/// after the number; an invalid language falls back to English.
 pub fn format_price(amount: f64, currency: Option<&str>, language: &str) -> String {
-    let valid_currency = currency.filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()));
+    let code = currency.filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()));
     let valid_language = (2..=16).contains(&language.len()) && language.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-');
-    let (Some(code), true) = (valid_currency, valid_language) else {
-        return match currency {
-            Some(c) => format!("{amount:.2} {c}"),
-            None => format!("{amount:.2}"),
-        };
-    };
     let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"style".into(), &"currency".into());
-    let _ = js_sys::Reflect::set(&options, &"currency".into(), &code.into());
-    let format = js_sys::Intl::NumberFormat::new(&js_sys::Array::of1(&language.into()), &options).format();
-    format.call1(&JsValue::NULL, &amount.into()).ok().and_then(|s| s.as_string()).unwrap_or_else(|| format!("{amount:.2} {code}"))
+    match code {
+        Some(code) => {
+            let _ = js_sys::Reflect::set(&options, &"style".into(), &"currency".into());
+            let _ = js_sys::Reflect::set(&options, &"currency".into(), &code.into());
+        }
+        None => {
+            let _ = js_sys::Reflect::set(&options, &"minimumFractionDigits".into(), &2.into());
+            let _ = js_sys::Reflect::set(&options, &"maximumFractionDigits".into(), &2.into());
+        }
+    }
+    let locale = if valid_language { language } else { "en" };
+    let format = js_sys::Intl::NumberFormat::new(&js_sys::Array::of1(&locale.into()), &options).format();
+    let number = format.call1(&JsValue::NULL, &amount.into()).ok().and_then(|s| s.as_string()).unwrap_or_default();
+    match (code, currency) {
+        (None, Some(other)) => format!("{number} {other}"),
+        _ => number,
+    }
 }
 
 fn products_view(products: ArcRwSignal<Vec<Product>>) -> AnyView {

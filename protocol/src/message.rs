@@ -87,7 +87,11 @@ fn spans_text(spans: &[Span]) -> String {
 
 /// A top-level renderable unit inside a message. Parts are siblings: one message may hold
 /// text, then a marker, then more text.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Serialized as a tagged enum (`"type"`). Decoded by [`decode_tagged`]: the `type` is read
+/// first and the variant decoded straight from the same JSON, which is equivalent to serde's
+/// internally-tagged decoding but a fraction of its code size in the wasm widget.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Part {
     /// Formatted assistant text.
@@ -109,8 +113,46 @@ pub enum Part {
     /// Marker: client-defined; forwarded to the host page with `key` and `payload`.
     Custom(CustomMarker),
     /// A part type this widget does not know yet; rendered as a quiet placeholder.
-    #[serde(other)]
     Unknown,
+}
+
+/// Decode a value whose JSON object names its variant in `"type"`: read the tag, then let
+/// `variant` decode the same JSON text as that variant's struct. Works with serde_json (the
+/// only format these types travel in).
+pub fn decode_tagged<'de, D, T>(deserializer: D, variant: impl FnOnce(&str, &str) -> serde_json::Result<T>) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    struct Tag {
+        #[serde(rename = "type")]
+        kind: String,
+    }
+    use serde::de::Error;
+    let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+    let tag: Tag = serde_json::from_str(raw.get()).map_err(D::Error::custom)?;
+    variant(&tag.kind, raw.get()).map_err(D::Error::custom)
+}
+
+impl<'de> Deserialize<'de> for Part {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde_json::from_str;
+        decode_tagged(deserializer, |kind, json| {
+            Ok(match kind {
+                "rich_text" => Part::RichText(from_str(json)?),
+                "text" => Part::Text(from_str(json)?),
+                "image" => Part::Image(from_str(json)?),
+                "table" => Part::Table(from_str(json)?),
+                "products" => Part::Products(from_str(json)?),
+                "show_contact_form" => Part::ShowContactForm(from_str(json)?),
+                "show_support_ticket" => Part::ShowSupportTicket(from_str(json)?),
+                "request_image_upload" => Part::RequestImageUpload(from_str(json)?),
+                "request_human_agent" => Part::RequestHumanAgent(from_str(json)?),
+                "custom" => Part::Custom(from_str(json)?),
+                _ => Part::Unknown,
+            })
+        })
+    }
 }
 
 impl Part {
@@ -355,20 +397,35 @@ pub struct RichText {
     pub blocks: Vec<Block>,
 }
 
-/// A section inside a `rich_text` part.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A section inside a `rich_text` part or a table cell. Decoded like [`Part`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Block {
-    Paragraph {
-        #[serde(default)]
-        spans: Vec<Span>,
-    },
-    BulletList {
-        #[serde(default)]
-        items: Vec<ListItem>,
-    },
-    #[serde(other)]
+    Paragraph { spans: Vec<Span> },
+    BulletList { items: Vec<ListItem> },
     Unknown,
+}
+
+impl<'de> Deserialize<'de> for Block {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Paragraph {
+            #[serde(default)]
+            spans: Vec<Span>,
+        }
+        #[derive(Deserialize)]
+        struct BulletList {
+            #[serde(default)]
+            items: Vec<ListItem>,
+        }
+        decode_tagged(deserializer, |kind, json| {
+            Ok(match kind {
+                "paragraph" => Block::Paragraph { spans: serde_json::from_str::<Paragraph>(json)?.spans },
+                "bullet_list" => Block::BulletList { items: serde_json::from_str::<BulletList>(json)?.items },
+                _ => Block::Unknown,
+            })
+        })
+    }
 }
 
 impl Block {

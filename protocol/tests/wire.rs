@@ -7,7 +7,7 @@ use dgbot_protocol::*;
 use serde_json::{Value, json};
 
 fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(golden: Value) -> T {
-    let typed: T = serde_json::from_value(golden.clone()).expect("decodes");
+    let typed: T = serde_json::from_str(&golden.to_string()).expect("decodes");
     assert_eq!(serde_json::to_value(&typed).unwrap(), golden, "re-encodes identically");
     typed
 }
@@ -57,7 +57,7 @@ fn seed_example_message_round_trips() {
 
 #[test]
 fn unknown_part_block_and_span_types_degrade_quietly() {
-    let m: Message = serde_json::from_value(json!({
+    let m: Message = serde_json::from_str(&json!({
         "message_id": "m", "role": "agent", "future_field": 1,
         "parts": [
             { "type": "hologram", "part_id": "x", "depth": 3 },
@@ -65,7 +65,7 @@ fn unknown_part_block_and_span_types_degrade_quietly() {
                 { "type": "quote", "spans": [] },
                 { "type": "paragraph", "spans": [{ "type": "sparkle", "text": "still readable" }] } ] }
         ]
-    }))
+    }).to_string())
     .unwrap();
     assert_eq!(m.parts[0], Part::Unknown);
     let Part::RichText(rt) = &m.parts[1] else { panic!() };
@@ -120,7 +120,7 @@ fn part_delta_golden() {
         Delta::Span { span: Span::link("a", "https://a.dk") },
         Delta::Text { text: "x".into() },
     ] {
-        let back: Delta = serde_json::from_value(serde_json::to_value(&delta).unwrap()).unwrap();
+        let back: Delta = serde_json::from_str(&serde_json::to_string(&delta).unwrap()).unwrap();
         assert_eq!(back, delta, "every op round-trips");
     }
 }
@@ -151,6 +151,10 @@ fn request_bodies_match_the_seed() {
     let auth: AuthRequest = round_trip(json!({ "chatbot_id": "shop-bot" }));
     assert_eq!(auth.host_origin, None);
     let done: DoneEvent = round_trip(json!({ "message": { "message_id": "m", "role": "assistant", "parts": [] } }));
+    // A part whose type is known but whose fields are not: an error, not a silent Unknown.
+    assert!(serde_json::from_str::<Part>(r#"{"type":"rich_text"}"#).is_err());
+    assert!(serde_json::from_str::<Part>(r#"{"no_type":1}"#).is_err());
+    assert_eq!(serde_json::from_str::<Part>(r#"{"type":"hologram","blocks":"not a list"}"#).unwrap(), Part::Unknown);
     assert_eq!(done.message.role, Role::Assistant);
 }
 
