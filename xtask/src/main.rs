@@ -8,6 +8,7 @@
 //!   screenshot  build, then retake docs/screenshot.png of the open widget on the demo page
 //!   sizes       print the gzipped sizes of the loader and of the built widget
 //!   bench       build, then stream a 5,000-event reply into the widget in headless Chromium
+//!   fuzz [s]    fuzz the SSE parser + transcript reducer with cargo-fuzz for s seconds (60)
 //!
 //! Standard library only, so it compiles in seconds on a fresh machine.
 
@@ -37,8 +38,9 @@ fn main() -> ExitCode {
         Some("screenshot") => screenshot(),
         Some("sizes") => sizes(),
         Some("bench") => bench(),
+        Some("fuzz") => fuzz(args.get(1).map(String::as_str).unwrap_or("60")),
         _ => {
-            eprintln!("usage: cargo xtask <setup|build|demo|test|screenshot|sizes|bench>");
+            eprintln!("usage: cargo xtask <setup|build|demo|test|screenshot|sizes|bench|fuzz [seconds]>");
             return ExitCode::from(2);
         }
     };
@@ -356,6 +358,24 @@ fn bench() -> Result {
     run(cmd("cargo")
         .args(["test", "--release", "--test", "bench", "--", "--ignored", "--nocapture", "--test-threads=1"])
         .env("CHROMEDRIVER", chromedriver))
+}
+
+fn fuzz(seconds: &str) -> Result {
+    let seconds: u32 = seconds.parse().map_err(|_| format!("fuzz takes a number of seconds, not {seconds:?}"))?;
+    if output_of(Command::new(cargo_bin().join("cargo-fuzz")).arg("--version")).is_none() {
+        eprintln!("setup: installing cargo-fuzz");
+        run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]))?;
+    }
+    let dir = root().join("protocol/fuzz");
+    let corpus = dir.join("corpus/sse_and_reducer");
+    std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
+    std::fs::copy(dir.join("seed.sse"), corpus.join("seed")).map_err(|e| e.to_string())?;
+    // cargo-fuzz passes nightly-only flags; RUSTC_BOOTSTRAP lets this stable toolchain take them.
+    // No sanitizer (-s none): the stable toolchain ships no sanitizer runtimes.
+    run(cmd("cargo")
+        .current_dir(root().join("protocol"))
+        .env("RUSTC_BOOTSTRAP", "1")
+        .args(["fuzz", "run", "sse_and_reducer", "-s", "none", "--", &format!("-max_total_time={seconds}")]))
 }
 
 fn which(program: &str) -> Option<PathBuf> {
