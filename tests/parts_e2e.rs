@@ -276,3 +276,43 @@ async fn hostile_parts_reach_the_dom_as_text_and_the_widget_keeps_working() {
     assert!(h.finished_answer().await.contains("business days"));
     h.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_keeps_what_arrived_and_an_expired_token_is_renewed() {
+    let mut slow = partial_answer("s1", "Once upon a time");
+    for _ in 0..400 {
+        slow.push(sse(StreamEvent::delta("s1", Delta::Text { text: " and then".into() })));
+    }
+    let h = Harness::start_with(|config| {
+        config.stream_delay = std::time::Duration::from_millis(20);
+        config.token_ttl = std::time::Duration::from_secs(3);
+        config.scripted_replies = vec![ScriptedReply { trigger: "tell me a long story".into(), events: slow }];
+    })
+    .await;
+    h.open_chat().await;
+    h.ask("tell me a long story").await;
+    let stop = h.wait_css("[data-testid=stop]").await;
+    h.eventually("some of the answer", || async {
+        let b = h.client.find(Locator::Css("[data-role=assistant]:not(.welcome) .bubble")).await.ok()?;
+        b.text().await.ok()?.contains("and then").then_some(())
+    })
+    .await;
+    stop.click().await.unwrap();
+    let incomplete = h.wait_css("[data-testid=incomplete]").await;
+    assert!(incomplete.text().await.unwrap().starts_with("Stopped."));
+    assert_eq!(h.count("[data-testid=incomplete] [data-testid=retry]").await, 0, "a stop is not offered as a retry");
+    let kept = h.client.find(Locator::Css("[data-role=assistant]:not(.welcome) .bubble")).await.unwrap().text().await.unwrap();
+    assert!(kept.starts_with("Once upon a time and then"), "{kept}");
+    assert_eq!(h.count("[data-testid=send]").await, 1, "the composer is back");
+
+    // The 3-second visitor token has expired: the widget gets a new one and the message goes out.
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    h.ask("What are your shipping times?").await;
+    h.eventually("the answer after renewing the token", || async {
+        let all = h.client.find_all(Locator::Css("[data-testid=message][data-role=assistant] .bubble:not(.streaming)")).await.ok()?;
+        (all.len() == 2 && all[1].text().await.ok()?.contains("business days")).then_some(())
+    })
+    .await;
+    assert_eq!(h.count("[data-testid=unsent]").await, 0);
+    h.finish().await;
+}

@@ -26,6 +26,8 @@ pub struct Harness {
     pub client: Client,
     driver: Child,
     driver_port: u16,
+    /// Assistant messages in the log when `ask` last sent (see `finished_answer`).
+    answers_before: std::sync::atomic::AtomicUsize,
     _serial: MutexGuard<'static, ()>,
 }
 
@@ -87,7 +89,7 @@ impl Harness {
             .connect(&format!("http://127.0.0.1:{driver_port}"))
             .await
             .expect("a WebDriver session in headless Chromium");
-        Harness { host_base: format!("http://localhost:{port}"), widget_base, client, driver, driver_port, _serial: serial }
+        Harness { host_base: format!("http://localhost:{port}"), widget_base, client, driver, driver_port, answers_before: Default::default(), _serial: serial }
     }
 
     /// Run a Chrome DevTools Protocol command through ChromeDriver (`goog/cdp/execute`).
@@ -177,6 +179,8 @@ impl Harness {
 
     /// Type into the composer and press Enter.
     pub async fn ask(&self, question: &str) {
+        let answers = self.count("[data-testid=message][data-role=assistant]").await;
+        self.answers_before.store(answers, std::sync::atomic::Ordering::SeqCst);
         let composer = self.wait_css("[data-testid=composer]").await;
         composer.send_keys(question).await.unwrap();
         composer.send_keys(&char::from(fantoccini::key::Key::Enter).to_string()).await.unwrap();
@@ -201,15 +205,17 @@ impl Harness {
         self.client.find_all(Locator::Css(css)).await.unwrap().len()
     }
 
-    /// The text of the last assistant message once it has finished streaming.
+    /// The text of the answer to the last `ask`, once it has finished streaming.
     pub async fn finished_answer(&self) -> String {
+        let before = self.answers_before.load(std::sync::atomic::Ordering::SeqCst);
         self.eventually("a finished assistant answer", || async {
-            let done = self
-                .client
-                .find_all(Locator::Css("[data-testid=message][data-role=assistant] .bubble:not(.streaming)"))
-                .await
-                .ok()?;
-            let text = done.last()?.text().await.ok()?;
+            let all = self.client.find_all(Locator::Css("[data-testid=message][data-role=assistant] .bubble")).await.ok()?;
+            let last = all.get(before..)?.last()?;
+            let class = last.attr("class").await.ok()??;
+            if class.split(' ').any(|c| c == "streaming") {
+                return None;
+            }
+            let text = last.text().await.ok()?;
             (!text.is_empty()).then_some(text)
         })
         .await
