@@ -316,3 +316,50 @@ async fn stop_keeps_what_arrived_and_an_expired_token_is_renewed() {
     assert_eq!(h.count("[data-testid=unsent]").await, 0);
     h.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_indicator_then_follow_the_answer_unless_the_visitor_scrolls_up() {
+    let mut slow = vec![sse(StreamEvent::status("connected"))];
+    slow.extend((0..30).map(|_| sse(StreamEvent::status("processing")))); // ~0.6 s before the first token
+    slow.extend(partial_answer("s1", "Line").into_iter().skip(2));
+    for i in 0..300 {
+        if i % 10 == 0 {
+            slow.push(sse(StreamEvent::delta("s1", Delta::Block { block: Block::paragraph(vec![]) })));
+            slow.push(sse(StreamEvent::delta("s1", Delta::Span { span: Span::text("More") })));
+        }
+        slow.push(sse(StreamEvent::delta("s1", Delta::Text { text: " words".into() })));
+    }
+    let h = Harness::start_with(|config| {
+        config.stream_delay = std::time::Duration::from_millis(20);
+        config.scripted_replies = vec![ScriptedReply { trigger: "long answer please".into(), events: slow }];
+    })
+    .await;
+    h.open_chat().await;
+    h.ask("long answer please").await;
+    h.wait_css("[data-testid=typing]").await;
+    let log = h.client.find(Locator::Css("[data-testid=log]")).await.unwrap();
+    let log_json = serde_json::to_value(&log).unwrap();
+    let metrics = || async {
+        let v = h
+            .client
+            .execute("const l = arguments[0]; return [l.scrollTop, l.scrollHeight, l.clientHeight];", vec![log_json.clone()])
+            .await
+            .unwrap();
+        (v[0].as_f64().unwrap(), v[1].as_f64().unwrap(), v[2].as_f64().unwrap())
+    };
+    // While the answer grows, the log follows it to the bottom.
+    h.eventually("the log to overflow and follow", || async {
+        let (top, height, client) = metrics().await;
+        (height > client * 1.5 && height - top - client < 60.0).then_some(())
+    })
+    .await;
+    assert_eq!(h.count("[data-testid=typing]").await, 0, "the typing indicator goes with the first token");
+    // The visitor scrolls up to read: the log stays where they put it.
+    h.client.execute("arguments[0].scrollTop = 0; arguments[0].dispatchEvent(new Event('scroll'));", vec![log_json.clone()]).await.unwrap();
+    let (_, height_then, _) = metrics().await;
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let (top, height_now, _) = metrics().await;
+    assert!(height_now > height_then, "the answer kept growing");
+    assert!(top < 5.0, "no jump back to the bottom: scrollTop {top}");
+    h.finish().await;
+}
