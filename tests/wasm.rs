@@ -19,11 +19,18 @@ use web_sys::HtmlElement;
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn mount(m: MessageVm) -> HtmlElement {
+    mount_with(m, |_| {})
+}
+
+/// Mount with a chat controller the test may configure first.
+fn mount_with(m: MessageVm, configure: impl FnOnce(&Chat) + 'static) -> HtmlElement {
     let doc = document();
     let el: HtmlElement = doc.create_element("div").unwrap().unchecked_into();
     doc.body().unwrap().append_child(&el).unwrap();
     let handle = leptos::mount::mount_to(el.clone(), move || {
-        provide_context(Chat::new(LaunchParams::default()));
+        let chat = Chat::new(LaunchParams::default());
+        configure(&chat);
+        provide_context(chat);
         message_view(m, |_| ().into_any())
     });
     std::mem::forget(handle);
@@ -173,4 +180,33 @@ async fn every_part_type_has_its_renderer() {
     assert!(one("[data-part=request_image_upload]").text_content().unwrap().contains("A photo please"));
     assert!(el.query_selector("[data-testid=agent-offline]").unwrap().is_some(), "no config: livechat is not live");
     assert_eq!(count("[data-part=unknown]"), 1);
+}
+
+#[wasm_bindgen_test]
+async fn the_human_agent_marker_offers_a_hand_over_when_livechat_is_live() {
+    use dgbot_protocol::api::{ChatConfig, LivechatConfig, Theme};
+    let config = ChatConfig {
+        chatbot_id: "b".into(),
+        name: "Bot".into(),
+        avatar: None,
+        welcome_message: "Hi".into(),
+        theme: Theme { primary_color: "#000".into(), on_primary_color: "#fff".into() },
+        popup_messages: vec![],
+        language: "da".into(),
+        chat_type: "shopping_assistant".into(),
+        livechat: LivechatConfig {
+            enabled: true,
+            configured: true,
+            availability_status: "live".into(),
+            availability_reason: Some("working_hours".into()),
+            attachments_enabled: false,
+            max_attachment_size_bytes: 0,
+        },
+    };
+    let marker = Part::RequestHumanAgent(HumanAgentMarker { part_id: "h".into(), reason: None });
+    let el = mount_with(MessageVm::new(5, Role::Assistant, &[marker], Delivery::Done), move |chat| chat.config.set(Some(config)));
+    tick().await;
+    let button = el.query_selector("[data-testid=handover]").unwrap().expect("a hand-over button");
+    assert_eq!(button.text_content().as_deref(), Some("Talk to a person"));
+    assert!(el.query_selector("[data-testid=agent-offline]").unwrap().is_none());
 }
