@@ -129,8 +129,14 @@ async fn stream_5000_events() {
     let first = at(fifth);
     let last = total - at(final_len - fifth);
     let longtasks = h.client.execute("return window.__longtasks", vec![]).await.unwrap();
-    let longtasks: Vec<(f64, f64)> =
-        longtasks.as_array().unwrap().iter().map(|v| (v[0].as_f64().unwrap(), v[1].as_f64().unwrap() - t0)).collect();
+    // Only tasks from the question on: page start-up is not the stream's.
+    let longtasks: Vec<(f64, f64)> = longtasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v[0].as_f64().unwrap(), v[1].as_f64().unwrap() - t0))
+        .filter(|(_, at)| *at >= 0.0)
+        .collect();
     let longest = longtasks.iter().map(|t| t.0).fold(0.0, f64::max);
     for (duration, at) in &longtasks {
         println!("bench: long task of {duration:.0} ms at {:.2} s after the question", at / 1000.0);
