@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -27,6 +27,10 @@ use crate::{ScriptedEvent, SharedState, demo_bot};
 
 /// Longest visitor message accepted, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 4000;
+/// Largest `POST /messages` body: a 5 MB image as base64, plus the rest.
+pub const MAX_MESSAGE_BODY: usize = 8 * 1024 * 1024;
+/// Largest `POST /actions` body: three 5 MB attachments as base64, plus the fields.
+pub const MAX_ACTION_BODY: usize = 24 * 1024 * 1024;
 
 /// Conversations by (chatbot id, visitor id). In memory for the walking skeleton; SQLite
 /// storage comes with the reference-server work (issue 5).
@@ -83,8 +87,10 @@ pub fn routes() -> Router<SharedState> {
         .route("/api/v1/chat/auth", post(auth))
         .route("/api/v1/chat/auth/public", post(auth_public))
         .route("/api/v1/chat/config", get(config))
-        .route("/api/v1/chat/messages", post(send_message))
-        .route("/api/v1/chat/actions", post(submit_action))
+        // Bodies up to what the markers allow: a 5 MB photo in a message (base64), three 5 MB
+        // attachments on a ticket. Everything else keeps axum's 2 MB default.
+        .route("/api/v1/chat/messages", post(send_message).layer(DefaultBodyLimit::max(MAX_MESSAGE_BODY)))
+        .route("/api/v1/chat/actions", post(submit_action).layer(DefaultBodyLimit::max(MAX_ACTION_BODY)))
 }
 
 /// Seed 002: the site owner's backend exchanges its API key (HTTP Basic user name, empty
@@ -285,7 +291,7 @@ async fn submit_action(
     };
     if !errors.is_empty() {
         errors.truncate(20);
-        return Err(Failure(ApiError::new(ApiErrorCode::Validation, "Validation failed").with_params(errors)));
+        return Err(ApiError::new(ApiErrorCode::Validation, "Validation failed").with_params(errors).into());
     }
     let action_id = state.conversations.next_id("action");
     let message = match req.action {

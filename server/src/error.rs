@@ -8,33 +8,45 @@ use axum::response::{IntoResponse, Response};
 use dgbot_protocol::api::{ApiError, ApiErrorCode, FieldError};
 use serde::de::DeserializeOwned;
 
+/// An `ApiError` on its way out, with the status of its code unless `status` overrides it.
 #[derive(Debug)]
-pub struct Failure(pub ApiError);
+pub struct Failure {
+    pub error: ApiError,
+    pub status: Option<StatusCode>,
+}
+
+impl From<ApiError> for Failure {
+    fn from(error: ApiError) -> Self {
+        Failure { error, status: None }
+    }
+}
 
 impl Failure {
     pub fn new(code: ApiErrorCode, message: impl Into<String>) -> Self {
-        Failure(ApiError::new(code, message))
+        ApiError::new(code, message).into()
     }
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(ApiErrorCode::Unauthorized, message)
     }
     pub fn validation(field: &str, message: &str) -> Self {
-        Failure(ApiError::new(ApiErrorCode::Validation, "Validation failed").with_params(vec![FieldError {
-            field: field.to_owned(),
-            message: message.to_owned(),
-        }]))
+        ApiError::new(ApiErrorCode::Validation, "Validation failed")
+            .with_params(vec![FieldError { field: field.to_owned(), message: message.to_owned() }])
+            .into()
     }
 }
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.error.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(self.0)).into_response()
+        let status = self
+            .status
+            .unwrap_or_else(|| StatusCode::from_u16(self.error.error.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+        (status, Json(self.error)).into_response()
     }
 }
 
 /// `Json<T>` whose rejections (malformed JSON, wrong content type, missing fields) answer
-/// `422 validation` in the envelope instead of axum's plain-text errors.
+/// `422 validation` in the envelope instead of axum's plain-text errors; a body over the
+/// route's limit answers `413` with code `validation`.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
@@ -43,12 +55,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(Failure(ApiError::new(ApiErrorCode::Validation, match rejection {
-                JsonRejection::JsonDataError(e) => format!("Invalid request body: {}", e.body_text()),
-                JsonRejection::JsonSyntaxError(_) => "Request body is not valid JSON".to_owned(),
-                JsonRejection::MissingJsonContentType(_) => "Expected Content-Type: application/json".to_owned(),
-                other => other.body_text(),
-            }))),
+            Err(rejection) => {
+                let too_large = rejection.status() == StatusCode::PAYLOAD_TOO_LARGE;
+                let message = match rejection {
+                    JsonRejection::JsonDataError(e) => format!("Invalid request body: {}", e.body_text()),
+                    JsonRejection::JsonSyntaxError(_) => "Request body is not valid JSON".to_owned(),
+                    JsonRejection::MissingJsonContentType(_) => "Expected Content-Type: application/json".to_owned(),
+                    _ if too_large => "Request body is too large".to_owned(),
+                    other => other.body_text(),
+                };
+                Err(Failure { error: ApiError::new(ApiErrorCode::Validation, message), status: too_large.then_some(StatusCode::PAYLOAD_TOO_LARGE) })
+            }
         }
     }
 }

@@ -333,3 +333,23 @@ async fn a_scripted_drop_kills_the_connection_mid_stream() {
     assert!(String::from_utf8_lossy(&got).contains("connected"));
     assert_eq!(outcome, Ok("error"), "the client must see a broken connection, not a clean end");
 }
+
+#[tokio::test]
+async fn a_large_photo_within_the_limit_is_accepted_and_an_oversized_body_gets_the_envelope() {
+    let s = start().await;
+    let token = s.widget_token().await;
+    // A 4 MB image (base64 ≈ 5.3 MB): within the 5 MB the image-upload marker allows.
+    let data = "A".repeat(4 * 1024 * 1024 / 3 * 4);
+    let res = s.http.post(s.url("/api/v1/chat/messages")).bearer_auth(&token)
+        .json(&json!({ "message": { "parts": [{ "type": "image", "data": data, "mime": "image/jpeg", "filename": "big.jpg" }] } }))
+        .send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    // Far over any limit: refused in the envelope, not as plain text.
+    let huge = "A".repeat(30 * 1024 * 1024);
+    let (status, body) = error_of(
+        s.http.post(s.url("/api/v1/chat/messages")).bearer_auth(&token).header("content-type", "application/json")
+            .body(format!(r#"{{"message":{{"parts":[{{"type":"text","text":"{huge}"}}]}}}}"#)).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!((status, body["error"]["code"].as_str()), (413, Some("validation")));
+}
