@@ -7,7 +7,8 @@
 use std::collections::HashSet;
 
 use dgbot_protocol::api::{
-    ActionRequest, ActionResponse, AuthRequest, AuthResponse, ChatConfig, InputMessage, MessageContext, SendMessageRequest,
+    ActionRequest, ActionResponse, AuthRequest, AuthResponse, ChatConfig, HistoryPage, InputMessage, MessageContext,
+    SendMessageRequest,
 };
 use dgbot_protocol::bridge::FrameAction;
 use dgbot_protocol::message::ImagePart;
@@ -211,9 +212,47 @@ impl Chat {
             }
             match transport::get_json::<ChatConfig>(&format!("{API}/config"), self.token.get_untracked().as_deref()).await {
                 Ok(config) => self.config.set(Some(config)),
-                Err(e) => self.startup_error.set(Some(StartupError(e.message()))),
+                Err(e) => {
+                    self.startup_error.set(Some(StartupError(e.message())));
+                    return;
+                }
+            }
+            self.restore_history().await;
+        });
+    }
+
+    /// Show the visitor's earlier conversation (after a reload, or on another page of the
+    /// site). Host events of restored parts already fired when they first arrived.
+    async fn restore_history(self) {
+        let token = self.token.get_untracked();
+        let page = match transport::get_json::<HistoryPage>(&format!("{API}/messages?limit=50"), token.as_deref()).await {
+            Ok(page) => page,
+            Err(e) => {
+                leptos::logging::warn!("dgbot: could not load the conversation history: {}", e.message());
+                return;
+            }
+        };
+        if page.messages.is_empty() {
+            return;
+        }
+        for part in page.messages.iter().flat_map(|m| &m.parts) {
+            if let Some(id) = part.part_id() {
+                for kind in ["custom", "form", "recommendation"] {
+                    self.first_sight(&format!("{kind}:{id}"));
+                }
+            }
+        }
+        let restored: Vec<MessageVm> = page.messages.iter().map(|m| MessageVm::from_message(next_key(), m)).collect();
+        self.transcript.update_value(|t| {
+            for m in page.messages {
+                t.push(m);
             }
         });
+        self.messages.update(|m| {
+            let newer = std::mem::replace(m, restored);
+            m.extend(newer);
+        });
+        self.grew();
     }
 
     async fn authenticate(&self) -> Result<String, TransportError> {

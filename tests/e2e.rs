@@ -126,3 +126,33 @@ async fn readme_screenshot() {
     std::fs::write(support::repo_root().join("docs/screenshot.png"), png).unwrap();
     h.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_conversation_comes_back_after_a_reload_and_on_another_page() {
+    let h = Harness::start().await;
+    h.open_chat().await;
+    h.ask("Can I book a demo?").await; // a custom marker: must not reach the host page again on reload
+    h.finished_answer().await;
+    h.ask("What are your shipping times?").await;
+    h.finished_answer().await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await; // the server stores a reply as its stream ends
+
+    for page in ["/demo/", "/demo/?product=aurora"] {
+        h.client.goto(&format!("{}{page}", h.host_base)).await.unwrap();
+        h.client.execute("window.__custom = 0; addEventListener('chat_custom', () => window.__custom++);", vec![]).await.unwrap();
+        h.launcher().await.click().await.unwrap();
+        h.enter_chat().await;
+        let restored = h
+            .eventually("the restored conversation", || async {
+                let all = h.client.find_all(Locator::Css("[data-testid=message]")).await.ok()?;
+                (all.len() == 4).then_some(all)
+            })
+            .await;
+        assert_eq!(restored[0].text().await.unwrap(), "Can I book a demo?");
+        assert!(restored[3].text().await.unwrap().contains("business days"));
+        h.client.enter_parent_frame().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(h.client.execute("return window.__custom", vec![]).await.unwrap(), 0, "restored markers do not fire again");
+    }
+    h.finish().await;
+}

@@ -202,3 +202,11 @@ pub struct ActionResponse {
     /// What to tell the visitor.
     pub message: String,
 }
+
+/// `GET /api/v1/chat/messages?limit=&before=`: a page of the visitor's history, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    pub messages: Vec<crate::Message>,
+    /// More, older messages exist: ask again with `before` = the first message's id.
+    pub has_more: bool,
+}

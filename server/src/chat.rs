@@ -13,7 +13,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use dgbot_protocol::api::{
-    Action, ActionRequest, ActionResponse, ApiError, ApiErrorCode, AuthRequest, AuthResponse, ChatConfig, SendMessageRequest,
+    Action, ActionRequest, ActionResponse, ApiError, ApiErrorCode, AuthRequest, AuthResponse, ChatConfig, HistoryPage,
+    SendMessageRequest,
 };
 use dgbot_protocol::forms::{check_attachments, check_fields, decoded_len};
 use dgbot_protocol::message::{IMAGE_MIME_TYPES, ImagePart};
@@ -56,7 +57,8 @@ impl Conversations {
         format!("{prefix}_{}", self.next_id.fetch_add(1, Ordering::Relaxed) + 1)
     }
 
-    pub fn push(&self, visitor: &Visitor, message: Message) {
+    pub fn push(&self, visitor: &Visitor, mut message: Message) {
+        message.created_at.get_or_insert_with(now_rfc3339);
         let mut map = self.by_visitor.lock().expect("conversation lock");
         map.entry((visitor.chatbot_id.clone(), visitor.visitor_id.clone())).or_default().push(message);
     }
@@ -89,7 +91,10 @@ pub fn routes() -> Router<SharedState> {
         .route("/api/v1/chat/config", get(config))
         // Bodies up to what the markers allow: a 5 MB photo in a message (base64), three 5 MB
         // attachments on a ticket. Everything else keeps axum's 2 MB default.
-        .route("/api/v1/chat/messages", post(send_message).layer(DefaultBodyLimit::max(MAX_MESSAGE_BODY)))
+        .route(
+            "/api/v1/chat/messages",
+            post(send_message).layer(DefaultBodyLimit::max(MAX_MESSAGE_BODY)).get(history),
+        )
         .route("/api/v1/chat/actions", post(submit_action).layer(DefaultBodyLimit::max(MAX_ACTION_BODY)))
 }
 
@@ -266,6 +271,50 @@ async fn send_message(
         state.conversations.push(&visitor, reply);
     });
     Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default()))
+}
+
+/// The current time as RFC 3339 UTC (`2026-11-22T01:02:03Z`).
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[derive(serde::Deserialize)]
+struct HistoryQuery {
+    limit: Option<usize>,
+    before: Option<String>,
+}
+
+/// Seed 002: `GET /api/v1/chat/messages`, the visitor's history, a page at a time (newest page
+/// first; oldest message first within a page). `limit` 1–100 (default 50); `before` a message id.
+async fn history(
+    State(state): State<SharedState>,
+    visitor: Visitor,
+    query: Result<axum::extract::Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<HistoryPage>, Failure> {
+    let axum::extract::Query(query) = query.map_err(|_| Failure::validation("limit", "limit must be a number from 1 to 100"))?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(Failure::validation("limit", "limit must be a number from 1 to 100"));
+    }
+    let all = state.conversations.messages(&visitor);
+    let end = match &query.before {
+        Some(id) => all.iter().position(|m| &m.message_id == id).ok_or_else(|| Failure::validation("before", "No such message"))?,
+        None => all.len(),
+    };
+    let start = end.saturating_sub(limit);
+    Ok(Json(HistoryPage { messages: all[start..end].to_vec(), has_more: start > 0 }))
 }
 
 /// Seed 002: the visitor completed a `show_contact_form` or `show_support_ticket` marker.

@@ -353,3 +353,39 @@ async fn a_large_photo_within_the_limit_is_accepted_and_an_oversized_body_gets_t
     .await;
     assert_eq!((status, body["error"]["code"].as_str()), (413, Some("validation")));
 }
+
+#[tokio::test]
+async fn history_pages_back_through_the_conversation() {
+    let s = start().await;
+    let token = s.widget_token().await;
+    for q in ["What are your shipping times?", "Can I return a lamp?", "When are you open?"] {
+        ask(&s, &token, q).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await; // the reply is stored as its stream ends
+    let page: Value = s.http.get(s.url("/api/v1/chat/messages?limit=4")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let messages = page["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 4);
+    assert_eq!(page["has_more"], true);
+    assert_eq!(messages[0]["role"], "user");
+    assert_eq!(messages[0]["parts"][0]["text"], "Can I return a lamp?");
+    assert_eq!(messages[3]["role"], "assistant");
+    assert!(messages[3]["created_at"].as_str().unwrap().ends_with('Z'));
+    let before = messages[0]["message_id"].as_str().unwrap();
+    let older: Value = s.http.get(s.url(&format!("/api/v1/chat/messages?limit=4&before={before}"))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(older["messages"].as_array().unwrap().len(), 2);
+    assert_eq!(older["has_more"], false);
+    let (status, _) = error_of(s.http.get(s.url("/api/v1/chat/messages?limit=0")).bearer_auth(&token).send().await.unwrap()).await;
+    assert_eq!(status, 422);
+    // Another visitor sees nothing of it.
+    let other = s.widget_token().await;
+    let page: Value = s.http.get(s.url("/api/v1/chat/messages")).bearer_auth(&other).send().await.unwrap().json().await.unwrap();
+    assert_eq!(page["messages"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn rfc3339_now_looks_right() {
+    let now = dgbot_server::chat::now_rfc3339();
+    println!("now: {now}");
+    assert_eq!(now.len(), 20, "{now}");
+    assert!(now.starts_with("20") && now.as_bytes()[10] == b'T' && now.ends_with('Z'), "{now}");
+}
