@@ -275,6 +275,101 @@ fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
                 </button>
             </Show>
         </form>
-        <p class="footer-note">"Powered by dgbot"</p>
+        <ConversationTools />
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Tool {
+    Closed,
+    Rate,
+    Delete,
+}
+
+/// "Rate this chat" and "Delete my data" (seed 002: `/rate`, `DELETE /api/v1/chat`).
+#[component]
+fn ConversationTools() -> impl IntoView {
+    let chat = expect_context::<Chat>();
+    let tool = RwSignal::new(Tool::Closed);
+    let status = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let rating = RwSignal::new(0u8);
+    let feedback = RwSignal::new(String::new());
+    let open = move |t: Tool| {
+        status.set(None);
+        tool.set(if tool.get_untracked() == t { Tool::Closed } else { t });
+    };
+    let send_rating = move |_| {
+        busy.set(true);
+        let feedback = Some(feedback.get_untracked()).filter(|f| !f.trim().is_empty());
+        leptos::task::spawn_local(async move {
+            match chat.rate(rating.get_untracked(), feedback).await {
+                Ok(res) => {
+                    status.set(Some(res.message));
+                    tool.set(Tool::Closed);
+                }
+                Err(e) => status.set(Some(e.message())),
+            }
+            busy.set(false);
+        });
+    };
+    let delete = move |_| {
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match chat.delete_my_data().await {
+                Ok(()) => {
+                    status.set(Some("Your conversation and the data we kept about you were deleted.".into()));
+                    tool.set(Tool::Closed);
+                }
+                Err(e) => status.set(Some(format!("Nothing was deleted: {}", e.message()))),
+            }
+            busy.set(false);
+        });
+    };
+    let stars = move || {
+        (1..=5u8)
+            .map(move |n| {
+                view! {
+                    <button type="button" class="star" data-testid=format!("star-{n}")
+                        aria-label=format!("{n} of 5") aria-pressed=move || (rating.get() == n).to_string()
+                        class:lit={move || rating.get() >= n} on:click=move |_| rating.set(n)>"★"</button>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <Show when=move || tool.get() == Tool::Rate>
+            <div class="tool-panel" role="group" aria-label="Rate this conversation" data-testid="rate-panel">
+                <p class="tool-title">"How was this conversation?"</p>
+                <div class="stars">{stars}</div>
+                <textarea rows="2" aria-label="Anything to add? (optional)" placeholder="Anything to add? (optional)"
+                    data-testid="rate-feedback" prop:value=move || feedback.get()
+                    on:input=move |ev| feedback.set(event_target_value(&ev))></textarea>
+                <div class="tool-actions">
+                    <button type="button" class="button primary" data-testid="rate-send" on:click=send_rating
+                        prop:disabled=move || rating.get() == 0 || busy.get()>"Send rating"</button>
+                    <button type="button" class="button secondary" on:click=move |_| tool.set(Tool::Closed)>"Cancel"</button>
+                </div>
+            </div>
+        </Show>
+        <Show when=move || tool.get() == Tool::Delete>
+            <div class="tool-panel" role="group" aria-label="Delete my data" data-testid="delete-panel">
+                <p class="tool-title">"Delete this conversation and everything we kept about you?"</p>
+                <div class="tool-actions">
+                    <button type="button" class="button danger" data-testid="delete-confirm" on:click=delete
+                        prop:disabled=move || busy.get()>"Delete my data"</button>
+                    <button type="button" class="button secondary" on:click=move |_| tool.set(Tool::Closed)>"Cancel"</button>
+                </div>
+            </div>
+        </Show>
+        <p class="tool-status" role="status" data-testid="tool-status">{move || status.get()}</p>
+        <p class="footer-note">
+            <button type="button" class="link-button" data-testid="rate" aria-expanded=move || (tool.get() == Tool::Rate).to_string()
+                on:click=move |_| open(Tool::Rate)>"Rate this chat"</button>
+            " · "
+            <button type="button" class="link-button" data-testid="delete" aria-expanded=move || (tool.get() == Tool::Delete).to_string()
+                on:click=move |_| open(Tool::Delete)>"Delete my data"</button>
+            " · Powered by dgbot"
+        </p>
     }
 }

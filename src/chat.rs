@@ -7,8 +7,8 @@
 use std::collections::HashSet;
 
 use dgbot_protocol::api::{
-    ActionRequest, ActionResponse, AuthRequest, AuthResponse, ChatConfig, HistoryPage, InputMessage, MessageContext,
-    SendMessageRequest,
+    ActionRequest, ActionResponse, AuthRequest, AuthResponse, ChatConfig, DeleteResponse, HistoryPage, InputMessage,
+    MessageContext, RateRequest, RateResponse, SendMessageRequest,
 };
 use dgbot_protocol::bridge::FrameAction;
 use dgbot_protocol::message::ImagePart;
@@ -180,6 +180,40 @@ impl Chat {
             }
             other => other,
         }
+    }
+
+    /// Rate the conversation 1–5 (`POST /api/v1/chat/rate`).
+    pub async fn rate(self, rating: u8, feedback: Option<String>) -> Result<RateResponse, TransportError> {
+        self.api_post("/rate", &RateRequest { rating, feedback }).await
+    }
+
+    /// Delete everything the server keeps about this visitor (`DELETE /api/v1/chat`), then start
+    /// afresh as a new visitor.
+    pub async fn delete_my_data(self) -> Result<(), TransportError> {
+        if self.streaming.get_untracked() {
+            self.stop();
+        }
+        let token = match self.token.get_untracked() {
+            Some(t) => t,
+            None => self.authenticate().await?,
+        };
+        let _: DeleteResponse = match transport::delete_json(&format!("{API}"), Some(&token)).await {
+            Err(TransportError::Api { status: 401, .. }) => {
+                let token = self.authenticate().await?;
+                transport::delete_json(&format!("{API}"), Some(&token)).await?
+            }
+            other => other?,
+        };
+        let chatbot_id = self.params.with_value(|p| p.chatbot_id.clone());
+        if let Ok(Some(storage)) = window().local_storage() {
+            let _ = storage.remove_item(&visitor_storage_key(&chatbot_id));
+        }
+        self.token.set(None);
+        self.messages.set(vec![]);
+        self.pending_image.set(None);
+        self.transcript.set_value(Transcript::new());
+        self.authenticate().await?;
+        Ok(())
     }
 
     /// Submit a completed contact form or support ticket (`POST /api/v1/chat/actions`).

@@ -95,6 +95,10 @@ pub async fn get_json<R: DeserializeOwned>(url: &str, token: Option<&str>) -> Re
     json(&fetch("GET", url, token, None, "application/json", None).await?).await
 }
 
+pub async fn delete_json<R: DeserializeOwned>(url: &str, token: Option<&str>) -> Result<R, TransportError> {
+    json(&fetch("DELETE", url, token, None, "application/json", None).await?).await
+}
+
 pub async fn post_json<B: Serialize, R: DeserializeOwned>(url: &str, token: Option<&str>, body: &B) -> Result<R, TransportError> {
     json(&fetch("POST", url, token, Some(encode(body)?), "application/json", None).await?).await
 }

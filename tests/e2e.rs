@@ -156,3 +156,37 @@ async fn the_conversation_comes_back_after_a_reload_and_on_another_page() {
     }
     h.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_visitor_can_rate_the_chat_and_delete_their_data() {
+    let h = Harness::start().await;
+    h.open_chat().await;
+    h.ask("What are your shipping times?").await;
+    h.finished_answer().await;
+
+    h.client.find(Locator::Css("[data-testid=rate]")).await.unwrap().click().await.unwrap();
+    let send = h.wait_css("[data-testid=rate-send]").await;
+    assert_eq!(send.prop("disabled").await.unwrap().as_deref(), Some("true"), "a rating must be chosen first");
+    h.client.find(Locator::Css("[data-testid=star-4]")).await.unwrap().click().await.unwrap();
+    h.client.find(Locator::Css("[data-testid=rate-feedback]")).await.unwrap().send_keys("Quick and helpful").await.unwrap();
+    send.click().await.unwrap();
+    let status = h.client.find(Locator::Css("[data-testid=tool-status]")).await.unwrap();
+    h.eventually("the thank-you", || async { status.text().await.ok()?.contains("Thank you").then_some(()) }).await;
+    assert_eq!(h.count("[data-testid=rate-panel]").await, 0);
+
+    h.client.find(Locator::Css("[data-testid=delete]")).await.unwrap().click().await.unwrap();
+    h.wait_css("[data-testid=delete-confirm]").await.click().await.unwrap();
+    h.eventually("the deletion", || async { status.text().await.ok()?.contains("were deleted").then_some(()) }).await;
+    assert_eq!(h.count("[data-testid=message]").await, 0, "the log starts fresh");
+
+    // A reload brings nothing back, and the chat works for the new visitor.
+    h.client.goto(&format!("{}/demo/", h.host_base)).await.unwrap();
+    h.launcher().await.click().await.unwrap();
+    h.enter_chat().await;
+    h.wait_css("[data-testid=welcome]").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(h.count("[data-testid=message]").await, 0);
+    h.ask("When are you open?").await;
+    assert!(h.finished_answer().await.contains("Saturday"));
+    h.finish().await;
+}

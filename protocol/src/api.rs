@@ -210,3 +210,25 @@ pub struct HistoryPage {
     /// More, older messages exist: ask again with `before` = the first message's id.
     pub has_more: bool,
 }
+
+/// `POST /api/v1/chat/rate`: a 1–5 rating of the conversation, with optional feedback.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateRequest {
+    pub rating: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateResponse {
+    /// What to tell the visitor.
+    pub message: String,
+}
+
+/// `DELETE /api/v1/chat`: what was removed (the counts the seed's `visitor.data.deleted` carries).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DeleteResponse {
+    pub messages: usize,
+    pub submissions: usize,
+    pub ratings: usize,
+}

@@ -13,8 +13,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use dgbot_protocol::api::{
-    Action, ActionRequest, ActionResponse, ApiError, ApiErrorCode, AuthRequest, AuthResponse, ChatConfig, HistoryPage,
-    SendMessageRequest,
+    Action, ActionRequest, ActionResponse, ApiError, ApiErrorCode, AuthRequest, AuthResponse, ChatConfig, DeleteResponse,
+    HistoryPage, RateRequest, RateResponse, SendMessageRequest,
 };
 use dgbot_protocol::forms::{check_attachments, check_fields, decoded_len};
 use dgbot_protocol::message::{IMAGE_MIME_TYPES, ImagePart};
@@ -39,7 +39,18 @@ pub const MAX_ACTION_BODY: usize = 24 * 1024 * 1024;
 pub struct Conversations {
     by_visitor: Mutex<HashMap<(String, String), Vec<Message>>>,
     submissions: Mutex<Vec<Submission>>,
+    ratings: Mutex<Vec<Rating>>,
     next_id: AtomicU64,
+}
+
+/// A visitor's rating of their conversation (the latest one counts).
+#[derive(Debug, Clone)]
+pub struct Rating {
+    pub chatbot_id: String,
+    pub visitor_id: String,
+    pub rating: u8,
+    pub feedback: Option<String>,
+    pub created_at: String,
 }
 
 /// A completed contact form or support ticket.
@@ -78,6 +89,32 @@ impl Conversations {
         self.submissions.lock().expect("submissions lock").clone()
     }
 
+    /// Keep the visitor's rating, replacing an earlier one.
+    pub fn rate(&self, rating: Rating) {
+        let mut ratings = self.ratings.lock().expect("ratings lock");
+        ratings.retain(|r| (&r.chatbot_id, &r.visitor_id) != (&rating.chatbot_id, &rating.visitor_id));
+        ratings.push(rating);
+    }
+
+    pub fn ratings(&self) -> Vec<Rating> {
+        self.ratings.lock().expect("ratings lock").clone()
+    }
+
+    /// Remove everything kept about the visitor; returns what was removed.
+    pub fn delete_visitor(&self, visitor: &Visitor) -> DeleteResponse {
+        let key = (visitor.chatbot_id.clone(), visitor.visitor_id.clone());
+        let messages = self.by_visitor.lock().expect("conversation lock").remove(&key).map_or(0, |m| m.len());
+        let mine = |chatbot: &String, visitor_id: &String| (chatbot, visitor_id) == (&key.0, &key.1);
+        let mut submissions = self.submissions.lock().expect("submissions lock");
+        let before = submissions.len();
+        submissions.retain(|s| !mine(&s.chatbot_id, &s.visitor_id));
+        let submissions = before - submissions.len();
+        let mut ratings = self.ratings.lock().expect("ratings lock");
+        let before = ratings.len();
+        ratings.retain(|r| !mine(&r.chatbot_id, &r.visitor_id));
+        DeleteResponse { messages, submissions, ratings: before - ratings.len() }
+    }
+
     pub fn messages(&self, visitor: &Visitor) -> Vec<Message> {
         let map = self.by_visitor.lock().expect("conversation lock");
         map.get(&(visitor.chatbot_id.clone(), visitor.visitor_id.clone())).cloned().unwrap_or_default()
@@ -96,6 +133,8 @@ pub fn routes() -> Router<SharedState> {
             post(send_message).layer(DefaultBodyLimit::max(MAX_MESSAGE_BODY)).get(history),
         )
         .route("/api/v1/chat/actions", post(submit_action).layer(DefaultBodyLimit::max(MAX_ACTION_BODY)))
+        .route("/api/v1/chat/rate", post(rate))
+        .route("/api/v1/chat", axum::routing::delete(delete_visitor_data))
 }
 
 /// Seed 002: the site owner's backend exchanges its API key (HTTP Basic user name, empty
@@ -271,6 +310,33 @@ async fn send_message(
         state.conversations.push(&visitor, reply);
     });
     Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default()))
+}
+
+/// Longest rating feedback accepted, in characters.
+pub const MAX_FEEDBACK_CHARS: usize = 2000;
+
+/// Seed 002: `POST /api/v1/chat/rate`, a 1–5 rating with optional feedback.
+async fn rate(State(state): State<SharedState>, visitor: Visitor, ApiJson(req): ApiJson<RateRequest>) -> Result<Json<RateResponse>, Failure> {
+    if !(1..=5).contains(&req.rating) {
+        return Err(Failure::validation("rating", "Choose a rating from 1 to 5"));
+    }
+    let feedback = req.feedback.map(|f| f.trim().to_owned()).filter(|f| !f.is_empty());
+    if feedback.as_ref().is_some_and(|f| f.chars().count() > MAX_FEEDBACK_CHARS) {
+        return Err(Failure::validation("feedback", &format!("At most {MAX_FEEDBACK_CHARS} characters")));
+    }
+    state.conversations.rate(Rating {
+        chatbot_id: visitor.chatbot_id,
+        visitor_id: visitor.visitor_id,
+        rating: req.rating,
+        feedback,
+        created_at: now_rfc3339(),
+    });
+    Ok(Json(RateResponse { message: "Thank you for your feedback!".into() }))
+}
+
+/// Seed 002: `DELETE /api/v1/chat` removes all data kept for the visitor.
+async fn delete_visitor_data(State(state): State<SharedState>, visitor: Visitor) -> Json<DeleteResponse> {
+    Json(state.conversations.delete_visitor(&visitor))
 }
 
 /// The current time as RFC 3339 UTC (`2026-11-22T01:02:03Z`).

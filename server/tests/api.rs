@@ -389,3 +389,30 @@ fn rfc3339_now_looks_right() {
     assert_eq!(now.len(), 20, "{now}");
     assert!(now.starts_with("20") && now.as_bytes()[10] == b'T' && now.ends_with('Z'), "{now}");
 }
+
+#[tokio::test]
+async fn rating_and_deleting_the_visitors_data() {
+    let s = start().await;
+    let token = s.widget_token().await;
+    let reply = ask(&s, &token, "Please contact me").await;
+    let part_id = reply.parts[1].part_id().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let res = s.http.post(s.url("/api/v1/chat/actions")).bearer_auth(&token)
+        .json(&json!({ "part_id": part_id, "action": { "type": "contact_form", "fields": { "name": "Jane", "email": "jane@example.com" } } }))
+        .send().await.unwrap();
+    assert_eq!(res.status(), 200);
+
+    let rate = |body: Value| s.http.post(s.url("/api/v1/chat/rate")).bearer_auth(&token).json(&body).send();
+    let (status, body) = error_of(rate(json!({ "rating": 6 })).await.unwrap()).await;
+    assert_eq!((status, body["error"]["params"][0]["field"].as_str()), (422, Some("rating")));
+    let ok = rate(json!({ "rating": 4, "feedback": "Quick and helpful" })).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(rate(json!({ "rating": 5 })).await.unwrap().status(), 200, "a new rating replaces the old one");
+
+    let deleted: Value = s.http.delete(s.url("/api/v1/chat")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(deleted, json!({ "messages": 2, "submissions": 1, "ratings": 1 }));
+    let page: Value = s.http.get(s.url("/api/v1/chat/messages")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(page["messages"].as_array().unwrap().len(), 0, "deletion really deletes");
+    let again: Value = s.http.delete(s.url("/api/v1/chat")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(again, json!({ "messages": 0, "submissions": 0, "ratings": 0 }));
+}
