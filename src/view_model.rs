@@ -21,6 +21,12 @@ pub fn next_key() -> u64 {
 /// Text segments grow up to this many bytes before a new segment starts.
 pub const SEGMENT_BYTES: usize = 256;
 
+/// At most this many bytes of one span are shown; the rest becomes "…". Real answers never
+/// come near it, and a hostile or broken server sending one huge unbroken string would
+/// otherwise make the browser spend seconds laying it out on every update. The transcript
+/// keeps the whole text.
+pub const MAX_SPAN_BYTES: usize = 20_000;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Delivery {
     /// A visitor message on its way; an assistant message streaming.
@@ -85,11 +91,28 @@ impl SpanVm {
         vm
     }
 
-    /// Append text: into the last segment while it is short, else into a new one.
+    /// Append text: into the last segment while it is short, else into a new one; past
+    /// [`MAX_SPAN_BYTES`] only an ellipsis, once.
     pub fn append(&self, text: &str) {
         if text.is_empty() {
             return;
         }
+        let shown: usize = self.segments.with_untracked(|s| s.iter().map(|seg| seg.with_untracked(String::len)).sum());
+        if shown >= MAX_SPAN_BYTES {
+            return;
+        }
+        let room = MAX_SPAN_BYTES - shown;
+        let capped;
+        let text = if text.len() > room {
+            let mut end = room;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            capped = format!("{}…", &text[..end]);
+            capped.as_str()
+        } else {
+            text
+        };
         let last = self.segments.with_untracked(|s| s.last().cloned());
         match last {
             Some(seg) if seg.with_untracked(|s| s.len()) < SEGMENT_BYTES => seg.update(|s| s.push_str(text)),
@@ -326,6 +349,18 @@ mod tests {
         assert!(segments.len() > 1);
         assert!(segments.iter().all(|s| s.get_untracked().len() < SEGMENT_BYTES + 8));
         assert_eq!(spans[1].href, None, "javascript: links are not kept as links");
+    }
+
+    #[test]
+    fn a_huge_span_is_shown_capped_once() {
+        let vm = SpanVm::new(&Span::text("é".repeat(MAX_SPAN_BYTES)));
+        vm.append(" more");
+        let text = vm.text();
+        assert!(text.ends_with('…') && text.len() <= MAX_SPAN_BYTES + '…'.len_utf8(), "{}", text.len());
+        assert_eq!(text.matches('…').count(), 1);
+        let small = SpanVm::new(&Span::text("fine"));
+        small.append(" and more");
+        assert_eq!(small.text(), "fine and more");
     }
 }
 

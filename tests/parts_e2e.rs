@@ -265,8 +265,11 @@ async fn hostile_parts_reach_the_dom_as_text_and_the_widget_keeps_working() {
     let text = h.client.execute("return arguments[0].textContent", vec![serde_json::to_value(&answer).unwrap()]).await.unwrap();
     let text = text.as_str().unwrap();
     assert!(text.contains("<script>window.__pwned=1</script>") && text.contains(" end"), "shown as text, later events applied");
-    assert!(text.contains(&"A".repeat(200_000)));
-    assert!(answer.text().await.unwrap().contains("This image can't be shown."));
+    // A huge unbroken string is shown capped (MAX_SPAN_BYTES), so it cannot stall the page.
+    assert!(text.contains(&format!("{}…", "A".repeat(1000))) && !text.contains(&"A".repeat(20_001)));
+    // (WebDriver's visible-text algorithm is very slow on 200,000 characters: read the placeholder alone.)
+    let placeholder = answer.find(Locator::Css("[data-part=image]")).await.unwrap();
+    assert!(placeholder.text().await.unwrap().contains("This image can't be shown."));
     let pwned = h.client.execute("return window.__pwned === undefined", vec![]).await.unwrap();
     assert_eq!(pwned, serde_json::Value::Bool(true));
 
