@@ -1,7 +1,7 @@
 //! The chat window: header (bot name, avatar, close), the message log, the composer.
 
 use dgbot_protocol::Role;
-use dgbot_protocol::bridge::{FrameAction, HostCommand};
+use dgbot_protocol::bridge::{FrameAction, HostCommand, HostMessage};
 use leptos::html;
 use leptos::prelude::*;
 use web_sys::KeyboardEvent;
@@ -23,10 +23,22 @@ pub fn App() -> impl IntoView {
     provide_context(chat);
 
     let composer = NodeRef::<html::Textarea>::new();
-    chat.bridge().listen(move |command| match command {
-        HostCommand::Opened => chat.composer_focus.update(|n| *n += 1),
-        HostCommand::SendMessage { message } => {
-            chat.send(message);
+    // Commands wait until start-up is done (a message sent before the visitor has a token would
+    // race the start-up's own authentication).
+    let waiting = StoredValue::new(Vec::<HostMessage>::new());
+    let bridge = chat.bridge();
+    bridge.listen(move |m| {
+        if chat.started.get_untracked() {
+            run_command(chat, m);
+        } else {
+            waiting.update_value(|w| w.push(m));
+        }
+    });
+    Effect::new(move |_| {
+        if chat.started.get() {
+            for m in waiting.try_update_value(std::mem::take).unwrap_or_default() {
+                run_command(chat, m);
+            }
         }
     });
     Effect::new(move |_| {
@@ -38,25 +50,30 @@ pub fn App() -> impl IntoView {
     });
     // Escape closes the window from inside the iframe too (the host page never sees these keys).
     let escape = window_event_listener(leptos::ev::keydown, move |ev: KeyboardEvent| {
-        if ev.key() == "Escape" {
+        if ev.key() == "Escape" && !chat.params.with_value(|p| p.inline) {
             chat.post(FrameAction::CloseChat);
         }
     });
     on_cleanup(move || escape.remove());
     chat.start();
-    chat.post(FrameAction::Ready);
 
     let theme = move || {
         chat.config.with(|c| {
             c.as_ref()
-                .and_then(|c| Some((safe_color(&c.theme.primary_color)?, safe_color(&c.theme.on_primary_color)?)))
+                .and_then(|c| {
+                    Some((
+                        safe_color(&c.theme.primary_color)?,
+                        safe_color(&c.theme.on_primary_color)?,
+                    ))
+                })
                 .map(|(p, on)| format!("--dg-primary:{p};--dg-on-primary:{on}"))
                 .unwrap_or_default()
         })
     };
 
+    let inline = chat.params.with_value(|p| p.inline);
     view! {
-        <div class="chat" style=theme>
+        <div class="chat" class:inline=inline style=theme>
             <Header />
             <MessageLog />
             <Composer composer=composer />
@@ -64,12 +81,60 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Carry out a host command (seed 002's Option 4 `sendMessage`, and the loader's API calls).
+fn run_command(chat: Chat, m: HostMessage) {
+    if m.page.is_some() {
+        chat.page.set_value(m.page);
+    }
+    match m.command {
+        HostCommand::Opened => chat.composer_focus.update(|n| *n += 1),
+        HostCommand::SendMessage { message } => {
+            chat.send(message);
+        }
+        HostCommand::Identify { user } => leptos::task::spawn_local(async move {
+            if let Err(e) = chat.identify(user).await {
+                leptos::logging::warn!("dgbot: identify failed: {}", e.message());
+            }
+        }),
+        HostCommand::ReportPurchase {
+            total_price,
+            currency,
+        } => chat.post(FrameAction::PurchaseReported {
+            chatbot_id: chat.params.with_value(|p| p.chatbot_id.clone()),
+            total_price,
+            currency,
+        }),
+        HostCommand::Page => {}
+    }
+}
+
 #[component]
 fn Header() -> impl IntoView {
     let chat = expect_context::<Chat>();
-    let name = move || chat.config.with(|c| c.as_ref().map(|c| c.name.clone()).unwrap_or_else(|| "Chat".into()));
+    let name = move || {
+        chat.config.with(|c| {
+            c.as_ref()
+                .map(|c| c.name.clone())
+                .unwrap_or_else(|| "Chat".into())
+        })
+    };
     let initial = move || name().chars().next().unwrap_or('?').to_string();
-    let avatar = move || chat.config.with(|c| c.as_ref().and_then(|c| c.avatar.clone()));
+    let avatar = move || {
+        chat.config
+            .with(|c| c.as_ref().and_then(|c| c.avatar.clone()))
+    };
+    let inline = chat.params.with_value(|p| p.inline);
+    // Seed 002: `toggleSize`, then `expandChat` or `collapseChat`; the loader resizes the window.
+    let large = RwSignal::new(false);
+    let toggle_size = move |_| {
+        large.update(|l| *l = !*l);
+        chat.post(FrameAction::ToggleSize);
+        chat.post(if large.get_untracked() {
+            FrameAction::ExpandChat
+        } else {
+            FrameAction::CollapseChat
+        });
+    };
     view! {
         <header class="header">
             <div class="avatar" aria-hidden="true">
@@ -85,15 +150,19 @@ fn Header() -> impl IntoView {
                     "Online · replies instantly"
                 </p>
             </div>
-            <button
-                class="icon-button"
-                type="button"
-                aria-label="Close chat"
-                data-testid="close"
-                on:click=move |_| chat.post(FrameAction::CloseChat)
-            >
-                <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18" /></svg>
-            </button>
+            {(!inline).then(|| view! {
+                <button class="icon-button size-button" type="button" data-testid="size"
+                    aria-label=move || if large.get() { "Make the chat smaller" } else { "Make the chat larger" }
+                    aria-pressed=move || large.get().to_string() on:click=toggle_size>
+                    <svg viewBox="0 0 24 24" aria-hidden="true">
+                        <path d=move || if large.get() { "M9 4v5H4M15 20v-5h5" } else { "M4 9V4h5M20 15v5h-5" } />
+                    </svg>
+                </button>
+                <button class="icon-button" type="button" aria-label="Close chat" data-testid="close"
+                    on:click=move |_| chat.post(FrameAction::CloseChat)>
+                    <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18" /></svg>
+                </button>
+            })}
         </header>
     }
 }
@@ -123,7 +192,10 @@ fn MessageLog() -> impl IntoView {
             stick.set_value(el.scroll_height() - el.scroll_top() - el.client_height() < 48);
         }
     };
-    let welcome = move || chat.config.with(|c| c.as_ref().map(|c| c.welcome_message.clone()));
+    let welcome = move || {
+        chat.config
+            .with(|c| c.as_ref().map(|c| c.welcome_message.clone()))
+    };
 
     view! {
         <div
@@ -230,7 +302,8 @@ fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
         }
     };
     let disabled = move || chat.startup_error.with(Option::is_some);
-    let nothing_to_send = move || text.with(|t| t.trim().is_empty()) && chat.pending_image.with(Option::is_none);
+    let nothing_to_send =
+        move || text.with(|t| t.trim().is_empty()) && chat.pending_image.with(Option::is_none);
     let pending = move || {
         chat.pending_image.get().map(|image| {
             let name = image.filename.clone().unwrap_or_else(|| "Photo".into());
@@ -246,7 +319,19 @@ fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
             }
         })
     };
+    // The inline embed's `inlineWelcomeMessage`, above the input until the first question.
+    let inline_welcome = chat.params.with_value(|p| p.inline_welcome.clone());
+    let before_first_question = move || {
+        !chat
+            .messages
+            .with(|m| m.iter().any(|vm| vm.role == Role::User))
+    };
     view! {
+        {inline_welcome.map(|w| view! {
+            <Show when=before_first_question>
+                <p class="inline-welcome" data-testid="inline-welcome">{w.clone()}</p>
+            </Show>
+        })}
         {pending}
         <form class="composer" on:submit=move |ev| { ev.prevent_default(); submit(); }>
             <label class="visually-hidden" for="dgbot-input">"Message"</label>
@@ -297,7 +382,11 @@ fn ConversationTools() -> impl IntoView {
     let feedback = RwSignal::new(String::new());
     let open = move |t: Tool| {
         status.set(None);
-        tool.set(if tool.get_untracked() == t { Tool::Closed } else { t });
+        tool.set(if tool.get_untracked() == t {
+            Tool::Closed
+        } else {
+            t
+        });
     };
     let send_rating = move |_| {
         busy.set(true);
@@ -318,7 +407,9 @@ fn ConversationTools() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match chat.delete_my_data().await {
                 Ok(()) => {
-                    status.set(Some("Your conversation and the data we kept about you were deleted.".into()));
+                    status.set(Some(
+                        "Your conversation and the data we kept about you were deleted.".into(),
+                    ));
                     tool.set(Tool::Closed);
                 }
                 Err(e) => status.set(Some(format!("Nothing was deleted: {}", e.message()))),

@@ -1,9 +1,9 @@
 //! The iframe's side of the host bridge: posts [`FrameAction`]s to the parent with an explicit
 //! `targetOrigin`, and accepts [`HostCommand`]s only from the parent window at that origin.
 
-use dgbot_protocol::bridge::{Envelope, FrameAction, HostCommand};
+use dgbot_protocol::bridge::{Envelope, FrameAction, HostCommand, HostMessage};
 use leptos::prelude::*;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MessageEvent;
 
 /// The host page's origin, when we are framed by a page that says it is that origin.
@@ -31,25 +31,47 @@ impl HostBridge {
 
     pub fn post(&self, action: FrameAction) {
         let Some(origin) = &self.origin else { return };
-        let Ok(json) = serde_json::to_string(&Envelope::new(action)) else { return };
-        let Ok(value) = js_sys::JSON::parse(&json) else { return };
+        let Ok(json) = serde_json::to_string(&Envelope::new(action)) else {
+            return;
+        };
+        let Ok(value) = js_sys::JSON::parse(&json) else {
+            return;
+        };
         if let Ok(Some(parent)) = window().parent() {
             let _ = parent.post_message(&value, origin);
         }
     }
 
-    /// Call `on_command` for every well-formed command from our parent at the host origin.
-    pub fn listen(&self, on_command: impl Fn(HostCommand) + 'static) {
-        let Some(origin) = self.origin.clone() else { return };
-        let handle = window_event_listener(leptos::ev::message, move |e: MessageEvent| {
-            if e.origin() != origin || !from_parent(&e) {
+    /// Call `on_command` for every well-formed command from our parent at the host origin,
+    /// starting with those that arrived before the app was running: `index.html` keeps them in
+    /// `window.__dgq` (seed 002's Option 4 then needs no wait after opening the chat).
+    pub fn listen(&self, on_command: impl Fn(HostMessage) + 'static) {
+        let Some(origin) = self.origin.clone() else {
+            return;
+        };
+        let accept = move |e: &MessageEvent| {
+            if e.origin() != origin || !from_parent(e) {
                 return;
             }
-            let Some(text) = js_sys::JSON::stringify(&e.data()).ok().and_then(|s| s.as_string()) else { return };
-            if let Some(command) = HostCommand::decode(&text) {
-                on_command(command); // anything else is not ours, or from a newer loader: ignored
+            let Some(text) = js_sys::JSON::stringify(&e.data())
+                .ok()
+                .and_then(|s| s.as_string())
+            else {
+                return;
+            };
+            if let Some(m) = HostCommand::decode(&text) {
+                on_command(m); // anything else is not ours, or from a newer loader: ignored
             }
-        });
+        };
+        let early = js_sys::Reflect::get(&window(), &"__dgq".into()).unwrap_or_default();
+        let _ = js_sys::Reflect::set(&window(), &"__dgq".into(), &JsValue::NULL);
+        if let Ok(early) = early.dyn_into::<js_sys::Array>() {
+            early
+                .iter()
+                .filter_map(|e| e.dyn_into::<MessageEvent>().ok())
+                .for_each(|e| accept(&e));
+        }
+        let handle = window_event_listener(leptos::ev::message, move |e: MessageEvent| accept(&e));
         on_cleanup(move || handle.remove());
     }
 }

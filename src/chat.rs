@@ -7,8 +7,9 @@
 use std::collections::HashSet;
 
 use dgbot_protocol::api::{
-    ActionRequest, ActionResponse, AuthRequest, AuthResponse, ChatConfig, DeleteResponse, HistoryPage, InputMessage,
-    MessageContext, RateRequest, RateResponse, SendMessageRequest,
+    ActionRequest, ActionResponse, AuthRequest, AuthResponse, ChatConfig, ClassificationResponse,
+    DeleteResponse, HistoryPage, IdentifyRequest, IdentifyResponse, InputMessage, MessageContext,
+    RateRequest, RateResponse, SendMessageRequest,
 };
 use dgbot_protocol::bridge::FrameAction;
 use dgbot_protocol::message::ImagePart;
@@ -36,11 +37,16 @@ struct Batch {
     scheduled: std::rc::Rc<std::cell::Cell<bool>>,
 }
 
-/// What the loader put in the iframe URL: `?chatbot_id=…&host=…`.
+/// What the loader put in the iframe URL: `?chatbot_id=…&host=…`, and for the inline embed
+/// (`chatbotinline.js`) `&inline=1`, with `&welcome=…` from `inlineWelcomeMessage`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchParams {
     pub chatbot_id: String,
     pub host: Option<String>,
+    /// Rendered in the page rather than as a floating window: no close or size buttons.
+    pub inline: bool,
+    /// Shown above the input before the first question (inline only).
+    pub inline_welcome: Option<String>,
 }
 
 impl LaunchParams {
@@ -48,10 +54,15 @@ impl LaunchParams {
         let mut p = LaunchParams::default();
         for pair in query.trim_start_matches('?').split('&') {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let v = js_sys::decode_uri_component(&v.replace('+', " ")).ok().and_then(|s| s.as_string()).unwrap_or_default();
+            let v = js_sys::decode_uri_component(&v.replace('+', " "))
+                .ok()
+                .and_then(|s| s.as_string())
+                .unwrap_or_default();
             match k {
                 "chatbot_id" => p.chatbot_id = v,
                 "host" => p.host = Some(v),
+                "inline" => p.inline = v == "1",
+                "welcome" if !v.trim().is_empty() => p.inline_welcome = Some(v),
                 _ => {}
             }
         }
@@ -65,7 +76,7 @@ pub struct StartupError(pub String);
 
 #[derive(Clone, Copy)]
 pub struct Chat {
-    params: StoredValue<LaunchParams>,
+    pub params: StoredValue<LaunchParams>,
     bridge: StoredValue<HostBridge>,
     token: RwSignal<Option<String>>,
     pub config: RwSignal<Option<ChatConfig>>,
@@ -87,15 +98,37 @@ pub struct Chat {
     pub announcement: RwSignal<String>,
     /// Part ids whose once-only effects (host events) already happened.
     announced: StoredValue<HashSet<String>>,
+    /// The host page's address as the loader last told it (`context.page` of messages).
+    pub page: StoredValue<Option<String>>,
+    /// Start-up has finished (token and config loaded, or failed): host commands run now.
+    pub started: RwSignal<bool>,
+}
+
+/// The host's `error` event for a failed request.
+fn error_action(e: &TransportError) -> FrameAction {
+    let (code, retryable) = match e {
+        TransportError::Api { error, status, .. } => {
+            (error.error.code.as_str(), *status == 429 || *status >= 500)
+        }
+        TransportError::Network(_) => ("network", true),
+        TransportError::Aborted => ("aborted", false),
+    };
+    FrameAction::Error {
+        code: code.into(),
+        message: e.message(),
+        retryable,
+    }
 }
 
 /// What to tell the visitor about a message that did not go out.
 fn unsent_reason(e: &TransportError) -> String {
     match e {
         TransportError::Api { error, .. } => match &error.error.params {
-            Some(params) if !params.is_empty() => {
-                params.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join(" ")
-            }
+            Some(params) if !params.is_empty() => params
+                .iter()
+                .map(|p| p.message.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
             _ => error.error.message.clone(),
         },
         other => other.message(),
@@ -107,18 +140,28 @@ fn visitor_storage_key(chatbot_id: &str) -> String {
 }
 
 fn stored_visitor_id(chatbot_id: &str) -> Option<String> {
-    window().local_storage().ok()??.get_item(&visitor_storage_key(chatbot_id)).ok()?
+    window()
+        .local_storage()
+        .ok()??
+        .get_item(&visitor_storage_key(chatbot_id))
+        .ok()?
 }
 
 /// The visitor id is the token's `sub`; keep it so a reload continues the same visitor.
 fn remember_visitor(chatbot_id: &str, token: &str) {
-    let Some(payload) = token.split('.').nth(1) else { return };
-    let Some(json) = base64url_decode(payload) else { return };
+    let Some(payload) = token.split('.').nth(1) else {
+        return;
+    };
+    let Some(json) = base64url_decode(payload) else {
+        return;
+    };
     #[derive(serde::Deserialize)]
     struct Claims {
         sub: String,
     }
-    let Ok(claims) = serde_json::from_slice::<Claims>(&json) else { return };
+    let Ok(claims) = serde_json::from_slice::<Claims>(&json) else {
+        return;
+    };
     if let Ok(Some(storage)) = window().local_storage() {
         let _ = storage.set_item(&visitor_storage_key(chatbot_id), &claims.sub);
     }
@@ -152,22 +195,34 @@ impl Chat {
             pending_image: RwSignal::new(None),
             announcement: RwSignal::new(String::new()),
             announced: StoredValue::new(HashSet::new()),
+            page: StoredValue::new(None),
+            started: RwSignal::new(false),
         }
     }
 
     /// True the first time it is called for `part_id` (host events fire once per part, even
     /// when `done` redraws a message).
     pub fn first_sight(&self, part_id: &str) -> bool {
-        self.announced.try_update_value(|seen| seen.insert(part_id.to_owned())).unwrap_or(false)
+        self.announced
+            .try_update_value(|seen| seen.insert(part_id.to_owned()))
+            .unwrap_or(false)
     }
 
     /// The chatbot's language, for number and currency formatting.
     pub fn language(&self) -> String {
-        self.config.with_untracked(|c| c.as_ref().map(|c| c.language.clone()).unwrap_or_else(|| "en".into()))
+        self.config.with_untracked(|c| {
+            c.as_ref()
+                .map(|c| c.language.clone())
+                .unwrap_or_else(|| "en".into())
+        })
     }
 
     /// POST `body` to the chat API at `path` with the visitor token (renewed once on 401).
-    pub async fn api_post<B: serde::Serialize, R: serde::de::DeserializeOwned>(self, path: &str, body: &B) -> Result<R, TransportError> {
+    pub async fn api_post<B: serde::Serialize, R: serde::de::DeserializeOwned>(
+        self,
+        path: &str,
+        body: &B,
+    ) -> Result<R, TransportError> {
         let url = format!("{API}{path}");
         let token = match self.token.get_untracked() {
             Some(t) => t,
@@ -183,8 +238,13 @@ impl Chat {
     }
 
     /// Rate the conversation 1–5 (`POST /api/v1/chat/rate`).
-    pub async fn rate(self, rating: u8, feedback: Option<String>) -> Result<RateResponse, TransportError> {
-        self.api_post("/rate", &RateRequest { rating, feedback }).await
+    pub async fn rate(
+        self,
+        rating: u8,
+        feedback: Option<String>,
+    ) -> Result<RateResponse, TransportError> {
+        self.api_post("/rate", &RateRequest { rating, feedback })
+            .await
     }
 
     /// Delete everything the server keeps about this visitor (`DELETE /api/v1/chat`), then start
@@ -197,7 +257,8 @@ impl Chat {
             Some(t) => t,
             None => self.authenticate().await?,
         };
-        let _: DeleteResponse = match transport::delete_json(&format!("{API}"), Some(&token)).await {
+        let _: DeleteResponse = match transport::delete_json(&format!("{API}"), Some(&token)).await
+        {
             Err(TransportError::Api { status: 401, .. }) => {
                 let token = self.authenticate().await?;
                 transport::delete_json(&format!("{API}"), Some(&token)).await?
@@ -214,6 +275,32 @@ impl Chat {
         self.transcript.set_value(Transcript::new());
         self.authenticate().await?;
         Ok(())
+    }
+
+    /// `window.DGbot.identify(user)`: tell the backend who the visitor is on the host site.
+    pub async fn identify(self, user: IdentifyRequest) -> Result<IdentifyResponse, TransportError> {
+        self.api_post("/identify", &user).await
+    }
+
+    /// Seed 002 `conversationClassified`: the server classifies the conversation a few seconds
+    /// after each answer; `emne` is `null` when that fails or takes too long.
+    fn report_classification(self, message_id: String) {
+        spawn_local(async move {
+            let token = self.token.get_untracked();
+            let url = format!(
+                "{API}/classification?message_id={}",
+                js_sys::encode_uri_component(&message_id)
+            );
+            let emne =
+                match transport::get_json::<ClassificationResponse>(&url, token.as_deref()).await {
+                    Ok(c) => c.classification,
+                    Err(e) => {
+                        leptos::logging::warn!("dgbot: no classification: {}", e.message());
+                        None
+                    }
+                };
+            self.post(FrameAction::ConversationClassified { emne });
+        });
     }
 
     /// Submit a completed contact form or support ticket (`POST /api/v1/chat/actions`).
@@ -233,36 +320,51 @@ impl Chat {
         self.grew.update(|n| *n += 1);
     }
 
-    /// Get a visitor token and the chatbot's config.
+    /// Get a visitor token and the chatbot's config, restore the conversation, then tell the
+    /// host page the chat is `ready` (also when start-up failed: commands then fail visibly).
     pub fn start(self) {
         spawn_local(async move {
-            if self.params.with_value(|p| p.chatbot_id.is_empty()) {
-                self.startup_error.set(Some(StartupError("This chat is missing its chatbot id.".into())));
-                return;
+            if let Err(message) = self.load().await {
+                self.startup_error.set(Some(StartupError(message)));
             }
-            if let Err(e) = self.authenticate().await {
-                self.startup_error.set(Some(StartupError(e.message())));
-                return;
-            }
-            match transport::get_json::<ChatConfig>(&format!("{API}/config"), self.token.get_untracked().as_deref()).await {
-                Ok(config) => self.config.set(Some(config)),
-                Err(e) => {
-                    self.startup_error.set(Some(StartupError(e.message())));
-                    return;
-                }
-            }
-            self.restore_history().await;
+            self.started.set(true);
+            let chat_type = self
+                .config
+                .with_untracked(|c| c.as_ref().map(|c| c.chat_type.clone()));
+            self.post(FrameAction::Ready { chat_type });
         });
+    }
+
+    async fn load(self) -> Result<(), String> {
+        if self.params.with_value(|p| p.chatbot_id.is_empty()) {
+            return Err("This chat is missing its chatbot id.".into());
+        }
+        self.authenticate().await.map_err(|e| e.message())?;
+        let token = self.token.get_untracked();
+        let config = transport::get_json::<ChatConfig>(&format!("{API}/config"), token.as_deref())
+            .await
+            .map_err(|e| e.message())?;
+        self.config.set(Some(config));
+        self.restore_history().await;
+        Ok(())
     }
 
     /// Show the visitor's earlier conversation (after a reload, or on another page of the
     /// site). Host events of restored parts already fired when they first arrived.
     async fn restore_history(self) {
         let token = self.token.get_untracked();
-        let page = match transport::get_json::<HistoryPage>(&format!("{API}/messages?limit=50"), token.as_deref()).await {
+        let page = match transport::get_json::<HistoryPage>(
+            &format!("{API}/messages?limit=50"),
+            token.as_deref(),
+        )
+        .await
+        {
             Ok(page) => page,
             Err(e) => {
-                leptos::logging::warn!("dgbot: could not load the conversation history: {}", e.message());
+                leptos::logging::warn!(
+                    "dgbot: could not load the conversation history: {}",
+                    e.message()
+                );
                 return;
             }
         };
@@ -276,7 +378,11 @@ impl Chat {
                 }
             }
         }
-        let restored: Vec<MessageVm> = page.messages.iter().map(|m| MessageVm::from_message(next_key(), m)).collect();
+        let restored: Vec<MessageVm> = page
+            .messages
+            .iter()
+            .map(|m| MessageVm::from_message(next_key(), m))
+            .collect();
         self.transcript.update_value(|t| {
             for m in page.messages {
                 t.push(m);
@@ -296,7 +402,8 @@ impl Chat {
             host_origin: self.bridge.with_value(|b| b.origin().map(str::to_owned)),
             visitor_id: stored_visitor_id(&params.chatbot_id),
         };
-        let res: AuthResponse = transport::post_json(&format!("{API}/auth/public"), None, &req).await?;
+        let res: AuthResponse =
+            transport::post_json(&format!("{API}/auth/public"), None, &req).await?;
         remember_visitor(&params.chatbot_id, &res.token);
         self.token.set(Some(res.token.clone()));
         Ok(res.token)
@@ -319,9 +426,17 @@ impl Chat {
             self.pending_image.set(None);
         }
         let user = MessageVm::new(next_key(), Role::User, &parts, Delivery::Pending);
+        let first = !self
+            .messages
+            .with_untracked(|m| m.iter().any(|vm| vm.role == Role::User));
         self.messages.update(|m| m.push(user.clone()));
         self.grew();
-        self.post(FrameAction::UserMessageSubmitted);
+        self.post(FrameAction::UserMessageSubmitted { text });
+        if first {
+            self.post(FrameAction::FirstMessageSent {
+                chatbot_id: self.params.with_value(|p| p.chatbot_id.clone()),
+            });
+        }
         spawn_local(self.exchange(user, parts));
         true
     }
@@ -343,7 +458,12 @@ impl Chat {
         }
         if let Some(prompt) = reply.prompt.clone() {
             reply.delivery.set(Delivery::Done); // the retry offer is used up; the partial stays
-            let user = MessageVm::new(next_key(), Role::User, &[Part::text(&prompt)], Delivery::Pending);
+            let user = MessageVm::new(
+                next_key(),
+                Role::User,
+                &[Part::text(&prompt)],
+                Delivery::Pending,
+            );
             self.messages.update(|m| m.push(user.clone()));
             spawn_local(self.exchange(user, vec![Part::text(&prompt)]));
         }
@@ -376,8 +496,18 @@ impl Chat {
     async fn exchange(self, user: MessageVm, parts: Vec<Part>) {
         self.streaming.set(true);
         self.waiting.set(true);
-        let prompt: String = parts.iter().filter_map(|p| if let Part::Text(t) = p { Some(t.text.as_str()) } else { None }).collect();
-        let reply = MessageVm::new(next_key(), Role::Assistant, &[], Delivery::Pending).with_prompt(&prompt);
+        let prompt: String = parts
+            .iter()
+            .filter_map(|p| {
+                if let Part::Text(t) = p {
+                    Some(t.text.as_str())
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let reply = MessageVm::new(next_key(), Role::Assistant, &[], Delivery::Pending)
+            .with_prompt(&prompt);
         let mut result = self.stream_answer(&parts, &reply).await;
         let (mut reauthenticated, mut waits) = (false, 0);
         loop {
@@ -390,11 +520,17 @@ impl Chat {
                         Err(e) => Err(e),
                     };
                 }
-                Err(TransportError::Api { status: 429, retry_after_secs, .. }) if waits < 3 => {
+                Err(TransportError::Api {
+                    status: 429,
+                    retry_after_secs,
+                    ..
+                }) if waits < 3 => {
                     // Too many requests: wait as long as the server asks, then try again.
                     waits += 1;
                     let secs = retry_after_secs.unwrap_or(2).clamp(1, 60);
-                    user.delivery.set(Delivery::Unsent(format!("The chat is busy; trying again in {secs} s.")));
+                    user.delivery.set(Delivery::Unsent(format!(
+                        "The chat is busy; trying again in {secs} s."
+                    )));
                     transport::sleep_ms(secs * 1000).await;
                     user.delivery.set(Delivery::Pending);
                     result = self.stream_answer(&parts, &reply).await;
@@ -415,21 +551,31 @@ impl Chat {
                         t.end_draft(&format!("partial_{}", reply.key));
                     });
                     self.show_reply(&reply);
-                    reply.delivery.set(Delivery::Incomplete { why: "The answer was cut off.".into(), retry: true });
+                    reply.delivery.set(Delivery::Incomplete {
+                        why: "The answer was cut off.".into(),
+                        retry: true,
+                    });
                 }
             }
             Err(e) if started => {
+                if !matches!(e, TransportError::Aborted) {
+                    self.post(error_action(&e));
+                }
                 user.delivery.set(Delivery::Done);
                 self.transcript.update_value(|t| {
                     t.end_draft(&format!("partial_{}", reply.key));
                 });
                 let (why, retry) = match e {
                     TransportError::Aborted => ("Stopped.".to_owned(), false),
-                    _ => ("The connection dropped; the answer is incomplete.".to_owned(), true),
+                    _ => (
+                        "The connection dropped; the answer is incomplete.".to_owned(),
+                        true,
+                    ),
                 };
                 reply.delivery.set(Delivery::Incomplete { why, retry });
             }
             Err(e) => {
+                self.post(error_action(&e));
                 // Nothing arrived: the visitor's message stays, marked unsent, with a resend action.
                 self.transcript.update_value(|t| {
                     t.end_draft("");
@@ -443,7 +589,10 @@ impl Chat {
 
     /// Add the reply to the log if it is not there yet.
     fn show_reply(&self, reply: &MessageVm) {
-        if !self.messages.with_untracked(|m| m.iter().any(|vm| vm.key == reply.key)) {
+        if !self
+            .messages
+            .with_untracked(|m| m.iter().any(|vm| vm.key == reply.key))
+        {
             self.messages.update(|m| m.push(reply.clone()));
         }
     }
@@ -455,10 +604,18 @@ impl Chat {
             None => self.authenticate().await?,
         };
         let body = SendMessageRequest {
-            message: InputMessage { parts: parts.to_vec() },
-            context: Some(MessageContext { page: self.bridge.with_value(|b| b.origin().map(str::to_owned)) }),
+            message: InputMessage {
+                parts: parts.to_vec(),
+            },
+            context: Some(MessageContext {
+                page: self
+                    .page
+                    .get_value()
+                    .or_else(|| self.bridge.with_value(|b| b.origin().map(str::to_owned))),
+            }),
         };
-        let controller = AbortController::new().map_err(|e| TransportError::Network(format!("{e:?}")))?;
+        let controller =
+            AbortController::new().map_err(|e| TransportError::Network(format!("{e:?}")))?;
         let signal = controller.signal();
         self.abort.set_value(Some(controller));
         self.transcript.update_value(|t| t.begin_draft());
@@ -466,22 +623,32 @@ impl Chat {
         let batch = Batch::default();
         let result = {
             let (batch, reply) = (batch.clone(), reply.clone());
-            transport::post_sse(&format!("{API}/messages"), Some(&token), &body, &signal, move |sse| {
-                match StreamEvent::decode(&sse.event, &sse.data) {
-                    Ok(Some(event)) => {
-                        let urgent = this.waiting.get_untracked() || matches!(event, StreamEvent::Done(_) | StreamEvent::Error(_));
-                        batch.queue.borrow_mut().push(event);
-                        if urgent {
-                            this.flush(&batch, &reply);
-                        } else if !batch.scheduled.replace(true) {
-                            let (batch, reply) = (batch.clone(), reply.clone());
-                            set_timeout(move || this.flush(&batch, &reply), std::time::Duration::from_millis(BATCH_MS));
+            transport::post_sse(
+                &format!("{API}/messages"),
+                Some(&token),
+                &body,
+                &signal,
+                move |sse| {
+                    match StreamEvent::decode(&sse.event, &sse.data) {
+                        Ok(Some(event)) => {
+                            let urgent = this.waiting.get_untracked()
+                                || matches!(event, StreamEvent::Done(_) | StreamEvent::Error(_));
+                            batch.queue.borrow_mut().push(event);
+                            if urgent {
+                                this.flush(&batch, &reply);
+                            } else if !batch.scheduled.replace(true) {
+                                let (batch, reply) = (batch.clone(), reply.clone());
+                                set_timeout(
+                                    move || this.flush(&batch, &reply),
+                                    std::time::Duration::from_millis(BATCH_MS),
+                                );
+                            }
                         }
+                        Ok(None) => {} // an event name from a newer server
+                        Err(e) => leptos::logging::warn!("dgbot: {e}"),
                     }
-                    Ok(None) => {} // an event name from a newer server
-                    Err(e) => leptos::logging::warn!("dgbot: {e}"),
-                }
-            })
+                },
+            )
             .await
         };
         self.flush(&batch, reply); // whatever arrived since the last batch
@@ -495,40 +662,71 @@ impl Chat {
         if events.is_empty() {
             return;
         }
+        let mut chunk = String::new();
         for event in &events {
             self.on_event(event, reply);
+            if let StreamEvent::PartDelta(d) = event {
+                chunk.push_str(d.delta.text().unwrap_or_default());
+            }
+        }
+        if !chunk.is_empty() {
+            self.post(FrameAction::StreamChunk { content: chunk });
         }
         self.grew();
     }
 
     fn on_event(&self, event: &StreamEvent, reply: &MessageVm) {
-        if self.waiting.get_untracked() && matches!(event, StreamEvent::PartDelta(_) | StreamEvent::Part(_) | StreamEvent::Done(_)) {
+        if self.waiting.get_untracked()
+            && matches!(
+                event,
+                StreamEvent::PartDelta(_) | StreamEvent::Part(_) | StreamEvent::Done(_)
+            )
+        {
             self.waiting.set(false);
             self.messages.update(|m| m.push(reply.clone()));
             self.post(FrameAction::AssistantFirstToken);
+            self.post(FrameAction::StreamStart);
         }
         let change = self.transcript.try_update_value(|t| t.apply(event));
         match change {
             Some(Ok(Change::Done { message, same })) => {
-                let done = self.transcript.with_value(|t| t.messages()[message].clone());
+                let done = self
+                    .transcript
+                    .with_value(|t| t.messages()[message].clone());
                 if !same {
                     reply.set_parts(&done.parts);
                 }
                 reply.delivery.set(Delivery::Done);
                 self.announcement.set(done.plain_text());
                 self.report_recommendations(&done);
+                self.post(FrameAction::StreamEnd {
+                    message_id: done.message_id.clone(),
+                });
+                self.report_classification(done.message_id);
             }
             Some(Ok(Change::Failed { error, .. })) => {
                 if self.waiting.get_untracked() {
                     self.waiting.set(false);
                 }
                 self.show_reply(reply);
-                reply.delivery.set(Delivery::Incomplete { why: error.message, retry: error.retryable });
+                self.post(FrameAction::Error {
+                    code: error.code.as_str().into(),
+                    message: error.message.clone(),
+                    retryable: error.retryable,
+                });
+                reply.delivery.set(Delivery::Incomplete {
+                    why: error.message,
+                    retry: error.retryable,
+                });
             }
             Some(Ok(change)) => {
-                let fits = self.transcript.with_value(|t| t.draft().is_some_and(|d| reply.apply(&change, d)));
+                let fits = self
+                    .transcript
+                    .with_value(|t| t.draft().is_some_and(|d| reply.apply(&change, d)));
                 if !fits {
-                    let parts = self.transcript.with_value(|t| t.draft().map(|d| d.parts.clone()).unwrap_or_default());
+                    let parts = self
+                        .transcript
+                        .with_value(|t| t.draft().map(|d| d.parts.clone()).unwrap_or_default());
                     reply.set_parts(&parts);
                 }
             }
@@ -543,7 +741,9 @@ impl Chat {
             if let Part::Products(p) = part {
                 if self.first_sight(&format!("recommendation:{}", p.part_id)) {
                     let urls = p.products.iter().map(|p| p.url.clone()).collect::<Vec<_>>();
-                    self.post(FrameAction::ProductRecommendation { urls: (!urls.is_empty()).then_some(urls) });
+                    self.post(FrameAction::ProductRecommendation {
+                        urls: (!urls.is_empty()).then_some(urls),
+                    });
                 }
             }
         }

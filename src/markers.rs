@@ -4,13 +4,16 @@
 
 use std::collections::BTreeMap;
 
-use dgbot_protocol::api::{Action, ActionRequest, ApiError, Attachment, FieldError, HandoverRequest};
+use dgbot_protocol::Part;
+use dgbot_protocol::api::{
+    Action, ActionRequest, ApiError, Attachment, FieldError, HandoverRequest,
+};
 use dgbot_protocol::bridge::FrameAction;
 use dgbot_protocol::forms::{check_attachments, check_fields};
 use dgbot_protocol::message::{
-    AttachmentRules, CustomMarker, FieldKind, FormField, HumanAgentMarker, IMAGE_MIME_TYPES, ImagePart, ImageUploadMarker,
+    AttachmentRules, CustomMarker, FieldKind, FormField, HumanAgentMarker, IMAGE_MIME_TYPES,
+    ImagePart, ImageUploadMarker,
 };
-use dgbot_protocol::Part;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
@@ -64,19 +67,35 @@ enum FormState {
 
 /// Read a picked file as base64 (via `FileReader.readAsDataURL`).
 async fn read_base64(file: &File) -> Result<String, String> {
-    let reader = web_sys::FileReader::new().map_err(|_| "This browser cannot read files.".to_owned())?;
+    let reader =
+        web_sys::FileReader::new().map_err(|_| "This browser cannot read files.".to_owned())?;
     let done = js_sys::Promise::new(&mut |resolve, reject| {
         reader.set_onload(Some(&resolve));
         reader.set_onerror(Some(&reject));
     });
-    reader.read_as_data_url(file).map_err(|_| "The file could not be read.".to_owned())?;
-    wasm_bindgen_futures::JsFuture::from(done).await.map_err(|_| "The file could not be read.".to_owned())?;
-    let url = reader.result().ok().and_then(|r| r.as_string()).ok_or("The file could not be read.")?;
-    url.split_once(',').map(|(_, data)| data.to_owned()).ok_or_else(|| "The file could not be read.".to_owned())
+    reader
+        .read_as_data_url(file)
+        .map_err(|_| "The file could not be read.".to_owned())?;
+    wasm_bindgen_futures::JsFuture::from(done)
+        .await
+        .map_err(|_| "The file could not be read.".to_owned())?;
+    let url = reader
+        .result()
+        .ok()
+        .and_then(|r| r.as_string())
+        .ok_or("The file could not be read.")?;
+    url.split_once(',')
+        .map(|(_, data)| data.to_owned())
+        .ok_or_else(|| "The file could not be read.".to_owned())
 }
 
 fn picked_files(ev: &leptos::ev::Event) -> Vec<File> {
-    let Some(input) = ev.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return vec![] };
+    let Some(input) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+    else {
+        return vec![];
+    };
     let picked = match input.files() {
         Some(files) => (0..files.length()).filter_map(|i| files.get(i)).collect(),
         None => vec![],
@@ -87,7 +106,11 @@ fn picked_files(ev: &leptos::ev::Event) -> Vec<File> {
 
 /// A contact form, or a support ticket when `attachments` is given.
 #[component]
-fn MarkerForm(part_id: String, fields: Vec<FormField>, attachments: Option<AttachmentRules>) -> impl IntoView {
+fn MarkerForm(
+    part_id: String,
+    fields: Vec<FormField>,
+    attachments: Option<AttachmentRules>,
+) -> impl IntoView {
     let chat = expect_context::<Chat>();
     let is_ticket = attachments.is_some();
     if !is_ticket && chat.first_sight(&format!("form:{part_id}")) {
@@ -106,8 +129,11 @@ fn MarkerForm(part_id: String, fields: Vec<FormField>, attachments: Option<Attac
             return;
         }
         let (fields, rules) = spec.get_value();
-        let entered: BTreeMap<String, String> =
-            values.get_untracked().into_iter().filter(|(_, v)| !v.trim().is_empty()).collect();
+        let entered: BTreeMap<String, String> = values
+            .get_untracked()
+            .into_iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .collect();
         let mut problems = check_fields(&fields, &entered);
         if let Some(rules) = &rules {
             problems.extend(check_attachments(rules, &files.get_untracked()));
@@ -119,10 +145,16 @@ fn MarkerForm(part_id: String, fields: Vec<FormField>, attachments: Option<Attac
         errors.set(Errors::new());
         state.set(FormState::Sending);
         let action = match rules {
-            Some(_) => Action::SupportTicket { fields: entered, attachments: files.get_untracked() },
+            Some(_) => Action::SupportTicket {
+                fields: entered,
+                attachments: files.get_untracked(),
+            },
             None => Action::ContactForm { fields: entered },
         };
-        let req = ActionRequest { part_id: id.get_value(), action };
+        let req = ActionRequest {
+            part_id: id.get_value(),
+            action,
+        };
         spawn_local(async move {
             match chat.submit_action(req).await {
                 Ok(res) => state.set(FormState::Sent(res.message)),
@@ -138,9 +170,17 @@ fn MarkerForm(part_id: String, fields: Vec<FormField>, attachments: Option<Attac
         });
     };
 
-    let kind = if is_ticket { "show_support_ticket" } else { "show_contact_form" };
-    let field_views = fields.into_iter().map(|f| field_view(part_id.clone(), f, values, errors)).collect_view();
-    let attachment_view = attachments.map(|rules| attachments_view(part_id.clone(), rules, files, errors));
+    let kind = if is_ticket {
+        "show_support_ticket"
+    } else {
+        "show_contact_form"
+    };
+    let field_views = fields
+        .into_iter()
+        .map(|f| field_view(part_id.clone(), f, values, errors))
+        .collect_view();
+    let attachment_view =
+        attachments.map(|rules| attachments_view(part_id.clone(), rules, files, errors));
     let sent = move || match state.get() {
         FormState::Sent(message) => Some(message),
         _ => None,
@@ -165,7 +205,12 @@ fn MarkerForm(part_id: String, fields: Vec<FormField>, attachments: Option<Attac
     }
 }
 
-fn field_view(part_id: String, field: FormField, values: RwSignal<BTreeMap<String, String>>, errors: RwSignal<Errors>) -> impl IntoView {
+fn field_view(
+    part_id: String,
+    field: FormField,
+    values: RwSignal<BTreeMap<String, String>>,
+    errors: RwSignal<Errors>,
+) -> impl IntoView {
     let id = format!("{part_id}-{}", field.key);
     let error_id = format!("{id}-error");
     let key = StoredValue::new(field.key.clone());
@@ -209,19 +254,34 @@ fn field_view(part_id: String, field: FormField, values: RwSignal<BTreeMap<Strin
     }
 }
 
-fn attachments_view(part_id: String, rules: AttachmentRules, files: RwSignal<Vec<Attachment>>, errors: RwSignal<Errors>) -> impl IntoView {
+fn attachments_view(
+    part_id: String,
+    rules: AttachmentRules,
+    files: RwSignal<Vec<Attachment>>,
+    errors: RwSignal<Errors>,
+) -> impl IntoView {
     if rules.max_files == 0 {
         return ().into_any();
     }
     let id = format!("{part_id}-attachments");
     let accept = rules.accepted_types.join(",");
-    let hint = format!("Up to {} files, {} MB each.", rules.max_files, rules.max_size_bytes / 1_048_576);
+    let hint = format!(
+        "Up to {} files, {} MB each.",
+        rules.max_files,
+        rules.max_size_bytes / 1_048_576
+    );
     let on_change = move |ev: leptos::ev::Event| {
         let picked = picked_files(&ev);
         spawn_local(async move {
             for file in picked {
                 match read_base64(&file).await {
-                    Ok(data) => files.update(|f| f.push(Attachment { filename: file.name(), mime: file.type_(), data })),
+                    Ok(data) => files.update(|f| {
+                        f.push(Attachment {
+                            filename: file.name(),
+                            mime: file.type_(),
+                            data,
+                        })
+                    }),
                     Err(message) => errors.update(|e| {
                         e.insert("attachments".into(), message);
                     }),
@@ -269,25 +329,40 @@ fn ImageUpload(marker: ImageUploadMarker) -> impl IntoView {
         .filter(|t| IMAGE_MIME_TYPES.contains(&t.as_str()))
         .cloned()
         .collect();
-    let accept = if accepted.is_empty() { "image/png,image/jpeg,image/webp".to_owned() } else { accepted.join(",") };
+    let accept = if accepted.is_empty() {
+        "image/png,image/jpeg,image/webp".to_owned()
+    } else {
+        accepted.join(",")
+    };
     let on_change = move |ev: leptos::ev::Event| {
-        let Some(file) = picked_files(&ev).into_iter().next() else { return };
+        let Some(file) = picked_files(&ev).into_iter().next() else {
+            return;
+        };
         let c = constraints.get_value();
         let mime = file.type_();
-        let allowed = IMAGE_MIME_TYPES.contains(&mime.as_str()) && (c.accepted_types.is_empty() || c.accepted_types.contains(&mime));
+        let allowed = IMAGE_MIME_TYPES.contains(&mime.as_str())
+            && (c.accepted_types.is_empty() || c.accepted_types.contains(&mime));
         if !allowed {
             error.set(Some("Please choose a JPEG, PNG or WebP photo.".into()));
             return;
         }
         if file.size() as u64 > c.max_size_bytes {
-            error.set(Some(format!("That photo is larger than {} MB.", c.max_size_bytes / 1_048_576)));
+            error.set(Some(format!(
+                "That photo is larger than {} MB.",
+                c.max_size_bytes / 1_048_576
+            )));
             return;
         }
         error.set(None);
         spawn_local(async move {
             match read_base64(&file).await {
                 Ok(data) => {
-                    chat.pending_image.set(Some(ImagePart { data: Some(data), mime: Some(mime), filename: Some(file.name()), ..Default::default() }));
+                    chat.pending_image.set(Some(ImagePart {
+                        data: Some(data),
+                        mime: Some(mime),
+                        filename: Some(file.name()),
+                        ..Default::default()
+                    }));
                     chat.composer_focus.update(|n| *n += 1);
                 }
                 Err(message) => error.set(Some(message)),
@@ -318,14 +393,22 @@ fn ImageUpload(marker: ImageUploadMarker) -> impl IntoView {
 #[component]
 fn HumanAgent(marker: HumanAgentMarker) -> impl IntoView {
     let chat = expect_context::<Chat>();
-    let live = move || chat.config.with(|c| c.as_ref().is_some_and(|c| c.livechat.is_live()));
+    let live = move || {
+        chat.config
+            .with(|c| c.as_ref().is_some_and(|c| c.livechat.is_live()))
+    };
     let status = RwSignal::new(None::<String>);
     let part_id = StoredValue::new(marker.part_id.clone());
     let request = move |_| {
         status.set(Some("Connecting you with a person…".into()));
         spawn_local(async move {
-            let req = HandoverRequest { platform: "website".into(), source: "marker".into(), part_id: Some(part_id.get_value()) };
-            let result: Result<serde_json::Value, _> = chat.api_post("/livechat/handover", &req).await;
+            let req = HandoverRequest {
+                platform: "website".into(),
+                source: "marker".into(),
+                part_id: Some(part_id.get_value()),
+            };
+            let result: Result<serde_json::Value, _> =
+                chat.api_post("/livechat/handover", &req).await;
             status.set(Some(match result {
                 Ok(_) => "You're in the queue. A person will join this chat shortly.".into(),
                 Err(e) => format!("We couldn't reach a person: {}", e.message()),
@@ -351,7 +434,11 @@ fn HumanAgent(marker: HumanAgentMarker) -> impl IntoView {
 fn custom_view(marker: CustomMarker) -> AnyView {
     let chat = expect_context::<Chat>();
     if chat.first_sight(&format!("custom:{}", marker.part_id)) {
-        chat.post(FrameAction::Custom { part_id: marker.part_id, key: marker.key, payload: marker.payload });
+        chat.post(FrameAction::Custom {
+            part_id: marker.part_id,
+            key: marker.key,
+            payload: marker.payload,
+        });
     }
     ().into_any()
 }

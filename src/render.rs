@@ -67,9 +67,14 @@ fn part_view(part: PartVm) -> AnyView {
 /// Images load lazily, with their alt text; only allow-listed sources get an `<img>`.
 fn image_view(image: ImagePart) -> AnyView {
     let Some(src) = image.safe_src() else {
-        return view! { <p class="unsupported" data-part="image">"This image can't be shown."</p> }.into_any();
+        return view! { <p class="unsupported" data-part="image">"This image can't be shown."</p> }
+            .into_any();
     };
-    let alt = image.alt.clone().or_else(|| image.filename.clone()).unwrap_or_default();
+    let alt = image
+        .alt
+        .clone()
+        .or_else(|| image.filename.clone())
+        .unwrap_or_default();
     view! {
         <figure class="image" data-part="image">
             <img
@@ -87,11 +92,18 @@ fn image_view(image: ImagePart) -> AnyView {
 }
 
 fn cell_view(cell: TableCell) -> impl IntoView {
-    cell.blocks.iter().map(|b| block_view(BlockVm::new(b))).collect_view()
+    cell.blocks
+        .iter()
+        .map(|b| block_view(BlockVm::new(b)))
+        .collect_view()
 }
 
 /// Tables scroll sideways inside their own region on narrow screens; rows stream in.
-fn table_view(caption: Option<String>, columns: Vec<TableCell>, rows: ArcRwSignal<Vec<Vec<TableCell>>>) -> AnyView {
+fn table_view(
+    caption: Option<String>,
+    columns: Vec<TableCell>,
+    rows: ArcRwSignal<Vec<Vec<TableCell>>>,
+) -> AnyView {
     let label = caption.clone().unwrap_or_else(|| "Table".to_owned());
     let head = (!columns.is_empty()).then(|| {
         view! { <thead><tr>{columns.into_iter().map(|c| view! { <th scope="col">{cell_view(c)}</th> }).collect_view()}</tr></thead> }
@@ -119,7 +131,10 @@ fn table_view(caption: Option<String>, columns: Vec<TableCell>, rows: ArcRwSigna
 /// after the number; an invalid language falls back to English.
 pub fn format_price(amount: f64, currency: Option<&str>, language: &str) -> String {
     let code = currency.filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()));
-    let valid_language = (2..=16).contains(&language.len()) && language.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-');
+    let valid_language = (2..=16).contains(&language.len())
+        && language
+            .bytes()
+            .all(|b| b.is_ascii_alphabetic() || b == b'-');
     let options = js_sys::Object::new();
     match code {
         Some(code) => {
@@ -132,8 +147,13 @@ pub fn format_price(amount: f64, currency: Option<&str>, language: &str) -> Stri
         }
     }
     let locale = if valid_language { language } else { "en" };
-    let format = js_sys::Intl::NumberFormat::new(&js_sys::Array::of1(&locale.into()), &options).format();
-    let number = format.call1(&JsValue::NULL, &amount.into()).ok().and_then(|s| s.as_string()).unwrap_or_default();
+    let format =
+        js_sys::Intl::NumberFormat::new(&js_sys::Array::of1(&locale.into()), &options).format();
+    let number = format
+        .call1(&JsValue::NULL, &amount.into())
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default();
     match (code, currency) {
         (None, Some(other)) => format!("{number} {other}"),
         _ => number,
@@ -163,7 +183,9 @@ fn product_card(chat: Chat, product: Product) -> impl IntoView {
     };
     let href = Some(product.url.clone()).filter(web);
     let image = product.image_url.clone().filter(web);
-    let price = product.price.map(|p| format_price(p, product.currency.as_deref(), &chat.language()));
+    let price = product
+        .price
+        .map(|p| format_price(p, product.currency.as_deref(), &chat.language()));
     let url = href.clone();
     let on_click = move |ev: leptos::ev::MouseEvent| {
         chat.post(FrameAction::ProductClick);

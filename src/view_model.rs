@@ -6,7 +6,9 @@
 //! text is kept in segments of at most [`SEGMENT_BYTES`], so a long answer never re-sets a long
 //! string). Plain Rust with `ArcRwSignal`s: tested natively.
 
-use dgbot_protocol::message::{Block, ImagePart, ListItem, Part, Product, Span, SpanKind, TableCell};
+use dgbot_protocol::message::{
+    Block, ImagePart, ListItem, Part, Product, Span, SpanKind, TableCell,
+};
 use dgbot_protocol::transcript::{Change, Draft, SpanPath};
 use dgbot_protocol::{Message, Role};
 use leptos::prelude::*;
@@ -36,7 +38,10 @@ pub enum Delivery {
     Unsent(String),
     /// An assistant answer cut short (stream error, dropped connection, stop); `retry` when
     /// asking again may help.
-    Incomplete { why: String, retry: bool },
+    Incomplete {
+        why: String,
+        retry: bool,
+    },
 }
 
 #[derive(Clone)]
@@ -59,11 +64,19 @@ pub struct PartVm {
 
 #[derive(Clone)]
 pub enum PartBody {
-    RichText { blocks: ArcRwSignal<Vec<BlockVm>> },
+    RichText {
+        blocks: ArcRwSignal<Vec<BlockVm>>,
+    },
     Text(String),
     Image(ImagePart),
-    Table { caption: Option<String>, columns: Vec<TableCell>, rows: ArcRwSignal<Vec<Vec<TableCell>>> },
-    Products { products: ArcRwSignal<Vec<Product>> },
+    Table {
+        caption: Option<String>,
+        columns: Vec<TableCell>,
+        rows: ArcRwSignal<Vec<Vec<TableCell>>>,
+    },
+    Products {
+        products: ArcRwSignal<Vec<Product>>,
+    },
     /// The markers: rendered whole by their own components.
     Marker(Part),
     Unknown,
@@ -71,8 +84,12 @@ pub enum PartBody {
 
 #[derive(Clone)]
 pub enum BlockVm {
-    Paragraph { spans: ArcRwSignal<Vec<SpanVm>> },
-    BulletList { items: ArcRwSignal<Vec<ArcRwSignal<Vec<SpanVm>>>> },
+    Paragraph {
+        spans: ArcRwSignal<Vec<SpanVm>>,
+    },
+    BulletList {
+        items: ArcRwSignal<Vec<ArcRwSignal<Vec<SpanVm>>>>,
+    },
     Unknown,
 }
 
@@ -86,7 +103,11 @@ pub struct SpanVm {
 
 impl SpanVm {
     fn new(span: &Span) -> Self {
-        let vm = SpanVm { kind: span.kind, href: span.safe_url().map(str::to_owned), segments: ArcRwSignal::new(vec![]) };
+        let vm = SpanVm {
+            kind: span.kind,
+            href: span.safe_url().map(str::to_owned),
+            segments: ArcRwSignal::new(vec![]),
+        };
         vm.append(&span.text);
         vm
     }
@@ -97,7 +118,9 @@ impl SpanVm {
         if text.is_empty() {
             return;
         }
-        let shown: usize = self.segments.with_untracked(|s| s.iter().map(|seg| seg.with_untracked(String::len)).sum());
+        let shown: usize = self
+            .segments
+            .with_untracked(|s| s.iter().map(|seg| seg.with_untracked(String::len)).sum());
         if shown >= MAX_SPAN_BYTES {
             return;
         }
@@ -115,13 +138,18 @@ impl SpanVm {
         };
         let last = self.segments.with_untracked(|s| s.last().cloned());
         match last {
-            Some(seg) if seg.with_untracked(|s| s.len()) < SEGMENT_BYTES => seg.update(|s| s.push_str(text)),
-            _ => self.segments.update(|s| s.push(ArcRwSignal::new(text.to_owned()))),
+            Some(seg) if seg.with_untracked(|s| s.len()) < SEGMENT_BYTES => {
+                seg.update(|s| s.push_str(text))
+            }
+            _ => self
+                .segments
+                .update(|s| s.push(ArcRwSignal::new(text.to_owned()))),
         }
     }
 
     pub fn text(&self) -> String {
-        self.segments.with_untracked(|s| s.iter().map(|seg| seg.get_untracked()).collect())
+        self.segments
+            .with_untracked(|s| s.iter().map(|seg| seg.get_untracked()).collect())
     }
 }
 
@@ -136,8 +164,12 @@ fn item_vm(item: &ListItem) -> ArcRwSignal<Vec<SpanVm>> {
 impl BlockVm {
     pub fn new(block: &Block) -> Self {
         match block {
-            Block::Paragraph { spans } => BlockVm::Paragraph { spans: spans_vm(spans) },
-            Block::BulletList { items } => BlockVm::BulletList { items: ArcRwSignal::new(items.iter().map(item_vm).collect()) },
+            Block::Paragraph { spans } => BlockVm::Paragraph {
+                spans: spans_vm(spans),
+            },
+            Block::BulletList { items } => BlockVm::BulletList {
+                items: ArcRwSignal::new(items.iter().map(item_vm).collect()),
+            },
             Block::Unknown => BlockVm::Unknown,
         }
     }
@@ -146,7 +178,9 @@ impl BlockVm {
 impl PartVm {
     pub fn new(part: &Part) -> Self {
         let body = match part {
-            Part::RichText(rt) => PartBody::RichText { blocks: ArcRwSignal::new(rt.blocks.iter().map(BlockVm::new).collect()) },
+            Part::RichText(rt) => PartBody::RichText {
+                blocks: ArcRwSignal::new(rt.blocks.iter().map(BlockVm::new).collect()),
+            },
             Part::Text(t) => PartBody::Text(t.text.clone()),
             Part::Image(i) => PartBody::Image(i.clone()),
             Part::Table(t) => PartBody::Table {
@@ -154,7 +188,9 @@ impl PartVm {
                 columns: t.columns.clone(),
                 rows: ArcRwSignal::new(t.rows.clone()),
             },
-            Part::Products(p) => PartBody::Products { products: ArcRwSignal::new(p.products.clone()) },
+            Part::Products(p) => PartBody::Products {
+                products: ArcRwSignal::new(p.products.clone()),
+            },
             Part::ShowContactForm(_)
             | Part::ShowSupportTicket(_)
             | Part::RequestImageUpload(_)
@@ -162,7 +198,10 @@ impl PartVm {
             | Part::Custom(_) => PartBody::Marker(part.clone()),
             Part::Unknown => PartBody::Unknown,
         };
-        PartVm { key: next_key(), body }
+        PartVm {
+            key: next_key(),
+            body,
+        }
     }
 }
 
@@ -192,17 +231,20 @@ impl MessageVm {
     }
 
     fn blocks(&self, part: usize) -> Option<ArcRwSignal<Vec<BlockVm>>> {
-        self.parts.with_untracked(|p| match p.get(part).map(|p| &p.body) {
-            Some(PartBody::RichText { blocks }) => Some(blocks.clone()),
-            _ => None,
-        })
+        self.parts
+            .with_untracked(|p| match p.get(part).map(|p| &p.body) {
+                Some(PartBody::RichText { blocks }) => Some(blocks.clone()),
+                _ => None,
+            })
     }
 
     fn spans(&self, at: &SpanPath) -> Option<ArcRwSignal<Vec<SpanVm>>> {
         let blocks = self.blocks(at.part)?;
         blocks.with_untracked(|b| match (b.get(at.block)?, at.item) {
             (BlockVm::Paragraph { spans }, None) => Some(spans.clone()),
-            (BlockVm::BulletList { items }, Some(i)) => items.with_untracked(|items| items.get(i).cloned()),
+            (BlockVm::BulletList { items }, Some(i)) => {
+                items.with_untracked(|items| items.get(i).cloned())
+            }
             _ => None,
         })
     }
@@ -216,12 +258,16 @@ impl MessageVm {
         };
         match change {
             Change::PartStarted { part } => {
-                let Some(p) = draft.parts.get(*part) else { return false };
+                let Some(p) = draft.parts.get(*part) else {
+                    return false;
+                };
                 self.parts.update(|parts| parts.push(PartVm::new(p)));
                 true
             }
             Change::PartReplaced { part } => {
-                let Some(p) = draft.parts.get(*part) else { return false };
+                let Some(p) = draft.parts.get(*part) else {
+                    return false;
+                };
                 self.parts.update(|parts| {
                     if let Some(slot) = parts.get_mut(*part) {
                         *slot = PartVm::new(p);
@@ -230,16 +276,27 @@ impl MessageVm {
                 true
             }
             Change::BlockAppended { part, block } => {
-                let (Some(blocks), Some(b)) = (self.blocks(*part), rich(*part).and_then(|rt| rt.blocks.get(*block))) else {
+                let (Some(blocks), Some(b)) = (
+                    self.blocks(*part),
+                    rich(*part).and_then(|rt| rt.blocks.get(*block)),
+                ) else {
                     return false;
                 };
                 blocks.update(|bs| bs.push(BlockVm::new(b)));
                 true
             }
             Change::ItemAppended { part, block, item } => {
-                let Some(Block::BulletList { items }) = rich(*part).and_then(|rt| rt.blocks.get(*block)) else { return false };
-                let Some(new_item) = items.get(*item) else { return false };
-                let Some(blocks) = self.blocks(*part) else { return false };
+                let Some(Block::BulletList { items }) =
+                    rich(*part).and_then(|rt| rt.blocks.get(*block))
+                else {
+                    return false;
+                };
+                let Some(new_item) = items.get(*item) else {
+                    return false;
+                };
+                let Some(blocks) = self.blocks(*part) else {
+                    return false;
+                };
                 blocks.with_untracked(|bs| match bs.get(*block) {
                     Some(BlockVm::BulletList { items }) => {
                         items.update(|is| is.push(item_vm(new_item)));
@@ -249,36 +306,54 @@ impl MessageVm {
                 })
             }
             Change::SpanAppended(at) => {
-                let (Some(spans), Some(span)) = (self.spans(at), draft_span(draft, at)) else { return false };
+                let (Some(spans), Some(span)) = (self.spans(at), draft_span(draft, at)) else {
+                    return false;
+                };
                 spans.update(|s| s.push(SpanVm::new(span)));
                 true
             }
             Change::TextAppended { at, from } => {
-                let (Some(spans), Some(span)) = (self.spans(at), draft_span(draft, at)) else { return false };
-                let Some(new_text) = span.text.get(*from..) else { return false };
-                spans.with_untracked(|s| s.get(at.span).map(|vm| vm.append(new_text))).is_some()
+                let (Some(spans), Some(span)) = (self.spans(at), draft_span(draft, at)) else {
+                    return false;
+                };
+                let Some(new_text) = span.text.get(*from..) else {
+                    return false;
+                };
+                spans
+                    .with_untracked(|s| s.get(at.span).map(|vm| vm.append(new_text)))
+                    .is_some()
             }
             Change::RowAppended { part, row } => {
-                let Some(Part::Table(t)) = draft.parts.get(*part) else { return false };
-                let Some(new_row) = t.rows.get(*row) else { return false };
-                self.parts.with_untracked(|p| match p.get(*part).map(|p| &p.body) {
-                    Some(PartBody::Table { rows, .. }) => {
-                        rows.update(|r| r.push(new_row.clone()));
-                        true
-                    }
-                    _ => false,
-                })
+                let Some(Part::Table(t)) = draft.parts.get(*part) else {
+                    return false;
+                };
+                let Some(new_row) = t.rows.get(*row) else {
+                    return false;
+                };
+                self.parts
+                    .with_untracked(|p| match p.get(*part).map(|p| &p.body) {
+                        Some(PartBody::Table { rows, .. }) => {
+                            rows.update(|r| r.push(new_row.clone()));
+                            true
+                        }
+                        _ => false,
+                    })
             }
             Change::ProductAppended { part, product } => {
-                let Some(Part::Products(p)) = draft.parts.get(*part) else { return false };
-                let Some(new_product) = p.products.get(*product) else { return false };
-                self.parts.with_untracked(|p| match p.get(*part).map(|p| &p.body) {
-                    Some(PartBody::Products { products }) => {
-                        products.update(|ps| ps.push(new_product.clone()));
-                        true
-                    }
-                    _ => false,
-                })
+                let Some(Part::Products(p)) = draft.parts.get(*part) else {
+                    return false;
+                };
+                let Some(new_product) = p.products.get(*product) else {
+                    return false;
+                };
+                self.parts
+                    .with_untracked(|p| match p.get(*part).map(|p| &p.body) {
+                        Some(PartBody::Products { products }) => {
+                            products.update(|ps| ps.push(new_product.clone()));
+                            true
+                        }
+                        _ => false,
+                    })
             }
             Change::Status(_) | Change::Done { .. } | Change::Failed { .. } => true,
         }
@@ -286,7 +361,9 @@ impl MessageVm {
 }
 
 fn draft_span<'a>(draft: &'a Draft, at: &SpanPath) -> Option<&'a Span> {
-    let Some(Part::RichText(rt)) = draft.parts.get(at.part) else { return None };
+    let Some(Part::RichText(rt)) = draft.parts.get(at.part) else {
+        return None;
+    };
     match (rt.blocks.get(at.block)?, at.item) {
         (Block::Paragraph { spans }, None) => spans.get(at.span),
         (Block::BulletList { items }, Some(i)) => items.get(i)?.spans.get(at.span),
@@ -309,10 +386,18 @@ mod tests {
                     blocks.with_untracked(|bs| {
                         for b in bs {
                             match b {
-                                BlockVm::Paragraph { spans } => out.push(spans.with_untracked(|s| s.iter().map(SpanVm::text).collect())),
+                                BlockVm::Paragraph { spans } => out.push(
+                                    spans.with_untracked(|s| s.iter().map(SpanVm::text).collect()),
+                                ),
                                 BlockVm::BulletList { items } => items.with_untracked(|is| {
                                     for i in is {
-                                        out.push(format!("• {}", i.with_untracked(|s| s.iter().map(SpanVm::text).collect::<String>())));
+                                        out.push(format!(
+                                            "• {}",
+                                            i.with_untracked(|s| s
+                                                .iter()
+                                                .map(SpanVm::text)
+                                                .collect::<String>())
+                                        ));
                                     }
                                 }),
                                 BlockVm::Unknown => out.push("?".into()),
@@ -331,8 +416,15 @@ mod tests {
         let part = RichText {
             part_id: "p".into(),
             blocks: vec![
-                Block::paragraph(vec![Span::text(long.trim_end()), Span::link("evil", "javascript:alert(1)")]),
-                Block::BulletList { items: vec![ListItem { spans: vec![Span::bold("a"), Span::text(" b")] }] },
+                Block::paragraph(vec![
+                    Span::text(long.trim_end()),
+                    Span::link("evil", "javascript:alert(1)"),
+                ]),
+                Block::BulletList {
+                    items: vec![ListItem {
+                        spans: vec![Span::bold("a"), Span::text(" b")],
+                    }],
+                },
             ],
         };
         let mut t = Transcript::new();
@@ -341,14 +433,28 @@ mod tests {
             let change = t.apply(&StreamEvent::delta("p", d)).unwrap();
             assert!(vm.apply(&change, t.draft().unwrap()));
         }
-        assert_eq!(vm_text(&vm), vec![format!("{}evil", long.trim_end()), "• a b".to_owned()]);
-        let PartBody::RichText { blocks } = &vm.parts.get_untracked()[0].body else { panic!() };
-        let BlockVm::Paragraph { spans } = &blocks.get_untracked()[0] else { panic!() };
+        assert_eq!(
+            vm_text(&vm),
+            vec![format!("{}evil", long.trim_end()), "• a b".to_owned()]
+        );
+        let PartBody::RichText { blocks } = &vm.parts.get_untracked()[0].body else {
+            panic!()
+        };
+        let BlockVm::Paragraph { spans } = &blocks.get_untracked()[0] else {
+            panic!()
+        };
         let spans = spans.get_untracked();
         let segments = spans[0].segments.get_untracked();
         assert!(segments.len() > 1);
-        assert!(segments.iter().all(|s| s.get_untracked().len() < SEGMENT_BYTES + 8));
-        assert_eq!(spans[1].href, None, "javascript: links are not kept as links");
+        assert!(
+            segments
+                .iter()
+                .all(|s| s.get_untracked().len() < SEGMENT_BYTES + 8)
+        );
+        assert_eq!(
+            spans[1].href, None,
+            "javascript: links are not kept as links"
+        );
     }
 
     #[test]
@@ -356,7 +462,11 @@ mod tests {
         let vm = SpanVm::new(&Span::text("é".repeat(MAX_SPAN_BYTES)));
         vm.append(" more");
         let text = vm.text();
-        assert!(text.ends_with('…') && text.len() <= MAX_SPAN_BYTES + '…'.len_utf8(), "{}", text.len());
+        assert!(
+            text.ends_with('…') && text.len() <= MAX_SPAN_BYTES + '…'.len_utf8(),
+            "{}",
+            text.len()
+        );
         assert_eq!(text.matches('…').count(), 1);
         let small = SpanVm::new(&Span::text("fine"));
         small.append(" and more");
@@ -379,19 +489,28 @@ mod part_tests {
             columns: vec![TableCell::text("A")],
             rows: vec![vec![TableCell::text("1")], vec![TableCell::text("2")]],
         });
-        let products = Part::Products(ProductsPart { part_id: "p".into(), products: vec![Product::default(), Product::default()] });
+        let products = Part::Products(ProductsPart {
+            part_id: "p".into(),
+            products: vec![Product::default(), Product::default()],
+        });
         let mut t = Transcript::new();
         let vm = MessageVm::new(1, Role::Assistant, &[], Delivery::Pending);
         for part in [&table, &products] {
             for d in part_deltas(part).unwrap() {
-                let change = t.apply(&StreamEvent::delta(part.part_id().unwrap(), d)).unwrap();
+                let change = t
+                    .apply(&StreamEvent::delta(part.part_id().unwrap(), d))
+                    .unwrap();
                 assert!(vm.apply(&change, t.draft().unwrap()), "{change:?}");
             }
         }
         let parts = vm.parts.get_untracked();
-        let PartBody::Table { rows, .. } = &parts[0].body else { panic!() };
+        let PartBody::Table { rows, .. } = &parts[0].body else {
+            panic!()
+        };
         assert_eq!(rows.get_untracked().len(), 2);
-        let PartBody::Products { products } = &parts[1].body else { panic!() };
+        let PartBody::Products { products } = &parts[1].body else {
+            panic!()
+        };
         assert_eq!(products.get_untracked().len(), 2);
     }
 }

@@ -22,15 +22,36 @@ const WORD: &str = " word";
 /// 5,000 events: start, paragraphs of 100 words each (block + span + 99 text ops), done.
 fn long_reply() -> (Vec<ScriptedEvent>, usize) {
     let sse = |ev: StreamEvent| ScriptedEvent::Sse(ev.name().to_owned(), ev.data());
-    let mut events = vec![sse(StreamEvent::delta("p", Delta::Start { part: Part::RichText(RichText { part_id: "p".into(), blocks: vec![] }) }))];
+    let mut events = vec![sse(StreamEvent::delta(
+        "p",
+        Delta::Start {
+            part: Part::RichText(RichText {
+                part_id: "p".into(),
+                blocks: vec![],
+            }),
+        },
+    ))];
     let mut blocks = vec![];
     while events.len() < EVENTS - 1 {
         if blocks.len() * 100 < events.len() {
-            events.push(sse(StreamEvent::delta("p", Delta::Block { block: Block::paragraph(vec![]) })));
-            events.push(sse(StreamEvent::delta("p", Delta::Span { span: Span::text("Start") })));
+            events.push(sse(StreamEvent::delta(
+                "p",
+                Delta::Block {
+                    block: Block::paragraph(vec![]),
+                },
+            )));
+            events.push(sse(StreamEvent::delta(
+                "p",
+                Delta::Span {
+                    span: Span::text("Start"),
+                },
+            )));
             blocks.push("Start".to_owned());
         } else {
-            events.push(sse(StreamEvent::delta("p", Delta::Text { text: WORD.into() })));
+            events.push(sse(StreamEvent::delta(
+                "p",
+                Delta::Text { text: WORD.into() },
+            )));
             blocks.last_mut().unwrap().push_str(WORD);
         }
     }
@@ -38,7 +59,13 @@ fn long_reply() -> (Vec<ScriptedEvent>, usize) {
     let message = Message {
         message_id: "bench".into(),
         role: Role::Assistant,
-        parts: vec![Part::RichText(RichText { part_id: "p".into(), blocks: blocks.into_iter().map(|t| Block::paragraph(vec![Span::text(t)])).collect() })],
+        parts: vec![Part::RichText(RichText {
+            part_id: "p".into(),
+            blocks: blocks
+                .into_iter()
+                .map(|t| Block::paragraph(vec![Span::text(t)]))
+                .collect(),
+        })],
         created_at: None,
     };
     events.push(sse(StreamEvent::Done(DoneEvent { message })));
@@ -52,11 +79,20 @@ async fn stream_5000_events() {
     assert_eq!(events.len(), EVENTS);
     let h = Harness::start_with(|config| {
         config.stream_delay = Duration::from_millis(2);
-        config.scripted_replies = vec![ScriptedReply { trigger: "bench".into(), events }];
+        config.scripted_replies = vec![ScriptedReply {
+            trigger: "bench".into(),
+            events,
+        }];
     })
     .await;
     // The app top-level (not in the cross-origin iframe), so DevTools metrics are its main thread.
-    h.client.goto(&format!("{}/chat/?chatbot_id=demo-shop&host={}", h.widget_base, h.host_base)).await.unwrap();
+    h.client
+        .goto(&format!(
+            "{}/chat/?chatbot_id=demo-shop&host={}",
+            h.widget_base, h.host_base
+        ))
+        .await
+        .unwrap();
     h.wait_css("[data-testid=welcome]").await;
     h.client
         .execute(
@@ -68,7 +104,14 @@ async fn stream_5000_events() {
     h.cdp("Performance.enable", json!({})).await;
     let task_time = || async {
         let metrics = h.cdp("Performance.getMetrics", json!({})).await;
-        metrics["metrics"].as_array().unwrap().iter().find(|m| m["name"] == "TaskDuration").unwrap()["value"].as_f64().unwrap()
+        metrics["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "TaskDuration")
+            .unwrap()["value"]
+            .as_f64()
+            .unwrap()
     };
     let text_len = || async {
         h.client
@@ -85,18 +128,32 @@ async fn stream_5000_events() {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let _ = text_len().await;
         let _ = task_time().await;
-        let _ = h.client.execute("return document.querySelectorAll('.bubble.streaming').length === 0", vec![]).await.unwrap();
+        let _ = h
+            .client
+            .execute(
+                "return document.querySelectorAll('.bubble.streaming').length === 0",
+                vec![],
+            )
+            .await
+            .unwrap();
     }
     let probe_per_sec = (task_time().await - idle_start) / idle_clock.elapsed().as_secs_f64();
 
     let profile = std::env::var_os("DGBOT_BENCH_PROFILE").is_some();
     if profile {
         h.cdp("Profiler.enable", json!({})).await;
-        h.cdp("Profiler.setSamplingInterval", json!({ "interval": 200 })).await;
+        h.cdp("Profiler.setSamplingInterval", json!({ "interval": 200 }))
+            .await;
         h.cdp("Profiler.start", json!({})).await;
     }
     let before = task_time().await;
-    let t0 = h.client.execute("return performance.now()", vec![]).await.unwrap().as_f64().unwrap();
+    let t0 = h
+        .client
+        .execute("return performance.now()", vec![])
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
     h.ask("bench").await;
     let started = Instant::now();
     // (elapsed s, characters shown, main-thread seconds so far)
@@ -104,9 +161,21 @@ async fn stream_5000_events() {
     loop {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let len = text_len().await;
-        samples.push((started.elapsed().as_secs_f64(), len, task_time().await - before));
-        let done = h.client.execute("return document.querySelectorAll('.bubble.streaming').length === 0", vec![]).await.unwrap();
-        if (len >= final_len && done == json!(true)) || started.elapsed() > Duration::from_secs(120) {
+        samples.push((
+            started.elapsed().as_secs_f64(),
+            len,
+            task_time().await - before,
+        ));
+        let done = h
+            .client
+            .execute(
+                "return document.querySelectorAll('.bubble.streaming').length === 0",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if (len >= final_len && done == json!(true)) || started.elapsed() > Duration::from_secs(120)
+        {
             break;
         }
     }
@@ -116,19 +185,30 @@ async fn stream_5000_events() {
     }
     // Main-thread time when the answer had reached `chars` characters (linear between samples).
     let at = |chars: usize| {
-        let i = samples.iter().position(|s| s.1 >= chars).unwrap_or(samples.len() - 1);
+        let i = samples
+            .iter()
+            .position(|s| s.1 >= chars)
+            .unwrap_or(samples.len() - 1);
         if i == 0 {
             return 0.0;
         }
         let (a, b) = (samples[i - 1], samples[i]);
-        let f = if b.1 == a.1 { 1.0 } else { (chars - a.1) as f64 / (b.1 - a.1) as f64 };
+        let f = if b.1 == a.1 {
+            1.0
+        } else {
+            (chars - a.1) as f64 / (b.1 - a.1) as f64
+        };
         a.2 + f * (b.2 - a.2)
     };
     // Every event adds ~5 characters, so 1,000 events ≈ a fifth of the text.
     let fifth = final_len / 5;
     let first = at(fifth);
     let last = total - at(final_len - fifth);
-    let longtasks = h.client.execute("return window.__longtasks", vec![]).await.unwrap();
+    let longtasks = h
+        .client
+        .execute("return window.__longtasks", vec![])
+        .await
+        .unwrap();
     // Only tasks from the question on: page start-up is not the stream's.
     let longtasks: Vec<(f64, f64)> = longtasks
         .as_array()
@@ -139,9 +219,15 @@ async fn stream_5000_events() {
         .collect();
     let longest = longtasks.iter().map(|t| t.0).fold(0.0, f64::max);
     for (duration, at) in &longtasks {
-        println!("bench: long task of {duration:.0} ms at {:.2} s after the question", at / 1000.0);
+        println!(
+            "bench: long task of {duration:.0} ms at {:.2} s after the question",
+            at / 1000.0
+        );
     }
-    println!("bench: {EVENTS} events, one every 2 ms, {final_len} characters, streamed in {:.1} s", samples.last().unwrap().0);
+    println!(
+        "bench: {EVENTS} events, one every 2 ms, {final_len} characters, streamed in {:.1} s",
+        samples.last().unwrap().0
+    );
     let seconds = samples.last().unwrap().0;
     println!(
         "bench: main-thread time for the whole stream: {:.0} ms, of which the probe idles at {:.0} ms; {:.0} ms net (budget < 1000 ms)",
@@ -149,7 +235,11 @@ async fn stream_5000_events() {
         probe_per_sec * seconds * 1000.0,
         (total - probe_per_sec * seconds) * 1000.0
     );
-    println!("bench: long tasks (> 50 ms): {} (longest {:.0} ms; budget: none)", longtasks.len(), longest);
+    println!(
+        "bench: long tasks (> 50 ms): {} (longest {:.0} ms; budget: none)",
+        longtasks.len(),
+        longest
+    );
     println!(
         "bench: first 1,000 events {:.0} ms, last 1,000 events {:.0} ms, ratio {:.2} (budget <= 1.5)",
         first * 1000.0,
@@ -169,7 +259,10 @@ fn print_profile(profile: &serde_json::Value) {
             let f = &n["callFrame"];
             let url = f["url"].as_str().unwrap_or("");
             let file = url.rsplit('/').next().unwrap_or("");
-            (n["id"].as_u64().unwrap(), format!("{} {}", f["functionName"].as_str().unwrap_or("?"), file))
+            (
+                n["id"].as_u64().unwrap(),
+                format!("{} {}", f["functionName"].as_str().unwrap_or("?"), file),
+            )
         })
         .collect();
     let mut self_us: HashMap<String, f64> = HashMap::new();
@@ -177,7 +270,9 @@ fn print_profile(profile: &serde_json::Value) {
     let deltas = profile["timeDeltas"].as_array().unwrap();
     for (i, s) in samples.iter().enumerate() {
         let dt = deltas.get(i + 1).and_then(|d| d.as_f64()).unwrap_or(0.0);
-        *self_us.entry(name_of[&s.as_u64().unwrap()].clone()).or_default() += dt;
+        *self_us
+            .entry(name_of[&s.as_u64().unwrap()].clone())
+            .or_default() += dt;
     }
     let mut rows: Vec<_> = self_us.into_iter().collect();
     rows.sort_by(|a, b| b.1.total_cmp(&a.1));

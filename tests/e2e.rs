@@ -11,58 +11,147 @@ use support::Harness;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bubble_opens_the_chat_and_a_question_streams_an_answer() {
     let h = Harness::start().await;
-    h.client.goto(&format!("{}/demo/", h.host_base)).await.unwrap();
+    h.client
+        .goto(&format!("{}/demo/", h.host_base))
+        .await
+        .unwrap();
 
     let launcher = h.launcher().await;
-    assert_eq!(launcher.attr("aria-label").await.unwrap().as_deref(), Some("Open chat"));
+    assert_eq!(
+        launcher.attr("aria-label").await.unwrap().as_deref(),
+        Some("Open chat")
+    );
     assert!(!h.panel_open().await);
     launcher.click().await.unwrap();
     assert!(h.panel_open().await);
-    assert_eq!(h.launcher().await.attr("aria-expanded").await.unwrap().as_deref(), Some("true"));
+    assert_eq!(
+        h.launcher()
+            .await
+            .attr("aria-expanded")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
 
     h.enter_chat().await;
     let name = h.wait_css("[data-testid=bot-name]").await;
-    h.eventually("the config", || async { (name.text().await.ok()? == "Nordlys Assistant").then_some(()) }).await;
-    let welcome = h.wait_css("[data-testid=welcome]").await.text().await.unwrap();
+    h.eventually("the config", || async {
+        (name.text().await.ok()? == "Nordlys Assistant").then_some(())
+    })
+    .await;
+    let welcome = h
+        .wait_css("[data-testid=welcome]")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(welcome.contains("shipping"), "{welcome}");
 
     h.ask("What are your shipping times?").await;
     let answer = h.finished_answer().await;
-    assert!(answer.starts_with("Standard shipping takes 2–4 business days"), "{answer}");
-    assert!(answer.contains("tracking link"), "bullet list rendered: {answer}");
+    assert!(
+        answer.starts_with("Standard shipping takes 2–4 business days"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("tracking link"),
+        "bullet list rendered: {answer}"
+    );
 
-    let user = h.client.find(Locator::Css("[data-testid=message][data-role=user]")).await.unwrap();
+    let user = h
+        .client
+        .find(Locator::Css("[data-testid=message][data-role=user]"))
+        .await
+        .unwrap();
     assert_eq!(user.text().await.unwrap(), "What are your shipping times?");
-    let bold = h.client.find(Locator::Css("[data-role=assistant] strong")).await.unwrap();
+    let bold = h
+        .client
+        .find(Locator::Css("[data-role=assistant] strong"))
+        .await
+        .unwrap();
     assert_eq!(bold.text().await.unwrap(), "2–4 business days");
-    let link = h.client.find(Locator::Css("[data-role=assistant] a")).await.unwrap();
-    assert_eq!(link.attr("href").await.unwrap().as_deref(), Some("https://example.com/shipping"));
-    assert_eq!(link.attr("rel").await.unwrap().as_deref(), Some("noopener noreferrer"));
-    assert_eq!(link.attr("target").await.unwrap().as_deref(), Some("_blank"));
+    let link = h
+        .client
+        .find(Locator::Css("[data-role=assistant] a"))
+        .await
+        .unwrap();
+    assert_eq!(
+        link.attr("href").await.unwrap().as_deref(),
+        Some("https://example.com/shipping")
+    );
+    assert_eq!(
+        link.attr("rel").await.unwrap().as_deref(),
+        Some("noopener noreferrer")
+    );
+    assert_eq!(
+        link.attr("target").await.unwrap().as_deref(),
+        Some("_blank")
+    );
     let log = h.client.find(Locator::Css("[role=log]")).await.unwrap();
-    assert_eq!(log.attr("aria-busy").await.unwrap().as_deref(), Some("false"));
+    assert_eq!(
+        log.attr("aria-busy").await.unwrap().as_deref(),
+        Some("false")
+    );
 
     // Escape inside the chat closes the window; the launcher opens it again.
-    h.client.find(Locator::Css("[data-testid=composer]")).await.unwrap().send_keys(&char::from(fantoccini::key::Key::Escape).to_string()).await.unwrap();
+    h.client
+        .find(Locator::Css("[data-testid=composer]"))
+        .await
+        .unwrap()
+        .send_keys(&char::from(fantoccini::key::Key::Escape).to_string())
+        .await
+        .unwrap();
     h.client.enter_parent_frame().await.unwrap();
-    h.eventually("Escape to close the window", || async { (!h.panel_open().await).then_some(()) }).await;
+    h.eventually("Escape to close the window", || async {
+        (!h.panel_open().await).then_some(())
+    })
+    .await;
     h.launcher().await.click().await.unwrap();
     assert!(h.panel_open().await);
     h.enter_chat().await;
-    assert_eq!(h.client.find_all(Locator::Css("[data-testid=message]")).await.unwrap().len(), 2, "reopening keeps the conversation");
+    assert_eq!(
+        h.client
+            .find_all(Locator::Css("[data-testid=message]"))
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "reopening keeps the conversation"
+    );
 
     // The close button in the chat header closes the window on the host page.
-    h.client.find(Locator::Css("[data-testid=close]")).await.unwrap().click().await.unwrap();
+    h.client
+        .find(Locator::Css("[data-testid=close]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     h.client.enter_parent_frame().await.unwrap();
-    h.eventually("the window to close", || async { (!h.panel_open().await).then_some(()) }).await;
-    assert_eq!(h.launcher().await.attr("aria-label").await.unwrap().as_deref(), Some("Open chat"));
+    h.eventually("the window to close", || async {
+        (!h.panel_open().await).then_some(())
+    })
+    .await;
+    assert_eq!(
+        h.launcher()
+            .await
+            .attr("aria-label")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("Open chat")
+    );
     h.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejected_message_stays_in_the_log_marked_unsent() {
     let h = Harness::start().await;
-    h.client.goto(&format!("{}/demo/", h.host_base)).await.unwrap();
+    h.client
+        .goto(&format!("{}/demo/", h.host_base))
+        .await
+        .unwrap();
     h.launcher().await.click().await.unwrap();
     h.enter_chat().await;
     h.wait_css("[data-testid=welcome]").await;
@@ -77,14 +166,35 @@ async fn a_rejected_message_stays_in_the_log_marked_unsent() {
         )
         .await
         .unwrap();
-    composer.send_keys(&char::from(fantoccini::key::Key::Enter).to_string()).await.unwrap();
+    composer
+        .send_keys(&char::from(fantoccini::key::Key::Enter).to_string())
+        .await
+        .unwrap();
 
     let unsent = h.wait_css("[data-testid=unsent]").await;
     let why = unsent.text().await.unwrap();
     assert!(why.contains("Not sent"), "{why}");
-    let user = h.client.find(Locator::Css("[data-testid=message][data-role=user]")).await.unwrap();
-    assert_eq!(user.text().await.unwrap().trim_end_matches(|c: char| !c.is_alphabetic()).len() >= 4100, true);
-    assert!(h.client.find_all(Locator::Css("[data-role=assistant]:not(.welcome)")).await.unwrap().is_empty());
+    let user = h
+        .client
+        .find(Locator::Css("[data-testid=message][data-role=user]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        user.text()
+            .await
+            .unwrap()
+            .trim_end_matches(|c: char| !c.is_alphabetic())
+            .len()
+            >= 4100,
+        true
+    );
+    assert!(
+        h.client
+            .find_all(Locator::Css("[data-role=assistant]:not(.welcome)"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // The chat keeps working afterwards.
     h.ask("When are you open?").await;
@@ -95,7 +205,10 @@ async fn a_rejected_message_stays_in_the_log_marked_unsent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_script_tag_does_not_make_a_second_widget() {
     let h = Harness::start().await;
-    h.client.goto(&format!("{}/demo/", h.host_base)).await.unwrap();
+    h.client
+        .goto(&format!("{}/demo/", h.host_base))
+        .await
+        .unwrap();
     h.launcher().await;
     h.client
         .execute(
@@ -105,7 +218,14 @@ async fn a_second_script_tag_does_not_make_a_second_widget() {
         .await
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert_eq!(h.client.find_all(Locator::Id("dgbot-root")).await.unwrap().len(), 1);
+    assert_eq!(
+        h.client
+            .find_all(Locator::Id("dgbot-root"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     h.finish().await;
 }
 
@@ -115,7 +235,10 @@ async fn a_second_script_tag_does_not_make_a_second_widget() {
 async fn readme_screenshot() {
     let h = Harness::start().await;
     h.client.set_window_size(1280, 900).await.unwrap();
-    h.client.goto(&format!("{}/demo/", h.host_base)).await.unwrap();
+    h.client
+        .goto(&format!("{}/demo/", h.host_base))
+        .await
+        .unwrap();
     h.launcher().await.click().await.unwrap();
     h.enter_chat().await;
     h.wait_css("[data-testid=welcome]").await;
@@ -138,13 +261,26 @@ async fn the_conversation_comes_back_after_a_reload_and_on_another_page() {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await; // the server stores a reply as its stream ends
 
     for page in ["/demo/", "/demo/?product=aurora"] {
-        h.client.goto(&format!("{}{page}", h.host_base)).await.unwrap();
-        h.client.execute("window.__custom = 0; addEventListener('chat_custom', () => window.__custom++);", vec![]).await.unwrap();
+        h.client
+            .goto(&format!("{}{page}", h.host_base))
+            .await
+            .unwrap();
+        h.client
+            .execute(
+                "window.__custom = 0; addEventListener('chat_custom', () => window.__custom++);",
+                vec![],
+            )
+            .await
+            .unwrap();
         h.launcher().await.click().await.unwrap();
         h.enter_chat().await;
         let restored = h
             .eventually("the restored conversation", || async {
-                let all = h.client.find_all(Locator::Css("[data-testid=message]")).await.ok()?;
+                let all = h
+                    .client
+                    .find_all(Locator::Css("[data-testid=message]"))
+                    .await
+                    .ok()?;
                 (all.len() == 4).then_some(all)
             })
             .await;
@@ -152,7 +288,14 @@ async fn the_conversation_comes_back_after_a_reload_and_on_another_page() {
         assert!(restored[3].text().await.unwrap().contains("business days"));
         h.client.enter_parent_frame().await.unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        assert_eq!(h.client.execute("return window.__custom", vec![]).await.unwrap(), 0, "restored markers do not fire again");
+        assert_eq!(
+            h.client
+                .execute("return window.__custom", vec![])
+                .await
+                .unwrap(),
+            0,
+            "restored markers do not fire again"
+        );
     }
     h.finish().await;
 }
@@ -164,23 +307,82 @@ async fn the_visitor_can_rate_the_chat_and_delete_their_data() {
     h.ask("What are your shipping times?").await;
     h.finished_answer().await;
 
-    h.client.find(Locator::Css("[data-testid=rate]")).await.unwrap().click().await.unwrap();
+    h.client
+        .find(Locator::Css("[data-testid=rate]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let send = h.wait_css("[data-testid=rate-send]").await;
-    assert_eq!(send.prop("disabled").await.unwrap().as_deref(), Some("true"), "a rating must be chosen first");
-    h.client.find(Locator::Css("[data-testid=star-4]")).await.unwrap().click().await.unwrap();
-    h.client.find(Locator::Css("[data-testid=rate-feedback]")).await.unwrap().send_keys("Quick and helpful").await.unwrap();
+    assert_eq!(
+        send.prop("disabled").await.unwrap().as_deref(),
+        Some("true"),
+        "a rating must be chosen first"
+    );
+    h.client
+        .find(Locator::Css("[data-testid=star-4]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    h.client
+        .find(Locator::Css("[data-testid=rate-feedback]"))
+        .await
+        .unwrap()
+        .send_keys("Quick and helpful")
+        .await
+        .unwrap();
     send.click().await.unwrap();
-    let status = h.client.find(Locator::Css("[data-testid=tool-status]")).await.unwrap();
-    h.eventually("the thank-you", || async { status.text().await.ok()?.contains("Thank you").then_some(()) }).await;
+    let status = h
+        .client
+        .find(Locator::Css("[data-testid=tool-status]"))
+        .await
+        .unwrap();
+    h.eventually("the thank-you", || async {
+        status
+            .text()
+            .await
+            .ok()?
+            .contains("Thank you")
+            .then_some(())
+    })
+    .await;
     assert_eq!(h.count("[data-testid=rate-panel]").await, 0);
 
-    h.client.find(Locator::Css("[data-testid=delete]")).await.unwrap().click().await.unwrap();
-    h.wait_css("[data-testid=delete-confirm]").await.click().await.unwrap();
-    h.eventually("the deletion", || async { status.text().await.ok()?.contains("were deleted").then_some(()) }).await;
-    assert_eq!(h.count("[data-testid=message]").await, 0, "the log starts fresh");
+    h.client
+        .find(Locator::Css("[data-testid=delete]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    h.wait_css("[data-testid=delete-confirm]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    h.eventually("the deletion", || async {
+        status
+            .text()
+            .await
+            .ok()?
+            .contains("were deleted")
+            .then_some(())
+    })
+    .await;
+    assert_eq!(
+        h.count("[data-testid=message]").await,
+        0,
+        "the log starts fresh"
+    );
 
     // A reload brings nothing back, and the chat works for the new visitor.
-    h.client.goto(&format!("{}/demo/", h.host_base)).await.unwrap();
+    h.client
+        .goto(&format!("{}/demo/", h.host_base))
+        .await
+        .unwrap();
     h.launcher().await.click().await.unwrap();
     h.enter_chat().await;
     h.wait_css("[data-testid=welcome]").await;

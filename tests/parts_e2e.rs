@@ -18,9 +18,19 @@ fn sse(ev: StreamEvent) -> ScriptedEvent {
 
 /// The start of an answer: status events and the first words of a paragraph.
 fn partial_answer(part_id: &str, text: &str) -> Vec<ScriptedEvent> {
-    let part = RichText { part_id: part_id.into(), blocks: vec![Block::paragraph(vec![Span::text(text)])] };
-    let mut events = vec![sse(StreamEvent::status("connected")), sse(StreamEvent::status("processing"))];
-    events.extend(rich_text_deltas(&part).into_iter().map(|d| sse(StreamEvent::delta(part_id, d))));
+    let part = RichText {
+        part_id: part_id.into(),
+        blocks: vec![Block::paragraph(vec![Span::text(text)])],
+    };
+    let mut events = vec![
+        sse(StreamEvent::status("connected")),
+        sse(StreamEvent::status("processing")),
+    ];
+    events.extend(
+        rich_text_deltas(&part)
+            .into_iter()
+            .map(|d| sse(StreamEvent::delta(part_id, d))),
+    );
     events
 }
 
@@ -31,50 +41,118 @@ async fn every_part_type_renders_from_the_stream() {
 
     h.ask("Compare your lamps").await;
     let answer = h.last_answer().await;
-    let table = answer.find(Locator::Css("[data-part=table]")).await.unwrap();
+    let table = answer
+        .find(Locator::Css("[data-part=table]"))
+        .await
+        .unwrap();
     assert_eq!(table.attr("role").await.unwrap().as_deref(), Some("region"));
-    assert_eq!(table.find_all(Locator::Css("tbody tr")).await.unwrap().len(), 3);
-    assert_eq!(table.find_all(Locator::Css("thead th")).await.unwrap().len(), 4);
-    assert_eq!(table.css_value("overflow-x").await.unwrap(), "auto", "tables scroll sideways");
+    assert_eq!(
+        table
+            .find_all(Locator::Css("tbody tr"))
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        table
+            .find_all(Locator::Css("thead th"))
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(
+        table.css_value("overflow-x").await.unwrap(),
+        "auto",
+        "tables scroll sideways"
+    );
 
     h.ask("Which lamp do you recommend?").await;
     let answer = h.last_answer().await;
-    let cards = answer.find_all(Locator::Css("[data-testid=product]")).await.unwrap();
+    let cards = answer
+        .find_all(Locator::Css("[data-testid=product]"))
+        .await
+        .unwrap();
     assert_eq!(cards.len(), 3);
     let card = cards[0].text().await.unwrap();
-    assert!(card.contains("Aurora pendant lamp") && card.contains("1,299.00") && card.contains("DKK"), "{card}");
+    assert!(
+        card.contains("Aurora pendant lamp") && card.contains("1,299.00") && card.contains("DKK"),
+        "{card}"
+    );
     let img = cards[0].find(Locator::Css("img")).await.unwrap();
     assert_eq!(img.attr("loading").await.unwrap().as_deref(), Some("lazy"));
 
     h.ask("Show me a picture of the Fjord").await;
     let answer = h.last_answer().await;
-    let img = answer.find(Locator::Css("[data-part=image] img")).await.unwrap();
-    assert_eq!(img.attr("alt").await.unwrap().as_deref(), Some("Fjord table lamp"));
+    let img = answer
+        .find(Locator::Css("[data-part=image] img"))
+        .await
+        .unwrap();
+    assert_eq!(
+        img.attr("alt").await.unwrap().as_deref(),
+        Some("Fjord table lamp")
+    );
     assert_eq!(img.attr("loading").await.unwrap().as_deref(), Some("lazy"));
     h.eventually("the image to load", || async {
-        let w = h.client.execute("return arguments[0].naturalWidth", vec![serde_json::to_value(&img).unwrap()]).await.ok()?;
+        let w = h
+            .client
+            .execute(
+                "return arguments[0].naturalWidth",
+                vec![serde_json::to_value(&img).unwrap()],
+            )
+            .await
+            .ok()?;
         (w.as_u64()? > 0).then_some(())
     })
     .await;
 
     h.ask("I need to open a support ticket").await;
     let answer = h.last_answer().await;
-    let ticket = answer.find(Locator::Css("[data-part=show_support_ticket]")).await.unwrap();
-    assert!(ticket.find(Locator::Css("[data-testid=attachments]")).await.is_ok());
+    let ticket = answer
+        .find(Locator::Css("[data-part=show_support_ticket]"))
+        .await
+        .unwrap();
+    assert!(
+        ticket
+            .find(Locator::Css("[data-testid=attachments]"))
+            .await
+            .is_ok()
+    );
     assert!(ticket.text().await.unwrap().contains("What happened?"));
 
     h.ask("Here is a photo of the damage").await;
     let answer = h.last_answer().await;
-    assert!(answer.find(Locator::Css("[data-part=request_image_upload] [data-testid=image-input]")).await.is_ok());
+    assert!(
+        answer
+            .find(Locator::Css(
+                "[data-part=request_image_upload] [data-testid=image-input]"
+            ))
+            .await
+            .is_ok()
+    );
 
     h.ask("Can I talk to a person?").await;
     let answer = h.last_answer().await;
-    let note = answer.find(Locator::Css("[data-testid=agent-offline]")).await.unwrap();
-    assert!(note.text().await.unwrap().contains("available"), "livechat is off in the demo, and the widget says so");
+    let note = answer
+        .find(Locator::Css("[data-testid=agent-offline]"))
+        .await
+        .unwrap();
+    assert!(
+        note.text().await.unwrap().contains("available"),
+        "livechat is off in the demo, and the widget says so"
+    );
 
     // The live region announces each finished answer once, as text (it is visually hidden, so
     // read its textContent rather than WebDriver's visible text).
-    let text = h.client.execute("return document.querySelector('[data-testid=announcer]').textContent", vec![]).await.unwrap();
+    let text = h
+        .client
+        .execute(
+            "return document.querySelector('[data-testid=announcer]').textContent",
+            vec![],
+        )
+        .await
+        .unwrap();
     assert!(text.as_str().unwrap().contains("colleague"), "{text}");
     h.finish().await;
 }
@@ -88,23 +166,58 @@ async fn contact_form_round_trips_with_field_errors_first() {
     let submit = h.wait_css("[data-testid=form-submit]").await;
     submit.click().await.unwrap();
     // Required fields are checked before anything is sent.
-    let name = h.client.find(Locator::Css("[data-part=show_contact_form] input[name=name]")).await.unwrap();
-    assert_eq!(name.attr("aria-invalid").await.unwrap().as_deref(), Some("true"));
-    let errors = h.client.find(Locator::Css("[data-part=show_contact_form] form")).await.unwrap().text().await.unwrap();
+    let name = h
+        .client
+        .find(Locator::Css(
+            "[data-part=show_contact_form] input[name=name]",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        name.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true")
+    );
+    let errors = h
+        .client
+        .find(Locator::Css("[data-part=show_contact_form] form"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(errors.contains("Your name is required"), "{errors}");
 
     name.send_keys("Jane Doe").await.unwrap();
-    let email = h.client.find(Locator::Css("[data-part=show_contact_form] input[name=email]")).await.unwrap();
+    let email = h
+        .client
+        .find(Locator::Css(
+            "[data-part=show_contact_form] input[name=email]",
+        ))
+        .await
+        .unwrap();
     assert_eq!(email.attr("type").await.unwrap().as_deref(), Some("email"));
     email.send_keys("jane@").await.unwrap();
     submit.click().await.unwrap();
-    assert_eq!(email.attr("aria-invalid").await.unwrap().as_deref(), Some("true"));
+    assert_eq!(
+        email.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true")
+    );
     email.send_keys("example.com").await.unwrap();
-    h.client.find(Locator::Css("[data-part=show_contact_form] textarea")).await.unwrap().send_keys("I need help with my order").await.unwrap();
+    h.client
+        .find(Locator::Css("[data-part=show_contact_form] textarea"))
+        .await
+        .unwrap()
+        .send_keys("I need help with my order")
+        .await
+        .unwrap();
     submit.click().await.unwrap();
     let success = h
         .eventually("the form to be sent", || async {
-            let el = h.client.find(Locator::Css("[data-testid=form-success]:not([hidden])")).await.ok()?;
+            let el = h
+                .client
+                .find(Locator::Css("[data-testid=form-success]:not([hidden])"))
+                .await
+                .ok()?;
             let text = el.text().await.ok()?;
             (!text.is_empty()).then_some(text)
         })
@@ -125,8 +238,14 @@ async fn a_stream_error_and_a_killed_connection_keep_the_visitors_message() {
         let mut dropping = partial_answer("p2", "Our opening hours are");
         dropping.push(ScriptedEvent::Drop);
         config.scripted_replies = vec![
-            ScriptedReply { trigger: "where is my order".into(), events: failing },
-            ScriptedReply { trigger: "when do you open".into(), events: dropping },
+            ScriptedReply {
+                trigger: "where is my order".into(),
+                events: failing,
+            },
+            ScriptedReply {
+                trigger: "when do you open".into(),
+                events: dropping,
+            },
         ];
     })
     .await;
@@ -134,22 +253,63 @@ async fn a_stream_error_and_a_killed_connection_keep_the_visitors_message() {
 
     h.ask("where is my order").await;
     let incomplete = h.wait_css("[data-testid=incomplete]").await;
-    assert!(incomplete.text().await.unwrap().contains("Failed to generate a response"));
-    assert!(h.client.find(Locator::Css("[data-testid=incomplete] [data-testid=retry]")).await.is_ok(), "retryable: offers retry");
-    let answer = h.client.find(Locator::Css("[data-role=assistant]:not(.welcome) .bubble")).await.unwrap().text().await.unwrap();
-    assert_eq!(answer, "Let me check that for", "the partial answer is kept");
-    let user = h.client.find(Locator::Css("[data-role=user]")).await.unwrap().text().await.unwrap();
+    assert!(
+        incomplete
+            .text()
+            .await
+            .unwrap()
+            .contains("Failed to generate a response")
+    );
+    assert!(
+        h.client
+            .find(Locator::Css("[data-testid=incomplete] [data-testid=retry]"))
+            .await
+            .is_ok(),
+        "retryable: offers retry"
+    );
+    let answer = h
+        .client
+        .find(Locator::Css("[data-role=assistant]:not(.welcome) .bubble"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer, "Let me check that for",
+        "the partial answer is kept"
+    );
+    let user = h
+        .client
+        .find(Locator::Css("[data-role=user]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(user, "where is my order");
 
     h.ask("when do you open").await;
     let dropped = h
         .eventually("the dropped answer to be marked", || async {
-            let all = h.client.find_all(Locator::Css("[data-testid=incomplete]")).await.ok()?;
+            let all = h
+                .client
+                .find_all(Locator::Css("[data-testid=incomplete]"))
+                .await
+                .ok()?;
             (all.len() == 2).then(|| all[1].clone())
         })
         .await;
-    assert!(dropped.text().await.unwrap().contains("connection dropped"), "{:?}", dropped.text().await);
-    assert_eq!(h.count("[data-role=user]").await, 2, "both questions stay in the log");
+    assert!(
+        dropped.text().await.unwrap().contains("connection dropped"),
+        "{:?}",
+        dropped.text().await
+    );
+    assert_eq!(
+        h.count("[data-role=user]").await,
+        2,
+        "both questions stay in the log"
+    );
     assert_eq!(h.count("[data-testid=unsent]").await, 0);
 
     // The widget keeps working: retry the first question (still scripted to fail) and ask a normal one.
@@ -173,7 +333,11 @@ async fn product_click_navigates_the_host_page_and_custom_reaches_it() {
     h.client.enter_parent_frame().await.unwrap();
     let custom = h
         .eventually("the chat_custom event", || async {
-            let v = h.client.execute("return window.__custom", vec![]).await.ok()?;
+            let v = h
+                .client
+                .execute("return window.__custom", vec![])
+                .await
+                .ok()?;
             (v.as_array()?.len() == 1).then_some(v)
         })
         .await;
@@ -183,7 +347,13 @@ async fn product_click_navigates_the_host_page_and_custom_reaches_it() {
     h.enter_chat().await;
     h.ask("Do you have a wool throw?").await;
     h.last_answer().await;
-    h.client.find(Locator::Css("[data-testid=product]")).await.unwrap().click().await.unwrap();
+    h.client
+        .find(Locator::Css("[data-testid=product]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     h.client.enter_parent_frame().await.unwrap();
     let url = h
         .eventually("the host page to navigate", || async {
@@ -191,7 +361,10 @@ async fn product_click_navigates_the_host_page_and_custom_reaches_it() {
             url.as_str().contains("product=hygge").then_some(url)
         })
         .await;
-    assert_eq!(url.as_str(), format!("{}/demo/?product=hygge", h.widget_base));
+    assert_eq!(
+        url.as_str(),
+        format!("{}/demo/?product=hygge", h.widget_base)
+    );
     h.finish().await;
 }
 
@@ -203,26 +376,60 @@ async fn a_requested_photo_goes_out_with_the_next_message() {
     h.last_answer().await;
     // A 1×1 PNG.
     let png = [
-        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0,
-        0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0, 0x05, 0,
-        0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0,
+        0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0D, 0x49, 0x44,
+        0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0, 0x05, 0, 0x01, 0xFF, 0x89,
+        0x99, 0x3D, 0x1D, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
     ];
     let path = std::env::temp_dir().join(format!("dgbot-damage-{}.png", std::process::id()));
     std::fs::write(&path, png).unwrap();
-    let input = h.client.find(Locator::Css("[data-testid=image-input]")).await.unwrap();
+    let input = h
+        .client
+        .find(Locator::Css("[data-testid=image-input]"))
+        .await
+        .unwrap();
     input.send_keys(path.to_str().unwrap()).await.unwrap();
     let chip = h.wait_css("[data-testid=pending-image]").await;
     assert!(chip.text().await.unwrap().contains(".png"));
-    h.client.find(Locator::Css("[data-testid=send]")).await.unwrap().click().await.unwrap();
+    h.client
+        .find(Locator::Css("[data-testid=send]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     h.eventually("the answer to the photo", || async {
-        let all = h.client.find_all(Locator::Css("[data-role=assistant] .bubble:not(.streaming)")).await.ok()?;
-        all.last()?.text().await.ok()?.contains("Thank you for the photo").then_some(())
+        let all = h
+            .client
+            .find_all(Locator::Css(
+                "[data-role=assistant] .bubble:not(.streaming)",
+            ))
+            .await
+            .ok()?;
+        all.last()?
+            .text()
+            .await
+            .ok()?
+            .contains("Thank you for the photo")
+            .then_some(())
     })
     .await;
-    let users = h.client.find_all(Locator::Css("[data-role=user]")).await.unwrap();
-    let sent = users.last().unwrap().find(Locator::Css("[data-part=image] img")).await.unwrap();
+    let users = h
+        .client
+        .find_all(Locator::Css("[data-role=user]"))
+        .await
+        .unwrap();
+    let sent = users
+        .last()
+        .unwrap()
+        .find(Locator::Css("[data-part=image] img"))
+        .await
+        .unwrap();
     let src = sent.attr("src").await.unwrap().unwrap();
-    assert!(src.starts_with("data:image/png;base64,"), "the visitor's photo shows in their message: {src}");
+    assert!(
+        src.starts_with("data:image/png;base64,"),
+        "the visitor's photo shows in their message: {src}"
+    );
     assert_eq!(h.count("[data-testid=pending-image]").await, 0);
     h.finish().await;
 }
@@ -233,44 +440,116 @@ async fn hostile_parts_reach_the_dom_as_text_and_the_widget_keeps_working() {
         part_id: "h1".into(),
         blocks: vec![
             Block::paragraph(vec![
-                Span::text("<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">"),
+                Span::text(
+                    "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">",
+                ),
                 Span::link("js", "javascript:window.__pwned=3"),
                 Span::link("data", "data:text/html,<script>window.__pwned=4</script>"),
                 Span::text(&"A".repeat(200_000)),
             ]),
-            Block::BulletList { items: vec![ListItem { spans: vec![Span::bold("<b onclick=alert(1)>x</b>")] }; 50] },
+            Block::BulletList {
+                items: vec![
+                    ListItem {
+                        spans: vec![Span::bold("<b onclick=alert(1)>x</b>")]
+                    };
+                    50
+                ],
+            },
         ],
     };
     let mut events = vec![sse(StreamEvent::status("connected"))];
-    events.extend(rich_text_deltas(&hostile).into_iter().map(|d| sse(StreamEvent::delta("h1", d))));
+    events.extend(
+        rich_text_deltas(&hostile)
+            .into_iter()
+            .map(|d| sse(StreamEvent::delta("h1", d))),
+    );
     events.push(ScriptedEvent::Sse("part_delta".into(), "{not json".into()));
-    events.push(ScriptedEvent::Sse("part_delta".into(), r#"{"part_id":"ghost","delta":{"op":"text","text":"x"}}"#.into()));
-    events.push(ScriptedEvent::Sse("part".into(), format!("{{\"part\":{}}}", "[".repeat(5000))));
+    events.push(ScriptedEvent::Sse(
+        "part_delta".into(),
+        r#"{"part_id":"ghost","delta":{"op":"text","text":"x"}}"#.into(),
+    ));
+    events.push(ScriptedEvent::Sse(
+        "part".into(),
+        format!("{{\"part\":{}}}", "[".repeat(5000)),
+    ));
     events.push(ScriptedEvent::Sse("teleport".into(), "{}".into()));
     events.push(sse(StreamEvent::Part(PartEvent {
-        part: Part::Image(dgbot_protocol::message::ImagePart { url: Some("javascript:window.__pwned=5".into()), ..Default::default() }),
+        part: Part::Image(dgbot_protocol::message::ImagePart {
+            url: Some("javascript:window.__pwned=5".into()),
+            ..Default::default()
+        }),
     })));
-    events.push(sse(StreamEvent::delta("h1", Delta::Text { text: " end".into() })));
+    events.push(sse(StreamEvent::delta(
+        "h1",
+        Delta::Text {
+            text: " end".into(),
+        },
+    )));
     let h = Harness::start_with(|config| {
-        config.scripted_replies = vec![ScriptedReply { trigger: "hostile".into(), events }];
+        config.scripted_replies = vec![ScriptedReply {
+            trigger: "hostile".into(),
+            events,
+        }];
     })
     .await;
     h.open_chat().await;
     h.ask("hostile").await;
     h.wait_css("[data-testid=incomplete]").await; // no `done`: the answer ends cut off
-    let answer = h.client.find(Locator::Css("[data-role=assistant]:not(.welcome)")).await.unwrap();
-    assert_eq!(answer.find_all(Locator::Css("script, img[onerror], [onclick], a[href^=javascript], a[href^=data]")).await.unwrap().len(), 0);
-    assert_eq!(answer.find_all(Locator::Css("a")).await.unwrap().len(), 0, "no allowed links in there");
+    let answer = h
+        .client
+        .find(Locator::Css("[data-role=assistant]:not(.welcome)"))
+        .await
+        .unwrap();
+    assert_eq!(
+        answer
+            .find_all(Locator::Css(
+                "script, img[onerror], [onclick], a[href^=javascript], a[href^=data]"
+            ))
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        answer.find_all(Locator::Css("a")).await.unwrap().len(),
+        0,
+        "no allowed links in there"
+    );
     assert_eq!(answer.find_all(Locator::Css("li")).await.unwrap().len(), 50);
-    let text = h.client.execute("return arguments[0].textContent", vec![serde_json::to_value(&answer).unwrap()]).await.unwrap();
+    let text = h
+        .client
+        .execute(
+            "return arguments[0].textContent",
+            vec![serde_json::to_value(&answer).unwrap()],
+        )
+        .await
+        .unwrap();
     let text = text.as_str().unwrap();
-    assert!(text.contains("<script>window.__pwned=1</script>") && text.contains(" end"), "shown as text, later events applied");
+    assert!(
+        text.contains("<script>window.__pwned=1</script>") && text.contains(" end"),
+        "shown as text, later events applied"
+    );
     // A huge unbroken string is shown capped (MAX_SPAN_BYTES), so it cannot stall the page.
-    assert!(text.contains(&format!("{}…", "A".repeat(1000))) && !text.contains(&"A".repeat(20_001)));
+    assert!(
+        text.contains(&format!("{}…", "A".repeat(1000))) && !text.contains(&"A".repeat(20_001))
+    );
     // (WebDriver's visible-text algorithm is very slow on 200,000 characters: read the placeholder alone.)
-    let placeholder = answer.find(Locator::Css("[data-part=image]")).await.unwrap();
-    assert!(placeholder.text().await.unwrap().contains("This image can't be shown."));
-    let pwned = h.client.execute("return window.__pwned === undefined", vec![]).await.unwrap();
+    let placeholder = answer
+        .find(Locator::Css("[data-part=image]"))
+        .await
+        .unwrap();
+    assert!(
+        placeholder
+            .text()
+            .await
+            .unwrap()
+            .contains("This image can't be shown.")
+    );
+    let pwned = h
+        .client
+        .execute("return window.__pwned === undefined", vec![])
+        .await
+        .unwrap();
     assert_eq!(pwned, serde_json::Value::Bool(true));
 
     h.ask("What are your shipping times?").await;
@@ -282,35 +561,69 @@ async fn hostile_parts_reach_the_dom_as_text_and_the_widget_keeps_working() {
 async fn stop_keeps_what_arrived_and_an_expired_token_is_renewed() {
     let mut slow = partial_answer("s1", "Once upon a time");
     for _ in 0..400 {
-        slow.push(sse(StreamEvent::delta("s1", Delta::Text { text: " and then".into() })));
+        slow.push(sse(StreamEvent::delta(
+            "s1",
+            Delta::Text {
+                text: " and then".into(),
+            },
+        )));
     }
     let h = Harness::start_with(|config| {
         config.stream_delay = std::time::Duration::from_millis(20);
         config.token_ttl = std::time::Duration::from_secs(3);
-        config.scripted_replies = vec![ScriptedReply { trigger: "tell me a long story".into(), events: slow }];
+        config.scripted_replies = vec![ScriptedReply {
+            trigger: "tell me a long story".into(),
+            events: slow,
+        }];
     })
     .await;
     h.open_chat().await;
     h.ask("tell me a long story").await;
     let stop = h.wait_css("[data-testid=stop]").await;
     h.eventually("some of the answer", || async {
-        let b = h.client.find(Locator::Css("[data-role=assistant]:not(.welcome) .bubble")).await.ok()?;
+        let b = h
+            .client
+            .find(Locator::Css("[data-role=assistant]:not(.welcome) .bubble"))
+            .await
+            .ok()?;
         b.text().await.ok()?.contains("and then").then_some(())
     })
     .await;
     stop.click().await.unwrap();
     let incomplete = h.wait_css("[data-testid=incomplete]").await;
     assert!(incomplete.text().await.unwrap().starts_with("Stopped."));
-    assert_eq!(h.count("[data-testid=incomplete] [data-testid=retry]").await, 0, "a stop is not offered as a retry");
-    let kept = h.client.find(Locator::Css("[data-role=assistant]:not(.welcome) .bubble")).await.unwrap().text().await.unwrap();
+    assert_eq!(
+        h.count("[data-testid=incomplete] [data-testid=retry]")
+            .await,
+        0,
+        "a stop is not offered as a retry"
+    );
+    let kept = h
+        .client
+        .find(Locator::Css("[data-role=assistant]:not(.welcome) .bubble"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(kept.starts_with("Once upon a time and then"), "{kept}");
-    assert_eq!(h.count("[data-testid=send]").await, 1, "the composer is back");
+    assert_eq!(
+        h.count("[data-testid=send]").await,
+        1,
+        "the composer is back"
+    );
 
     // The 3-second visitor token has expired: the widget gets a new one and the message goes out.
     tokio::time::sleep(std::time::Duration::from_secs(4)).await;
     h.ask("What are your shipping times?").await;
     h.eventually("the answer after renewing the token", || async {
-        let all = h.client.find_all(Locator::Css("[data-testid=message][data-role=assistant] .bubble:not(.streaming)")).await.ok()?;
+        let all = h
+            .client
+            .find_all(Locator::Css(
+                "[data-testid=message][data-role=assistant] .bubble:not(.streaming)",
+            ))
+            .await
+            .ok()?;
         (all.len() == 2 && all[1].text().await.ok()?.contains("business days")).then_some(())
     })
     .await;
@@ -325,28 +638,57 @@ async fn typing_indicator_then_follow_the_answer_unless_the_visitor_scrolls_up()
     slow.extend(partial_answer("s1", "Line").into_iter().skip(2));
     for i in 0..300 {
         if i % 10 == 0 {
-            slow.push(sse(StreamEvent::delta("s1", Delta::Block { block: Block::paragraph(vec![]) })));
-            slow.push(sse(StreamEvent::delta("s1", Delta::Span { span: Span::text("More") })));
+            slow.push(sse(StreamEvent::delta(
+                "s1",
+                Delta::Block {
+                    block: Block::paragraph(vec![]),
+                },
+            )));
+            slow.push(sse(StreamEvent::delta(
+                "s1",
+                Delta::Span {
+                    span: Span::text("More"),
+                },
+            )));
         }
-        slow.push(sse(StreamEvent::delta("s1", Delta::Text { text: " words".into() })));
+        slow.push(sse(StreamEvent::delta(
+            "s1",
+            Delta::Text {
+                text: " words".into(),
+            },
+        )));
     }
     let h = Harness::start_with(|config| {
         config.stream_delay = std::time::Duration::from_millis(20);
-        config.scripted_replies = vec![ScriptedReply { trigger: "long answer please".into(), events: slow }];
+        config.scripted_replies = vec![ScriptedReply {
+            trigger: "long answer please".into(),
+            events: slow,
+        }];
     })
     .await;
     h.open_chat().await;
     h.ask("long answer please").await;
     h.wait_css("[data-testid=typing]").await;
-    let log = h.client.find(Locator::Css("[data-testid=log]")).await.unwrap();
+    let log = h
+        .client
+        .find(Locator::Css("[data-testid=log]"))
+        .await
+        .unwrap();
     let log_json = serde_json::to_value(&log).unwrap();
     let metrics = || async {
         let v = h
             .client
-            .execute("const l = arguments[0]; return [l.scrollTop, l.scrollHeight, l.clientHeight];", vec![log_json.clone()])
+            .execute(
+                "const l = arguments[0]; return [l.scrollTop, l.scrollHeight, l.clientHeight];",
+                vec![log_json.clone()],
+            )
             .await
             .unwrap();
-        (v[0].as_f64().unwrap(), v[1].as_f64().unwrap(), v[2].as_f64().unwrap())
+        (
+            v[0].as_f64().unwrap(),
+            v[1].as_f64().unwrap(),
+            v[2].as_f64().unwrap(),
+        )
     };
     // While the answer grows, the log follows it to the bottom.
     h.eventually("the log to overflow and follow", || async {
@@ -354,9 +696,19 @@ async fn typing_indicator_then_follow_the_answer_unless_the_visitor_scrolls_up()
         (height > client * 1.5 && height - top - client < 60.0).then_some(())
     })
     .await;
-    assert_eq!(h.count("[data-testid=typing]").await, 0, "the typing indicator goes with the first token");
+    assert_eq!(
+        h.count("[data-testid=typing]").await,
+        0,
+        "the typing indicator goes with the first token"
+    );
     // The visitor scrolls up to read: the log stays where they put it.
-    h.client.execute("arguments[0].scrollTop = 0; arguments[0].dispatchEvent(new Event('scroll'));", vec![log_json.clone()]).await.unwrap();
+    h.client
+        .execute(
+            "arguments[0].scrollTop = 0; arguments[0].dispatchEvent(new Event('scroll'));",
+            vec![log_json.clone()],
+        )
+        .await
+        .unwrap();
     let (_, height_then, _) = metrics().await;
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
     let (top, height_now, _) = metrics().await;

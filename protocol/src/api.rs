@@ -135,6 +135,19 @@ pub enum ApiErrorCode {
 }
 
 impl ApiErrorCode {
+    /// The code as on the wire (`"rate_limited"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiErrorCode::Unauthorized => "unauthorized",
+            ApiErrorCode::Forbidden => "forbidden",
+            ApiErrorCode::NotFound => "not_found",
+            ApiErrorCode::RateLimited => "rate_limited",
+            ApiErrorCode::Validation => "validation",
+            ApiErrorCode::Internal => "internal",
+            ApiErrorCode::Unknown => "unknown",
+        }
+    }
+
     /// The typical HTTP status of the code (seed 002 table).
     pub fn status(self) -> u16 {
         match self {
@@ -150,7 +163,13 @@ impl ApiErrorCode {
 
 impl ApiError {
     pub fn new(code: ApiErrorCode, message: impl Into<String>) -> Self {
-        ApiError { error: ApiErrorBody { code, message: message.into(), params: None } }
+        ApiError {
+            error: ApiErrorBody {
+                code,
+                message: message.into(),
+                params: None,
+            },
+        }
     }
 
     pub fn with_params(mut self, params: Vec<FieldError>) -> Self {
@@ -179,7 +198,9 @@ pub struct ActionRequest {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Action {
     /// `fields`: the marker's field keys → the visitor's values.
-    ContactForm { fields: std::collections::BTreeMap<String, String> },
+    ContactForm {
+        fields: std::collections::BTreeMap<String, String>,
+    },
     SupportTicket {
         fields: std::collections::BTreeMap<String, String>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -209,6 +230,35 @@ pub struct HistoryPage {
     pub messages: Vec<crate::Message>,
     /// More, older messages exist: ask again with `before` = the first message's id.
     pub has_more: bool,
+}
+
+/// `POST /api/v1/chat/identify`: who the visitor is on the host site, from
+/// `window.DGbot.identify(user)` (seed 000). `user_hash` is the site owner's HMAC signature of
+/// `user_id`; verifying it comes with the security work, until then `verified` is `false`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdentifyRequest {
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_hash: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdentifyResponse {
+    pub user_id: String,
+    /// Whether `user_hash` was checked against the chatbot's identity secret.
+    pub verified: bool,
+}
+
+/// `GET /api/v1/chat/classification?message_id=…`: the topic the server gave the conversation
+/// after that answer (seed 002's `conversationClassified`); `null` when classification failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassificationResponse {
+    pub message_id: String,
+    pub classification: Option<String>,
 }
 
 /// `POST /api/v1/chat/rate`: a 1–5 rating of the conversation, with optional feedback.

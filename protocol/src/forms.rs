@@ -11,7 +11,9 @@ pub const MAX_FIELD_CHARS: usize = 5000;
 
 /// A plausible email address: one `@`, something before it, a dotted domain, no spaces.
 pub fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else { return false };
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && !domain.contains('@')
         && domain.contains('.')
@@ -27,16 +29,28 @@ pub fn check_fields(fields: &[FormField], values: &BTreeMap<String, String>) -> 
         let value = values.get(&f.key).map(|v| v.trim()).unwrap_or("");
         let field = format!("action.fields.{}", f.key);
         if f.required && value.is_empty() {
-            errors.push(FieldError { field, message: format!("{} is required", f.label) });
+            errors.push(FieldError {
+                field,
+                message: format!("{} is required", f.label),
+            });
         } else if f.kind == FieldKind::Email && !value.is_empty() && !is_email(value) {
-            errors.push(FieldError { field, message: "Enter a valid email address".into() });
+            errors.push(FieldError {
+                field,
+                message: "Enter a valid email address".into(),
+            });
         } else if value.chars().count() > MAX_FIELD_CHARS {
-            errors.push(FieldError { field, message: format!("At most {MAX_FIELD_CHARS} characters") });
+            errors.push(FieldError {
+                field,
+                message: format!("At most {MAX_FIELD_CHARS} characters"),
+            });
         }
     }
     for key in values.keys() {
         if !fields.iter().any(|f| &f.key == key) {
-            errors.push(FieldError { field: format!("action.fields.{key}"), message: "Unknown field".into() });
+            errors.push(FieldError {
+                field: format!("action.fields.{key}"),
+                message: "Unknown field".into(),
+            });
         }
     }
     errors
@@ -52,14 +66,27 @@ pub fn decoded_len(data: &str) -> u64 {
 pub fn check_attachments(rules: &AttachmentRules, attachments: &[Attachment]) -> Vec<FieldError> {
     let mut errors = vec![];
     if attachments.len() as u64 > u64::from(rules.max_files) {
-        errors.push(FieldError { field: "action.attachments".into(), message: format!("At most {} files", rules.max_files) });
+        errors.push(FieldError {
+            field: "action.attachments".into(),
+            message: format!("At most {} files", rules.max_files),
+        });
     }
     for (i, a) in attachments.iter().enumerate() {
         let field = format!("action.attachments.{i}");
         if !rules.accepted_types.iter().any(|t| t == &a.mime) {
-            errors.push(FieldError { field, message: format!("{} is not an accepted file type", a.filename) });
+            errors.push(FieldError {
+                field,
+                message: format!("{} is not an accepted file type", a.filename),
+            });
         } else if decoded_len(&a.data) > rules.max_size_bytes {
-            errors.push(FieldError { field, message: format!("{} is larger than {} MB", a.filename, rules.max_size_bytes / 1_048_576) });
+            errors.push(FieldError {
+                field,
+                message: format!(
+                    "{} is larger than {} MB",
+                    a.filename,
+                    rules.max_size_bytes / 1_048_576
+                ),
+            });
         }
     }
     errors
@@ -70,17 +97,47 @@ mod tests {
     use super::*;
 
     fn f(key: &str, kind: FieldKind, required: bool) -> FormField {
-        FormField { key: key.into(), label: key.to_uppercase(), kind, required }
+        FormField {
+            key: key.into(),
+            label: key.to_uppercase(),
+            kind,
+            required,
+        }
     }
 
     #[test]
     fn required_email_and_unknown_fields() {
-        let fields = [f("name", FieldKind::Text, true), f("email", FieldKind::Email, true), f("phone", FieldKind::Tel, false)];
-        let values = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        assert!(check_fields(&fields, &values(&[("name", "Jane"), ("email", "jane@example.com")])).is_empty());
-        let errors = check_fields(&fields, &values(&[("name", "  "), ("email", "jane@"), ("x", "1")]));
+        let fields = [
+            f("name", FieldKind::Text, true),
+            f("email", FieldKind::Email, true),
+            f("phone", FieldKind::Tel, false),
+        ];
+        let values = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert!(
+            check_fields(
+                &fields,
+                &values(&[("name", "Jane"), ("email", "jane@example.com")])
+            )
+            .is_empty()
+        );
+        let errors = check_fields(
+            &fields,
+            &values(&[("name", "  "), ("email", "jane@"), ("x", "1")]),
+        );
         let named: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(named, ["action.fields.name", "action.fields.email", "action.fields.x"]);
+        assert_eq!(
+            named,
+            [
+                "action.fields.name",
+                "action.fields.email",
+                "action.fields.x"
+            ]
+        );
         assert_eq!(errors[0].message, "NAME is required");
         for bad in ["a@b", "@b.dk", "a b@c.dk", "a@.dk", "a@b.dk.", "a@b@c.dk"] {
             assert!(!is_email(bad), "{bad}");
@@ -90,11 +147,36 @@ mod tests {
 
     #[test]
     fn attachments_follow_the_rules() {
-        let rules = AttachmentRules { max_files: 1, max_size_bytes: 4, accepted_types: vec!["image/png".into()] };
-        let file = |mime: &str, data: &str| Attachment { filename: "f".into(), mime: mime.into(), data: data.into() };
-        assert!(check_attachments(&rules, &[file("image/png", "AAAA")]).is_empty(), "3 bytes");
-        assert_eq!(check_attachments(&rules, &[file("image/png", "AAAAAAAA")])[0].field, "action.attachments.0", "6 bytes");
-        assert_eq!(check_attachments(&rules, &[file("text/html", "AA==")])[0].field, "action.attachments.0");
-        assert_eq!(check_attachments(&rules, &[file("image/png", "AA=="), file("image/png", "AA==")])[0].field, "action.attachments");
+        let rules = AttachmentRules {
+            max_files: 1,
+            max_size_bytes: 4,
+            accepted_types: vec!["image/png".into()],
+        };
+        let file = |mime: &str, data: &str| Attachment {
+            filename: "f".into(),
+            mime: mime.into(),
+            data: data.into(),
+        };
+        assert!(
+            check_attachments(&rules, &[file("image/png", "AAAA")]).is_empty(),
+            "3 bytes"
+        );
+        assert_eq!(
+            check_attachments(&rules, &[file("image/png", "AAAAAAAA")])[0].field,
+            "action.attachments.0",
+            "6 bytes"
+        );
+        assert_eq!(
+            check_attachments(&rules, &[file("text/html", "AA==")])[0].field,
+            "action.attachments.0"
+        );
+        assert_eq!(
+            check_attachments(
+                &rules,
+                &[file("image/png", "AA=="), file("image/png", "AA==")]
+            )[0]
+            .field,
+            "action.attachments"
+        );
     }
 }

@@ -40,7 +40,8 @@ impl Message {
                 }
                 Part::Table(t) => {
                     for row in std::iter::once(&t.columns).chain(&t.rows) {
-                        let cells: Vec<String> = row.iter().map(|c| blocks_text(&c.blocks)).collect();
+                        let cells: Vec<String> =
+                            row.iter().map(|c| blocks_text(&c.blocks)).collect();
                         push_line(&mut out, &cells.join(" | "));
                     }
                 }
@@ -74,7 +75,9 @@ fn blocks_text(blocks: &[Block]) -> String {
     for block in blocks {
         match block {
             Block::Paragraph { spans } => push_line(&mut out, &spans_text(spans)),
-            Block::BulletList { items } => items.iter().for_each(|i| push_line(&mut out, &spans_text(&i.spans))),
+            Block::BulletList { items } => items
+                .iter()
+                .for_each(|i| push_line(&mut out, &spans_text(&i.spans))),
             Block::Unknown => {}
         }
     }
@@ -119,7 +122,10 @@ pub enum Part {
 /// Decode a value whose JSON object names its variant in `"type"`: read the tag, then let
 /// `variant` decode the same JSON text as that variant's struct. Works with serde_json (the
 /// only format these types travel in).
-pub fn decode_tagged<'de, D, T>(deserializer: D, variant: impl FnOnce(&str, &str) -> serde_json::Result<T>) -> Result<T, D::Error>
+pub fn decode_tagged<'de, D, T>(
+    deserializer: D,
+    variant: impl FnOnce(&str, &str) -> serde_json::Result<T>,
+) -> Result<T, D::Error>
 where
     D: serde::Deserializer<'de>,
 {
@@ -235,11 +241,16 @@ impl ImagePart {
     pub fn safe_src(&self) -> Option<String> {
         if let Some(url) = &self.url {
             let lower = url.to_ascii_lowercase();
-            return ((lower.starts_with("https://") || lower.starts_with("http://")) && is_safe_link(url)).then(|| url.clone());
+            return ((lower.starts_with("https://") || lower.starts_with("http://"))
+                && is_safe_link(url))
+            .then(|| url.clone());
         }
         let (data, mime) = (self.data.as_ref()?, self.mime.as_deref()?);
-        let base64_ok = data.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
-        (IMAGE_MIME_TYPES.contains(&mime) && base64_ok).then(|| format!("data:{mime};base64,{data}"))
+        let base64_ok = data
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+        (IMAGE_MIME_TYPES.contains(&mime) && base64_ok)
+            .then(|| format!("data:{mime};base64,{data}"))
     }
 }
 
@@ -264,7 +275,9 @@ pub struct TableCell {
 
 impl TableCell {
     pub fn text(text: impl Into<String>) -> Self {
-        TableCell { blocks: vec![Block::paragraph(vec![Span::text(text)])] }
+        TableCell {
+            blocks: vec![Block::paragraph(vec![Span::text(text)])],
+        }
     }
 }
 
@@ -355,7 +368,11 @@ pub struct AttachmentRules {
 
 impl Default for AttachmentRules {
     fn default() -> Self {
-        AttachmentRules { max_files: 0, max_size_bytes: 0, accepted_types: vec![] }
+        AttachmentRules {
+            max_files: 0,
+            max_size_bytes: 0,
+            accepted_types: vec![],
+        }
     }
 }
 
@@ -420,8 +437,12 @@ impl<'de> Deserialize<'de> for Block {
         }
         decode_tagged(deserializer, |kind, json| {
             Ok(match kind {
-                "paragraph" => Block::Paragraph { spans: serde_json::from_str::<Paragraph>(json)?.spans },
-                "bullet_list" => Block::BulletList { items: serde_json::from_str::<BulletList>(json)?.items },
+                "paragraph" => Block::Paragraph {
+                    spans: serde_json::from_str::<Paragraph>(json)?.spans,
+                },
+                "bullet_list" => Block::BulletList {
+                    items: serde_json::from_str::<BulletList>(json)?.items,
+                },
                 _ => Block::Unknown,
             })
         })
@@ -468,16 +489,32 @@ pub enum SpanKind {
 
 impl Span {
     pub fn text(text: impl Into<String>) -> Self {
-        Span { kind: SpanKind::Text, text: text.into(), url: None }
+        Span {
+            kind: SpanKind::Text,
+            text: text.into(),
+            url: None,
+        }
     }
     pub fn bold(text: impl Into<String>) -> Self {
-        Span { kind: SpanKind::Bold, text: text.into(), url: None }
+        Span {
+            kind: SpanKind::Bold,
+            text: text.into(),
+            url: None,
+        }
     }
     pub fn strike(text: impl Into<String>) -> Self {
-        Span { kind: SpanKind::Strike, text: text.into(), url: None }
+        Span {
+            kind: SpanKind::Strike,
+            text: text.into(),
+            url: None,
+        }
     }
     pub fn link(text: impl Into<String>, url: impl Into<String>) -> Self {
-        Span { kind: SpanKind::Link, text: text.into(), url: Some(url.into()) }
+        Span {
+            kind: SpanKind::Link,
+            text: text.into(),
+            url: Some(url.into()),
+        }
     }
 
     /// The link target if it is safe to put in an `href`: only `http`, `https`, `mailto` and
@@ -493,7 +530,9 @@ pub fn is_safe_link(url: &str) -> bool {
     if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return false;
     }
-    let Some((scheme, rest)) = url.split_once(':') else { return false };
+    let Some((scheme, rest)) = url.split_once(':') else {
+        return false;
+    };
     let scheme = scheme.to_ascii_lowercase();
     match scheme.as_str() {
         "http" | "https" => rest.starts_with("//") && rest.len() > 2,

@@ -29,7 +29,10 @@ pub struct SseParser {
 
 impl SseParser {
     pub fn new() -> Self {
-        SseParser { first_line: true, ..Default::default() }
+        SseParser {
+            first_line: true,
+            ..Default::default()
+        }
     }
 
     /// The reconnection time the server asked for with `retry:`, if any.
@@ -124,7 +127,11 @@ impl SseParser {
         let mut data = std::mem::take(&mut self.data);
         data.pop(); // the trailing '\n' added after the last data line
         out.push(SseEvent {
-            event: if event.is_empty() { "message".to_owned() } else { event },
+            event: if event.is_empty() {
+                "message".to_owned()
+            } else {
+                event
+            },
             data,
             id: self.last_id.clone(),
         });
@@ -151,17 +158,39 @@ mod tests {
 
     #[test]
     fn line_endings_comments_multiline_and_defaults() {
-        let ev = parse_all(b": keep-alive\r\ndata: a\r\ndata:b\r\rdata: c\n\nid: 7\nevent: x\ndata\n\n");
+        let ev =
+            parse_all(b": keep-alive\r\ndata: a\r\ndata:b\r\rdata: c\n\nid: 7\nevent: x\ndata\n\n");
         assert_eq!(ev.len(), 3);
-        assert_eq!(ev[0], SseEvent { event: "message".into(), data: "a\nb".into(), id: None });
+        assert_eq!(
+            ev[0],
+            SseEvent {
+                event: "message".into(),
+                data: "a\nb".into(),
+                id: None
+            }
+        );
         assert_eq!(ev[1].data, "c");
-        assert_eq!(ev[2], SseEvent { event: "x".into(), data: "".into(), id: Some("7".into()) });
+        assert_eq!(
+            ev[2],
+            SseEvent {
+                event: "x".into(),
+                data: "".into(),
+                id: Some("7".into())
+            }
+        );
     }
 
     #[test]
     fn event_without_data_is_not_dispatched_and_resets_name() {
         let ev = parse_all(b"event: status\n\ndata: 1\n\n");
-        assert_eq!(ev, vec![SseEvent { event: "message".into(), data: "1".into(), id: None }]);
+        assert_eq!(
+            ev,
+            vec![SseEvent {
+                event: "message".into(),
+                data: "1".into(),
+                id: None
+            }]
+        );
     }
 
     #[test]

@@ -8,7 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::message::{Block, ListItem, Message, Part, Product, ProductsPart, Span, TableCell, TablePart};
+use crate::message::{
+    Block, ListItem, Message, Part, Product, ProductsPart, Span, TableCell, TablePart,
+};
 
 /// `event: status`: lifecycle updates (`connected`, then `processing`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +49,27 @@ pub enum Delta {
     /// An op from a newer server: ignored.
     #[serde(other)]
     Unknown,
+}
+
+impl Delta {
+    /// The answer text this op adds (for the host's `stream_chunk`), if any.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Delta::Text { text } => Some(text),
+            Delta::Span { span } => Some(&span.text),
+            _ => None,
+        }
+    }
+}
+
+impl StreamErrorCode {
+    /// The code as on the wire (`"generation_failed"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamErrorCode::GenerationFailed => "generation_failed",
+            StreamErrorCode::Unknown => "unknown",
+        }
+    }
 }
 
 /// The wire form of a [`Delta`]: `op` and whichever operand the op takes.
@@ -165,9 +188,14 @@ impl StreamEvent {
     /// Decode an SSE event. `Ok(None)` for event names this widget does not know (ignored, so
     /// a newer server can add events); `Err` for a known event whose data is malformed.
     pub fn decode(event: &str, data: &str) -> Result<Option<StreamEvent>, DecodeError> {
-        fn parse<T: serde::de::DeserializeOwned>(event: &str, data: &str) -> Result<T, DecodeError> {
-            serde_json::from_str(data)
-                .map_err(|e| DecodeError { event: event.to_owned(), reason: e.to_string() })
+        fn parse<T: serde::de::DeserializeOwned>(
+            event: &str,
+            data: &str,
+        ) -> Result<T, DecodeError> {
+            serde_json::from_str(data).map_err(|e| DecodeError {
+                event: event.to_owned(),
+                reason: e.to_string(),
+            })
         }
         Ok(Some(match event {
             "status" => StreamEvent::Status(parse(event, data)?),
@@ -180,11 +208,16 @@ impl StreamEvent {
     }
 
     pub fn status(status: &str) -> Self {
-        StreamEvent::Status(StatusEvent { status: status.to_owned() })
+        StreamEvent::Status(StatusEvent {
+            status: status.to_owned(),
+        })
     }
 
     pub fn delta(part_id: &str, delta: Delta) -> Self {
-        StreamEvent::PartDelta(PartDeltaEvent { part_id: part_id.to_owned(), delta })
+        StreamEvent::PartDelta(PartDeltaEvent {
+            part_id: part_id.to_owned(),
+            delta,
+        })
     }
 }
 
@@ -196,26 +229,42 @@ pub fn rich_text_deltas(part: &crate::RichText) -> Vec<Delta> {
     fn span_ops(span: &Span, out: &mut Vec<Delta>) {
         let mut words = split_words(&span.text).into_iter();
         let first = words.next().unwrap_or("");
-        out.push(Delta::Span { span: Span { text: first.to_owned(), ..span.clone() } });
+        out.push(Delta::Span {
+            span: Span {
+                text: first.to_owned(),
+                ..span.clone()
+            },
+        });
         out.extend(words.map(|w| Delta::Text { text: w.to_owned() }));
     }
     let mut out = vec![Delta::Start {
-        part: Part::RichText(crate::RichText { part_id: part.part_id.clone(), blocks: vec![] }),
+        part: Part::RichText(crate::RichText {
+            part_id: part.part_id.clone(),
+            blocks: vec![],
+        }),
     }];
     for block in &part.blocks {
         match block {
             Block::Paragraph { spans } => {
-                out.push(Delta::Block { block: Block::Paragraph { spans: vec![] } });
+                out.push(Delta::Block {
+                    block: Block::Paragraph { spans: vec![] },
+                });
                 spans.iter().for_each(|s| span_ops(s, &mut out));
             }
             Block::BulletList { items } => {
-                out.push(Delta::Block { block: Block::BulletList { items: vec![] } });
+                out.push(Delta::Block {
+                    block: Block::BulletList { items: vec![] },
+                });
                 for item in items {
-                    out.push(Delta::Item { item: ListItem::default() });
+                    out.push(Delta::Item {
+                        item: ListItem::default(),
+                    });
                     item.spans.iter().for_each(|s| span_ops(s, &mut out));
                 }
             }
-            Block::Unknown => out.push(Delta::Block { block: Block::Unknown }),
+            Block::Unknown => out.push(Delta::Block {
+                block: Block::Unknown,
+            }),
         }
     }
     out
@@ -228,15 +277,27 @@ pub fn part_deltas(part: &Part) -> Option<Vec<Delta>> {
     match part {
         Part::RichText(rt) => Some(rich_text_deltas(rt)),
         Part::Table(t) => {
-            let empty = TablePart { rows: vec![], ..t.clone() };
-            let mut out = vec![Delta::Start { part: Part::Table(empty) }];
+            let empty = TablePart {
+                rows: vec![],
+                ..t.clone()
+            };
+            let mut out = vec![Delta::Start {
+                part: Part::Table(empty),
+            }];
             out.extend(t.rows.iter().map(|row| Delta::Row { row: row.clone() }));
             Some(out)
         }
         Part::Products(p) => {
-            let empty = ProductsPart { part_id: p.part_id.clone(), products: vec![] };
-            let mut out = vec![Delta::Start { part: Part::Products(empty) }];
-            out.extend(p.products.iter().map(|product| Delta::Product { product: product.clone() }));
+            let empty = ProductsPart {
+                part_id: p.part_id.clone(),
+                products: vec![],
+            };
+            let mut out = vec![Delta::Start {
+                part: Part::Products(empty),
+            }];
+            out.extend(p.products.iter().map(|product| Delta::Product {
+                product: product.clone(),
+            }));
             Some(out)
         }
         _ => None,

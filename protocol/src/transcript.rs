@@ -26,22 +26,48 @@ pub struct SpanPath {
 pub enum Change {
     Status(String),
     /// A new part was appended to the draft at this index.
-    PartStarted { part: usize },
+    PartStarted {
+        part: usize,
+    },
     /// The part at this index was replaced whole (a `part` event or a repeated `start`).
-    PartReplaced { part: usize },
-    BlockAppended { part: usize, block: usize },
-    ItemAppended { part: usize, block: usize, item: usize },
+    PartReplaced {
+        part: usize,
+    },
+    BlockAppended {
+        part: usize,
+        block: usize,
+    },
+    ItemAppended {
+        part: usize,
+        block: usize,
+        item: usize,
+    },
     SpanAppended(SpanPath),
     /// Text was appended to a span; the new text is the span's text from byte `from` on.
-    TextAppended { at: SpanPath, from: usize },
-    RowAppended { part: usize, row: usize },
-    ProductAppended { part: usize, product: usize },
+    TextAppended {
+        at: SpanPath,
+        from: usize,
+    },
+    RowAppended {
+        part: usize,
+        row: usize,
+    },
+    ProductAppended {
+        part: usize,
+        product: usize,
+    },
     /// The draft was replaced by `done.message`, now the last finished message. `same` is
     /// true when the streamed draft already equalled the final parts (nothing to redraw).
-    Done { message: usize, same: bool },
+    Done {
+        message: usize,
+        same: bool,
+    },
     /// The stream ended with an `error` event. A non-empty partial answer was kept as the
     /// last finished message (`kept`), for the app to mark incomplete.
-    Failed { error: StreamErrorEvent, kept: Option<usize> },
+    Failed {
+        error: StreamErrorEvent,
+        kept: Option<usize>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,18 +153,28 @@ impl Transcript {
                 self.draft.get_or_insert_with(Draft::default).status = Some(s.status.clone());
                 Ok(Change::Status(s.status.clone()))
             }
-            StreamEvent::PartDelta(d) => {
-                self.draft.get_or_insert_with(Draft::default).apply_delta(&d.part_id, &d.delta)
-            }
-            StreamEvent::Part(p) => Ok(self.draft.get_or_insert_with(Draft::default).put_part(p.part.clone())),
+            StreamEvent::PartDelta(d) => self
+                .draft
+                .get_or_insert_with(Draft::default)
+                .apply_delta(&d.part_id, &d.delta),
+            StreamEvent::Part(p) => Ok(self
+                .draft
+                .get_or_insert_with(Draft::default)
+                .put_part(p.part.clone())),
             StreamEvent::Done(done) => {
-                let same = self.draft.take().is_some_and(|d| d.parts == done.message.parts);
+                let same = self
+                    .draft
+                    .take()
+                    .is_some_and(|d| d.parts == done.message.parts);
                 let message = self.push(done.message.clone());
                 Ok(Change::Done { message, same })
             }
             StreamEvent::Error(error) => {
                 let kept = self.end_draft("partial");
-                Ok(Change::Failed { error: error.clone(), kept })
+                Ok(Change::Failed {
+                    error: error.clone(),
+                    kept,
+                })
             }
         }
     }
@@ -156,13 +192,18 @@ impl Draft {
                     self.index.insert(id.to_owned(), self.parts.len());
                 }
                 self.parts.push(part);
-                Change::PartStarted { part: self.parts.len() - 1 }
+                Change::PartStarted {
+                    part: self.parts.len() - 1,
+                }
             }
         }
     }
 
     fn apply_delta(&mut self, part_id: &str, delta: &Delta) -> Result<Change, ReduceError> {
-        let misplaced = |op| ReduceError::Misplaced { part_id: part_id.to_owned(), op };
+        let misplaced = |op| ReduceError::Misplaced {
+            part_id: part_id.to_owned(),
+            op,
+        };
         if let Delta::Start { part } = delta {
             let mut part = part.clone();
             if let Part::RichText(rt) = &mut part {
@@ -176,53 +217,91 @@ impl Draft {
                 None => {
                     self.index.insert(part_id.to_owned(), self.parts.len());
                     self.parts.push(part);
-                    Change::PartStarted { part: self.parts.len() - 1 }
+                    Change::PartStarted {
+                        part: self.parts.len() - 1,
+                    }
                 }
             });
         }
         if matches!(delta, Delta::Unknown) {
             return Err(ReduceError::UnknownOp);
         }
-        let pi = *self.index.get(part_id).ok_or_else(|| ReduceError::UnknownPart(part_id.to_owned()))?;
+        let pi = *self
+            .index
+            .get(part_id)
+            .ok_or_else(|| ReduceError::UnknownPart(part_id.to_owned()))?;
         match (delta, &mut self.parts[pi]) {
             (Delta::Row { row }, Part::Table(t)) => {
                 t.rows.push(row.clone());
-                return Ok(Change::RowAppended { part: pi, row: t.rows.len() - 1 });
+                return Ok(Change::RowAppended {
+                    part: pi,
+                    row: t.rows.len() - 1,
+                });
             }
             (Delta::Product { product }, Part::Products(p)) => {
                 p.products.push(product.clone());
-                return Ok(Change::ProductAppended { part: pi, product: p.products.len() - 1 });
+                return Ok(Change::ProductAppended {
+                    part: pi,
+                    product: p.products.len() - 1,
+                });
             }
             (Delta::Row { .. }, _) => return Err(misplaced("row")),
             (Delta::Product { .. }, _) => return Err(misplaced("product")),
             _ => {}
         }
-        let Part::RichText(rt) = &mut self.parts[pi] else { return Err(misplaced("rich_text op")) };
+        let Part::RichText(rt) = &mut self.parts[pi] else {
+            return Err(misplaced("rich_text op"));
+        };
         let bi = rt.blocks.len().wrapping_sub(1);
         match delta {
             Delta::Block { block } => {
                 rt.blocks.push(block.clone());
-                Ok(Change::BlockAppended { part: pi, block: rt.blocks.len() - 1 })
+                Ok(Change::BlockAppended {
+                    part: pi,
+                    block: rt.blocks.len() - 1,
+                })
             }
             Delta::Item { item } => match rt.blocks.last_mut() {
                 Some(Block::BulletList { items }) => {
                     items.push(item.clone());
-                    Ok(Change::ItemAppended { part: pi, block: bi, item: items.len() - 1 })
+                    Ok(Change::ItemAppended {
+                        part: pi,
+                        block: bi,
+                        item: items.len() - 1,
+                    })
                 }
                 _ => Err(misplaced("item")),
             },
             Delta::Span { span } => {
-                let (item, spans) = last_spans(rt.blocks.last_mut()).ok_or_else(|| misplaced("span"))?;
+                let (item, spans) =
+                    last_spans(rt.blocks.last_mut()).ok_or_else(|| misplaced("span"))?;
                 spans.push(span.clone());
-                Ok(Change::SpanAppended(SpanPath { part: pi, block: bi, item, span: spans.len() - 1 }))
+                Ok(Change::SpanAppended(SpanPath {
+                    part: pi,
+                    block: bi,
+                    item,
+                    span: spans.len() - 1,
+                }))
             }
             Delta::Text { text } => {
-                let (item, spans) = last_spans(rt.blocks.last_mut()).ok_or_else(|| misplaced("text"))?;
-                let si = spans.len().checked_sub(1).ok_or_else(|| misplaced("text"))?;
+                let (item, spans) =
+                    last_spans(rt.blocks.last_mut()).ok_or_else(|| misplaced("text"))?;
+                let si = spans
+                    .len()
+                    .checked_sub(1)
+                    .ok_or_else(|| misplaced("text"))?;
                 let span = &mut spans[si];
                 let from = span.text.len();
                 span.text.push_str(text);
-                Ok(Change::TextAppended { at: SpanPath { part: pi, block: bi, item, span: si }, from })
+                Ok(Change::TextAppended {
+                    at: SpanPath {
+                        part: pi,
+                        block: bi,
+                        item,
+                        span: si,
+                    },
+                    from,
+                })
             }
             Delta::Start { .. } | Delta::Unknown | Delta::Row { .. } | Delta::Product { .. } => {
                 unreachable!("handled above")

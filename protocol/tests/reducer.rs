@@ -8,7 +8,10 @@ use dgbot_protocol::*;
 use proptest::prelude::*;
 
 fn rich(id: &str) -> Part {
-    Part::RichText(RichText { part_id: id.into(), blocks: vec![] })
+    Part::RichText(RichText {
+        part_id: id.into(),
+        blocks: vec![],
+    })
 }
 
 fn stream_of(words: &[&str]) -> Vec<StreamEvent> {
@@ -16,10 +19,24 @@ fn stream_of(words: &[&str]) -> Vec<StreamEvent> {
         StreamEvent::status("connected"),
         StreamEvent::status("processing"),
         StreamEvent::delta("p1", Delta::Start { part: rich("p1") }),
-        StreamEvent::delta("p1", Delta::Block { block: Block::paragraph(vec![]) }),
-        StreamEvent::delta("p1", Delta::Span { span: Span::text("") }),
+        StreamEvent::delta(
+            "p1",
+            Delta::Block {
+                block: Block::paragraph(vec![]),
+            },
+        ),
+        StreamEvent::delta(
+            "p1",
+            Delta::Span {
+                span: Span::text(""),
+            },
+        ),
     ];
-    events.extend(words.iter().map(|w| StreamEvent::delta("p1", Delta::Text { text: (*w).into() })));
+    events.extend(
+        words
+            .iter()
+            .map(|w| StreamEvent::delta("p1", Delta::Text { text: (*w).into() })),
+    );
     events
 }
 
@@ -30,12 +47,22 @@ fn deltas_grow_the_draft_and_done_replaces_it() {
     for ev in stream_of(&["Standard", " shipping"]) {
         changes.push(t.apply(&ev).unwrap());
     }
-    let at = SpanPath { part: 0, block: 0, item: None, span: 0 };
+    let at = SpanPath {
+        part: 0,
+        block: 0,
+        item: None,
+        span: 0,
+    };
     assert_eq!(changes[2], Change::PartStarted { part: 0 });
     assert_eq!(changes[6], Change::TextAppended { at, from: 8 });
     let draft = t.draft().unwrap();
-    let Part::RichText(rt) = &draft.parts[0] else { panic!() };
-    assert_eq!(rt.blocks[0], Block::paragraph(vec![Span::text("Standard shipping")]));
+    let Part::RichText(rt) = &draft.parts[0] else {
+        panic!()
+    };
+    assert_eq!(
+        rt.blocks[0],
+        Block::paragraph(vec![Span::text("Standard shipping")])
+    );
 
     let final_message = Message {
         message_id: "msg_abc".into(),
@@ -46,8 +73,18 @@ fn deltas_grow_the_draft_and_done_replaces_it() {
         })],
         created_at: None,
     };
-    let done = t.apply(&StreamEvent::Done(DoneEvent { message: final_message.clone() })).unwrap();
-    assert_eq!(done, Change::Done { message: 0, same: true });
+    let done = t
+        .apply(&StreamEvent::Done(DoneEvent {
+            message: final_message.clone(),
+        }))
+        .unwrap();
+    assert_eq!(
+        done,
+        Change::Done {
+            message: 0,
+            same: true
+        }
+    );
     assert!(t.draft().is_none());
     assert_eq!(t.messages(), &[final_message.clone()]);
 
@@ -55,26 +92,93 @@ fn deltas_grow_the_draft_and_done_replaces_it() {
     for ev in stream_of(&["draft text"]) {
         t.apply(&ev).unwrap();
     }
-    let done = t.apply(&StreamEvent::Done(DoneEvent { message: final_message })).unwrap();
-    assert_eq!(done, Change::Done { message: 1, same: false });
+    let done = t
+        .apply(&StreamEvent::Done(DoneEvent {
+            message: final_message,
+        }))
+        .unwrap();
+    assert_eq!(
+        done,
+        Change::Done {
+            message: 1,
+            same: false
+        }
+    );
 }
 
 #[test]
 fn bullet_lists_and_part_replacement() {
     let mut t = Transcript::new();
-    t.apply(&StreamEvent::delta("p", Delta::Start { part: rich("p") })).unwrap();
-    t.apply(&StreamEvent::delta("p", Delta::Block { block: Block::BulletList { items: vec![] } })).unwrap();
-    assert!(t.apply(&StreamEvent::delta("p", Delta::Span { span: Span::text("x") })).is_err(), "no item yet");
-    let c = t.apply(&StreamEvent::delta("p", Delta::Item { item: ListItem::default() })).unwrap();
-    assert_eq!(c, Change::ItemAppended { part: 0, block: 0, item: 0 });
-    let c = t.apply(&StreamEvent::delta("p", Delta::Span { span: Span::bold("A") })).unwrap();
-    assert_eq!(c, Change::SpanAppended(SpanPath { part: 0, block: 0, item: Some(0), span: 0 }));
-    t.apply(&StreamEvent::delta("p", Delta::Text { text: "B".into() })).unwrap();
+    t.apply(&StreamEvent::delta("p", Delta::Start { part: rich("p") }))
+        .unwrap();
+    t.apply(&StreamEvent::delta(
+        "p",
+        Delta::Block {
+            block: Block::BulletList { items: vec![] },
+        },
+    ))
+    .unwrap();
+    assert!(
+        t.apply(&StreamEvent::delta(
+            "p",
+            Delta::Span {
+                span: Span::text("x")
+            }
+        ))
+        .is_err(),
+        "no item yet"
+    );
+    let c = t
+        .apply(&StreamEvent::delta(
+            "p",
+            Delta::Item {
+                item: ListItem::default(),
+            },
+        ))
+        .unwrap();
+    assert_eq!(
+        c,
+        Change::ItemAppended {
+            part: 0,
+            block: 0,
+            item: 0
+        }
+    );
+    let c = t
+        .apply(&StreamEvent::delta(
+            "p",
+            Delta::Span {
+                span: Span::bold("A"),
+            },
+        ))
+        .unwrap();
+    assert_eq!(
+        c,
+        Change::SpanAppended(SpanPath {
+            part: 0,
+            block: 0,
+            item: Some(0),
+            span: 0
+        })
+    );
+    t.apply(&StreamEvent::delta("p", Delta::Text { text: "B".into() }))
+        .unwrap();
 
-    let final_part = Part::RichText(RichText { part_id: "p".into(), blocks: vec![Block::paragraph(vec![Span::text("final")])] });
-    let c = t.apply(&StreamEvent::Part(PartEvent { part: final_part.clone() })).unwrap();
+    let final_part = Part::RichText(RichText {
+        part_id: "p".into(),
+        blocks: vec![Block::paragraph(vec![Span::text("final")])],
+    });
+    let c = t
+        .apply(&StreamEvent::Part(PartEvent {
+            part: final_part.clone(),
+        }))
+        .unwrap();
     assert_eq!(c, Change::PartReplaced { part: 0 });
-    let c = t.apply(&StreamEvent::Part(PartEvent { part: Part::Unknown })).unwrap();
+    let c = t
+        .apply(&StreamEvent::Part(PartEvent {
+            part: Part::Unknown,
+        }))
+        .unwrap();
     assert_eq!(c, Change::PartStarted { part: 1 });
     assert_eq!(t.draft().unwrap().parts, vec![final_part, Part::Unknown]);
 }
@@ -83,13 +187,31 @@ fn bullet_lists_and_part_replacement() {
 fn malformed_sequences_are_errors_and_change_nothing() {
     let mut t = Transcript::new();
     assert_eq!(
-        t.apply(&StreamEvent::delta("nope", Delta::Text { text: "x".into() })),
+        t.apply(&StreamEvent::delta(
+            "nope",
+            Delta::Text { text: "x".into() }
+        )),
         Err(ReduceError::UnknownPart("nope".into()))
     );
-    t.apply(&StreamEvent::delta("p", Delta::Start { part: rich("p") })).unwrap();
-    assert!(matches!(t.apply(&StreamEvent::delta("p", Delta::Text { text: "x".into() })), Err(ReduceError::Misplaced { .. })));
-    assert!(matches!(t.apply(&StreamEvent::delta("p", Delta::Item { item: ListItem::default() })), Err(ReduceError::Misplaced { .. })));
-    assert_eq!(t.apply(&StreamEvent::delta("p", Delta::Unknown)), Err(ReduceError::UnknownOp));
+    t.apply(&StreamEvent::delta("p", Delta::Start { part: rich("p") }))
+        .unwrap();
+    assert!(matches!(
+        t.apply(&StreamEvent::delta("p", Delta::Text { text: "x".into() })),
+        Err(ReduceError::Misplaced { .. })
+    ));
+    assert!(matches!(
+        t.apply(&StreamEvent::delta(
+            "p",
+            Delta::Item {
+                item: ListItem::default()
+            }
+        )),
+        Err(ReduceError::Misplaced { .. })
+    ));
+    assert_eq!(
+        t.apply(&StreamEvent::delta("p", Delta::Unknown)),
+        Err(ReduceError::UnknownOp)
+    );
     assert_eq!(t.draft().unwrap().parts, vec![rich("p")]);
 }
 
@@ -99,13 +221,29 @@ fn error_event_keeps_the_partial_answer() {
     for ev in stream_of(&["half an ans"]) {
         t.apply(&ev).unwrap();
     }
-    let err = StreamErrorEvent { code: StreamErrorCode::GenerationFailed, message: "Failed".into(), retryable: true };
+    let err = StreamErrorEvent {
+        code: StreamErrorCode::GenerationFailed,
+        message: "Failed".into(),
+        retryable: true,
+    };
     let c = t.apply(&StreamEvent::Error(err.clone())).unwrap();
-    assert_eq!(c, Change::Failed { error: err.clone(), kept: Some(0) });
+    assert_eq!(
+        c,
+        Change::Failed {
+            error: err.clone(),
+            kept: Some(0)
+        }
+    );
     assert_eq!(t.messages()[0].plain_text(), "half an ans");
 
     let mut empty = Transcript::new();
-    assert_eq!(empty.apply(&StreamEvent::Error(err.clone())).unwrap(), Change::Failed { error: err, kept: None });
+    assert_eq!(
+        empty.apply(&StreamEvent::Error(err.clone())).unwrap(),
+        Change::Failed {
+            error: err,
+            kept: None
+        }
+    );
 }
 
 // ---- property tests ----
@@ -144,16 +282,34 @@ fn arb_delta() -> impl Strategy<Value = StreamEvent> {
     let text = "[a-zé€ <>\"]{0,6}";
     let delta = prop_oneof![
         Just(Delta::Start { part: rich("x") }),
-        Just(Delta::Start { part: Part::Unknown }),
-        Just(Delta::Block { block: Block::paragraph(vec![]) }),
-        Just(Delta::Block { block: Block::BulletList { items: vec![] } }),
-        Just(Delta::Block { block: Block::Unknown }),
-        Just(Delta::Item { item: ListItem::default() }),
+        Just(Delta::Start {
+            part: Part::Unknown
+        }),
+        Just(Delta::Block {
+            block: Block::paragraph(vec![])
+        }),
+        Just(Delta::Block {
+            block: Block::BulletList { items: vec![] }
+        }),
+        Just(Delta::Block {
+            block: Block::Unknown
+        }),
+        Just(Delta::Item {
+            item: ListItem::default()
+        }),
         Just(Delta::Row { row: vec![] }),
-        Just(Delta::Product { product: Default::default() }),
-        Just(Delta::Start { part: Part::Table(Default::default()) }),
-        Just(Delta::Start { part: Part::Products(Default::default()) }),
-        text.prop_map(|t| Delta::Span { span: Span::text(t) }),
+        Just(Delta::Product {
+            product: Default::default()
+        }),
+        Just(Delta::Start {
+            part: Part::Table(Default::default())
+        }),
+        Just(Delta::Start {
+            part: Part::Products(Default::default())
+        }),
+        text.prop_map(|t| Delta::Span {
+            span: Span::text(t)
+        }),
         text.prop_map(|t| Delta::Text { text: t }),
         Just(Delta::Unknown),
     ];
@@ -203,10 +359,16 @@ fn arb_span() -> impl Strategy<Value = Span> {
 fn arb_rich_text() -> impl Strategy<Value = RichText> {
     let block = prop_oneof![
         prop::collection::vec(arb_span(), 0..4).prop_map(Block::paragraph),
-        prop::collection::vec(prop::collection::vec(arb_span(), 0..3), 0..3)
-            .prop_map(|items| Block::BulletList { items: items.into_iter().map(|spans| ListItem { spans }).collect() }),
+        prop::collection::vec(prop::collection::vec(arb_span(), 0..3), 0..3).prop_map(|items| {
+            Block::BulletList {
+                items: items.into_iter().map(|spans| ListItem { spans }).collect(),
+            }
+        }),
     ];
-    prop::collection::vec(block, 0..5).prop_map(|blocks| RichText { part_id: "p9".into(), blocks })
+    prop::collection::vec(block, 0..5).prop_map(|blocks| RichText {
+        part_id: "p9".into(),
+        blocks,
+    })
 }
 
 proptest! {
@@ -223,7 +385,10 @@ proptest! {
 #[test]
 fn split_words_keeps_whitespace() {
     use dgbot_protocol::stream::split_words;
-    assert_eq!(split_words("Standard shipping  takes 2–4"), vec!["Standard", " shipping", "  takes", " 2–4"]);
+    assert_eq!(
+        split_words("Standard shipping  takes 2–4"),
+        vec!["Standard", " shipping", "  takes", " 2–4"]
+    );
     assert_eq!(split_words(" lead"), vec![" lead"]);
     assert_eq!(split_words(""), Vec::<&str>::new());
     assert_eq!(split_words("tail "), vec!["tail", " "]);
@@ -237,26 +402,55 @@ fn tables_and_products_stream_row_by_row_and_card_by_card() {
         part_id: "t".into(),
         caption: None,
         columns: vec![TableCell::text("Lamp"), TableCell::text("Price")],
-        rows: vec![vec![TableCell::text("Aurora"), TableCell::text("1.299 kr")], vec![TableCell::text("Fjord"), TableCell::text("749 kr")]],
+        rows: vec![
+            vec![TableCell::text("Aurora"), TableCell::text("1.299 kr")],
+            vec![TableCell::text("Fjord"), TableCell::text("749 kr")],
+        ],
     });
     let products = Part::Products(ProductsPart {
         part_id: "p".into(),
-        products: vec![Product { title: "Aurora".into(), url: "https://a".into(), price: Some(1299.0), currency: Some("DKK".into()), ..Default::default() }],
+        products: vec![Product {
+            title: "Aurora".into(),
+            url: "https://a".into(),
+            price: Some(1299.0),
+            currency: Some("DKK".into()),
+            ..Default::default()
+        }],
     });
     let mut t = Transcript::new();
     let mut changes = vec![];
     for part in [&table, &products] {
         for d in part_deltas(part).unwrap() {
-            changes.push(t.apply(&StreamEvent::delta(part.part_id().unwrap(), d)).unwrap());
+            changes.push(
+                t.apply(&StreamEvent::delta(part.part_id().unwrap(), d))
+                    .unwrap(),
+            );
         }
     }
     assert_eq!(changes[1], Change::RowAppended { part: 0, row: 0 });
-    assert_eq!(changes[4], Change::ProductAppended { part: 1, product: 0 });
+    assert_eq!(
+        changes[4],
+        Change::ProductAppended {
+            part: 1,
+            product: 0
+        }
+    );
     assert_eq!(t.draft().unwrap().parts, vec![table, products]);
-    assert!(part_deltas(&Part::Unknown).is_none(), "markers are sent whole");
+    assert!(
+        part_deltas(&Part::Unknown).is_none(),
+        "markers are sent whole"
+    );
     assert!(matches!(
-        t.apply(&StreamEvent::delta("t", Delta::Product { product: Product::default() })),
+        t.apply(&StreamEvent::delta(
+            "t",
+            Delta::Product {
+                product: Product::default()
+            }
+        )),
         Err(ReduceError::Misplaced { op: "product", .. })
     ));
-    assert!(matches!(t.apply(&StreamEvent::delta("p", Delta::Row { row: vec![] })), Err(ReduceError::Misplaced { op: "row", .. })));
+    assert!(matches!(
+        t.apply(&StreamEvent::delta("p", Delta::Row { row: vec![] })),
+        Err(ReduceError::Misplaced { op: "row", .. })
+    ));
 }

@@ -8,7 +8,11 @@ use serde_json::{Value, json};
 
 fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(golden: Value) -> T {
     let typed: T = serde_json::from_str(&golden.to_string()).expect("decodes");
-    assert_eq!(serde_json::to_value(&typed).unwrap(), golden, "re-encodes identically");
+    assert_eq!(
+        serde_json::to_value(&typed).unwrap(),
+        golden,
+        "re-encodes identically"
+    );
     typed
 }
 
@@ -29,7 +33,10 @@ fn rich_text_message_round_trips() {
             ]}
         ]}]
     }));
-    assert_eq!(m.plain_text(), "Standard shipping takes 2–4 business days5 daysdetails\nDenmark\nSweden");
+    assert_eq!(
+        m.plain_text(),
+        "Standard shipping takes 2–4 business days5 daysdetails\nDenmark\nSweden"
+    );
 }
 
 #[test]
@@ -48,7 +55,9 @@ fn seed_example_message_round_trips() {
         ]
     }));
     assert_eq!(m.parts.len(), 3);
-    let Part::ShowContactForm(form) = &m.parts[1] else { panic!("{:?}", m.parts[1]) };
+    let Part::ShowContactForm(form) = &m.parts[1] else {
+        panic!("{:?}", m.parts[1])
+    };
     assert_eq!(form.fields[1].kind, message::FieldKind::Email);
     assert!(form.fields[0].required);
     assert_eq!(m.parts[0].part_id(), Some("part_1"));
@@ -68,9 +77,13 @@ fn unknown_part_block_and_span_types_degrade_quietly() {
     }).to_string())
     .unwrap();
     assert_eq!(m.parts[0], Part::Unknown);
-    let Part::RichText(rt) = &m.parts[1] else { panic!() };
+    let Part::RichText(rt) = &m.parts[1] else {
+        panic!()
+    };
     assert_eq!(rt.blocks[0], Block::Unknown);
-    let Block::Paragraph { spans } = &rt.blocks[1] else { panic!() };
+    let Block::Paragraph { spans } = &rt.blocks[1] else {
+        panic!()
+    };
     assert_eq!(spans[0].kind, SpanKind::Unknown);
     assert_eq!(spans[0].text, "still readable");
 }
@@ -83,7 +96,9 @@ fn stream_events_match_the_seed() {
     )
     .unwrap()
     .unwrap();
-    let StreamEvent::Error(e) = &err else { panic!() };
+    let StreamEvent::Error(e) = &err else {
+        panic!()
+    };
     assert_eq!(e.code, StreamErrorCode::GenerationFailed);
     assert!(e.retryable);
     assert_eq!(
@@ -91,33 +106,94 @@ fn stream_events_match_the_seed() {
         "event: error\ndata: {\"code\":\"generation_failed\",\"message\":\"Failed to generate a response. Please try again.\",\"retryable\":true}\n\n"
     );
 
-    let future = StreamEvent::decode("error", r#"{"code":"quota","message":"m","retryable":false}"#).unwrap();
-    assert!(matches!(future, Some(StreamEvent::Error(StreamErrorEvent { code: StreamErrorCode::Unknown, .. }))));
-    assert_eq!(StreamEvent::decode("heartbeat", "{}").unwrap(), None, "unknown event names are ignored");
-    assert!(StreamEvent::decode("part_delta", "{not json").is_err(), "malformed data is an error, not a panic");
+    let future = StreamEvent::decode(
+        "error",
+        r#"{"code":"quota","message":"m","retryable":false}"#,
+    )
+    .unwrap();
+    assert!(matches!(
+        future,
+        Some(StreamEvent::Error(StreamErrorEvent {
+            code: StreamErrorCode::Unknown,
+            ..
+        }))
+    ));
+    assert_eq!(
+        StreamEvent::decode("heartbeat", "{}").unwrap(),
+        None,
+        "unknown event names are ignored"
+    );
+    assert!(
+        StreamEvent::decode("part_delta", "{not json").is_err(),
+        "malformed data is an error, not a panic"
+    );
 
     let status = StreamEvent::status("connected");
-    assert_eq!(status.to_sse(), "event: status\ndata: {\"status\":\"connected\"}\n\n");
+    assert_eq!(
+        status.to_sse(),
+        "event: status\ndata: {\"status\":\"connected\"}\n\n"
+    );
 }
 
 #[test]
 fn part_delta_golden() {
-    let ev = StreamEvent::delta("part_1", Delta::Text { text: " shipping".into() });
-    assert_eq!(ev.data(), r#"{"part_id":"part_1","delta":{"op":"text","text":" shipping"}}"#);
+    let ev = StreamEvent::delta(
+        "part_1",
+        Delta::Text {
+            text: " shipping".into(),
+        },
+    );
+    assert_eq!(
+        ev.data(),
+        r#"{"part_id":"part_1","delta":{"op":"text","text":" shipping"}}"#
+    );
     let start: Value = serde_json::from_str(
-        &StreamEvent::delta("p", Delta::Start { part: Part::RichText(RichText { part_id: "p".into(), blocks: vec![] }) }).data(),
+        &StreamEvent::delta(
+            "p",
+            Delta::Start {
+                part: Part::RichText(RichText {
+                    part_id: "p".into(),
+                    blocks: vec![],
+                }),
+            },
+        )
+        .data(),
     )
     .unwrap();
-    assert_eq!(start, json!({"part_id":"p","delta":{"op":"start","part":{"type":"rich_text","part_id":"p","blocks":[]}}}));
-    let unknown = StreamEvent::decode("part_delta", r#"{"part_id":"p","delta":{"op":"teleport","x":1}}"#).unwrap().unwrap();
+    assert_eq!(
+        start,
+        json!({"part_id":"p","delta":{"op":"start","part":{"type":"rich_text","part_id":"p","blocks":[]}}})
+    );
+    let unknown = StreamEvent::decode(
+        "part_delta",
+        r#"{"part_id":"p","delta":{"op":"teleport","x":1}}"#,
+    )
+    .unwrap()
+    .unwrap();
     assert!(matches!(unknown, StreamEvent::PartDelta(d) if d.delta == Delta::Unknown));
-    let missing = StreamEvent::decode("part_delta", r#"{"part_id":"p","delta":{"op":"text"}}"#).unwrap().unwrap();
-    assert!(matches!(missing, StreamEvent::PartDelta(d) if d.delta == Delta::Unknown), "an op without its operand is ignored");
+    let missing = StreamEvent::decode("part_delta", r#"{"part_id":"p","delta":{"op":"text"}}"#)
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(missing, StreamEvent::PartDelta(d) if d.delta == Delta::Unknown),
+        "an op without its operand is ignored"
+    );
     for delta in [
-        Delta::Start { part: Part::RichText(RichText { part_id: "p".into(), blocks: vec![] }) },
-        Delta::Block { block: Block::BulletList { items: vec![] } },
-        Delta::Item { item: message::ListItem::default() },
-        Delta::Span { span: Span::link("a", "https://a.dk") },
+        Delta::Start {
+            part: Part::RichText(RichText {
+                part_id: "p".into(),
+                blocks: vec![],
+            }),
+        },
+        Delta::Block {
+            block: Block::BulletList { items: vec![] },
+        },
+        Delta::Item {
+            item: message::ListItem::default(),
+        },
+        Delta::Span {
+            span: Span::link("a", "https://a.dk"),
+        },
         Delta::Text { text: "x".into() },
     ] {
         let back: Delta = serde_json::from_str(&serde_json::to_string(&delta).unwrap()).unwrap();
@@ -127,15 +203,32 @@ fn part_delta_golden() {
 
 #[test]
 fn api_error_envelope_matches_the_seed() {
-    let e: ApiError = round_trip(json!({ "error": { "code": "validation", "message": "Validation failed",
-        "params": [{ "field": "message.parts.0.text", "message": "Text is required" }] } }));
+    let e: ApiError = round_trip(
+        json!({ "error": { "code": "validation", "message": "Validation failed",
+        "params": [{ "field": "message.parts.0.text", "message": "Text is required" }] } }),
+    );
     assert_eq!(e.error.code.status(), 422);
-    let e: ApiError = round_trip(json!({ "error": { "code": "rate_limited", "message": "Slow down" } }));
+    let e: ApiError =
+        round_trip(json!({ "error": { "code": "rate_limited", "message": "Slow down" } }));
     assert_eq!(e.error.code.status(), 429);
-    let future: ApiError = serde_json::from_value(json!({ "error": { "code": "teapot", "message": "?" } })).unwrap();
-    assert_eq!(future.error, ApiErrorBody { code: ApiErrorCode::Unknown, message: "?".into(), params: None });
-    for (code, status) in [("unauthorized", 401), ("forbidden", 403), ("not_found", 404), ("internal", 500)] {
-        let e: ApiError = serde_json::from_value(json!({ "error": { "code": code, "message": "" } })).unwrap();
+    let future: ApiError =
+        serde_json::from_value(json!({ "error": { "code": "teapot", "message": "?" } })).unwrap();
+    assert_eq!(
+        future.error,
+        ApiErrorBody {
+            code: ApiErrorCode::Unknown,
+            message: "?".into(),
+            params: None
+        }
+    );
+    for (code, status) in [
+        ("unauthorized", 401),
+        ("forbidden", 403),
+        ("not_found", 404),
+        ("internal", 500),
+    ] {
+        let e: ApiError =
+            serde_json::from_value(json!({ "error": { "code": code, "message": "" } })).unwrap();
         assert_eq!(e.error.code.status(), status);
     }
 }
@@ -147,49 +240,220 @@ fn request_bodies_match_the_seed() {
         "message": { "parts": [{ "type": "text", "text": "What is your return policy?" }] },
         "context": { "page": "https://shop.example.com/" }
     }));
-    assert_eq!(req.message.parts[0], Part::text("What is your return policy?"));
+    assert_eq!(
+        req.message.parts[0],
+        Part::text("What is your return policy?")
+    );
     let auth: AuthRequest = round_trip(json!({ "chatbot_id": "shop-bot" }));
     assert_eq!(auth.host_origin, None);
-    let done: DoneEvent = round_trip(json!({ "message": { "message_id": "m", "role": "assistant", "parts": [] } }));
+    let done: DoneEvent =
+        round_trip(json!({ "message": { "message_id": "m", "role": "assistant", "parts": [] } }));
     // A part whose type is known but whose fields are not: an error, not a silent Unknown.
     assert!(serde_json::from_str::<Part>(r#"{"type":"rich_text"}"#).is_err());
     assert!(serde_json::from_str::<Part>(r#"{"no_type":1}"#).is_err());
-    assert_eq!(serde_json::from_str::<Part>(r#"{"type":"hologram","blocks":"not a list"}"#).unwrap(), Part::Unknown);
+    assert_eq!(
+        serde_json::from_str::<Part>(r#"{"type":"hologram","blocks":"not a list"}"#).unwrap(),
+        Part::Unknown
+    );
     assert_eq!(done.message.role, Role::Assistant);
 }
 
 #[test]
 fn bridge_envelope_keeps_action_at_top_level() {
     let v = serde_json::to_value(Envelope::new(FrameAction::CloseChat)).unwrap();
-    assert_eq!(v, json!({ "source": "dgbot", "v": 1, "action": "closeChat" }));
-    let v = serde_json::to_value(Envelope::new(FrameAction::Navigate { url: "https://a.dk/p".into() })).unwrap();
-    assert_eq!(v, json!({ "source": "dgbot", "v": 1, "action": "navigate", "url": "https://a.dk/p" }));
-    let v = serde_json::to_value(Envelope::new(FrameAction::ProductRecommendation { urls: Some(vec!["https://a.dk/p".into()]) })).unwrap();
-    assert_eq!(v, json!({ "source": "dgbot", "v": 1, "action": "productRecommendation", "urls": ["https://a.dk/p"] }));
-    for (action, name) in [(FrameAction::ProductClick, "productClick"), (FrameAction::ContactFormShown, "contactFormShown"),
-        (FrameAction::UserMessageSubmitted, "userMessageSubmitted"), (FrameAction::AssistantFirstToken, "assistantFirstToken")] {
-        assert_eq!(serde_json::to_value(Envelope::new(action)).unwrap()["action"], name);
+    assert_eq!(
+        v,
+        json!({ "source": "dgbot", "v": 1, "action": "closeChat" })
+    );
+    let v = serde_json::to_value(Envelope::new(FrameAction::Navigate {
+        url: "https://a.dk/p".into(),
+    }))
+    .unwrap();
+    assert_eq!(
+        v,
+        json!({ "source": "dgbot", "v": 1, "action": "navigate", "url": "https://a.dk/p" })
+    );
+    let v = serde_json::to_value(Envelope::new(FrameAction::ProductRecommendation {
+        urls: Some(vec!["https://a.dk/p".into()]),
+    }))
+    .unwrap();
+    assert_eq!(
+        v,
+        json!({ "source": "dgbot", "v": 1, "action": "productRecommendation", "urls": ["https://a.dk/p"] })
+    );
+    for (action, name) in [
+        (FrameAction::ProductClick, "productClick"),
+        (FrameAction::ContactFormShown, "contactFormShown"),
+        (FrameAction::AssistantFirstToken, "assistantFirstToken"),
+        (FrameAction::ToggleSize, "toggleSize"),
+        (FrameAction::ExpandChat, "expandChat"),
+        (FrameAction::CollapseChat, "collapseChat"),
+        (FrameAction::StreamStart, "stream_start"),
+    ] {
+        assert_eq!(
+            serde_json::to_value(Envelope::new(action)).unwrap()["action"],
+            name
+        );
     }
-    let v = serde_json::to_value(Envelope::new(FrameAction::Custom { part_id: "c".into(), key: "book_demo".into(), payload: Some(json!({"a": 1})) })).unwrap();
-    assert_eq!(v, json!({ "source": "dgbot", "v": 1, "action": "custom", "part_id": "c", "key": "book_demo", "payload": {"a": 1} }));
-    let cmd = json!({ "source": "dgbot", "v": 1, "action": "sendMessage", "message": "hi" });
-    assert_eq!(HostCommand::decode(&cmd.to_string()), Some(HostCommand::SendMessage { message: "hi".into() }));
-    assert_eq!(serde_json::to_value(Envelope::new(HostCommand::SendMessage { message: "hi".into() })).unwrap(), cmd);
-    assert_eq!(HostCommand::decode(r#"{"source":"dgbot","v":1,"action":"opened"}"#), Some(HostCommand::Opened));
-    for foreign in [r#"{"action":"opened"}"#, r#"{"source":"other","v":1,"action":"opened"}"#,
-        r#"{"source":"dgbot","v":2,"action":"opened"}"#, r#"{"source":"dgbot","v":1,"action":"sendMessage"}"#,
-        r#"{"source":"dgbot","v":1,"action":"selfDestruct"}"#, "null", "[1,2]"] {
+    let v = serde_json::to_value(Envelope::new(FrameAction::Custom {
+        part_id: "c".into(),
+        key: "book_demo".into(),
+        payload: Some(json!({"a": 1})),
+    }))
+    .unwrap();
+    assert_eq!(
+        v,
+        json!({ "source": "dgbot", "v": 1, "action": "custom", "part_id": "c", "key": "book_demo", "payload": {"a": 1} })
+    );
+}
+
+/// Seed 002's postMessage table: the extra fields keep the seed's spelling.
+#[test]
+fn frame_actions_carry_the_seed_fields() {
+    let v = serde_json::to_value(Envelope::new(FrameAction::FirstMessageSent {
+        chatbot_id: "shop".into(),
+    }))
+    .unwrap();
+    assert_eq!(
+        v,
+        json!({ "source": "dgbot", "v": 1, "action": "firstMessageSent", "chatbotID": "shop" })
+    );
+    let v = serde_json::to_value(FrameAction::ConversationClassified {
+        emne: Some("Order".into()),
+    })
+    .unwrap();
+    assert_eq!(
+        v,
+        json!({ "action": "conversationClassified", "emne": "Order" })
+    );
+    let v = serde_json::to_value(FrameAction::ConversationClassified { emne: None }).unwrap();
+    assert_eq!(
+        v,
+        json!({ "action": "conversationClassified", "emne": null })
+    );
+    let v = serde_json::to_value(FrameAction::PurchaseReported {
+        chatbot_id: "shop".into(),
+        total_price: 499.5,
+        currency: "DKK".into(),
+    })
+    .unwrap();
+    assert_eq!(
+        v,
+        json!({ "action": "purchaseReported", "chatbotID": "shop", "totalPrice": 499.5, "currency": "DKK" })
+    );
+    let v = serde_json::to_value(FrameAction::Ready {
+        chat_type: Some("shopping_assistant".into()),
+    })
+    .unwrap();
+    assert_eq!(
+        v,
+        json!({ "action": "ready", "chat_type": "shopping_assistant" })
+    );
+    let v = serde_json::to_value(FrameAction::StreamChunk {
+        content: "Hi".into(),
+    })
+    .unwrap();
+    assert_eq!(v, json!({ "action": "stream_chunk", "content": "Hi" }));
+    let v = serde_json::to_value(FrameAction::UserMessageSubmitted { text: "Hi".into() }).unwrap();
+    assert_eq!(v, json!({ "action": "userMessageSubmitted", "text": "Hi" }));
+}
+
+#[test]
+fn host_commands_decode_strictly() {
+    let cmd = json!({ "source": "dgbot", "v": 1, "action": "sendMessage", "message": "hi", "page": "https://shop.dk/a?b=1" });
+    let m = HostCommand::decode(&cmd.to_string()).unwrap();
+    assert_eq!(
+        m.command,
+        HostCommand::SendMessage {
+            message: "hi".into()
+        }
+    );
+    assert_eq!(m.page.as_deref(), Some("https://shop.dk/a?b=1"));
+    let v = serde_json::to_value(Envelope::new(HostCommand::SendMessage {
+        message: "hi".into(),
+    }))
+    .unwrap();
+    assert_eq!(
+        v,
+        json!({ "source": "dgbot", "v": 1, "action": "sendMessage", "message": "hi" })
+    );
+    assert_eq!(
+        HostCommand::decode(r#"{"source":"dgbot","v":1,"action":"opened"}"#)
+            .unwrap()
+            .command,
+        HostCommand::Opened
+    );
+    // Seed 002's Option 4, posted by hand without our envelope.
+    assert_eq!(
+        HostCommand::decode(r#"{"action":"sendMessage","message":"hej"}"#)
+            .unwrap()
+            .command,
+        HostCommand::SendMessage {
+            message: "hej".into()
+        }
+    );
+    let m = HostCommand::decode(
+        r#"{"action":"identify","user":{"user_id":"u1","email":"a@b.dk","user_hash":"ab"}}"#,
+    )
+    .unwrap();
+    assert!(
+        matches!(m.command, HostCommand::Identify { user } if user.user_id == "u1" && user.name.is_none())
+    );
+    let m =
+        HostCommand::decode(r#"{"action":"reportPurchase","totalPrice":12.5,"currency":"EUR"}"#)
+            .unwrap();
+    assert_eq!(
+        m.command,
+        HostCommand::ReportPurchase {
+            total_price: 12.5,
+            currency: "EUR".into()
+        }
+    );
+    assert_eq!(
+        HostCommand::decode(r#"{"action":"page","page":"javascript:alert(1)"}"#)
+            .unwrap()
+            .page,
+        None
+    );
+    for foreign in [
+        r#"{"source":"other","v":1,"action":"opened"}"#,
+        r#"{"source":"dgbot","v":2,"action":"opened"}"#,
+        r#"{"source":"dgbot","v":1,"action":"sendMessage"}"#,
+        r#"{"action":"reportPurchase","totalPrice":-1,"currency":"EUR"}"#,
+        r#"{"action":"reportPurchase","totalPrice":1,"currency":"euro"}"#,
+        r#"{"action":"identify","user":{"name":"no id"}}"#,
+        r#"{"source":"dgbot","v":1,"action":"selfDestruct"}"#,
+        "null",
+        "[1,2]",
+        r#"{"message":"no action"}"#,
+    ] {
         assert_eq!(HostCommand::decode(foreign), None, "{foreign}");
     }
 }
 
 #[test]
 fn link_allow_list() {
-    for ok in ["https://a.dk/x", "http://a", "mailto:a@b.dk", "tel:+4512345678", "HTTPS://A.DK"] {
+    for ok in [
+        "https://a.dk/x",
+        "http://a",
+        "mailto:a@b.dk",
+        "tel:+4512345678",
+        "HTTPS://A.DK",
+    ] {
         assert!(message::is_safe_link(ok), "{ok}");
     }
-    for bad in ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,<script>", "vbscript:x",
-        "//evil.com", "/relative", "https:", "java\nscript:alert(1)", " https://a.dk", "https://a.dk/\u{0}"] {
+    for bad in [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "data:text/html,<script>",
+        "vbscript:x",
+        "//evil.com",
+        "/relative",
+        "https:",
+        "java\nscript:alert(1)",
+        " https://a.dk",
+        "https://a.dk/\u{0}",
+    ] {
         assert!(!message::is_safe_link(bad), "{bad:?}");
     }
     assert_eq!(Span::link("x", "javascript:alert(1)").safe_url(), None);
@@ -218,8 +482,20 @@ fn every_part_type_round_trips() {
     ]);
     let parsed: Vec<Part> = round_trip(parts);
     let names: Vec<&str> = parsed.iter().map(Part::type_name).collect();
-    assert_eq!(names, ["image", "image", "table", "products", "show_support_ticket", "request_image_upload",
-        "request_human_agent", "custom", "custom"]);
+    assert_eq!(
+        names,
+        [
+            "image",
+            "image",
+            "table",
+            "products",
+            "show_support_ticket",
+            "request_image_upload",
+            "request_human_agent",
+            "custom",
+            "custom"
+        ]
+    );
     assert_eq!(parsed[3].part_id(), Some("p"));
     assert_eq!(parsed[1].part_id(), None);
 }
@@ -227,12 +503,35 @@ fn every_part_type_round_trips() {
 #[test]
 fn image_sources_are_allow_listed() {
     use dgbot_protocol::message::ImagePart;
-    let url = |u: &str| ImagePart { url: Some(u.into()), ..Default::default() }.safe_src();
-    assert_eq!(url("https://cdn.example.com/a.jpg").as_deref(), Some("https://cdn.example.com/a.jpg"));
+    let url = |u: &str| {
+        ImagePart {
+            url: Some(u.into()),
+            ..Default::default()
+        }
+        .safe_src()
+    };
+    assert_eq!(
+        url("https://cdn.example.com/a.jpg").as_deref(),
+        Some("https://cdn.example.com/a.jpg")
+    );
     assert_eq!(url("javascript:alert(1)"), None);
-    assert_eq!(url("data:image/svg+xml,<svg onload=alert(1)>"), None, "data: only from our own base64 field");
-    let data = |d: &str, m: &str| ImagePart { data: Some(d.into()), mime: Some(m.into()), ..Default::default() }.safe_src();
-    assert_eq!(data("iVBORw0KGgo=", "image/png").as_deref(), Some("data:image/png;base64,iVBORw0KGgo="));
+    assert_eq!(
+        url("data:image/svg+xml,<svg onload=alert(1)>"),
+        None,
+        "data: only from our own base64 field"
+    );
+    let data = |d: &str, m: &str| {
+        ImagePart {
+            data: Some(d.into()),
+            mime: Some(m.into()),
+            ..Default::default()
+        }
+        .safe_src()
+    };
+    assert_eq!(
+        data("iVBORw0KGgo=", "image/png").as_deref(),
+        Some("data:image/png;base64,iVBORw0KGgo=")
+    );
     assert_eq!(data("PHN2Zz4=", "image/svg+xml"), None, "no SVG");
     assert_eq!(data("abc\"onerror=", "image/png"), None);
 }

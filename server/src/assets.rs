@@ -17,14 +17,19 @@ use crate::{ServerConfig, SharedState};
 
 pub fn routes(config: &ServerConfig) -> Router<SharedState> {
     let loader = config.loader_dir.join("widget.js");
-    let app = ServeDir::new(&config.dist_dir).precompressed_br().precompressed_gzip();
+    let app = ServeDir::new(&config.dist_dir)
+        .precompressed_br()
+        .precompressed_gzip();
     Router::new()
         .route_service("/widget.js", ServeFile::new(&loader))
         .route_service("/static/widget.js", ServeFile::new(&loader))
         .nest_service("/chat", app)
         .nest_service("/demo/img", ServeDir::new(config.demo_dir.join("img")))
         .route("/demo", get(|| async { Redirect::permanent("/demo/") }))
-        .route("/demo/", get(|s| demo_page(s, Path("index.html".to_owned()))))
+        .route(
+            "/demo/",
+            get(|s| demo_page(s, Path("index.html".to_owned()))),
+        )
         .route("/demo/{page}", get(demo_page))
         .route("/", get(|| async { Redirect::temporary("/demo/") }))
         .layer(middleware::from_fn(cache_headers))
@@ -33,13 +38,19 @@ pub fn routes(config: &ServerConfig) -> Router<SharedState> {
 
 /// Demo host pages, with `{{WIDGET_BASE}}` replaced by the origin the widget is served from.
 async fn demo_page(State(state): State<SharedState>, Path(page): Path<String>) -> Response {
-    let valid = page.ends_with(".html") && page.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    let valid = page.ends_with(".html")
+        && page
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
     if !valid || page.contains("..") {
         return StatusCode::NOT_FOUND.into_response();
     }
     match tokio::fs::read_to_string(state.config.demo_dir.join(&page)).await {
         Ok(html) => (
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
             html.replace("{{WIDGET_BASE}}", &state.config.public_base),
         )
             .into_response(),
@@ -52,13 +63,17 @@ pub fn is_hashed_name(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or(path);
     let stem = file.split('.').next().unwrap_or(file);
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 async fn cache_headers(req: Request<Body>, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let mut res = next.run(req).await;
-    if res.status().is_success() && !path.starts_with("/api/") && !res.headers().contains_key(header::CACHE_CONTROL) {
+    if res.status().is_success()
+        && !path.starts_with("/api/")
+        && !res.headers().contains_key(header::CACHE_CONTROL)
+    {
         let value = if path.starts_with("/chat/") && is_hashed_name(&path) {
             "public, max-age=31536000, immutable"
         } else if path.ends_with("widget.js") {
@@ -67,7 +82,8 @@ async fn cache_headers(req: Request<Body>, next: Next) -> Response {
         } else {
             "no-cache"
         };
-        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     }
     res
 }
@@ -76,7 +92,9 @@ async fn cache_headers(req: Request<Body>, next: Next) -> Response {
 mod tests {
     #[test]
     fn hashed_names() {
-        assert!(super::is_hashed_name("/chat/dgbot-1a2b3c4d5e6f7a8b_bg.wasm"));
+        assert!(super::is_hashed_name(
+            "/chat/dgbot-1a2b3c4d5e6f7a8b_bg.wasm"
+        ));
         assert!(super::is_hashed_name("/chat/dgbot-1a2b3c4d5e6f7a8b.js"));
         assert!(super::is_hashed_name("/chat/widget-0123456789abcdef.css"));
         assert!(!super::is_hashed_name("/chat/index.html"));

@@ -31,7 +31,10 @@ pub struct Tokens {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 impl Tokens {
@@ -45,9 +48,15 @@ impl Tokens {
 
     pub fn issue(&self, chatbot_id: &str, visitor_id: &str) -> String {
         let iat = now();
-        let claims = Claims { sub: visitor_id.to_owned(), cid: chatbot_id.to_owned(), iat, exp: iat + self.ttl.as_secs() };
+        let claims = Claims {
+            sub: visitor_id.to_owned(),
+            cid: chatbot_id.to_owned(),
+            iat,
+            exp: iat + self.ttl.as_secs(),
+        };
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).expect("claims serialize"));
+        let payload =
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).expect("claims serialize"));
         let signing_input = format!("{header}.{payload}");
         let mut mac = self.mac();
         mac.update(signing_input.as_bytes());
@@ -64,12 +73,14 @@ impl Tokens {
         mac.update(signing_input.as_bytes());
         mac.verify_slice(&sig).map_err(|_| bad())?;
         let header: serde_json::Value =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).map_err(|_| bad())?).map_err(|_| bad())?;
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).map_err(|_| bad())?)
+                .map_err(|_| bad())?;
         if header["alg"] != "HS256" {
             return Err(bad());
         }
         let claims: Claims =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).map_err(|_| bad())?).map_err(|_| bad())?;
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).map_err(|_| bad())?)
+                .map_err(|_| bad())?;
         if claims.exp <= now() {
             return Err(Failure::unauthorized("Visitor token expired"));
         }
@@ -87,7 +98,10 @@ pub struct Visitor {
 impl FromRequestParts<SharedState> for Visitor {
     type Rejection = Failure;
 
-    async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(AUTHORIZATION)
@@ -98,9 +112,14 @@ impl FromRequestParts<SharedState> for Visitor {
             .ok_or_else(|| Failure::unauthorized("Expected Authorization: Bearer token"))?;
         let claims = state.tokens.verify(token.trim())?;
         if state.chatbot(&claims.cid).is_none() {
-            return Err(Failure::unauthorized("The chatbot of this token no longer exists"));
+            return Err(Failure::unauthorized(
+                "The chatbot of this token no longer exists",
+            ));
         }
-        Ok(Visitor { chatbot_id: claims.cid, visitor_id: claims.sub })
+        Ok(Visitor {
+            chatbot_id: claims.cid,
+            visitor_id: claims.sub,
+        })
     }
 }
 
@@ -122,7 +141,10 @@ pub fn new_visitor_id() -> String {
 
 /// A visitor id a widget may propose to keep its conversation: 8–64 of `[A-Za-z0-9_-]`.
 pub fn is_valid_visitor_id(id: &str) -> bool {
-    (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    (8..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// Whether `origin` (`scheme://host[:port]`) matches one of `patterns`. A pattern is an exact
@@ -140,7 +162,9 @@ pub fn origin_allowed(patterns: &[String], origin: &str) -> bool {
                     || origin
                         .strip_prefix(base)
                         .and_then(|rest| rest.strip_prefix(':'))
-                        .is_some_and(|port| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+                        .is_some_and(|port| {
+                            !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
+                        })
             }
             None => false,
         }
@@ -160,13 +184,25 @@ mod tests {
         let mut forged = tok.clone();
         forged.push('x');
         assert!(t.verify(&forged).is_err());
-        assert!(Tokens::new(b"other".to_vec(), Duration::from_secs(60)).verify(&tok).is_err());
-        assert!(Tokens::new(b"k".to_vec(), Duration::ZERO).verify(&Tokens::new(b"k".to_vec(), Duration::ZERO).issue("d", "v")).is_err(), "expired");
+        assert!(
+            Tokens::new(b"other".to_vec(), Duration::from_secs(60))
+                .verify(&tok)
+                .is_err()
+        );
+        assert!(
+            Tokens::new(b"k".to_vec(), Duration::ZERO)
+                .verify(&Tokens::new(b"k".to_vec(), Duration::ZERO).issue("d", "v"))
+                .is_err(),
+            "expired"
+        );
     }
 
     #[test]
     fn origins() {
-        let p = vec!["http://localhost:*".to_owned(), "https://shop.example.com".to_owned()];
+        let p = vec![
+            "http://localhost:*".to_owned(),
+            "https://shop.example.com".to_owned(),
+        ];
         assert!(origin_allowed(&p, "http://localhost:3000"));
         assert!(origin_allowed(&p, "http://localhost"));
         assert!(origin_allowed(&p, "https://shop.example.com/"));
@@ -178,7 +214,10 @@ mod tests {
 
     #[test]
     fn basic_auth() {
-        assert_eq!(basic_api_key(Some("Basic ZGVtby1rZXk6")), Some("demo-key".into()));
+        assert_eq!(
+            basic_api_key(Some("Basic ZGVtby1rZXk6")),
+            Some("demo-key".into())
+        );
         assert_eq!(basic_api_key(Some("Bearer x")), None);
         assert_eq!(basic_api_key(Some("Basic Og==")), None, "empty user");
     }

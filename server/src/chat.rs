@@ -13,8 +13,9 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use dgbot_protocol::api::{
-    Action, ActionRequest, ActionResponse, ApiError, ApiErrorCode, AuthRequest, AuthResponse, ChatConfig, DeleteResponse,
-    HistoryPage, RateRequest, RateResponse, SendMessageRequest,
+    Action, ActionRequest, ActionResponse, ApiError, ApiErrorCode, AuthRequest, AuthResponse,
+    ChatConfig, ClassificationResponse, DeleteResponse, HistoryPage, IdentifyRequest,
+    IdentifyResponse, RateRequest, RateResponse, SendMessageRequest,
 };
 use dgbot_protocol::forms::{check_attachments, check_fields, decoded_len};
 use dgbot_protocol::message::{IMAGE_MIME_TYPES, ImagePart};
@@ -40,8 +41,21 @@ pub struct Conversations {
     by_visitor: Mutex<HashMap<(String, String), Vec<Message>>>,
     submissions: Mutex<Vec<Submission>>,
     ratings: Mutex<Vec<Rating>>,
+    /// `window.DGbot.identify(user)` per visitor (the latest one counts).
+    identities: Mutex<HashMap<(String, String), IdentifyRequest>>,
+    /// Per answer: the conversation's topic once classified (`Some(None)`: classification failed).
+    classifications: Mutex<HashMap<String, Classification>>,
     next_id: AtomicU64,
 }
+
+/// The pending or finished classification after one answer.
+struct Classification {
+    visitor: (String, String),
+    topic: tokio::sync::watch::Receiver<Option<Option<String>>>,
+}
+
+/// How long `GET /classification` waits for a pending classification.
+pub const CLASSIFICATION_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A visitor's rating of their conversation (the latest one counts).
 #[derive(Debug, Clone)]
@@ -65,24 +79,80 @@ pub struct Submission {
 
 impl Conversations {
     pub fn next_id(&self, prefix: &str) -> String {
-        format!("{prefix}_{}", self.next_id.fetch_add(1, Ordering::Relaxed) + 1)
+        format!(
+            "{prefix}_{}",
+            self.next_id.fetch_add(1, Ordering::Relaxed) + 1
+        )
     }
 
     pub fn push(&self, visitor: &Visitor, mut message: Message) {
         message.created_at.get_or_insert_with(now_rfc3339);
         let mut map = self.by_visitor.lock().expect("conversation lock");
-        map.entry((visitor.chatbot_id.clone(), visitor.visitor_id.clone())).or_default().push(message);
+        map.entry((visitor.chatbot_id.clone(), visitor.visitor_id.clone()))
+            .or_default()
+            .push(message);
     }
 
     /// The marker part with `part_id` in this visitor's conversation.
     pub fn find_part(&self, visitor: &Visitor, part_id: &str) -> Option<Part> {
         let map = self.by_visitor.lock().expect("conversation lock");
         let messages = map.get(&(visitor.chatbot_id.clone(), visitor.visitor_id.clone()))?;
-        messages.iter().flat_map(|m| &m.parts).find(|p| p.part_id() == Some(part_id)).cloned()
+        messages
+            .iter()
+            .flat_map(|m| &m.parts)
+            .find(|p| p.part_id() == Some(part_id))
+            .cloned()
+    }
+
+    /// Start waiting for the classification after answer `message_id`; send the topic on the
+    /// returned sender (dropping it unsent means classification failed).
+    fn expect_classification(
+        &self,
+        visitor: &Visitor,
+        message_id: &str,
+    ) -> tokio::sync::watch::Sender<Option<Option<String>>> {
+        let (tx, topic) = tokio::sync::watch::channel(None);
+        let visitor = (visitor.chatbot_id.clone(), visitor.visitor_id.clone());
+        self.classifications
+            .lock()
+            .expect("classification lock")
+            .insert(message_id.to_owned(), Classification { visitor, topic });
+        tx
+    }
+
+    fn classification(
+        &self,
+        visitor: &Visitor,
+        message_id: &str,
+    ) -> Option<tokio::sync::watch::Receiver<Option<Option<String>>>> {
+        let map = self.classifications.lock().expect("classification lock");
+        let c = map.get(message_id)?;
+        (c.visitor == (visitor.chatbot_id.clone(), visitor.visitor_id.clone()))
+            .then(|| c.topic.clone())
+    }
+
+    pub fn identify(&self, visitor: &Visitor, user: IdentifyRequest) {
+        let key = (visitor.chatbot_id.clone(), visitor.visitor_id.clone());
+        self.identities
+            .lock()
+            .expect("identity lock")
+            .insert(key, user);
+    }
+
+    pub fn identity(&self, visitor: &Visitor) -> Option<IdentifyRequest> {
+        let key = (visitor.chatbot_id.clone(), visitor.visitor_id.clone());
+        self.identities
+            .lock()
+            .expect("identity lock")
+            .get(&key)
+            .cloned()
     }
 
     pub fn submit(&self, submission: Submission) {
-        self.submissions.lock().expect("submissions lock").push(submission);
+        self.submissions
+            .lock()
+            .expect("submissions lock")
+            .push(submission);
     }
 
     pub fn submissions(&self) -> Vec<Submission> {
@@ -92,7 +162,8 @@ impl Conversations {
     /// Keep the visitor's rating, replacing an earlier one.
     pub fn rate(&self, rating: Rating) {
         let mut ratings = self.ratings.lock().expect("ratings lock");
-        ratings.retain(|r| (&r.chatbot_id, &r.visitor_id) != (&rating.chatbot_id, &rating.visitor_id));
+        ratings
+            .retain(|r| (&r.chatbot_id, &r.visitor_id) != (&rating.chatbot_id, &rating.visitor_id));
         ratings.push(rating);
     }
 
@@ -103,21 +174,38 @@ impl Conversations {
     /// Remove everything kept about the visitor; returns what was removed.
     pub fn delete_visitor(&self, visitor: &Visitor) -> DeleteResponse {
         let key = (visitor.chatbot_id.clone(), visitor.visitor_id.clone());
-        let messages = self.by_visitor.lock().expect("conversation lock").remove(&key).map_or(0, |m| m.len());
-        let mine = |chatbot: &String, visitor_id: &String| (chatbot, visitor_id) == (&key.0, &key.1);
+        let messages = self
+            .by_visitor
+            .lock()
+            .expect("conversation lock")
+            .remove(&key)
+            .map_or(0, |m| m.len());
+        let mine =
+            |chatbot: &String, visitor_id: &String| (chatbot, visitor_id) == (&key.0, &key.1);
         let mut submissions = self.submissions.lock().expect("submissions lock");
         let before = submissions.len();
         submissions.retain(|s| !mine(&s.chatbot_id, &s.visitor_id));
         let submissions = before - submissions.len();
+        self.identities.lock().expect("identity lock").remove(&key);
+        self.classifications
+            .lock()
+            .expect("classification lock")
+            .retain(|_, c| c.visitor != key);
         let mut ratings = self.ratings.lock().expect("ratings lock");
         let before = ratings.len();
         ratings.retain(|r| !mine(&r.chatbot_id, &r.visitor_id));
-        DeleteResponse { messages, submissions, ratings: before - ratings.len() }
+        DeleteResponse {
+            messages,
+            submissions,
+            ratings: before - ratings.len(),
+        }
     }
 
     pub fn messages(&self, visitor: &Visitor) -> Vec<Message> {
         let map = self.by_visitor.lock().expect("conversation lock");
-        map.get(&(visitor.chatbot_id.clone(), visitor.visitor_id.clone())).cloned().unwrap_or_default()
+        map.get(&(visitor.chatbot_id.clone(), visitor.visitor_id.clone()))
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -130,10 +218,17 @@ pub fn routes() -> Router<SharedState> {
         // attachments on a ticket. Everything else keeps axum's 2 MB default.
         .route(
             "/api/v1/chat/messages",
-            post(send_message).layer(DefaultBodyLimit::max(MAX_MESSAGE_BODY)).get(history),
+            post(send_message)
+                .layer(DefaultBodyLimit::max(MAX_MESSAGE_BODY))
+                .get(history),
         )
-        .route("/api/v1/chat/actions", post(submit_action).layer(DefaultBodyLimit::max(MAX_ACTION_BODY)))
+        .route(
+            "/api/v1/chat/actions",
+            post(submit_action).layer(DefaultBodyLimit::max(MAX_ACTION_BODY)),
+        )
         .route("/api/v1/chat/rate", post(rate))
+        .route("/api/v1/chat/identify", post(identify))
+        .route("/api/v1/chat/classification", get(classification))
         .route("/api/v1/chat", axum::routing::delete(delete_visitor_data))
 }
 
@@ -144,13 +239,16 @@ async fn auth(
     headers: HeaderMap,
     ApiJson(req): ApiJson<AuthRequest>,
 ) -> Result<Json<AuthResponse>, Failure> {
-    let key = basic_api_key(headers.get(AUTHORIZATION).and_then(|h| h.to_str().ok()))
-        .ok_or_else(|| Failure::unauthorized("Expected HTTP Basic auth with the API key as user name"))?;
+    let key = basic_api_key(headers.get(AUTHORIZATION).and_then(|h| h.to_str().ok())).ok_or_else(
+        || Failure::unauthorized("Expected HTTP Basic auth with the API key as user name"),
+    )?;
     let bot = state
         .chatbot(&req.chatbot_id)
         .filter(|bot| bot.api_keys.iter().any(|k| k == &key))
         .ok_or_else(|| Failure::unauthorized("Unknown chatbot or wrong API key"))?;
-    Ok(Json(AuthResponse { token: state.tokens.issue(&bot.id, &new_visitor_id()) }))
+    Ok(Json(AuthResponse {
+        token: state.tokens.issue(&bot.id, &new_visitor_id()),
+    }))
 }
 
 /// The widget holds no API key: it gets a visitor token from its public chatbot id, for host
@@ -159,22 +257,37 @@ async fn auth_public(
     State(state): State<SharedState>,
     ApiJson(req): ApiJson<AuthRequest>,
 ) -> Result<Json<AuthResponse>, Failure> {
-    let bot = state
-        .chatbot(&req.chatbot_id)
-        .ok_or_else(|| Failure::new(ApiErrorCode::NotFound, format!("No chatbot with id {:?}", req.chatbot_id)))?;
+    let bot = state.chatbot(&req.chatbot_id).ok_or_else(|| {
+        Failure::new(
+            ApiErrorCode::NotFound,
+            format!("No chatbot with id {:?}", req.chatbot_id),
+        )
+    })?;
     let origin = req.host_origin.as_deref().unwrap_or("");
     if !origin_allowed(&bot.allowed_origins, origin) {
         return Err(Failure::new(
             ApiErrorCode::Forbidden,
-            format!("This chatbot is not enabled on {origin:?}; add the origin to its allowed origins"),
+            format!(
+                "This chatbot is not enabled on {origin:?}; add the origin to its allowed origins"
+            ),
         ));
     }
-    let visitor_id = req.visitor_id.filter(|id| is_valid_visitor_id(id)).unwrap_or_else(new_visitor_id);
-    Ok(Json(AuthResponse { token: state.tokens.issue(&bot.id, &visitor_id) }))
+    let visitor_id = req
+        .visitor_id
+        .filter(|id| is_valid_visitor_id(id))
+        .unwrap_or_else(new_visitor_id);
+    Ok(Json(AuthResponse {
+        token: state.tokens.issue(&bot.id, &visitor_id),
+    }))
 }
 
-async fn config(State(state): State<SharedState>, visitor: Visitor) -> Result<Json<ChatConfig>, Failure> {
-    let bot = state.chatbot(&visitor.chatbot_id).ok_or_else(|| Failure::new(ApiErrorCode::NotFound, "No such chatbot"))?;
+async fn config(
+    State(state): State<SharedState>,
+    visitor: Visitor,
+) -> Result<Json<ChatConfig>, Failure> {
+    let bot = state
+        .chatbot(&visitor.chatbot_id)
+        .ok_or_else(|| Failure::new(ApiErrorCode::NotFound, "No such chatbot"))?;
     Ok(Json(bot.config.clone()))
 }
 
@@ -185,14 +298,23 @@ fn check_image(i: usize, image: &ImagePart) -> Result<(), Failure> {
     let field = |f: &str| format!("message.parts.{i}.{f}");
     let mime = image.mime.as_deref().unwrap_or("");
     if !IMAGE_MIME_TYPES.contains(&mime) {
-        return Err(Failure::validation(&field("mime"), "Images must be PNG, JPEG, WebP or GIF"));
+        return Err(Failure::validation(
+            &field("mime"),
+            "Images must be PNG, JPEG, WebP or GIF",
+        ));
     }
     let data = image.data.as_deref().unwrap_or("");
     if data.is_empty() || image.safe_src().is_none() {
-        return Err(Failure::validation(&field("data"), "Image data must be base64"));
+        return Err(Failure::validation(
+            &field("data"),
+            "Image data must be base64",
+        ));
     }
     if decoded_len(data) > MAX_IMAGE_BYTES as u64 {
-        return Err(Failure::validation(&field("data"), "Images must be at most 5 MB"));
+        return Err(Failure::validation(
+            &field("data"),
+            "Images must be at most 5 MB",
+        ));
     }
     Ok(())
 }
@@ -221,12 +343,16 @@ fn visitor_text(req: &SendMessageRequest) -> Result<String, Failure> {
         return Err(Failure::validation(&field, "Text is required"));
     }
     if text.chars().count() > MAX_MESSAGE_CHARS {
-        return Err(Failure::validation(&field, &format!("Text must be at most {MAX_MESSAGE_CHARS} characters")));
+        return Err(Failure::validation(
+            &field,
+            &format!("Text must be at most {MAX_MESSAGE_CHARS} characters"),
+        ));
     }
     Ok(text)
 }
 
-type SseStream = Sse<axum::response::sse::KeepAliveStream<ReceiverStream<Result<Event, std::io::Error>>>>;
+type SseStream =
+    Sse<axum::response::sse::KeepAliveStream<ReceiverStream<Result<Event, std::io::Error>>>>;
 
 async fn send_message(
     State(state): State<SharedState>,
@@ -234,18 +360,30 @@ async fn send_message(
     ApiJson(req): ApiJson<SendMessageRequest>,
 ) -> Result<SseStream, Failure> {
     let text = visitor_text(&req)?;
-    let has_image = req.message.parts.iter().any(|p| matches!(p, Part::Image(_)));
+    let has_image = req
+        .message
+        .parts
+        .iter()
+        .any(|p| matches!(p, Part::Image(_)));
     let conversations = &state.conversations;
-    conversations.push(&visitor, Message {
-        message_id: conversations.next_id("msg"),
-        role: Role::User,
-        parts: req.message.parts,
-        created_at: None,
-    });
+    conversations.push(
+        &visitor,
+        Message {
+            message_id: conversations.next_id("msg"),
+            role: Role::User,
+            parts: req.message.parts,
+            created_at: None,
+        },
+    );
 
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, std::io::Error>>(16);
     let delay = state.config.stream_delay;
-    if let Some(script) = state.config.scripted_replies.iter().find(|s| s.trigger == text.trim()) {
+    if let Some(script) = state
+        .config
+        .scripted_replies
+        .iter()
+        .find(|s| s.trigger == text.trim())
+    {
         let events = script.events.clone();
         tokio::spawn(async move {
             for ev in events {
@@ -270,18 +408,27 @@ async fn send_message(
     }
 
     let message_id = conversations.next_id("msg");
-    let question = if text.trim().is_empty() && has_image { "photo received" } else { text.as_str() };
+    let question = if text.trim().is_empty() && has_image {
+        "photo received"
+    } else {
+        text.as_str()
+    };
     let parts = if has_image {
         vec![Part::RichText(dgbot_protocol::RichText {
             part_id: format!("{message_id}_part_1"),
-            blocks: vec![dgbot_protocol::Block::paragraph(vec![dgbot_protocol::Span::text(
-                "Thank you for the photo. We've added it to your case and will get back to you by email.",
-            )])],
+            blocks: vec![dgbot_protocol::Block::paragraph(vec![
+                dgbot_protocol::Span::text(
+                    "Thank you for the photo. We've added it to your case and will get back to you by email.",
+                ),
+            ])],
         })]
     } else {
         demo_bot::answer(question, &message_id, &state.config.public_base)
     };
-    let mut events = vec![StreamEvent::status("connected"), StreamEvent::status("processing")];
+    let mut events = vec![
+        StreamEvent::status("connected"),
+        StreamEvent::status("processing"),
+    ];
     for part in &parts {
         match part_deltas(part) {
             Some(deltas) => {
@@ -291,8 +438,16 @@ async fn send_message(
             None => events.push(StreamEvent::Part(PartEvent { part: part.clone() })),
         }
     }
-    let reply = Message { message_id, role: Role::Assistant, parts, created_at: None };
-    events.push(StreamEvent::Done(DoneEvent { message: reply.clone() }));
+    let topic = conversations.expect_classification(&visitor, &message_id);
+    let reply = Message {
+        message_id,
+        role: Role::Assistant,
+        parts,
+        created_at: None,
+    };
+    events.push(StreamEvent::Done(DoneEvent {
+        message: reply.clone(),
+    }));
 
     let state = state.clone();
     tokio::spawn(async move {
@@ -303,11 +458,18 @@ async fn send_message(
                 return; // the visitor went away; the reply was not delivered, so it is not stored
             }
             // Pace the answer like a model would, word by word (not after the last event).
-            if !delay.is_zero() && i + 1 < count && matches!(ev, StreamEvent::PartDelta(_) | StreamEvent::Part(_)) {
+            if !delay.is_zero()
+                && i + 1 < count
+                && matches!(ev, StreamEvent::PartDelta(_) | StreamEvent::Part(_))
+            {
                 tokio::time::sleep(delay).await;
             }
         }
         state.conversations.push(&visitor, reply);
+        // Seed 002: the conversation is classified a few seconds after each response.
+        tokio::time::sleep(state.config.classify_delay).await;
+        let label = crate::classify::classify(&state.conversations.messages(&visitor));
+        let _ = topic.send(Some(Some(label.to_owned())));
     });
     Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default()))
 }
@@ -316,13 +478,26 @@ async fn send_message(
 pub const MAX_FEEDBACK_CHARS: usize = 2000;
 
 /// Seed 002: `POST /api/v1/chat/rate`, a 1–5 rating with optional feedback.
-async fn rate(State(state): State<SharedState>, visitor: Visitor, ApiJson(req): ApiJson<RateRequest>) -> Result<Json<RateResponse>, Failure> {
+async fn rate(
+    State(state): State<SharedState>,
+    visitor: Visitor,
+    ApiJson(req): ApiJson<RateRequest>,
+) -> Result<Json<RateResponse>, Failure> {
     if !(1..=5).contains(&req.rating) {
         return Err(Failure::validation("rating", "Choose a rating from 1 to 5"));
     }
-    let feedback = req.feedback.map(|f| f.trim().to_owned()).filter(|f| !f.is_empty());
-    if feedback.as_ref().is_some_and(|f| f.chars().count() > MAX_FEEDBACK_CHARS) {
-        return Err(Failure::validation("feedback", &format!("At most {MAX_FEEDBACK_CHARS} characters")));
+    let feedback = req
+        .feedback
+        .map(|f| f.trim().to_owned())
+        .filter(|f| !f.is_empty());
+    if feedback
+        .as_ref()
+        .is_some_and(|f| f.chars().count() > MAX_FEEDBACK_CHARS)
+    {
+        return Err(Failure::validation(
+            "feedback",
+            &format!("At most {MAX_FEEDBACK_CHARS} characters"),
+        ));
     }
     state.conversations.rate(Rating {
         chatbot_id: visitor.chatbot_id,
@@ -331,17 +506,106 @@ async fn rate(State(state): State<SharedState>, visitor: Visitor, ApiJson(req): 
         feedback,
         created_at: now_rfc3339(),
     });
-    Ok(Json(RateResponse { message: "Thank you for your feedback!".into() }))
+    Ok(Json(RateResponse {
+        message: "Thank you for your feedback!".into(),
+    }))
+}
+
+#[derive(serde::Deserialize)]
+struct ClassificationQuery {
+    message_id: String,
+}
+
+/// The topic of the conversation after answer `message_id` (seed 002 `conversationClassified`).
+/// Waits up to [`CLASSIFICATION_WAIT`] while it is being classified; `classification` is `null`
+/// when classification failed or took longer. `404 not_found` for an answer this visitor never got.
+async fn classification(
+    State(state): State<SharedState>,
+    visitor: Visitor,
+    query: Result<
+        axum::extract::Query<ClassificationQuery>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Result<Json<ClassificationResponse>, Failure> {
+    let axum::extract::Query(query) =
+        query.map_err(|_| Failure::validation("message_id", "message_id is required"))?;
+    let mut topic = state
+        .conversations
+        .classification(&visitor, &query.message_id)
+        .ok_or_else(|| Failure::new(ApiErrorCode::NotFound, "No answer with this message_id"))?;
+    let classification =
+        match tokio::time::timeout(CLASSIFICATION_WAIT, topic.wait_for(Option::is_some)).await {
+            Ok(Ok(topic)) => topic.clone().flatten(),
+            _ => None, // failed (the answer never finished) or too slow
+        };
+    Ok(Json(ClassificationResponse {
+        message_id: query.message_id,
+        classification,
+    }))
+}
+
+/// Longest `user_id`, `name`, `email` or `user_hash` accepted, in characters.
+pub const MAX_IDENTITY_CHARS: usize = 256;
+
+/// `window.DGbot.identify(user)` (seed 000): keep who the visitor is for the conversation.
+/// `user_hash` is stored; verifying it against the chatbot's secret comes with the security work.
+async fn identify(
+    State(state): State<SharedState>,
+    visitor: Visitor,
+    ApiJson(user): ApiJson<IdentifyRequest>,
+) -> Result<Json<IdentifyResponse>, Failure> {
+    let user_id = user.user_id.trim();
+    if user_id.is_empty() {
+        return Err(Failure::validation("user_id", "user_id is required"));
+    }
+    for (field, value) in [
+        ("user_id", Some(user_id)),
+        ("name", user.name.as_deref()),
+        ("email", user.email.as_deref()),
+        ("user_hash", user.user_hash.as_deref()),
+    ] {
+        if value.is_some_and(|v| v.chars().count() > MAX_IDENTITY_CHARS) {
+            return Err(Failure::validation(
+                field,
+                &format!("At most {MAX_IDENTITY_CHARS} characters"),
+            ));
+        }
+    }
+    if user
+        .email
+        .as_deref()
+        .is_some_and(|e| !dgbot_protocol::forms::is_email(e))
+    {
+        return Err(Failure::validation("email", "Enter a valid email address"));
+    }
+    let user_id = user_id.to_owned();
+    state.conversations.identify(
+        &visitor,
+        IdentifyRequest {
+            user_id: user_id.clone(),
+            ..user
+        },
+    );
+    Ok(Json(IdentifyResponse {
+        user_id,
+        verified: false,
+    }))
 }
 
 /// Seed 002: `DELETE /api/v1/chat` removes all data kept for the visitor.
-async fn delete_visitor_data(State(state): State<SharedState>, visitor: Visitor) -> Json<DeleteResponse> {
+async fn delete_visitor_data(
+    State(state): State<SharedState>,
+    visitor: Visitor,
+) -> Json<DeleteResponse> {
     Json(state.conversations.delete_visitor(&visitor))
 }
 
 /// The current time as RFC 3339 UTC (`2026-11-22T01:02:03Z`).
 pub fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days + 719_468;
@@ -353,7 +617,12 @@ pub fn now_rfc3339() -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -369,18 +638,28 @@ async fn history(
     visitor: Visitor,
     query: Result<axum::extract::Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<HistoryPage>, Failure> {
-    let axum::extract::Query(query) = query.map_err(|_| Failure::validation("limit", "limit must be a number from 1 to 100"))?;
+    let axum::extract::Query(query) =
+        query.map_err(|_| Failure::validation("limit", "limit must be a number from 1 to 100"))?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=100).contains(&limit) {
-        return Err(Failure::validation("limit", "limit must be a number from 1 to 100"));
+        return Err(Failure::validation(
+            "limit",
+            "limit must be a number from 1 to 100",
+        ));
     }
     let all = state.conversations.messages(&visitor);
     let end = match &query.before {
-        Some(id) => all.iter().position(|m| &m.message_id == id).ok_or_else(|| Failure::validation("before", "No such message"))?,
+        Some(id) => all
+            .iter()
+            .position(|m| &m.message_id == id)
+            .ok_or_else(|| Failure::validation("before", "No such message"))?,
         None => all.len(),
     };
     let start = end.saturating_sub(limit);
-    Ok(Json(HistoryPage { messages: all[start..end].to_vec(), has_more: start > 0 }))
+    Ok(Json(HistoryPage {
+        messages: all[start..end].to_vec(),
+        has_more: start > 0,
+    }))
 }
 
 /// Seed 002: the visitor completed a `show_contact_form` or `show_support_ticket` marker.
@@ -394,24 +673,39 @@ async fn submit_action(
         .find_part(&visitor, &req.part_id)
         .ok_or_else(|| Failure::new(ApiErrorCode::NotFound, "That form is no longer available"))?;
     let mut errors = match (&marker, &req.action) {
-        (Part::ShowContactForm(m), Action::ContactForm { fields }) => check_fields(&m.fields, fields),
-        (Part::ShowSupportTicket(m), Action::SupportTicket { fields, attachments }) => {
+        (Part::ShowContactForm(m), Action::ContactForm { fields }) => {
+            check_fields(&m.fields, fields)
+        }
+        (
+            Part::ShowSupportTicket(m),
+            Action::SupportTicket {
+                fields,
+                attachments,
+            },
+        ) => {
             let mut errors = check_fields(&m.fields, fields);
             errors.extend(check_attachments(&m.attachments, attachments));
             errors
         }
         _ => {
-            return Err(Failure::validation("action.type", &format!("Part {} does not take this action", req.part_id)));
+            return Err(Failure::validation(
+                "action.type",
+                &format!("Part {} does not take this action", req.part_id),
+            ));
         }
     };
     if !errors.is_empty() {
         errors.truncate(20);
-        return Err(ApiError::new(ApiErrorCode::Validation, "Validation failed").with_params(errors).into());
+        return Err(ApiError::new(ApiErrorCode::Validation, "Validation failed")
+            .with_params(errors)
+            .into());
     }
     let action_id = state.conversations.next_id("action");
     let message = match req.action {
         Action::ContactForm { .. } => "Thank you! We'll get back to you within one business day.",
-        Action::SupportTicket { .. } => "Thank you! Your support ticket has been created; we've sent a confirmation by email.",
+        Action::SupportTicket { .. } => {
+            "Thank you! Your support ticket has been created; we've sent a confirmation by email."
+        }
     };
     state.conversations.submit(Submission {
         action_id: action_id.clone(),
@@ -420,5 +714,8 @@ async fn submit_action(
         part_id: req.part_id,
         action: req.action,
     });
-    Ok(Json(ActionResponse { action_id, message: message.into() }))
+    Ok(Json(ActionResponse {
+        action_id,
+        message: message.into(),
+    }))
 }

@@ -17,7 +17,10 @@ pub struct Failure {
 
 impl From<ApiError> for Failure {
     fn from(error: ApiError) -> Self {
-        Failure { error, status: None }
+        Failure {
+            error,
+            status: None,
+        }
     }
 }
 
@@ -30,16 +33,20 @@ impl Failure {
     }
     pub fn validation(field: &str, message: &str) -> Self {
         ApiError::new(ApiErrorCode::Validation, "Validation failed")
-            .with_params(vec![FieldError { field: field.to_owned(), message: message.to_owned() }])
+            .with_params(vec![FieldError {
+                field: field.to_owned(),
+                message: message.to_owned(),
+            }])
             .into()
     }
 }
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        let status = self
-            .status
-            .unwrap_or_else(|| StatusCode::from_u16(self.error.error.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+        let status = self.status.unwrap_or_else(|| {
+            StatusCode::from_u16(self.error.error.code.status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        });
         (status, Json(self.error)).into_response()
     }
 }
@@ -58,13 +65,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             Err(rejection) => {
                 let too_large = rejection.status() == StatusCode::PAYLOAD_TOO_LARGE;
                 let message = match rejection {
-                    JsonRejection::JsonDataError(e) => format!("Invalid request body: {}", e.body_text()),
-                    JsonRejection::JsonSyntaxError(_) => "Request body is not valid JSON".to_owned(),
-                    JsonRejection::MissingJsonContentType(_) => "Expected Content-Type: application/json".to_owned(),
+                    JsonRejection::JsonDataError(e) => {
+                        format!("Invalid request body: {}", e.body_text())
+                    }
+                    JsonRejection::JsonSyntaxError(_) => {
+                        "Request body is not valid JSON".to_owned()
+                    }
+                    JsonRejection::MissingJsonContentType(_) => {
+                        "Expected Content-Type: application/json".to_owned()
+                    }
                     _ if too_large => "Request body is too large".to_owned(),
                     other => other.body_text(),
                 };
-                Err(Failure { error: ApiError::new(ApiErrorCode::Validation, message), status: too_large.then_some(StatusCode::PAYLOAD_TOO_LARGE) })
+                Err(Failure {
+                    error: ApiError::new(ApiErrorCode::Validation, message),
+                    status: too_large.then_some(StatusCode::PAYLOAD_TOO_LARGE),
+                })
             }
         }
     }

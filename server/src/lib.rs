@@ -9,6 +9,7 @@ pub mod assets;
 pub mod auth;
 pub mod chat;
 pub mod chatbots;
+pub mod classify;
 pub mod demo_bot;
 pub mod error;
 
@@ -34,6 +35,8 @@ pub struct ServerConfig {
     pub public_base: String,
     /// Pause between streamed events of the demo bot (0 in tests).
     pub stream_delay: Duration,
+    /// How long classifying a conversation takes after an answer (seed 002: "a few seconds").
+    pub classify_delay: Duration,
     /// Key for signing visitor tokens.
     pub token_secret: Vec<u8>,
     /// Visitor token lifetime.
@@ -70,6 +73,7 @@ impl ServerConfig {
             demo_dir: root.join("server/demo"),
             public_base: public_base.into(),
             stream_delay: Duration::ZERO,
+            classify_delay: Duration::ZERO,
             token_secret: secret,
             token_ttl: Duration::from_secs(60 * 60),
             scripted_replies: vec![],
@@ -89,7 +93,12 @@ pub type SharedState = Arc<AppState>;
 impl AppState {
     pub fn new(config: ServerConfig, chatbots: Vec<Chatbot>) -> SharedState {
         let tokens = auth::Tokens::new(config.token_secret.clone(), config.token_ttl);
-        Arc::new(AppState { config, chatbots, tokens, conversations: Default::default() })
+        Arc::new(AppState {
+            config,
+            chatbots,
+            tokens,
+            conversations: Default::default(),
+        })
     }
 
     pub fn chatbot(&self, id: &str) -> Option<&Chatbot> {

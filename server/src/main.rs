@@ -1,6 +1,7 @@
 //! `dgbot-server`: binds 127.0.0.1 on `PORT` (default 8080) and prints the demo URL.
 //!
 //! Environment: `PORT`; `DGBOT_STREAM_DELAY_MS` (pause between streamed events, default 35);
+//! `DGBOT_CLASSIFY_DELAY_MS` (time to classify a conversation after an answer, default 1500);
 //! `DGBOT_DIST`, `DGBOT_LOADER`, `DGBOT_DEMO` (directories, default the repository's);
 //! `DGBOT_TOKEN_SECRET` (visitor-token signing key; random per start when unset).
 
@@ -11,7 +12,9 @@ use dgbot_server::{AppState, Chatbot, ServerConfig, app};
 #[tokio::main]
 async fn main() {
     let port: u16 = match std::env::var("PORT") {
-        Ok(p) => p.parse().unwrap_or_else(|_| fail(&format!("PORT must be a port number, got {p:?}"))),
+        Ok(p) => p
+            .parse()
+            .unwrap_or_else(|_| fail(&format!("PORT must be a port number, got {p:?}"))),
         Err(_) => 8080,
     };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
@@ -20,9 +23,21 @@ async fn main() {
     let port = listener.local_addr().expect("bound").port();
 
     let mut config = ServerConfig::for_repo(format!("http://127.0.0.1:{port}"));
-    let delay_ms = std::env::var("DGBOT_STREAM_DELAY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(35);
+    let delay_ms = std::env::var("DGBOT_STREAM_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(35);
     config.stream_delay = Duration::from_millis(delay_ms);
-    for (var, dir) in [("DGBOT_DIST", &mut config.dist_dir), ("DGBOT_LOADER", &mut config.loader_dir), ("DGBOT_DEMO", &mut config.demo_dir)] {
+    let classify_ms = std::env::var("DGBOT_CLASSIFY_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1500);
+    config.classify_delay = Duration::from_millis(classify_ms);
+    for (var, dir) in [
+        ("DGBOT_DIST", &mut config.dist_dir),
+        ("DGBOT_LOADER", &mut config.loader_dir),
+        ("DGBOT_DEMO", &mut config.demo_dir),
+    ] {
         if let Ok(v) = std::env::var(var) {
             *dir = v.into();
         }
@@ -31,13 +46,18 @@ async fn main() {
         config.token_secret = secret.into_bytes();
     }
     if !config.dist_dir.join("index.html").exists() {
-        eprintln!("warning: {} has no index.html; build the widget first (cargo xtask build)", config.dist_dir.display());
+        eprintln!(
+            "warning: {} has no index.html; build the widget first (cargo xtask build)",
+            config.dist_dir.display()
+        );
     }
 
     let state = AppState::new(config, vec![Chatbot::demo()]);
     // The demo page is opened on `localhost` while the widget is served from `127.0.0.1`, so the
     // host page and the widget are different origins, as on a real customer site.
-    println!("dgbot demo: open http://localhost:{port}/demo/  (widget served from http://127.0.0.1:{port})");
+    println!(
+        "dgbot demo: open http://localhost:{port}/demo/  (widget served from http://127.0.0.1:{port})"
+    );
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -36,7 +36,11 @@ pub fn repo_root() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Harness {
@@ -67,13 +71,18 @@ impl Harness {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {driver_bin} ({e}); `cargo xtask setup` installs it"));
+            .unwrap_or_else(|e| {
+                panic!("cannot start {driver_bin} ({e}); `cargo xtask setup` installs it")
+            });
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", driver_port)).is_err() {
             assert!(Instant::now() < deadline, "chromedriver did not start");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let profile = std::env::temp_dir().join(format!("dgbot-chromium-{}-{driver_port}", std::process::id()));
+        let profile = std::env::temp_dir().join(format!(
+            "dgbot-chromium-{}-{driver_port}",
+            std::process::id()
+        ));
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
@@ -89,7 +98,15 @@ impl Harness {
             .connect(&format!("http://127.0.0.1:{driver_port}"))
             .await
             .expect("a WebDriver session in headless Chromium");
-        Harness { host_base: format!("http://localhost:{port}"), widget_base, client, driver, driver_port, answers_before: Default::default(), _serial: serial }
+        Harness {
+            host_base: format!("http://localhost:{port}"),
+            widget_base,
+            client,
+            driver,
+            driver_port,
+            answers_before: Default::default(),
+            _serial: serial,
+        }
     }
 
     /// Run a Chrome DevTools Protocol command through ChromeDriver (`goog/cdp/execute`).
@@ -101,7 +118,9 @@ impl Harness {
             "POST /session/{session}/goog/cdp/execute HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         );
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.driver_port)).await.unwrap();
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.driver_port))
+            .await
+            .unwrap();
         stream.write_all(request.as_bytes()).await.unwrap();
         // Read the head, then exactly Content-Length bytes (ChromeDriver keeps the socket open).
         let mut buf = Vec::new();
@@ -136,19 +155,43 @@ impl Harness {
 
     /// The launcher button inside the loader's shadow root.
     pub async fn launcher(&self) -> Element {
-        let host = self.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("dgbot-root")).await.unwrap();
-        host.shadow_root().await.unwrap().find(Locator::Css("button")).await.unwrap()
+        let host = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("dgbot-root"))
+            .await
+            .unwrap();
+        host.shadow_root()
+            .await
+            .unwrap()
+            .find(Locator::Css("button"))
+            .await
+            .unwrap()
     }
 
     pub async fn panel_open(&self) -> bool {
         let host = self.client.find(Locator::Id("dgbot-root")).await.unwrap();
-        host.shadow_root().await.unwrap().find_all(Locator::Css(".p.o")).await.unwrap().len() == 1
+        host.shadow_root()
+            .await
+            .unwrap()
+            .find_all(Locator::Css(".p.o"))
+            .await
+            .unwrap()
+            .len()
+            == 1
     }
 
     /// Switch WebDriver into the chat iframe.
     pub async fn enter_chat(&self) {
         let host = self.client.find(Locator::Id("dgbot-root")).await.unwrap();
-        let frame = host.shadow_root().await.unwrap().find(Locator::Css("iframe")).await.unwrap();
+        let frame = host
+            .shadow_root()
+            .await
+            .unwrap()
+            .find(Locator::Css("iframe"))
+            .await
+            .unwrap();
         frame.enter_frame().await.unwrap();
     }
 
@@ -179,16 +222,25 @@ impl Harness {
 
     /// Type into the composer and press Enter.
     pub async fn ask(&self, question: &str) {
-        let answers = self.count("[data-testid=message][data-role=assistant]").await;
-        self.answers_before.store(answers, std::sync::atomic::Ordering::SeqCst);
+        let answers = self
+            .count("[data-testid=message][data-role=assistant]")
+            .await;
+        self.answers_before
+            .store(answers, std::sync::atomic::Ordering::SeqCst);
         let composer = self.wait_css("[data-testid=composer]").await;
         composer.send_keys(question).await.unwrap();
-        composer.send_keys(&char::from(fantoccini::key::Key::Enter).to_string()).await.unwrap();
+        composer
+            .send_keys(&char::from(fantoccini::key::Key::Enter).to_string())
+            .await
+            .unwrap();
     }
 
     /// Open the demo page, open the chat and wait for the welcome message.
     pub async fn open_chat(&self) {
-        self.client.goto(&format!("{}/demo/", self.host_base)).await.unwrap();
+        self.client
+            .goto(&format!("{}/demo/", self.host_base))
+            .await
+            .unwrap();
         self.launcher().await.click().await.unwrap();
         self.enter_chat().await;
         self.wait_css("[data-testid=welcome]").await;
@@ -197,7 +249,11 @@ impl Harness {
     /// The last finished assistant message element.
     pub async fn last_answer(&self) -> Element {
         self.finished_answer().await;
-        let all = self.client.find_all(Locator::Css("[data-testid=message][data-role=assistant]")).await.unwrap();
+        let all = self
+            .client
+            .find_all(Locator::Css("[data-testid=message][data-role=assistant]"))
+            .await
+            .unwrap();
         all.last().unwrap().clone()
     }
 
@@ -207,9 +263,17 @@ impl Harness {
 
     /// The text of the answer to the last `ask`, once it has finished streaming.
     pub async fn finished_answer(&self) -> String {
-        let before = self.answers_before.load(std::sync::atomic::Ordering::SeqCst);
+        let before = self
+            .answers_before
+            .load(std::sync::atomic::Ordering::SeqCst);
         self.eventually("a finished assistant answer", || async {
-            let all = self.client.find_all(Locator::Css("[data-testid=message][data-role=assistant] .bubble")).await.ok()?;
+            let all = self
+                .client
+                .find_all(Locator::Css(
+                    "[data-testid=message][data-role=assistant] .bubble",
+                ))
+                .await
+                .ok()?;
             let last = all.get(before..)?.last()?;
             let class = last.attr("class").await.ok()??;
             if class.split(' ').any(|c| c == "streaming") {

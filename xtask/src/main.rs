@@ -40,7 +40,9 @@ fn main() -> ExitCode {
         Some("bench") => bench(),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str).unwrap_or("60")),
         _ => {
-            eprintln!("usage: cargo xtask <setup|build|demo|test|screenshot|sizes|bench|fuzz [seconds]>");
+            eprintln!(
+                "usage: cargo xtask <setup|build|demo|test|screenshot|sizes|bench|fuzz [seconds]>"
+            );
             return ExitCode::from(2);
         }
     };
@@ -59,7 +61,10 @@ fn main() -> ExitCode {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 fn cargo_bin() -> PathBuf {
@@ -92,7 +97,14 @@ fn npm_install(dir: &Path, package: &str) -> Result {
     }
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     run(Command::new("npm")
-        .args(["install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
+        .args([
+            "install",
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            "--prefix",
+        ])
         .arg(dir)
         .arg(package))
 }
@@ -112,14 +124,22 @@ fn cmd(program: impl AsRef<std::ffi::OsStr>) -> Command {
 
 fn run(c: &mut Command) -> Result {
     let shown = format!("{c:?}");
-    let status = c.status().map_err(|e| format!("could not start {shown}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("{shown} failed ({status})")) }
+    let status = c
+        .status()
+        .map_err(|e| format!("could not start {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
 }
 
 /// The first line a command prints, or None when it cannot run.
 fn output_of(c: &mut Command) -> Option<String> {
     let out = c.stderr(Stdio::null()).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 #[derive(PartialEq, Clone, Copy)]
@@ -130,8 +150,12 @@ enum Needs {
 
 fn setup(needs: Needs) -> Result {
     // wasm32 target
-    let targets = output_of(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if !targets.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+    let targets = output_of(Command::new("rustup").args(["target", "list", "--installed"]))
+        .unwrap_or_default();
+    if !targets
+        .lines()
+        .any(|t| t.trim() == "wasm32-unknown-unknown")
+    {
         eprintln!("setup: adding the wasm32-unknown-unknown target");
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
@@ -140,7 +164,13 @@ fn setup(needs: Needs) -> Result {
     let trunk = output_of(Command::new(cargo_bin().join("trunk")).arg("--version"));
     if trunk.as_deref() != Some(&format!("trunk {TRUNK_VERSION}")) {
         eprintln!("setup: installing trunk {TRUNK_VERSION} (about 12 minutes on 2 cores)");
-        run(Command::new("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))?;
+        run(Command::new("cargo").args([
+            "install",
+            "trunk",
+            "--version",
+            TRUNK_VERSION,
+            "--locked",
+        ]))?;
     }
 
     // wasm-bindgen-cli: exactly the crate version in Cargo.lock
@@ -149,18 +179,26 @@ fn setup(needs: Needs) -> Result {
     if have.as_deref() != Some(&format!("wasm-bindgen {want}")) {
         eprintln!("setup: installing wasm-bindgen-cli {want} (about 5 minutes)");
         // Without --locked: its lockfile asks for a crate version the registry here lacks.
-        run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &want, "--force"]))?;
+        run(Command::new("cargo").args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &want,
+            "--force",
+        ]))?;
     }
 
     // wasm-opt from npm's binaryen
-    let wasm_opt = output_of(Command::new(wasm_opt_bin().join("wasm-opt")).arg("--version")).unwrap_or_default();
+    let wasm_opt = output_of(Command::new(wasm_opt_bin().join("wasm-opt")).arg("--version"))
+        .unwrap_or_default();
     if !wasm_opt.contains(&format!("version_{BINARYEN_VERSION}")) {
         eprintln!("setup: installing wasm-opt (npm binaryen@{BINARYEN_VERSION})");
         npm_install(&binaryen_dir(), &format!("binaryen@{BINARYEN_VERSION}"))?;
     }
 
     // terser, for the loader
-    let terser = output_of(Command::new("node").arg(terser_bin()).arg("--version")).unwrap_or_default();
+    let terser =
+        output_of(Command::new("node").arg(terser_bin()).arg("--version")).unwrap_or_default();
     if terser != format!("terser {TERSER_VERSION}") {
         eprintln!("setup: installing terser {TERSER_VERSION} (npm)");
         npm_install(&terser_dir(), &format!("terser@{TERSER_VERSION}"))?;
@@ -181,7 +219,11 @@ fn setup(needs: Needs) -> Result {
 fn apt_install(packages: &[&str]) -> Result {
     let root_user = output_of(Command::new("id").arg("-u")).as_deref() == Some("0");
     let apt = |args: &[&str]| {
-        let mut c = if root_user { Command::new("apt-get") } else { Command::new("sudo") };
+        let mut c = if root_user {
+            Command::new("apt-get")
+        } else {
+            Command::new("sudo")
+        };
         if !root_user {
             c.arg("apt-get");
         }
@@ -195,7 +237,8 @@ fn apt_install(packages: &[&str]) -> Result {
 }
 
 fn locked_version(package: &str) -> Result<String> {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|e| format!("Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line == format!("name = \"{package}\"") {
@@ -244,14 +287,20 @@ fn precompress(dist: &Path) -> Result {
         let path = entry.map_err(|e| e.to_string())?.path();
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
         if matches!(ext, "wasm" | "js" | "css" | "html") {
-            run(Command::new("gzip").args(["-9", "-k", "-f", "-n"]).arg(&path))?;
+            run(Command::new("gzip")
+                .args(["-9", "-k", "-f", "-n"])
+                .arg(&path))?;
         }
     }
     Ok(())
 }
 
 fn gzipped_len(path: &Path) -> Result<u64> {
-    let out = Command::new("gzip").args(["-9", "-c", "-n"]).arg(path).output().map_err(|e| e.to_string())?;
+    let out = Command::new("gzip")
+        .args(["-9", "-c", "-n"])
+        .arg(path)
+        .output()
+        .map_err(|e| e.to_string())?;
     Ok(out.stdout.len() as u64)
 }
 
@@ -260,7 +309,9 @@ fn sizes() -> Result {
     let loader = gzipped_len(&root().join("loader/widget.js"))?;
     let mut widget = 0;
     let mut wasm = 0;
-    for entry in std::fs::read_dir(root().join("dist")).map_err(|e| format!("dist/: {e} (run cargo xtask build)"))? {
+    for entry in std::fs::read_dir(root().join("dist"))
+        .map_err(|e| format!("dist/: {e} (run cargo xtask build)"))?
+    {
         let path = entry.map_err(|e| e.to_string())?.path();
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
         if matches!(ext, "wasm" | "js" | "css" | "html") {
@@ -272,7 +323,9 @@ fn sizes() -> Result {
         }
     }
     println!("sizes: loader/widget.js {loader} B gzipped (budget 2048)");
-    println!("sizes: opened widget (dist: wasm+js+css+html) {widget} B gzipped, of which wasm {wasm} B (budget 153600)");
+    println!(
+        "sizes: opened widget (dist: wasm+js+css+html) {widget} B gzipped, of which wasm {wasm} B (budget 153600)"
+    );
     Ok(())
 }
 
@@ -293,7 +346,10 @@ struct Tally {
 fn cargo_test(c: &mut Command, tally: &mut Tally) -> Result {
     let shown = format!("{c:?}");
     eprintln!("test: {shown}");
-    let mut child = c.stdout(Stdio::piped()).spawn().map_err(|e| format!("could not start {shown}: {e}"))?;
+    let mut child = c
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start {shown}: {e}"))?;
     let stdout = child.stdout.take().expect("piped");
     for line in BufReader::new(stdout).lines() {
         let line = line.map_err(|e| e.to_string())?;
@@ -301,7 +357,11 @@ fn cargo_test(c: &mut Command, tally: &mut Tally) -> Result {
         if let Some(rest) = line.trim().strip_prefix("test result: ") {
             let num = |word: &str| {
                 rest.split(';')
-                    .find_map(|p| p.trim().strip_suffix(word).and_then(|n| n.trim().rsplit(' ').next()?.parse::<u64>().ok()))
+                    .find_map(|p| {
+                        p.trim()
+                            .strip_suffix(word)
+                            .and_then(|n| n.trim().rsplit(' ').next()?.parse::<u64>().ok())
+                    })
                     .unwrap_or(0)
             };
             tally.passed += num(" passed");
@@ -310,7 +370,11 @@ fn cargo_test(c: &mut Command, tally: &mut Tally) -> Result {
         }
     }
     let status = child.wait().map_err(|e| e.to_string())?;
-    if status.success() { Ok(()) } else { Err(format!("{shown} failed ({status})")) }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
 }
 
 fn test() -> Result {
@@ -321,14 +385,29 @@ fn test() -> Result {
     // Native tests of every crate, including the end-to-end tests in tests/ (they start the
     // server on a free port, serving the release build, and drive headless Chromium).
     let native = cargo_test(
-        cmd("cargo").args(["test", "--workspace", "--color", "never"]).env("CHROMEDRIVER", &chromedriver),
+        cmd("cargo")
+            .args(["test", "--workspace", "--color", "never"])
+            .env("CHROMEDRIVER", &chromedriver),
         &mut tally,
     );
     // The app's components rendered in headless Chromium (wasm-bindgen-test).
     let wasm = cargo_test(
         cmd("cargo")
-            .args(["test", "-p", "dgbot", "--target", "wasm32-unknown-unknown", "--test", "wasm", "--color", "never"])
-            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", cargo_bin().join("wasm-bindgen-test-runner"))
+            .args([
+                "test",
+                "-p",
+                "dgbot",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--test",
+                "wasm",
+                "--color",
+                "never",
+            ])
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                cargo_bin().join("wasm-bindgen-test-runner"),
+            )
             .env("CHROMEDRIVER", &chromedriver)
             .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
         &mut tally,
@@ -338,7 +417,10 @@ fn test() -> Result {
         eprintln!("xtask: {e}");
     }
     eprintln!("xtask: test finished in {:.0?}", started.elapsed());
-    println!("{} passed, {} failed, {} skipped", tally.passed, tally.failed, tally.ignored);
+    println!(
+        "{} passed, {} failed, {} skipped",
+        tally.passed, tally.failed, tally.ignored
+    );
     native.and(wasm).map_err(|_| "tests failed".to_owned())
 }
 
@@ -346,7 +428,15 @@ fn screenshot() -> Result {
     build_with(Needs::Everything)?;
     let chromedriver = which("chromedriver").ok_or("chromedriver is not on PATH")?;
     run(cmd("cargo")
-        .args(["test", "--test", "e2e", "readme_screenshot", "--", "--ignored", "--exact"])
+        .args([
+            "test",
+            "--test",
+            "e2e",
+            "readme_screenshot",
+            "--",
+            "--ignored",
+            "--exact",
+        ])
         .env("CHROMEDRIVER", chromedriver))?;
     eprintln!("screenshot: wrote docs/screenshot.png");
     Ok(())
@@ -356,12 +446,23 @@ fn bench() -> Result {
     build_with(Needs::Everything)?;
     let chromedriver = which("chromedriver").ok_or("chromedriver is not on PATH")?;
     run(cmd("cargo")
-        .args(["test", "--release", "--test", "bench", "--", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "test",
+            "--release",
+            "--test",
+            "bench",
+            "--",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("CHROMEDRIVER", chromedriver))
 }
 
 fn fuzz(seconds: &str) -> Result {
-    let seconds: u32 = seconds.parse().map_err(|_| format!("fuzz takes a number of seconds, not {seconds:?}"))?;
+    let seconds: u32 = seconds
+        .parse()
+        .map_err(|_| format!("fuzz takes a number of seconds, not {seconds:?}"))?;
     if output_of(Command::new(cargo_bin().join("cargo-fuzz")).arg("--version")).is_none() {
         eprintln!("setup: installing cargo-fuzz");
         run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]))?;
@@ -375,9 +476,19 @@ fn fuzz(seconds: &str) -> Result {
     run(cmd("cargo")
         .current_dir(root().join("protocol"))
         .env("RUSTC_BOOTSTRAP", "1")
-        .args(["fuzz", "run", "sse_and_reducer", "-s", "none", "--", &format!("-max_total_time={seconds}")]))
+        .args([
+            "fuzz",
+            "run",
+            "sse_and_reducer",
+            "-s",
+            "none",
+            "--",
+            &format!("-max_total_time={seconds}"),
+        ]))
 }
 
 fn which(program: &str) -> Option<PathBuf> {
-    env::split_paths(&env::var_os("PATH")?).map(|d| d.join(program)).find(|p| p.is_file())
+    env::split_paths(&env::var_os("PATH")?)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
 }
