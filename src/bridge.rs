@@ -1,7 +1,7 @@
 //! The iframe's side of the host bridge: posts [`FrameAction`]s to the parent with an explicit
 //! `targetOrigin`, and accepts [`HostCommand`]s only from the parent window at that origin.
 
-use dgbot_protocol::bridge::{Envelope, FrameAction, HostCommand, HostMessage};
+use dgbot_protocol::bridge::{FrameAction, HostCommand, HostMessage};
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MessageEvent;
@@ -29,9 +29,12 @@ impl HostBridge {
         self.origin.as_deref()
     }
 
-    pub fn post(&self, action: FrameAction) {
+    /// Post `action` to the host page, with the CustomEvent `detail` it maps to (see
+    /// [`FrameAction::to_host`]).
+    pub fn post(&self, action: FrameAction, chat_type: &str, response_latency_ms: Option<u64>) {
         let Some(origin) = &self.origin else { return };
-        let Ok(json) = serde_json::to_string(&Envelope::new(action)) else {
+        let Ok(json) = serde_json::to_string(&action.to_host(chat_type, response_latency_ms))
+        else {
             return;
         };
         let Ok(value) = js_sys::JSON::parse(&json) else {
@@ -59,8 +62,14 @@ impl HostBridge {
             else {
                 return;
             };
-            if let Some(m) = HostCommand::decode(&text) {
-                on_command(m); // anything else is not ours, or from a newer loader: ignored
+            match HostCommand::decode(&text) {
+                Some(m) => on_command(m),
+                // Ours, but not a command this version takes, or with bad arguments (the loader
+                // passes identify() and reportPurchase() arguments through unchecked).
+                None if text.contains(r#""source":"dgbot""#) => {
+                    leptos::logging::warn!("dgbot: ignored host command {text}")
+                }
+                None => {} // not ours
             }
         };
         let early = js_sys::Reflect::get(&window(), &"__dgq".into()).unwrap_or_default();

@@ -25,6 +25,9 @@ use crate::view_model::{Delivery, MessageVm, next_key};
 
 const API: &str = "/api/v1/chat";
 
+/// The `chat_type` of analytics events until the config says otherwise (seed 002's value).
+const DEFAULT_CHAT_TYPE: &str = "shopping_assistant";
+
 /// Stream events are applied to the page at most this often (the first token, `done` and
 /// `error` at once). Rendering every 2-ms event costs the browser a frame's layout and paint
 /// each time; 20 updates a second read as smoothly and cost a fraction (BENCHMARKS.md).
@@ -100,6 +103,8 @@ pub struct Chat {
     announced: StoredValue<HashSet<String>>,
     /// The host page's address as the loader last told it (`context.page` of messages).
     pub page: StoredValue<Option<String>>,
+    /// When the message now being answered went out (`Date.now()`).
+    sent_at: StoredValue<Option<f64>>,
     /// Start-up has finished (token and config loaded, or failed): host commands run now.
     pub started: RwSignal<bool>,
 }
@@ -197,6 +202,7 @@ impl Chat {
             announced: StoredValue::new(HashSet::new()),
             page: StoredValue::new(None),
             started: RwSignal::new(false),
+            sent_at: StoredValue::new(None),
         }
     }
 
@@ -313,7 +319,17 @@ impl Chat {
     }
 
     pub fn post(&self, action: FrameAction) {
-        self.bridge.with_value(|b| b.post(action));
+        let chat_type = self
+            .config
+            .with_untracked(|c| c.as_ref().map(|c| c.chat_type.clone()))
+            .unwrap_or_else(|| DEFAULT_CHAT_TYPE.into());
+        // Seed 002: `response_latency_ms` is the time from the visitor's send to the first token.
+        let latency = self
+            .sent_at
+            .get_value()
+            .map(|t| (js_sys::Date::now() - t).max(0.0) as u64);
+        self.bridge
+            .with_value(|b| b.post(action, &chat_type, latency));
     }
 
     fn grew(&self) {
@@ -431,7 +447,8 @@ impl Chat {
             .with_untracked(|m| m.iter().any(|vm| vm.role == Role::User));
         self.messages.update(|m| m.push(user.clone()));
         self.grew();
-        self.post(FrameAction::UserMessageSubmitted { text });
+        self.post(FrameAction::UserMessageSubmitted);
+        self.post(FrameAction::Message { text });
         if first {
             self.post(FrameAction::FirstMessageSent {
                 chatbot_id: self.params.with_value(|p| p.chatbot_id.clone()),
@@ -494,6 +511,7 @@ impl Chat {
     }
 
     async fn exchange(self, user: MessageVm, parts: Vec<Part>) {
+        self.sent_at.set_value(Some(js_sys::Date::now()));
         self.streaming.set(true);
         self.waiting.set(true);
         let prompt: String = parts

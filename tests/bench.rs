@@ -280,3 +280,110 @@ fn print_profile(profile: &serde_json::Value) {
         println!("profile: {:8.1} ms  {name}", us / 1000.0);
     }
 }
+
+/// The loader's cost on the host page (DESIGN.md budget: no long task, no layout shift): the
+/// shop page loaded with and without widget.js (blocked through DevTools), main-thread task
+/// time over its first 4 s (the iframe is created at idle time within them), the loader's own
+/// script time from a CPU profile, long tasks and layout shifts, and the bytes it costs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: cargo xtask bench"]
+async fn loader_on_the_host_page() {
+    let h = Harness::start().await;
+    h.cdp("Network.enable", json!({})).await;
+    let task_time = || async {
+        let metrics = h.cdp("Performance.getMetrics", json!({})).await;
+        metrics["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "TaskDuration")
+            .unwrap()["value"]
+            .as_f64()
+            .unwrap()
+    };
+    let mut runs: Vec<(bool, f64, f64, usize, f64)> = vec![];
+    for round in 0..6 {
+        let with_loader = round % 2 == 0;
+        let blocked: Vec<&str> = if with_loader {
+            vec![]
+        } else {
+            vec!["*widget.js"]
+        };
+        h.cdp("Network.setBlockedURLs", json!({ "urls": blocked }))
+            .await;
+        // Start from a page of the same site, so the shop page loads in the same renderer.
+        h.goto("/demo/demo.css").await;
+        h.cdp("Performance.enable", json!({})).await;
+        h.cdp("Profiler.enable", json!({})).await;
+        h.cdp("Profiler.setSamplingInterval", json!({ "interval": 100 }))
+            .await;
+        h.cdp("Profiler.start", json!({})).await;
+        let before = task_time().await;
+        h.goto("/demo/").await;
+        h.js(
+            "window.__perf = { long: 0, shift: 0 }; \
+             new PerformanceObserver(l => l.getEntries().forEach(() => __perf.long++)).observe({ type: 'longtask', buffered: true }); \
+             new PerformanceObserver(l => l.getEntries().forEach(e => __perf.shift += e.value)).observe({ type: 'layout-shift', buffered: true });",
+            vec![],
+        )
+        .await;
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        let task_ms = (task_time().await - before) * 1000.0;
+        let profile = h.cdp("Profiler.stop", json!({})).await["profile"].clone();
+        let perf = h.js("return __perf;", vec![]).await;
+        runs.push((
+            with_loader,
+            task_ms,
+            script_ms(&profile, "widget.js"),
+            perf["long"].as_u64().unwrap() as usize,
+            perf["shift"].as_f64().unwrap(),
+        ));
+    }
+    let bytes = h
+        .js("var e = performance.getEntriesByType('resource').find(r => r.name.endsWith('/widget.js')); return e ? e.encodedBodySize : null;", vec![])
+        .await;
+    let median = |with: bool, f: fn(&(bool, f64, f64, usize, f64)) -> f64| {
+        let mut v: Vec<f64> = runs.iter().filter(|r| r.0 == with).map(f).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!("loader: widget.js over the wire: {bytes} B (gzip; the budget is 2,048)");
+    println!(
+        "loader: host main-thread task time, first 4 s: {:.1} ms with the loader, {:.1} ms without (median of 3 each)",
+        median(true, |r| r.1),
+        median(false, |r| r.1)
+    );
+    println!(
+        "loader: widget.js script time (CPU profile, 0.1 ms sampling): {:.2} ms (median)",
+        median(true, |r| r.2)
+    );
+    println!(
+        "loader: long tasks on the host page: {} with the loader; layout shift (CLS) with the loader: {:.4}",
+        runs.iter().filter(|r| r.0).map(|r| r.3).max().unwrap(),
+        runs.iter().filter(|r| r.0).map(|r| r.4).fold(0.0, f64::max)
+    );
+    h.finish().await;
+}
+
+/// Self time in a CPU profile of functions from scripts whose URL ends with `file`, in ms.
+fn script_ms(profile: &serde_json::Value, file: &str) -> f64 {
+    let nodes = profile["nodes"].as_array().unwrap();
+    let ours: std::collections::HashSet<u64> = nodes
+        .iter()
+        .filter(|n| {
+            n["callFrame"]["url"]
+                .as_str()
+                .is_some_and(|u| u.ends_with(file))
+        })
+        .map(|n| n["id"].as_u64().unwrap())
+        .collect();
+    let samples = profile["samples"].as_array().unwrap();
+    let deltas = profile["timeDeltas"].as_array().unwrap();
+    let us: f64 = samples
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| ours.contains(&s.as_u64().unwrap()))
+        .map(|(i, _)| deltas.get(i + 1).and_then(|d| d.as_f64()).unwrap_or(0.0))
+        .sum();
+    us / 1000.0
+}

@@ -5,113 +5,182 @@
  * constructed stylesheet: nothing leaks into or out of the host page, and no inline style or
  * script is needed, so it runs under a strict Content-Security-Policy. No dependencies.
  *
- * This is the source; `cargo xtask build` minifies it into loader/widget.js, which is served.
- * The bridge's message names are listed in docs/protocol.md. */
+ * The same source builds chatbotinline.js (INLINE true): the chat rendered in the page, in
+ * #chatbot-placeholder or after its script tag, with no launcher.
+ *
+ * This is the source; `cargo xtask build` minifies it into loader/widget.js and
+ * loader/chatbotinline.js, which are served. Names on the wire: docs/protocol.md. */
 (function () {
-  "use strict";
-  var w = window, d = document;
-  if (w.DGbot && w.DGbot._dgbot) return; // idempotent
+  var inline = typeof INLINE != "undefined" && INLINE; // the build defines INLINE
+  var w = window, d = document, api = w.DGbot || w.DialogIntelligens;
+  // Idempotent: a second tag, or this script run again after an SPA route change, only puts
+  // the existing widget back if the page's re-render dropped it.
+  if (api?._dgbot) return api._dgbot();
 
-  var script = d.currentScript ||
-    d.querySelector("script[data-chatbot-id][src*='widget.js'],script[data-key][src*='widget.js']");
-  if (!script) return;
-  var botId = script.getAttribute("data-chatbot-id") || script.getAttribute("data-key");
-  if (!botId) { console.warn("dgbot: the script tag needs data-chatbot-id"); return; }
+  var warn = (m) => console.warn("dgbot: " + m);
+  var script = d.currentScript, attr = (n) => script.getAttribute(n);
+  var botId = attr("data-chatbot-id") || attr("data-key");
+  if (!botId) return warn("no data-chatbot-id");
   var base;
-  try { base = new URL(script.getAttribute("data-api") || script.src, location.href).origin; }
-  catch (e) { console.warn("dgbot: bad data-api"); return; }
+  try { base = new URL(attr("data-api") || script.src, location).origin; }
+  catch (e) { return warn("bad data-api"); }
 
-  var SRC = "dgbot", V = 1;
-  var css =
-    ":host{all:initial}" +
-    ".l{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:60px;height:60px;border:0;border-radius:50%;" +
-    "background:#1f5f5b;color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);display:grid;place-items:center;" +
-    "transition:transform .15s}.l:hover{transform:scale(1.06)}.l:focus-visible{outline:3px solid #9ad0c9}" +
-    ".l svg{width:28px;height:28px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}" +
-    ".p{position:fixed;right:20px;bottom:92px;z-index:2147483000;width:400px;height:min(640px,calc(100vh - 112px));" +
-    "border-radius:14px;overflow:hidden;box-shadow:0 10px 40px rgba(0,0,0,.25);background:#fff;display:none}" +
-    ".p.o{display:block}.p iframe{width:100%;height:100%;border:0;display:block}" +
-    "@media (max-width:480px){.p{inset:0;width:auto;height:100%;border-radius:0;bottom:0;right:0}.p.o~.l{display:none}}";
+  var BAD = "use ", SRC = "dgbot", chatType = "shopping_assistant", ready, isOpen, large, frame;
+  // Every listener goes through `listen`, so destroy() removes them all with one abort().
+  var queue = [], handlers = {}, enc = encodeURIComponent, bye = new AbortController();
+  var listen = (target, type, f) => target.addEventListener(type, f, { signal: bye.signal });
 
-  var host = d.createElement("div");
-  host.id = "dgbot-root";
-  var root = host.attachShadow({ mode: "open" });
-  try {
+  // on()/off() handlers get `detail`; the seed's chat_* events also go to window as CustomEvents.
+  function emit(type, detail) {
+    handlers[type]?.forEach((f) => {
+      try { f(detail); } catch (e) { console.error(e); }
+    });
+  }
+  function track(name, detail) {
+    w.dispatchEvent(new CustomEvent(name, { detail }));
+    emit(name, detail);
+  }
+
+  var host, launcher, root;
+  if (inline) {
+    // The inline embed: the frame goes into #chatbot-placeholder, or right after the tag.
+    host = d.getElementById("chatbot-placeholder");
+    if (!host) { host = d.createElement("div"); script.after(host); host._dgbotMade = 1; }
+    root = host;
+  } else {
+    host = d.createElement("div");
+    host.id = "dgbot-root";
+    root = host.attachShadow({ mode: "open" });
     var sheet = new CSSStyleSheet();
-    sheet.replaceSync(css);
+    sheet.replaceSync(
+      ":host{all:initial}" +
+      ".l,.p{position:fixed;right:20px;bottom:20px;z-index:2147483000;border:0;box-shadow:0 4px 24px #0004}" +
+      ".l{width:60px;height:60px;border-radius:50%;background:#1f5f5b;cursor:pointer}" +
+      // The icon: a speech bubble, which turns into a cross while the window is open.
+      ".l:before,.l:after{content:'';position:absolute;inset:19px 16px 21px;border:2px solid #fff;border-radius:11px 11px 11px 2px}" +
+      ".o~.l:before,.o~.l:after{inset:29px 18px;border-width:2px 0 0;border-radius:0;rotate:45deg}.o~.l:after{rotate:-45deg}" +
+      ".p{bottom:92px;width:400px;height:min(640px,100vh - 112px);border-radius:14px;background:#fff;display:none}" +
+      ".x{width:min(720px,100vw - 40px);height:calc(100vh - 112px)}.o{display:block}" +
+      "@media (max-width:480px){.p{inset:0 0 auto;width:100%;height:100%;border-radius:0}.o~.l{display:none}}");
     root.adoptedStyleSheets = [sheet];
-  } catch (e) { var st = d.createElement("style"); st.textContent = css; root.appendChild(st); }
-
-  function icon(paths) {
-    var ns = "http://www.w3.org/2000/svg", svg = d.createElementNS(ns, "svg");
-    svg.setAttribute("viewBox", "0 0 24 24"); svg.setAttribute("aria-hidden", "true");
-    paths.forEach(function (p) { var e = d.createElementNS(ns, "path"); e.setAttribute("d", p); svg.appendChild(e); });
-    return svg;
+    launcher = d.createElement("button"); launcher.className = "l";
+    root.append(launcher);
   }
-  var CHAT = ["M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"], X = ["M6 6l12 12", "M18 6L6 18"];
 
-  var panel = d.createElement("div"); panel.className = "p";
-  var launcher = d.createElement("button"); launcher.className = "l"; launcher.type = "button";
-  root.appendChild(panel); root.appendChild(launcher);
-
-  var frame = null, ready = false, isOpen = false, queue = [];
-
-  function post(msg) {
-    msg.source = SRC; msg.v = V;
-    if (ready) frame.contentWindow.postMessage(msg, base); else queue.push(msg);
-  }
   function ensureFrame() {
     if (frame) return;
     frame = d.createElement("iframe");
     frame.title = "Chat";
-    frame.src = base + "/chat/?chatbot_id=" + encodeURIComponent(botId) + "&host=" + encodeURIComponent(location.origin);
-    panel.appendChild(frame);
+    var o = inline && w.__CHATBOT_INLINE_OVERRIDES__ || {};
+    frame.src = base + "/chat/?chatbot_id=" + enc(botId) + "&host=" + enc(location.origin) +
+      (inline ? "&inline=1&welcome=" + enc(o.inlineWelcomeMessage || "") : "");
+    if (inline) frame.style.cssText = "width:100%;height:100%;min-height:520px;border:0;display:block";
+    root.prepend(frame); // before the launcher: the CSS hides the launcher after an open window on phones
+    render();
   }
-  function render() {
-    panel.classList.toggle("o", isOpen);
-    launcher.textContent = "";
-    launcher.appendChild(icon(isOpen ? X : CHAT));
-    launcher.setAttribute("aria-label", isOpen ? "Close chat" : "Open chat");
-    launcher.setAttribute("aria-expanded", String(isOpen));
-  }
-  function open() {
+  // Every command carries the page address, for `context.page` of the visitor's next message.
+  // Nothing the host page calls can throw into it: a value postMessage cannot copy (say, a
+  // function in identify()'s user) is a warning.
+  function post(m) {
     ensureFrame();
-    if (!isOpen) { isOpen = true; render(); }
+    m.source = SRC; m.v = 1; m.page = location.href;
+    try { ready ? frame.contentWindow.postMessage(m, base) : queue.push(structuredClone(m)); }
+    catch (e) { warn(e); }
+  }
+
+  // Full screen on small screens, sized to the visual viewport so the keyboard never covers it.
+  function render() {
+    if (inline) return;
+    var v = w.visualViewport, fit = isOpen && v && w.innerWidth <= 480;
+    if (frame) {
+      frame.className = "p" + (isOpen ? " o" : "") + (large ? " x" : "");
+      frame.style.cssText = fit ? `height:${v.height}px;top:${v.offsetTop}px` : "";
+    }
+    launcher.ariaLabel = isOpen ? "Close chat" : "Open chat";
+    launcher.ariaExpanded = !!isOpen + "";
+  }
+
+  function open(message) {
+    if (message != null && typeof message != "string") return warn(BAD + "open(message)");
+    ensureFrame();
+    show();
+    if (!isOpen) { isOpen = 1; render(); emit("open"); track("chat_open", { chat_type: chatType }); }
     post({ action: "opened" });
+    if (message && message.trim()) post({ action: "sendMessage", message });
   }
   function close() {
-    if (!isOpen) return;
-    isOpen = false; render();
-    launcher.focus();
+    if (inline || !isOpen) return;
+    isOpen = 0; render(); emit("close");
+    if (d.activeElement == host) launcher.focus();
   }
+  // (host.style, not the hidden attribute: the shadow root's `all:initial` outranks it)
+  function hide() { close(); host.style.display = "none"; }
+  function show() { host.style.display = ""; }
+  function destroy() {
+    bye.abort();
+    inline && !host._dgbotMade ? frame && frame.remove() : host.remove();
+    w.DGbot = w.DialogIntelligens = null;
+  }
+  function on(type, f) {
+    if (typeof type != "string" || typeof f != "function") return warn(BAD + "on(event, handler)");
+    (handlers[type] ||= new Set()).add(f);
+    return () => off(type, f);
+  }
+  function off(type, f) {
+    handlers[type]?.delete(f);
+  }
+  // The iframe checks these arguments and warns in the console when they are bad
+  // (HostCommand::decode); the user object must be cloneable, or post() throws and we warn.
+  var identify = (user) => post({ action: "identify", user });
+  var reportPurchase = (totalPrice, currency) => post({ action: "reportPurchase", totalPrice, currency });
 
+  // The iframe decides the payloads (protocol/src/bridge.rs, FrameAction::to_host): an action
+  // that maps to a seed CustomEvent names it in `event` with its `detail`; our own snake_case
+  // actions (ready, message, stream_*, error, livechat events) go to on() handlers as they are.
   function onMessage(e) {
     if (!frame || e.source !== frame.contentWindow || e.origin !== base) return;
-    var m = e.data;
-    if (!m || m.source !== SRC || typeof m.action !== "string") return;
-    if (m.action === "ready") {
-      ready = true;
-      var q = queue; queue = [];
-      q.forEach(function (msg) { frame.contentWindow.postMessage(msg, base); });
-    } else if (m.action === "closeChat") close();
-    else if (m.action === "navigate") {
-      // Only web URLs: a product link must never run script on the host page.
-      if (typeof m.url === "string" && /^https?:\/\//i.test(m.url)) location.assign(m.url);
-    } else if (m.action === "custom") {
-      w.dispatchEvent(new CustomEvent("chat_custom", { detail: { key: m.key, payload: m.payload, part_id: m.part_id } }));
+    var m = e.data, a = m?.source == SRC && m.action;
+    if (!a) return;
+    if (a == "ready") {
+      chatType = m.chat_type || chatType; ready = 1;
+      queue.splice(0).forEach(post);
     }
+    // closeChat; expandChat and collapseChat (the large size)
+    if (/Chat$/.test(a)) a == "closeChat" ? close() : (large = a > "d", render());
+    // Only web URLs: a product link must never run script on the host page.
+    if (a == "navigate" && /^https?:\/\//i.test(m.url)) location.assign(m.url);
+    if (/^chat_/.test(m.event)) track(m.event, m.detail);
+    if (/^[a-z_]+$/.test(a)) emit(a, m.detail);
   }
-  function onKey(e) { if (e.key === "Escape" && isOpen) close(); }
 
-  launcher.addEventListener("click", function () { isOpen ? close() : open(); });
-  ["pointerenter", "focus"].forEach(function (t) {
-    launcher.addEventListener(t, ensureFrame, { passive: true, once: true });
-  });
-  w.addEventListener("message", onMessage);
-  d.addEventListener("keydown", onKey);
-  render();
-  (d.body || d.documentElement).appendChild(host);
-  (w.requestIdleCallback || function (f) { setTimeout(f, 1500); })(ensureFrame);
+  var DG = { open, close, hide, show, destroy, identify, on, off, reportPurchase };
+  var body = d.body || d.documentElement;
+  DG._dgbot = () => { inline || host.isConnected || body.appendChild(host); };
+  w.DGbot = w.DialogIntelligens = DG;
 
-  w.DGbot = w.DialogIntelligens = { _dgbot: true, open: open, close: close };
+  listen(w, "message", onMessage);
+  if (!inline) {
+    listen(launcher, "click", () => isOpen ? close() : open());
+    listen(launcher, "pointerenter", ensureFrame);
+    listen(launcher, "focus", ensureFrame);
+    listen(d, "keydown", (e) => e.key == "Escape" && close());
+    ["resize", "scroll"].forEach((t) => w.visualViewport && listen(w.visualViewport, t, render));
+    render();
+    body.appendChild(host);
+  }
+  // When the visitor moves into the chat, tell it the page's current address (SPA routes).
+  listen(w, "blur", () => ready && d.activeElement == (inline ? frame : host) && post({ action: "page" }));
+  inline ? ensureFrame() : (w.requestIdleCallback || ((f) => setTimeout(f, 1500)))(ensureFrame);
+
+  // ?chat=open, ?chat=open&chatbot_message=…, ?chatbot_message=…: once, then off the address bar.
+  var u = new URL(location), p = u.searchParams, msg = p.get("chatbot_message"), chat = p.get("chat") == "open";
+  if (chat || msg != null) {
+    chat && p.delete("chat");
+    p.delete("chatbot_message");
+    u.search = p; // other parameters and the hash stay
+    history.replaceState(history.state, "", u);
+    open(msg || "");
+  }
+  // Calls made before this script loaded (the stub in the README queues them in `q`).
+  api?.q?.forEach(([name, args]) => DG[name]?.(...args));
 })();

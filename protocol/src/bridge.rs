@@ -30,9 +30,11 @@ pub enum FrameAction {
     },
     /// The visitor pressed the close button in the chat header, or Escape (seed 002: `closeChat`).
     CloseChat,
-    /// The visitor submitted a message (seed 002: `userMessageSubmitted`). `text` is ours: the
-    /// loader's `message` event carries it.
-    UserMessageSubmitted { text: String },
+    /// The visitor submitted a message (seed 002: `userMessageSubmitted`).
+    UserMessageSubmitted,
+    /// The same moment for `window.DGbot.on("message")`, with what the visitor wrote.
+    #[serde(rename = "message")]
+    Message { text: String },
     /// The visitor sent the first message of the conversation (seed 002: `firstMessageSent`).
     FirstMessageSent {
         #[serde(rename = "chatbotID")]
@@ -91,6 +93,72 @@ pub enum FrameAction {
         message: String,
         retryable: bool,
     },
+}
+
+impl FrameAction {
+    /// Seed 002's "Mapping to CustomEvents": the `window` CustomEvent the loader dispatches for
+    /// this action (`chat_custom` is ours, for `custom` markers).
+    pub fn custom_event(&self) -> Option<&'static str> {
+        Some(match self {
+            FrameAction::ProductClick => "chat_product_click",
+            FrameAction::AssistantFirstToken => "chat_response",
+            FrameAction::ProductRecommendation { .. } => "chat_recommendation",
+            FrameAction::ContactFormShown => "chat_contact_form_shown",
+            FrameAction::ConversationClassified { .. } => "chat_conversation_classified",
+            FrameAction::Custom { .. } => "chat_custom",
+            _ => return None,
+        })
+    }
+
+    /// The message as posted to the host page. Besides the envelope and the action's own fields:
+    /// - actions that map to a seed CustomEvent carry `event` (its name) and `detail` (its exact
+    ///   payload: `chat_type` on all, `response_latency_ms` on `chat_response`, `classification`
+    ///   on `chat_conversation_classified`);
+    /// - our own (snake_case) actions carry their fields again as `detail`, which the loader
+    ///   hands to `window.DGbot.on()` handlers.
+    ///
+    /// The loader stays a small dispatcher and the seed's payloads are decided (and tested) here.
+    pub fn to_host(&self, chat_type: &str, response_latency_ms: Option<u64>) -> serde_json::Value {
+        let mut v = serde_json::to_value(Envelope::new(self)).unwrap_or_default();
+        let Some(fields) = v.as_object_mut() else {
+            return v;
+        };
+        let own: serde_json::Map<String, serde_json::Value> = fields
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "source" | "v" | "action"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if let Some(event) = self.custom_event() {
+            let mut detail = match self {
+                FrameAction::Custom { .. } => own,
+                _ => serde_json::Map::new(),
+            };
+            if !matches!(self, FrameAction::Custom { .. }) {
+                detail.insert("chat_type".into(), chat_type.into());
+            }
+            match self {
+                FrameAction::AssistantFirstToken => {
+                    detail.insert(
+                        "response_latency_ms".into(),
+                        response_latency_ms.unwrap_or(0).into(),
+                    );
+                }
+                FrameAction::ConversationClassified { emne } => {
+                    detail.insert("classification".into(), emne.clone().into());
+                }
+                _ => {}
+            }
+            fields.insert("event".into(), event.into());
+            fields.insert("detail".into(), detail.into());
+        } else if fields
+            .get("action")
+            .and_then(|a| a.as_str())
+            .is_some_and(|a| a.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        {
+            fields.insert("detail".into(), own.into());
+        }
+        v
+    }
 }
 
 /// The envelope on the wire: `{"source":"dgbot","v":1,"action":"…", …}`.
@@ -175,7 +243,8 @@ impl HostCommand {
                 total_price: w.total_price.filter(|p| p.is_finite() && *p >= 0.0)?,
                 currency: w
                     .currency
-                    .filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()))?,
+                    .filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()))?
+                    .to_ascii_uppercase(),
             },
             "page" => HostCommand::Page,
             _ => return None,

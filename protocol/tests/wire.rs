@@ -354,8 +354,83 @@ fn frame_actions_carry_the_seed_fields() {
     })
     .unwrap();
     assert_eq!(v, json!({ "action": "stream_chunk", "content": "Hi" }));
-    let v = serde_json::to_value(FrameAction::UserMessageSubmitted { text: "Hi".into() }).unwrap();
-    assert_eq!(v, json!({ "action": "userMessageSubmitted", "text": "Hi" }));
+    let v = serde_json::to_value(FrameAction::Message { text: "Hi".into() }).unwrap();
+    assert_eq!(v, json!({ "action": "message", "text": "Hi" }));
+}
+
+/// Seed 002's "Mapping to CustomEvents" and "Event Detail Payloads", as the loader dispatches them.
+#[test]
+fn host_messages_carry_the_seed_custom_events() {
+    let st = "shopping_assistant";
+    let v = FrameAction::AssistantFirstToken.to_host(st, Some(1234));
+    assert_eq!(
+        v,
+        json!({ "source": "dgbot", "v": 1, "action": "assistantFirstToken", "event": "chat_response",
+        "detail": { "chat_type": st, "response_latency_ms": 1234 } })
+    );
+    for (action, event) in [
+        (FrameAction::ProductClick, "chat_product_click"),
+        (FrameAction::ContactFormShown, "chat_contact_form_shown"),
+        (
+            FrameAction::ProductRecommendation { urls: None },
+            "chat_recommendation",
+        ),
+    ] {
+        let v = action.to_host(st, None);
+        assert_eq!(
+            (v["event"].as_str(), &v["detail"]),
+            (Some(event), &json!({ "chat_type": st }))
+        );
+    }
+    let v = FrameAction::ConversationClassified {
+        emne: Some("Order".into()),
+    }
+    .to_host(st, None);
+    assert_eq!(
+        (&v["emne"], &v["detail"]),
+        (
+            &json!("Order"),
+            &json!({ "chat_type": st, "classification": "Order" })
+        )
+    );
+    let v = FrameAction::ConversationClassified { emne: None }.to_host(st, None);
+    assert_eq!(
+        v["detail"],
+        json!({ "chat_type": st, "classification": null })
+    );
+    let v = FrameAction::Custom {
+        part_id: "p".into(),
+        key: "k".into(),
+        payload: None,
+    }
+    .to_host(st, None);
+    assert_eq!(
+        (v["event"].as_str(), &v["detail"]),
+        (Some("chat_custom"), &json!({ "part_id": "p", "key": "k" }))
+    );
+    // Actions with no CustomEvent: seed ones are left as the seed has them, ours get `detail`.
+    for action in [
+        FrameAction::CloseChat,
+        FrameAction::ToggleSize,
+        FrameAction::FirstMessageSent {
+            chatbot_id: "s".into(),
+        },
+    ] {
+        let v = action.to_host(st, None);
+        assert!(v.get("event").is_none() && v.get("detail").is_none(), "{v}");
+    }
+    let v = FrameAction::StreamChunk {
+        content: "Hej".into(),
+    }
+    .to_host(st, None);
+    assert_eq!(
+        v,
+        json!({ "source": "dgbot", "v": 1, "action": "stream_chunk", "content": "Hej", "detail": { "content": "Hej" } })
+    );
+    assert_eq!(
+        FrameAction::StreamStart.to_host(st, None)["detail"],
+        json!({})
+    );
 }
 
 #[test]

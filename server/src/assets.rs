@@ -1,4 +1,5 @@
-//! Static files: the loader (`/widget.js`, and seed 000's `/static/widget.js`), the iframe app
+//! Static files: the host-page scripts (`/widget.js`, seed 002's `/chatbotinline.js` and
+//! `/searchbar.js`, each also under seed 000's `/static/`), the iframe app
 //! (`/chat/`, trunk's `dist/`), and the demo host pages (`/demo/`). Compressed with gzip or
 //! brotli (precompressed `.br`/`.gz` files beside the built app are used when present);
 //! hashed file names are cached for a year, everything else is revalidated.
@@ -16,13 +17,17 @@ use tower_http::services::{ServeDir, ServeFile};
 use crate::{ServerConfig, SharedState};
 
 pub fn routes(config: &ServerConfig) -> Router<SharedState> {
-    let loader = config.loader_dir.join("widget.js");
     let app = ServeDir::new(&config.dist_dir)
         .precompressed_br()
         .precompressed_gzip();
-    Router::new()
-        .route_service("/widget.js", ServeFile::new(&loader))
-        .route_service("/static/widget.js", ServeFile::new(&loader))
+    let mut router = Router::new();
+    for name in HOST_SCRIPTS {
+        let file = config.loader_dir.join(name);
+        router = router
+            .route_service(&format!("/{name}"), ServeFile::new(&file))
+            .route_service(&format!("/static/{name}"), ServeFile::new(&file));
+    }
+    router
         .nest_service("/chat", app)
         .nest_service("/demo/img", ServeDir::new(config.demo_dir.join("img")))
         .route("/demo", get(|| async { Redirect::permanent("/demo/") }))
@@ -36,24 +41,44 @@ pub fn routes(config: &ServerConfig) -> Router<SharedState> {
         .layer(CompressionLayer::new().gzip(true).br(true))
 }
 
-/// Demo host pages, with `{{WIDGET_BASE}}` replaced by the origin the widget is served from.
+/// The scripts a host page loads, built into `loader/` by `cargo xtask build`.
+pub const HOST_SCRIPTS: [&str; 3] = ["widget.js", "chatbotinline.js", "searchbar.js"];
+
+/// Demo host pages and their scripts and styles, with `{{WIDGET_BASE}}` replaced by the origin
+/// the widget is served from. `strict-csp.html` is sent with the strictest policy a site owner
+/// could have that still allows the widget: the lines the README asks site owners to add.
 async fn demo_page(State(state): State<SharedState>, Path(page): Path<String>) -> Response {
-    let valid = page.ends_with(".html")
-        && page
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    let content_type = match page.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    let valid = page
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
     if !valid || page.contains("..") {
         return StatusCode::NOT_FOUND.into_response();
     }
     match tokio::fs::read_to_string(state.config.demo_dir.join(&page)).await {
-        Ok(html) => (
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (header::CACHE_CONTROL, "no-cache"),
-            ],
-            html.replace("{{WIDGET_BASE}}", &state.config.public_base),
-        )
-            .into_response(),
+        Ok(text) => {
+            let mut res = (
+                [
+                    (header::CONTENT_TYPE, content_type),
+                    (header::CACHE_CONTROL, "no-cache"),
+                ],
+                text.replace("{{WIDGET_BASE}}", &state.config.public_base),
+            )
+                .into_response();
+            if page == "strict-csp.html" {
+                let csp = strict_csp(&state.config.public_base);
+                if let Ok(value) = HeaderValue::from_str(&csp) {
+                    res.headers_mut()
+                        .insert(header::CONTENT_SECURITY_POLICY, value);
+                }
+            }
+            res
+        }
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -67,6 +92,15 @@ pub fn is_hashed_name(path: &str) -> bool {
         .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// A strict policy (no `unsafe-inline`, no `unsafe-eval`) plus what the widget needs: its
+/// scripts (`script-src`) and its chat window (`frame-src`) from the widget's origin.
+pub fn strict_csp(widget_base: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' {widget_base}; frame-src {widget_base}; \
+         style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'"
+    )
+}
+
 async fn cache_headers(req: Request<Body>, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let mut res = next.run(req).await;
@@ -76,7 +110,7 @@ async fn cache_headers(req: Request<Body>, next: Next) -> Response {
     {
         let value = if path.starts_with("/chat/") && is_hashed_name(&path) {
             "public, max-age=31536000, immutable"
-        } else if path.ends_with("widget.js") {
+        } else if HOST_SCRIPTS.iter().any(|name| path.ends_with(name)) {
             // Site owners embed this URL; keep updates reaching visitors within minutes.
             "public, max-age=300"
         } else {

@@ -139,6 +139,14 @@ impl Conversations {
             .insert(key, user);
     }
 
+    /// Every stored identity, as (chatbot id, visitor id, identity).
+    pub fn identities(&self) -> Vec<(String, String, IdentifyRequest)> {
+        let map = self.identities.lock().expect("identity lock");
+        map.iter()
+            .map(|((c, v), u)| (c.clone(), v.clone(), u.clone()))
+            .collect()
+    }
+
     pub fn identity(&self, visitor: &Visitor) -> Option<IdentifyRequest> {
         let key = (visitor.chatbot_id.clone(), visitor.visitor_id.clone());
         self.identities

@@ -24,6 +24,8 @@ pub struct Harness {
     /// The same server under another origin, for host pages: `http://localhost:PORT`.
     pub host_base: String,
     pub client: Client,
+    /// The server's state, to check what it stored.
+    pub state: dgbot_server::SharedState,
     driver: Child,
     driver_port: u16,
     /// Assistant messages in the log when `ask` last sent (see `finished_answer`).
@@ -62,7 +64,8 @@ impl Harness {
         let mut config = ServerConfig::for_repo(&widget_base);
         configure(&mut config);
         let state = AppState::new(config, vec![Chatbot::demo()]);
-        tokio::spawn(async move { serve(listener, state).await.unwrap() });
+        let served = state.clone();
+        tokio::spawn(async move { serve(listener, served).await.unwrap() });
 
         let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
         let driver_port = free_port();
@@ -102,6 +105,7 @@ impl Harness {
             host_base: format!("http://localhost:{port}"),
             widget_base,
             client,
+            state,
             driver,
             driver_port,
             answers_before: Default::default(),
@@ -146,6 +150,23 @@ impl Harness {
         }
         let body = &buf[head_end..head_end + length];
         serde_json::from_slice::<serde_json::Value>(body).unwrap_or_else(|e| panic!("{cmd}: {e}"))["value"].clone()
+    }
+
+    /// Open a page of the host site (`path` under `http://localhost:PORT`).
+    pub async fn goto(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.host_base))
+            .await
+            .unwrap();
+    }
+
+    /// Run `body` (a function body; `arguments` are `args`) in the current frame and return
+    /// its JSON result.
+    pub async fn js(&self, body: &str, args: Vec<serde_json::Value>) -> serde_json::Value {
+        self.client
+            .execute(body, args)
+            .await
+            .unwrap_or_else(|e| panic!("{body}: {e}"))
     }
 
     pub async fn finish(mut self) {

@@ -1,0 +1,564 @@
+//! The host page end to end (issue 4): the loader's window API, the analytics CustomEvents and
+//! postMessage actions, URL parameters, the inline and search-bar embeds, a strict CSP, and two
+//! script tags, in headless Chromium with the host page on another origin than the widget.
+
+mod support;
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use fantoccini::key::Key;
+use serde_json::{Value, json};
+use support::Harness;
+
+/// What the api.html log recorded: `(kind, name)` → details, in order.
+async fn events(h: &Harness, kind: &str, name: &str) -> Vec<Value> {
+    let all = h.js("return window.demoEvents || [];", vec![]).await;
+    all.as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == kind && e["name"] == name)
+        .map(|e| e["detail"].clone())
+        .collect()
+}
+
+/// Wait until the api.html log has at least `n` of `(kind, name)`; return them.
+async fn wait_events(h: &Harness, kind: &str, name: &str, n: usize) -> Vec<Value> {
+    h.eventually(&format!("{n} × {kind} {name}"), || async {
+        let found = events(h, kind, name).await;
+        (found.len() >= n).then_some(found)
+    })
+    .await
+}
+
+async fn panel_class(h: &Harness) -> String {
+    h.js(
+        "var f = document.getElementById('dgbot-root').shadowRoot.querySelector('iframe'); return f ? f.className : '';",
+        vec![],
+    )
+    .await
+    .as_str()
+    .unwrap_or_default()
+    .to_owned()
+}
+
+#[tokio::test]
+async fn window_api_events_and_analytics() {
+    let h = Harness::start().await;
+    h.goto("/demo/api.html").await;
+    // on() calls made through the stub before widget.js loaded were queued and replayed.
+    let ready = wait_events(&h, "on", "ready", 1).await;
+    assert_eq!(ready[0]["chat_type"], "shopping_assistant");
+    assert!(
+        h.js(
+            "return DGbot === DialogIntelligens && typeof DGbot.open === 'function';",
+            vec![]
+        )
+        .await
+        .as_bool()
+        .unwrap()
+    );
+
+    // open() twice: opened once, never toggled closed; chat_open with the seed's detail.
+    h.js("DGbot.open(); DGbot.open();", vec![]).await;
+    assert_eq!(panel_class(&h).await, "p o");
+    assert_eq!(
+        wait_events(&h, "CustomEvent", "chat_open", 1).await,
+        vec![json!({ "chat_type": "shopping_assistant" })]
+    );
+    assert_eq!(events(&h, "on", "open").await.len(), 1);
+
+    // open(message) on an open chat still sends it; the stream events and seed actions follow.
+    h.js("DGbot.open('How long does shipping take?');", vec![])
+        .await;
+    assert_eq!(
+        wait_events(&h, "on", "message", 1).await[0],
+        json!({ "text": "How long does shipping take?" })
+    );
+    let end = wait_events(&h, "on", "stream_end", 1).await;
+    assert!(
+        end[0]["message_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{end:?}"
+    );
+    assert_eq!(events(&h, "on", "stream_start").await.len(), 1);
+    let chunks: String = events(&h, "on", "stream_chunk")
+        .await
+        .iter()
+        .map(|c| c["content"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        chunks.contains("Standard shipping takes 2–4 business days"),
+        "{chunks}"
+    );
+    let response = wait_events(&h, "CustomEvent", "chat_response", 1).await;
+    assert_eq!(response[0]["chat_type"], "shopping_assistant");
+    assert!(
+        response[0]["response_latency_ms"].as_u64().is_some(),
+        "{response:?}"
+    );
+    assert_eq!(
+        response[0].as_object().unwrap().len(),
+        2,
+        "exactly the seed's detail: {response:?}"
+    );
+    let classified = wait_events(&h, "CustomEvent", "chat_conversation_classified", 1).await;
+    assert_eq!(
+        classified[0],
+        json!({ "chat_type": "shopping_assistant", "classification": "Shipping" })
+    );
+    let first = wait_events(&h, "postMessage", "firstMessageSent", 1).await;
+    assert_eq!(first[0]["chatbotID"], "demo-shop");
+    assert_eq!(
+        wait_events(&h, "postMessage", "conversationClassified", 1).await[0]["emne"],
+        "Shipping"
+    );
+    for action in ["userMessageSubmitted", "assistantFirstToken"] {
+        assert_eq!(events(&h, "postMessage", action).await.len(), 1, "{action}");
+    }
+
+    // Product cards: productRecommendation (with urls) → chat_recommendation.
+    h.js("DGbot.open('Which lamps do you recommend?');", vec![])
+        .await;
+    let recommended = wait_events(&h, "postMessage", "productRecommendation", 1).await;
+    assert!(
+        recommended[0]["urls"]
+            .as_array()
+            .is_some_and(|u| !u.is_empty()),
+        "{recommended:?}"
+    );
+    assert_eq!(
+        wait_events(&h, "CustomEvent", "chat_recommendation", 1).await[0],
+        json!({ "chat_type": "shopping_assistant" })
+    );
+    assert_eq!(
+        events(&h, "postMessage", "firstMessageSent").await.len(),
+        1,
+        "only the first message"
+    );
+    // The contact form: contactFormShown → chat_contact_form_shown.
+    h.js("DGbot.open('I want to contact you');", vec![]).await;
+    wait_events(&h, "postMessage", "contactFormShown", 1).await;
+    assert_eq!(
+        wait_events(&h, "CustomEvent", "chat_contact_form_shown", 1).await[0],
+        json!({ "chat_type": "shopping_assistant" })
+    );
+
+    // identify() reaches the server; reportPurchase() comes back as purchaseReported.
+    h.js("DGbot.identify({ user_id: 'customer-1042', name: 'Ada', email: 'ada@example.com', user_hash: 'sig' });", vec![]).await;
+    let identity = h
+        .eventually("the identity stored", || async {
+            h.state.conversations.identities().into_iter().next()
+        })
+        .await;
+    assert_eq!(
+        (
+            identity.0.as_str(),
+            identity.2.user_id.as_str(),
+            identity.2.user_hash.as_deref()
+        ),
+        ("demo-shop", "customer-1042", Some("sig"))
+    );
+    h.js("DGbot.reportPurchase(1299.5, 'dkk'); DGbot.reportPurchase('lots', 'DKK'); DGbot.reportPurchase(5, 'kroner');", vec![]).await;
+    let purchase = wait_events(&h, "postMessage", "purchaseReported", 1).await;
+    assert_eq!(
+        (
+            &purchase[0]["chatbotID"],
+            &purchase[0]["totalPrice"],
+            &purchase[0]["currency"]
+        ),
+        (&json!("demo-shop"), &json!(1299.5), &json!("DKK"))
+    );
+
+    // Bad arguments warn; nothing the host calls throws.
+    let thrown = h
+        .js(
+            "try { DGbot.open(42); DGbot.on('open'); DGbot.on(5, function () {}); DGbot.off('nope', null); DGbot.identify(null); \
+             DGbot.identify({ user_id: 'x', f: function () {} }); return null; } catch (e) { return String(e); }",
+            vec![],
+        )
+        .await;
+    assert_eq!(thrown, Value::Null);
+    // on() returns an unsubscribe function; off() removes a handler.
+    let counts = h
+        .js(
+            "var n = { a: 0, b: 0 }; var stop = DGbot.on('close', function () { n.a++; }); var f = function () { n.b++; }; \
+             DGbot.on('close', f); DGbot.off('close', f); DGbot.close(); stop(); DGbot.open(); DGbot.close(); return n;",
+            vec![],
+        )
+        .await;
+    assert_eq!(counts, json!({ "a": 1, "b": 0 }));
+
+    // Messages that are not from our iframe are ignored: the page itself, and a frame of another origin.
+    h.js(
+        "window.postMessage({ source: 'dgbot', v: 1, action: 'productClick', event: 'chat_product_click', detail: {} }, '*'); \
+         var f = document.createElement('iframe'); f.srcdoc = \"<script>parent.postMessage({source:'dgbot',v:1,action:'navigate',url:'https://example.com/',\
+         event:'chat_product_click',detail:{}},'*')<\\/script>\"; document.body.append(f);",
+        vec![],
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        events(&h, "CustomEvent", "chat_product_click")
+            .await
+            .is_empty()
+    );
+    assert!(
+        h.client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .ends_with("/demo/api.html")
+    );
+
+    // The size button: toggleSize, then expandChat / collapseChat, and the window follows.
+    h.js("DGbot.open();", vec![]).await;
+    h.enter_chat().await;
+    h.wait_css("[data-testid=size]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    h.client.enter_parent_frame().await.unwrap();
+    wait_events(&h, "postMessage", "expandChat", 1).await;
+    assert_eq!(events(&h, "postMessage", "toggleSize").await.len(), 1);
+    assert_eq!(panel_class(&h).await, "p o x");
+    h.enter_chat().await;
+    h.wait_css("[data-testid=size]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    // Escape inside the chat closes it, and focus returns to the launcher.
+    h.wait_css("[data-testid=composer]")
+        .await
+        .send_keys(&char::from(Key::Escape).to_string())
+        .await
+        .unwrap();
+    h.client.enter_parent_frame().await.unwrap();
+    wait_events(&h, "postMessage", "collapseChat", 1).await;
+    wait_events(&h, "postMessage", "closeChat", 1).await;
+    assert_eq!(panel_class(&h).await, "p");
+    let focus = h.js("var a = document.activeElement; return a.id + ' ' + a.shadowRoot.activeElement.className;", vec![]).await;
+    assert_eq!(focus, "dgbot-root l");
+
+    // hide() hides everything; show() brings back the closed launcher.
+    h.js("DGbot.open(); DGbot.hide();", vec![]).await;
+    let display = "return getComputedStyle(document.getElementById('dgbot-root')).display;";
+    assert_eq!(h.js(display, vec![]).await, "none");
+    h.js("DGbot.show();", vec![]).await;
+    assert_ne!(h.js(display, vec![]).await, "none");
+    assert_eq!(panel_class(&h).await, "p");
+
+    // destroy() removes everything; a later script tag installs afresh, exactly once.
+    h.js("DGbot.destroy();", vec![]).await;
+    assert_eq!(
+        h.js(
+            "return [document.querySelectorAll('#dgbot-root').length, window.DGbot];",
+            vec![]
+        )
+        .await,
+        json!([0, null])
+    );
+    h.js(
+        "for (var i = 0; i < 2; i++) { var s = document.createElement('script'); s.src = arguments[0] + '/widget.js'; \
+         s.setAttribute('data-chatbot-id', 'demo-shop'); document.body.append(s); }",
+        vec![json!(h.widget_base)],
+    )
+    .await;
+    h.eventually("a reinstalled widget", || async {
+        h.js(
+            "return window.DGbot && typeof DGbot.open === 'function';",
+            vec![],
+        )
+        .await
+        .as_bool()
+        .filter(|b| *b)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        h.js(
+            "return document.querySelectorAll('#dgbot-root').length;",
+            vec![]
+        )
+        .await,
+        1
+    );
+    h.finish().await;
+}
+
+/// Seed 002, "Option 2: URL Parameters": each form opens the chat once and leaves the address bar.
+#[tokio::test]
+async fn url_parameters_open_the_chat_once_and_are_stripped() {
+    let h = Harness::start().await;
+    h.goto("/demo/?chat=open&keep=1#top").await;
+    h.eventually("the window open", || async {
+        (panel_class(&h).await == "p o").then_some(())
+    })
+    .await;
+    assert!(
+        h.client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .ends_with("/demo/?keep=1#top")
+    );
+
+    for (path, question) in [
+        (
+            "/demo/?chatbot_message=What+are+your+opening+hours%3F",
+            "What are your opening hours?",
+        ),
+        (
+            "/demo/?a=b&chat=open&chatbot_message=Do%20you%20ship%20to%20Norway",
+            "Do you ship to Norway",
+        ),
+    ] {
+        h.goto(path).await;
+        h.eventually("the window open", || async {
+            (panel_class(&h).await == "p o").then_some(())
+        })
+        .await;
+        let url = h.client.current_url().await.unwrap();
+        assert!(url.query().is_none_or(|q| q == "a=b"), "{url}");
+        h.enter_chat().await;
+        let sent = h
+            .eventually("the message sent", || async {
+                let all = h
+                    .client
+                    .find_all(Locator::Css("[data-testid=message][data-role=user]"))
+                    .await
+                    .ok()?;
+                let last = all.last()?.text().await.ok()?;
+                (last == question).then_some(last)
+            })
+            .await;
+        assert_eq!(sent, question);
+        h.finished_answer().await;
+        h.client.enter_parent_frame().await.unwrap();
+    }
+    // Once per page load: the stripped address reloads without opening or sending again.
+    h.client.refresh().await.unwrap();
+    h.launcher().await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_ne!(panel_class(&h).await, "p o");
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn inline_embed_search_bars_and_option_4() {
+    let h = Harness::start().await;
+    // Inline: in #chatbot-placeholder, with the override's welcome above the input until the first question.
+    h.goto("/demo/inline.html").await;
+    let frame = h.wait_css("#chatbot-placeholder > iframe").await;
+    assert!(
+        h.js("return !document.getElementById('dgbot-root');", vec![])
+            .await
+            .as_bool()
+            .unwrap(),
+        "no launcher"
+    );
+    frame.enter_frame().await.unwrap();
+    let welcome = h.wait_css("[data-testid=inline-welcome]").await;
+    assert_eq!(
+        welcome.text().await.unwrap(),
+        "Looking for the right lamp? Ask me about sizes, prices or delivery."
+    );
+    assert_eq!(h.count("[data-testid=close]").await, 0);
+    h.ask("Do you have a floor lamp?").await;
+    h.finished_answer().await;
+    assert_eq!(h.count("[data-testid=inline-welcome]").await, 0);
+    h.client.enter_parent_frame().await.unwrap();
+
+    // Search bars by id, by class (two) and by manual init; Enter or the button opens the chat.
+    h.goto("/demo/searchbar.html").await;
+    let bars = h
+        .js(
+            "return ['bar-id','bar-class-1','bar-class-2','bar-manual'].map(function (id) { \
+             var r = document.querySelector('[data-testid=' + id + ']').shadowRoot; \
+             return r && [r.querySelector('input').placeholder, r.querySelector('button').textContent]; });",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        bars,
+        json!([
+            ["Ask us anything…", "Ask"],
+            ["Search our lamps…", "Ask"],
+            ["Ask us anything…", "Send"],
+            ["Where is my order?", "Ask support"]
+        ])
+    );
+    let bar = h
+        .client
+        .find(Locator::Css("[data-testid=bar-class-2]"))
+        .await
+        .unwrap();
+    let input = bar
+        .shadow_root()
+        .await
+        .unwrap()
+        .find(Locator::Css("input"))
+        .await
+        .unwrap();
+    input
+        .send_keys("What does the Skagen lamp cost?")
+        .await
+        .unwrap();
+    input
+        .send_keys(&char::from(Key::Enter).to_string())
+        .await
+        .unwrap();
+    h.eventually("the window open", || async {
+        (panel_class(&h).await == "p o").then_some(())
+    })
+    .await;
+    h.enter_chat().await;
+    h.eventually("the question in the chat", || async {
+        let all = h
+            .client
+            .find_all(Locator::Css("[data-testid=message][data-role=user]"))
+            .await
+            .ok()?;
+        (all.last()?.text().await.ok()? == "What does the Skagen lamp cost?").then_some(())
+    })
+    .await;
+    h.client.enter_parent_frame().await.unwrap();
+
+    // Seed 002 "Option 4": post sendMessage into the iframe as soon as it loads, before the app
+    // runs (no 1000 ms wait). A fresh install, so the iframe is created by this open().
+    h.goto("/demo/").await;
+    h.launcher().await;
+    h.js(
+        "var base = arguments[0]; DGbot.destroy(); var s = document.createElement('script'); s.src = base + '/widget.js'; \
+         s.setAttribute('data-chatbot-id', 'demo-shop'); s.onload = function () { DGbot.open(); \
+         var f = document.getElementById('dgbot-root').shadowRoot.querySelector('iframe'); \
+         f.addEventListener('load', function () { f.contentWindow.postMessage({ action: 'sendMessage', message: 'Hello from option 4' }, base); }, { once: true }); }; \
+         document.body.append(s);",
+        vec![json!(h.widget_base)],
+    )
+    .await;
+    h.enter_chat().await;
+    h.eventually("the option 4 message", || async {
+        let all = h
+            .client
+            .find_all(Locator::Css("[data-testid=message][data-role=user]"))
+            .await
+            .ok()?;
+        (all.last()?.text().await.ok()? == "Hello from option 4").then_some(())
+    })
+    .await;
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn strict_csp_two_tags_and_the_seed_gtm_snippet() {
+    let h = Harness::start().await;
+    // The strict-CSP page really is strict, and the widget works under it without a violation.
+    h.goto("/demo/strict-csp.html").await;
+    let csp = h
+        .client
+        .execute_async("var done = arguments[0]; fetch(location.href).then(function (r) { done(r.headers.get('content-security-policy')); });", vec![])
+        .await
+        .unwrap();
+    let csp = csp.as_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self' http://127.0.0.1:") && !csp.contains("unsafe"),
+        "{csp}"
+    );
+    h.launcher().await;
+    h.client
+        .find(Locator::Id("open"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    h.enter_chat().await;
+    h.finished_answer().await;
+    h.client.enter_parent_frame().await.unwrap();
+    assert_eq!(
+        h.client
+            .find(Locator::Css("[data-testid=violations]"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "0"
+    );
+
+    // Two script tags (data-chatbot-id and data-key) make one widget; a React-style effect that
+    // adds the tag, removes it and adds it again (StrictMode) does not add another.
+    h.goto("/demo/two-tags.html").await;
+    h.launcher().await;
+    h.js(
+        "for (var i = 0; i < 2; i++) { var s = document.createElement('script'); s.src = arguments[0] + '/widget.js'; \
+         s.setAttribute('data-key', 'demo-shop'); s.async = true; document.body.appendChild(s); document.body.removeChild(s); \
+         document.body.appendChild(s); }",
+        vec![json!(h.widget_base)],
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let count = "return [document.querySelectorAll('#dgbot-root').length, document.getElementById('dgbot-root').shadowRoot.querySelectorAll('button,iframe').length];";
+    assert_eq!(h.js(count, vec![]).await, json!([1, 2]));
+
+    // The seed's GTM listener, pasted unchanged, fills dataLayer.
+    h.goto("/demo/gtm.html").await;
+    h.launcher().await.click().await.unwrap();
+    h.enter_chat().await;
+    h.wait_css("[data-testid=welcome]").await;
+    h.ask("Which lamps do you recommend?").await;
+    h.finished_answer().await;
+    h.client.enter_parent_frame().await.unwrap();
+    let pushed = h
+        .eventually("the classification in dataLayer", || async {
+            let layer = h.js("return window.dataLayer;", vec![]).await;
+            let names: Vec<String> = layer
+                .as_array()?
+                .iter()
+                .filter_map(|e| e["event"].as_str().map(str::to_owned))
+                .collect();
+            names
+                .contains(&"chat_conversation_classified".to_owned())
+                .then_some(layer)
+        })
+        .await;
+    let names: Vec<&str> = pushed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["event"].as_str())
+        .collect();
+    for name in [
+        "chat_open",
+        "chat_response",
+        "chat_recommendation",
+        "chat_conversation_classified",
+    ] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    assert!(
+        pushed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["chat_type"] == "shopping_assistant"),
+        "{pushed}"
+    );
+    h.eventually("the page showing the pushes", || async {
+        (h.client
+            .find_all(Locator::Css("[data-testid=datalayer] li"))
+            .await
+            .ok()?
+            .len()
+            >= names.len())
+        .then_some(())
+    })
+    .await;
+    h.finish().await;
+}
