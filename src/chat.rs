@@ -680,17 +680,23 @@ impl Chat {
         if events.is_empty() {
             return;
         }
+        // The host's `stream_chunk`: the batch's new text, posted before `stream_end` or `error`.
         let mut chunk = String::new();
         for event in &events {
-            self.on_event(event, reply);
-            if let StreamEvent::PartDelta(d) = event {
-                chunk.push_str(d.delta.text().unwrap_or_default());
+            match event {
+                StreamEvent::PartDelta(d) => chunk.push_str(d.delta.text().unwrap_or_default()),
+                _ => self.post_chunk(&mut chunk),
             }
+            self.on_event(event, reply);
         }
-        if !chunk.is_empty() {
-            self.post(FrameAction::StreamChunk { content: chunk });
-        }
+        self.post_chunk(&mut chunk);
         self.grew();
+    }
+
+    fn post_chunk(&self, chunk: &mut String) {
+        if !chunk.is_empty() {
+            self.post(FrameAction::StreamChunk { content: std::mem::take(chunk) });
+        }
     }
 
     fn on_event(&self, event: &StreamEvent, reply: &MessageVm) {

@@ -302,6 +302,7 @@ async fn loader_on_the_host_page() {
             .unwrap()
     };
     let mut runs: Vec<(bool, f64, f64, usize, f64)> = vec![];
+    let mut bytes = serde_json::Value::Null;
     for round in 0..6 {
         let with_loader = round % 2 == 0;
         let blocked: Vec<&str> = if with_loader {
@@ -331,6 +332,11 @@ async fn loader_on_the_host_page() {
         let task_ms = (task_time().await - before) * 1000.0;
         let profile = h.cdp("Profiler.stop", json!({})).await["profile"].clone();
         let perf = h.js("return __perf;", vec![]).await;
+        if with_loader {
+            bytes = h
+                .js("var e = performance.getEntriesByType('resource').find(r => r.name.endsWith('/widget.js')); return e ? e.encodedBodySize : null;", vec![])
+                .await;
+        }
         runs.push((
             with_loader,
             task_ms,
@@ -339,9 +345,6 @@ async fn loader_on_the_host_page() {
             perf["shift"].as_f64().unwrap(),
         ));
     }
-    let bytes = h
-        .js("var e = performance.getEntriesByType('resource').find(r => r.name.endsWith('/widget.js')); return e ? e.encodedBodySize : null;", vec![])
-        .await;
     let median = |with: bool, f: fn(&(bool, f64, f64, usize, f64)) -> f64| {
         let mut v: Vec<f64> = runs.iter().filter(|r| r.0 == with).map(f).collect();
         v.sort_by(f64::total_cmp);

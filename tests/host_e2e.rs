@@ -562,3 +562,46 @@ async fn strict_csp_two_tags_and_the_seed_gtm_snippet() {
     .await;
     h.finish().await;
 }
+
+/// Screenshots of the demo host pages for a person to look at (target/screenshots/):
+/// `cargo test --test host_e2e demo_page_screenshots -- --ignored`.
+#[tokio::test]
+#[ignore = "writes screenshots for review"]
+async fn demo_page_screenshots() {
+    let h = Harness::start().await;
+    let dir = support::repo_root().join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let shot = |name: &'static str| {
+        let (client, dir) = (h.client.clone(), dir.clone());
+        async move { std::fs::write(dir.join(format!("{name}.png")), client.screenshot().await.unwrap()).unwrap() }
+    };
+    h.goto("/demo/inline.html").await;
+    h.wait_css("#chatbot-placeholder > iframe").await.enter_frame().await.unwrap();
+    h.wait_css("[data-testid=inline-welcome]").await;
+    h.client.enter_parent_frame().await.unwrap();
+    shot("inline").await;
+    h.goto("/demo/api.html").await;
+    wait_events(&h, "on", "ready", 1).await;
+    h.js("DGbot.open('Which lamps do you recommend?');", vec![]).await;
+    wait_events(&h, "CustomEvent", "chat_conversation_classified", 1).await;
+    shot("api").await;
+    h.enter_chat().await;
+    h.wait_css("[data-testid=size]").await.click().await.unwrap();
+    h.client.enter_parent_frame().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    shot("large").await;
+    h.goto("/demo/gtm.html").await;
+    h.launcher().await.click().await.unwrap();
+    h.enter_chat().await;
+    h.ask("How long does shipping take?").await;
+    h.finished_answer().await;
+    h.client.enter_parent_frame().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    shot("gtm").await;
+    h.client.set_window_size(390, 780).await.unwrap();
+    h.goto("/demo/").await;
+    h.launcher().await.click().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    shot("phone").await;
+    h.finish().await;
+}
