@@ -83,6 +83,12 @@ async fn window_api_events_and_analytics() {
         "{end:?}"
     );
     assert_eq!(events(&h, "on", "stream_start").await.len(), 1);
+    // The text comes before the end, in order.
+    let order = h
+        .js("return demoEvents.filter(e => e.kind === 'on' && e.name.indexOf('stream_') === 0).map(e => e.name);", vec![])
+        .await;
+    let order: Vec<&str> = order.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!((order.first(), order.last()), (Some(&"stream_start"), Some(&"stream_end")), "{order:?}");
     let chunks: String = events(&h, "on", "stream_chunk")
         .await
         .iter()
@@ -346,6 +352,20 @@ async fn url_parameters_open_the_chat_once_and_are_stripped() {
     h.launcher().await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_ne!(panel_class(&h).await, "p o");
+
+    // On a phone-sized window the chat fills the visual viewport and the launcher steps aside.
+    h.client.set_window_size(390, 760).await.unwrap();
+    h.goto("/demo/?chat=open").await;
+    h.eventually("the window open", || async { (panel_class(&h).await == "p o").then_some(()) }).await;
+    let fit = h
+        .js(
+            "var r = document.getElementById('dgbot-root').shadowRoot, f = r.querySelector('iframe').getBoundingClientRect(); \
+             return [Math.round(f.top), Math.round(f.left), Math.round(f.width) === document.documentElement.clientWidth, Math.round(f.height) === Math.round(visualViewport.height), \
+             getComputedStyle(r.querySelector('button')).display];",
+            vec![],
+        )
+        .await;
+    assert_eq!(fit, json!([0, 0, true, true, "none"]));
     h.finish().await;
 }
 
@@ -506,6 +526,37 @@ async fn strict_csp_two_tags_and_the_seed_gtm_snippet() {
     tokio::time::sleep(Duration::from_millis(800)).await;
     let count = "return [document.querySelectorAll('#dgbot-root').length, document.getElementById('dgbot-root').shadowRoot.querySelectorAll('button,iframe').length];";
     assert_eq!(h.js(count, vec![]).await, json!([1, 2]));
+
+    // No CSS leaks either way: the page's rules for buttons and iframes do not reach the
+    // launcher, and the widget's do not reach the page's own buttons.
+    let styles = h
+        .js(
+            "var s = document.createElement('style'); s.textContent = 'button, iframe { display: none !important; width: 3px !important }'; \
+             document.head.append(s); var l = document.getElementById('dgbot-root').shadowRoot.querySelector('button'); \
+             var mine = document.createElement('button'); mine.className = 'l'; document.body.append(mine); \
+             var r = [getComputedStyle(l).display, getComputedStyle(l).width, getComputedStyle(mine).position]; s.remove(); mine.remove(); return r;",
+            vec![],
+        )
+        .await;
+    assert_eq!(styles, json!(["block", "60px", "static"]));
+
+    // data-api: the script from one origin, the chat from another.
+    h.js(
+        "DGbot.destroy(); var s = document.createElement('script'); s.src = arguments[0] + '/widget.js'; \
+         s.setAttribute('data-chatbot-id', 'demo-shop'); s.setAttribute('data-api', arguments[1]); \
+         s.onload = function () { DGbot.open(); }; document.body.append(s);",
+        vec![json!(h.host_base), json!(h.widget_base)],
+    )
+    .await;
+    let src = h
+        .eventually("the chat from data-api", || async {
+            h.js("var r = document.getElementById('dgbot-root'); var f = r && r.shadowRoot.querySelector('iframe'); return f && f.src;", vec![])
+                .await
+                .as_str()
+                .map(str::to_owned)
+        })
+        .await;
+    assert!(src.starts_with(&format!("{}/chat/?chatbot_id=demo-shop", h.widget_base)), "{src}");
 
     // The seed's GTM listener, pasted unchanged, fills dataLayer.
     h.goto("/demo/gtm.html").await;

@@ -344,6 +344,11 @@ async fn product_click_navigates_the_host_page_and_custom_reaches_it() {
     assert_eq!(custom[0]["key"], "book_demo");
     assert_eq!(custom[0]["payload"]["calendar"], "showroom");
 
+    // Seed 002: productClick → chat_product_click (kept in localStorage: the page navigates away).
+    h.client
+        .execute("addEventListener('chat_product_click', e => localStorage.setItem('dgbot_test_click', JSON.stringify(e.detail)));", vec![])
+        .await
+        .unwrap();
     h.enter_chat().await;
     h.ask("Do you have a wool throw?").await;
     h.last_answer().await;
@@ -365,6 +370,9 @@ async fn product_click_navigates_the_host_page_and_custom_reaches_it() {
         url.as_str(),
         format!("{}/demo/?product=hygge", h.widget_base)
     );
+    h.goto("/demo/demo.css").await;
+    let clicked = h.js("return JSON.parse(localStorage.getItem('dgbot_test_click'));", vec![]).await;
+    assert_eq!(clicked, serde_json::json!({ "chat_type": "shopping_assistant" }));
     h.finish().await;
 }
 
@@ -636,7 +644,7 @@ async fn typing_indicator_then_follow_the_answer_unless_the_visitor_scrolls_up()
     let mut slow = vec![sse(StreamEvent::status("connected"))];
     slow.extend((0..30).map(|_| sse(StreamEvent::status("processing")))); // ~0.6 s before the first token
     slow.extend(partial_answer("s1", "Line").into_iter().skip(2));
-    for i in 0..300 {
+    for i in 0..900 { // ~20 s: still growing whenever the test looks
         if i % 10 == 0 {
             slow.push(sse(StreamEvent::delta(
                 "s1",
