@@ -695,7 +695,9 @@ impl Chat {
 
     fn post_chunk(&self, chunk: &mut String) {
         if !chunk.is_empty() {
-            self.post(FrameAction::StreamChunk { content: std::mem::take(chunk) });
+            self.post(FrameAction::StreamChunk {
+                content: std::mem::take(chunk),
+            });
         }
     }
 

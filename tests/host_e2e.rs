@@ -87,8 +87,17 @@ async fn window_api_events_and_analytics() {
     let order = h
         .js("return demoEvents.filter(e => e.kind === 'on' && e.name.indexOf('stream_') === 0).map(e => e.name);", vec![])
         .await;
-    let order: Vec<&str> = order.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    assert_eq!((order.first(), order.last()), (Some(&"stream_start"), Some(&"stream_end")), "{order:?}");
+    let order: Vec<&str> = order
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        (order.first(), order.last()),
+        (Some(&"stream_start"), Some(&"stream_end")),
+        "{order:?}"
+    );
     let chunks: String = events(&h, "on", "stream_chunk")
         .await
         .iter()
@@ -155,7 +164,7 @@ async fn window_api_events_and_analytics() {
     h.js("DGbot.identify({ user_id: 'customer-1042', name: 'Ada', email: 'ada@example.com', user_hash: 'sig' });", vec![]).await;
     let identity = h
         .eventually("the identity stored", || async {
-            h.state.conversations.identities().into_iter().next()
+            h.state.store.identities().unwrap().into_iter().next()
         })
         .await;
     assert_eq!(
@@ -356,7 +365,10 @@ async fn url_parameters_open_the_chat_once_and_are_stripped() {
     // On a phone-sized window the chat fills the visual viewport and the launcher steps aside.
     h.client.set_window_size(390, 760).await.unwrap();
     h.goto("/demo/?chat=open").await;
-    h.eventually("the window open", || async { (panel_class(&h).await == "p o").then_some(()) }).await;
+    h.eventually("the window open", || async {
+        (panel_class(&h).await == "p o").then_some(())
+    })
+    .await;
     let fit = h
         .js(
             "var r = document.getElementById('dgbot-root').shadowRoot, f = r.querySelector('iframe').getBoundingClientRect(); \
@@ -556,7 +568,10 @@ async fn strict_csp_two_tags_and_the_seed_gtm_snippet() {
                 .map(str::to_owned)
         })
         .await;
-    assert!(src.starts_with(&format!("{}/chat/?chatbot_id=demo-shop", h.widget_base)), "{src}");
+    assert!(
+        src.starts_with(&format!("{}/chat/?chatbot_id=demo-shop", h.widget_base)),
+        "{src}"
+    );
 
     // The seed's GTM listener, pasted unchanged, fills dataLayer.
     h.goto("/demo/gtm.html").await;
@@ -624,20 +639,35 @@ async fn demo_page_screenshots() {
     std::fs::create_dir_all(&dir).unwrap();
     let shot = |name: &'static str| {
         let (client, dir) = (h.client.clone(), dir.clone());
-        async move { std::fs::write(dir.join(format!("{name}.png")), client.screenshot().await.unwrap()).unwrap() }
+        async move {
+            std::fs::write(
+                dir.join(format!("{name}.png")),
+                client.screenshot().await.unwrap(),
+            )
+            .unwrap()
+        }
     };
     h.goto("/demo/inline.html").await;
-    h.wait_css("#chatbot-placeholder > iframe").await.enter_frame().await.unwrap();
+    h.wait_css("#chatbot-placeholder > iframe")
+        .await
+        .enter_frame()
+        .await
+        .unwrap();
     h.wait_css("[data-testid=inline-welcome]").await;
     h.client.enter_parent_frame().await.unwrap();
     shot("inline").await;
     h.goto("/demo/api.html").await;
     wait_events(&h, "on", "ready", 1).await;
-    h.js("DGbot.open('Which lamps do you recommend?');", vec![]).await;
+    h.js("DGbot.open('Which lamps do you recommend?');", vec![])
+        .await;
     wait_events(&h, "CustomEvent", "chat_conversation_classified", 1).await;
     shot("api").await;
     h.enter_chat().await;
-    h.wait_css("[data-testid=size]").await.click().await.unwrap();
+    h.wait_css("[data-testid=size]")
+        .await
+        .click()
+        .await
+        .unwrap();
     h.client.enter_parent_frame().await.unwrap();
     tokio::time::sleep(Duration::from_millis(400)).await;
     shot("large").await;

@@ -371,8 +371,16 @@ async fn product_click_navigates_the_host_page_and_custom_reaches_it() {
         format!("{}/demo/?product=hygge", h.widget_base)
     );
     h.goto("/demo/demo.css").await;
-    let clicked = h.js("return JSON.parse(localStorage.getItem('dgbot_test_click'));", vec![]).await;
-    assert_eq!(clicked, serde_json::json!({ "chat_type": "shopping_assistant" }));
+    let clicked = h
+        .js(
+            "return JSON.parse(localStorage.getItem('dgbot_test_click'));",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        clicked,
+        serde_json::json!({ "chat_type": "shopping_assistant" })
+    );
     h.finish().await;
 }
 
@@ -644,7 +652,8 @@ async fn typing_indicator_then_follow_the_answer_unless_the_visitor_scrolls_up()
     let mut slow = vec![sse(StreamEvent::status("connected"))];
     slow.extend((0..30).map(|_| sse(StreamEvent::status("processing")))); // ~0.6 s before the first token
     slow.extend(partial_answer("s1", "Line").into_iter().skip(2));
-    for i in 0..900 { // ~20 s: still growing whenever the test looks
+    for i in 0..900 {
+        // ~20 s: still growing whenever the test looks
         if i % 10 == 0 {
             slow.push(sse(StreamEvent::delta(
                 "s1",

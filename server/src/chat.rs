@@ -2,10 +2,6 @@
 //! `POST /api/v1/chat/auth`, `GET /api/v1/chat/config`, `POST /api/v1/chat/messages` (SSE),
 //! plus our public widget auth `POST /api/v1/chat/auth/public` (see docs/protocol.md).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
@@ -25,6 +21,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use crate::auth::{Visitor, basic_api_key, is_valid_visitor_id, new_visitor_id, origin_allowed};
 use crate::error::{ApiJson, Failure};
+use crate::store::{Rating, Submission};
 use crate::{ScriptedEvent, SharedState, demo_bot};
 
 /// Longest visitor message accepted, in characters.
@@ -34,188 +31,8 @@ pub const MAX_MESSAGE_BODY: usize = 8 * 1024 * 1024;
 /// Largest `POST /actions` body: three 5 MB attachments as base64, plus the fields.
 pub const MAX_ACTION_BODY: usize = 24 * 1024 * 1024;
 
-/// Conversations by (chatbot id, visitor id). In memory for the walking skeleton; SQLite
-/// storage comes with the reference-server work (issue 5).
-#[derive(Default)]
-pub struct Conversations {
-    by_visitor: Mutex<HashMap<(String, String), Vec<Message>>>,
-    submissions: Mutex<Vec<Submission>>,
-    ratings: Mutex<Vec<Rating>>,
-    /// `window.DGbot.identify(user)` per visitor (the latest one counts).
-    identities: Mutex<HashMap<(String, String), IdentifyRequest>>,
-    /// Per answer: the conversation's topic once classified (`Some(None)`: classification failed).
-    classifications: Mutex<HashMap<String, Classification>>,
-    next_id: AtomicU64,
-}
-
-/// The pending or finished classification after one answer.
-struct Classification {
-    visitor: (String, String),
-    topic: tokio::sync::watch::Receiver<Option<Option<String>>>,
-}
-
 /// How long `GET /classification` waits for a pending classification.
 pub const CLASSIFICATION_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// A visitor's rating of their conversation (the latest one counts).
-#[derive(Debug, Clone)]
-pub struct Rating {
-    pub chatbot_id: String,
-    pub visitor_id: String,
-    pub rating: u8,
-    pub feedback: Option<String>,
-    pub created_at: String,
-}
-
-/// A completed contact form or support ticket.
-#[derive(Debug, Clone)]
-pub struct Submission {
-    pub action_id: String,
-    pub chatbot_id: String,
-    pub visitor_id: String,
-    pub part_id: String,
-    pub action: Action,
-}
-
-impl Conversations {
-    pub fn next_id(&self, prefix: &str) -> String {
-        format!(
-            "{prefix}_{}",
-            self.next_id.fetch_add(1, Ordering::Relaxed) + 1
-        )
-    }
-
-    pub fn push(&self, visitor: &Visitor, mut message: Message) {
-        message.created_at.get_or_insert_with(now_rfc3339);
-        let mut map = self.by_visitor.lock().expect("conversation lock");
-        map.entry((visitor.chatbot_id.clone(), visitor.visitor_id.clone()))
-            .or_default()
-            .push(message);
-    }
-
-    /// The marker part with `part_id` in this visitor's conversation.
-    pub fn find_part(&self, visitor: &Visitor, part_id: &str) -> Option<Part> {
-        let map = self.by_visitor.lock().expect("conversation lock");
-        let messages = map.get(&(visitor.chatbot_id.clone(), visitor.visitor_id.clone()))?;
-        messages
-            .iter()
-            .flat_map(|m| &m.parts)
-            .find(|p| p.part_id() == Some(part_id))
-            .cloned()
-    }
-
-    /// Start waiting for the classification after answer `message_id`; send the topic on the
-    /// returned sender (dropping it unsent means classification failed).
-    fn expect_classification(
-        &self,
-        visitor: &Visitor,
-        message_id: &str,
-    ) -> tokio::sync::watch::Sender<Option<Option<String>>> {
-        let (tx, topic) = tokio::sync::watch::channel(None);
-        let visitor = (visitor.chatbot_id.clone(), visitor.visitor_id.clone());
-        self.classifications
-            .lock()
-            .expect("classification lock")
-            .insert(message_id.to_owned(), Classification { visitor, topic });
-        tx
-    }
-
-    fn classification(
-        &self,
-        visitor: &Visitor,
-        message_id: &str,
-    ) -> Option<tokio::sync::watch::Receiver<Option<Option<String>>>> {
-        let map = self.classifications.lock().expect("classification lock");
-        let c = map.get(message_id)?;
-        (c.visitor == (visitor.chatbot_id.clone(), visitor.visitor_id.clone()))
-            .then(|| c.topic.clone())
-    }
-
-    pub fn identify(&self, visitor: &Visitor, user: IdentifyRequest) {
-        let key = (visitor.chatbot_id.clone(), visitor.visitor_id.clone());
-        self.identities
-            .lock()
-            .expect("identity lock")
-            .insert(key, user);
-    }
-
-    /// Every stored identity, as (chatbot id, visitor id, identity).
-    pub fn identities(&self) -> Vec<(String, String, IdentifyRequest)> {
-        let map = self.identities.lock().expect("identity lock");
-        map.iter()
-            .map(|((c, v), u)| (c.clone(), v.clone(), u.clone()))
-            .collect()
-    }
-
-    pub fn identity(&self, visitor: &Visitor) -> Option<IdentifyRequest> {
-        let key = (visitor.chatbot_id.clone(), visitor.visitor_id.clone());
-        self.identities
-            .lock()
-            .expect("identity lock")
-            .get(&key)
-            .cloned()
-    }
-
-    pub fn submit(&self, submission: Submission) {
-        self.submissions
-            .lock()
-            .expect("submissions lock")
-            .push(submission);
-    }
-
-    pub fn submissions(&self) -> Vec<Submission> {
-        self.submissions.lock().expect("submissions lock").clone()
-    }
-
-    /// Keep the visitor's rating, replacing an earlier one.
-    pub fn rate(&self, rating: Rating) {
-        let mut ratings = self.ratings.lock().expect("ratings lock");
-        ratings
-            .retain(|r| (&r.chatbot_id, &r.visitor_id) != (&rating.chatbot_id, &rating.visitor_id));
-        ratings.push(rating);
-    }
-
-    pub fn ratings(&self) -> Vec<Rating> {
-        self.ratings.lock().expect("ratings lock").clone()
-    }
-
-    /// Remove everything kept about the visitor; returns what was removed.
-    pub fn delete_visitor(&self, visitor: &Visitor) -> DeleteResponse {
-        let key = (visitor.chatbot_id.clone(), visitor.visitor_id.clone());
-        let messages = self
-            .by_visitor
-            .lock()
-            .expect("conversation lock")
-            .remove(&key)
-            .map_or(0, |m| m.len());
-        let mine =
-            |chatbot: &String, visitor_id: &String| (chatbot, visitor_id) == (&key.0, &key.1);
-        let mut submissions = self.submissions.lock().expect("submissions lock");
-        let before = submissions.len();
-        submissions.retain(|s| !mine(&s.chatbot_id, &s.visitor_id));
-        let submissions = before - submissions.len();
-        self.identities.lock().expect("identity lock").remove(&key);
-        self.classifications
-            .lock()
-            .expect("classification lock")
-            .retain(|_, c| c.visitor != key);
-        let mut ratings = self.ratings.lock().expect("ratings lock");
-        let before = ratings.len();
-        ratings.retain(|r| !mine(&r.chatbot_id, &r.visitor_id));
-        DeleteResponse {
-            messages,
-            submissions,
-            ratings: before - ratings.len(),
-        }
-    }
-
-    pub fn messages(&self, visitor: &Visitor) -> Vec<Message> {
-        let map = self.by_visitor.lock().expect("conversation lock");
-        map.get(&(visitor.chatbot_id.clone(), visitor.visitor_id.clone()))
-            .cloned()
-            .unwrap_or_default()
-    }
-}
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
@@ -359,6 +176,18 @@ fn visitor_text(req: &SendMessageRequest) -> Result<String, Failure> {
     Ok(text)
 }
 
+/// Seed 002's `429 rate_limited`, per visitor and endpoint, by the chatbot's `rate_limit`.
+fn rate_limit(state: &SharedState, visitor: &Visitor, what: &'static str) -> Result<(), Failure> {
+    let limit = state
+        .chatbot(&visitor.chatbot_id)
+        .map(|c| c.rate_limit)
+        .unwrap_or_default();
+    state
+        .limiter
+        .check(visitor, what, limit)
+        .map_err(Failure::rate_limited)
+}
+
 type SseStream =
     Sse<axum::response::sse::KeepAliveStream<ReceiverStream<Result<Event, std::io::Error>>>>;
 
@@ -368,21 +197,22 @@ async fn send_message(
     ApiJson(req): ApiJson<SendMessageRequest>,
 ) -> Result<SseStream, Failure> {
     let text = visitor_text(&req)?;
+    rate_limit(&state, &visitor, "messages")?;
     let has_image = req
         .message
         .parts
         .iter()
         .any(|p| matches!(p, Part::Image(_)));
-    let conversations = &state.conversations;
-    conversations.push(
+    let store = &state.store;
+    store.push(
         &visitor,
-        Message {
-            message_id: conversations.next_id("msg"),
+        &Message {
+            message_id: store.next_id("msg"),
             role: Role::User,
             parts: req.message.parts,
             created_at: None,
         },
-    );
+    )?; // not stored: 500 before the stream starts, and the widget keeps the message to resend
 
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, std::io::Error>>(16);
     let delay = state.config.stream_delay;
@@ -415,7 +245,7 @@ async fn send_message(
         return Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default()));
     }
 
-    let message_id = conversations.next_id("msg");
+    let message_id = store.next_id("msg");
     let question = if text.trim().is_empty() && has_image {
         "photo received"
     } else {
@@ -431,7 +261,11 @@ async fn send_message(
             ])],
         })]
     } else {
-        demo_bot::answer(question, &message_id, &state.config.public_base)
+        let kb = state
+            .chatbot(&visitor.chatbot_id)
+            .map(|c| c.knowledge.clone())
+            .unwrap_or_default();
+        demo_bot::answer(question, &message_id, &state.config.public_base, &kb)
     };
     let mut events = vec![
         StreamEvent::status("connected"),
@@ -446,7 +280,7 @@ async fn send_message(
             None => events.push(StreamEvent::Part(PartEvent { part: part.clone() })),
         }
     }
-    let topic = conversations.expect_classification(&visitor, &message_id);
+    let topic = store.expect_classification(&visitor, &message_id);
     let reply = Message {
         message_id,
         role: Role::Assistant,
@@ -473,11 +307,28 @@ async fn send_message(
                 tokio::time::sleep(delay).await;
             }
         }
-        state.conversations.push(&visitor, reply);
+        if let Err(e) = state.store.push(&visitor, &reply) {
+            eprintln!("dgbot-server: answer {} not stored: {e}", reply.message_id);
+        }
         // Seed 002: the conversation is classified a few seconds after each response.
         tokio::time::sleep(state.config.classify_delay).await;
-        let label = crate::classify::classify(&state.conversations.messages(&visitor));
-        let _ = topic.send(Some(Some(label.to_owned())));
+        let label = match state.store.messages(&visitor) {
+            Ok(messages) => Some(crate::classify::classify(&messages)),
+            Err(e) => {
+                eprintln!(
+                    "dgbot-server: classification of {} failed: {e}",
+                    reply.message_id
+                );
+                None
+            }
+        };
+        if let Err(e) = state.store.classified(&visitor, &reply.message_id, label) {
+            eprintln!(
+                "dgbot-server: classification of {} not stored: {e}",
+                reply.message_id
+            );
+        }
+        let _ = topic.send(Some(label.map(str::to_owned)));
     });
     Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default()))
 }
@@ -507,13 +358,13 @@ async fn rate(
             &format!("At most {MAX_FEEDBACK_CHARS} characters"),
         ));
     }
-    state.conversations.rate(Rating {
+    state.store.rate(&Rating {
         chatbot_id: visitor.chatbot_id,
         visitor_id: visitor.visitor_id,
         rating: req.rating,
         feedback,
         created_at: now_rfc3339(),
-    });
+    })?;
     Ok(Json(RateResponse {
         message: "Thank you for your feedback!".into(),
     }))
@@ -537,15 +388,20 @@ async fn classification(
 ) -> Result<Json<ClassificationResponse>, Failure> {
     let axum::extract::Query(query) =
         query.map_err(|_| Failure::validation("message_id", "message_id is required"))?;
-    let mut topic = state
-        .conversations
-        .classification(&visitor, &query.message_id)
+    let found = state
+        .store
+        .classification(&visitor, &query.message_id)?
         .ok_or_else(|| Failure::new(ApiErrorCode::NotFound, "No answer with this message_id"))?;
-    let classification =
-        match tokio::time::timeout(CLASSIFICATION_WAIT, topic.wait_for(Option::is_some)).await {
-            Ok(Ok(topic)) => topic.clone().flatten(),
-            _ => None, // failed (the answer never finished) or too slow
-        };
+    let classification = match found {
+        Ok(topic) => topic,
+        Err(mut pending) => {
+            match tokio::time::timeout(CLASSIFICATION_WAIT, pending.wait_for(Option::is_some)).await
+            {
+                Ok(Ok(topic)) => topic.clone().flatten(),
+                _ => None, // failed (the answer never finished) or too slow
+            }
+        }
+    };
     Ok(Json(ClassificationResponse {
         message_id: query.message_id,
         classification,
@@ -587,13 +443,13 @@ async fn identify(
         return Err(Failure::validation("email", "Enter a valid email address"));
     }
     let user_id = user_id.to_owned();
-    state.conversations.identify(
+    state.store.identify(
         &visitor,
-        IdentifyRequest {
+        &IdentifyRequest {
             user_id: user_id.clone(),
             ..user
         },
-    );
+    )?;
     Ok(Json(IdentifyResponse {
         user_id,
         verified: false,
@@ -604,8 +460,8 @@ async fn identify(
 async fn delete_visitor_data(
     State(state): State<SharedState>,
     visitor: Visitor,
-) -> Json<DeleteResponse> {
-    Json(state.conversations.delete_visitor(&visitor))
+) -> Result<Json<DeleteResponse>, Failure> {
+    Ok(Json(state.store.delete_visitor(&visitor)?))
 }
 
 /// The current time as RFC 3339 UTC (`2026-11-22T01:02:03Z`).
@@ -655,7 +511,7 @@ async fn history(
             "limit must be a number from 1 to 100",
         ));
     }
-    let all = state.conversations.messages(&visitor);
+    let all = state.store.messages(&visitor)?;
     let end = match &query.before {
         Some(id) => all
             .iter()
@@ -676,9 +532,10 @@ async fn submit_action(
     visitor: Visitor,
     ApiJson(req): ApiJson<ActionRequest>,
 ) -> Result<Json<ActionResponse>, Failure> {
+    rate_limit(&state, &visitor, "actions")?;
     let marker = state
-        .conversations
-        .find_part(&visitor, &req.part_id)
+        .store
+        .find_part(&visitor, &req.part_id)?
         .ok_or_else(|| Failure::new(ApiErrorCode::NotFound, "That form is no longer available"))?;
     let mut errors = match (&marker, &req.action) {
         (Part::ShowContactForm(m), Action::ContactForm { fields }) => {
@@ -708,20 +565,20 @@ async fn submit_action(
             .with_params(errors)
             .into());
     }
-    let action_id = state.conversations.next_id("action");
+    let action_id = state.store.next_id("action");
     let message = match req.action {
         Action::ContactForm { .. } => "Thank you! We'll get back to you within one business day.",
         Action::SupportTicket { .. } => {
             "Thank you! Your support ticket has been created; we've sent a confirmation by email."
         }
     };
-    state.conversations.submit(Submission {
+    state.store.submit(&Submission {
         action_id: action_id.clone(),
         chatbot_id: visitor.chatbot_id,
         visitor_id: visitor.visitor_id,
         part_id: req.part_id,
         action: req.action,
-    });
+    })?;
     Ok(Json(ActionResponse {
         action_id,
         message: message.into(),

@@ -1,7 +1,15 @@
-//! Chatbots the server knows. The walking skeleton ships one built-in demo chatbot; loading
-//! chatbots from a TOML file comes with the reference-server work (issue 5).
+//! The chatbots the server serves, from one TOML file (`server/dgbot.toml` ships the demo shop;
+//! `DGBOT_CONFIG` names another). A bad file stops the server at start with a message that
+//! names the field (`chatbot[0].theme.primary_color: …`); TOML syntax errors and unknown or
+//! missing fields come with the line and column.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use dgbot_protocol::api::{ChatConfig, LivechatConfig, Theme};
+use serde::Deserialize;
+
+use crate::knowledge::KnowledgeBase;
 
 #[derive(Debug, Clone)]
 pub struct Chatbot {
@@ -12,40 +20,301 @@ pub struct Chatbot {
     /// Host-page origins the public widget auth accepts (see `auth::origin_allowed`).
     pub allowed_origins: Vec<String>,
     pub config: ChatConfig,
+    /// FAQ documents and product catalogue the demo bot answers from.
+    pub knowledge: Arc<KnowledgeBase>,
+    pub rate_limit: RateLimit,
+}
+
+/// Per visitor: at most `messages` messages in any window of `per_seconds` seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub messages: u32,
+    pub per_seconds: u64,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit {
+            messages: 20,
+            per_seconds: 60,
+        }
+    }
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The SQLite database (created and migrated on start).
+    pub database: PathBuf,
+    pub chatbots: Vec<Chatbot>,
 }
 
 pub const DEMO_CHATBOT_ID: &str = "demo-shop";
 pub const DEMO_API_KEY: &str = "demo-secret-key";
 
-impl Chatbot {
-    /// The demo shop's assistant: accepts host pages on any loopback origin, any port.
-    pub fn demo() -> Self {
-        Chatbot {
-            id: DEMO_CHATBOT_ID.to_owned(),
-            api_keys: vec![DEMO_API_KEY.to_owned()],
-            allowed_origins: ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
-                .map(String::from)
-                .to_vec(),
-            config: ChatConfig {
-                chatbot_id: DEMO_CHATBOT_ID.to_owned(),
-                name: "Nordlys Assistant".to_owned(),
-                avatar: None,
-                welcome_message: "Hi! I'm the Nordlys Home assistant. Ask me about shipping, returns, payment or opening hours."
-                    .to_owned(),
-                theme: Theme { primary_color: "#1f5f5b".to_owned(), on_primary_color: "#ffffff".to_owned() },
-                popup_messages: vec![],
-                language: "en".to_owned(),
-                chat_type: "shopping_assistant".to_owned(),
-                // Hand-over to people comes with the livechat work; until then the demo says so.
-                livechat: LivechatConfig {
-                    enabled: false,
-                    configured: false,
-                    availability_status: "offline".to_owned(),
-                    availability_reason: Some("not_configured".to_owned()),
-                    attachments_enabled: false,
-                    max_attachment_size_bytes: 0,
+/// The configuration shipped in the repository.
+pub fn repo_config() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("dgbot.toml")
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsFile {
+    database: PathBuf,
+    #[serde(rename = "chatbot", default)]
+    chatbots: Vec<ChatbotFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChatbotFile {
+    id: String,
+    name: String,
+    api_keys: Vec<String>,
+    allowed_origins: Vec<String>,
+    welcome_message: String,
+    #[serde(default)]
+    popup_messages: Vec<String>,
+    #[serde(default = "default_language")]
+    language: String,
+    #[serde(default = "default_chat_type")]
+    chat_type: String,
+    #[serde(default)]
+    avatar: Option<String>,
+    theme: Theme,
+    knowledge_base: KnowledgeFiles,
+    #[serde(default)]
+    rate_limit: RateLimit,
+    livechat: Option<LivechatConfig>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KnowledgeFiles {
+    faq: PathBuf,
+    catalogue: PathBuf,
+}
+
+fn default_language() -> String {
+    "en".into()
+}
+
+fn default_chat_type() -> String {
+    "shopping_assistant".into()
+}
+
+fn is_color(c: &str) -> bool {
+    c.strip_prefix('#').is_some_and(|h| {
+        matches!(h.len(), 3 | 4 | 6 | 8) && h.bytes().all(|b| b.is_ascii_hexdigit())
+    })
+}
+
+/// `*`, `https://host`, `http://host:8080` or `http://host:*`.
+fn is_origin_pattern(o: &str) -> bool {
+    if o == "*" {
+        return true;
+    }
+    let Some((scheme, rest)) = o.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !rest.is_empty()
+        && !rest.contains('/')
+        && !rest.ends_with(':')
+}
+
+impl Settings {
+    /// Read and check the file at `path`.
+    pub fn load(path: &Path) -> Result<Settings, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Self::parse(&text, path.parent().unwrap_or(Path::new(".")))
+            .map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Parse a configuration; relative paths in it are relative to `dir`.
+    pub fn parse(text: &str, dir: &Path) -> Result<Settings, String> {
+        let file: SettingsFile =
+            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+        if file.chatbots.is_empty() {
+            return Err("no chatbots: add a [[chatbot]] table".into());
+        }
+        let mut chatbots: Vec<Chatbot> = vec![];
+        for (i, c) in file.chatbots.into_iter().enumerate() {
+            let field = |name: &str| format!("chatbot[{i}].{name}");
+            let bad = |name: &str, why: &str| Err(format!("{}: {why}", field(name)));
+            if c.id.is_empty()
+                || !c
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return bad("id", "use letters, digits, '-' and '_'");
+            }
+            if chatbots.iter().any(|other| other.id == c.id) {
+                return bad("id", &format!("{:?} is used by another chatbot", c.id));
+            }
+            if c.name.trim().is_empty() {
+                return bad("name", "must not be empty");
+            }
+            if c.api_keys.iter().any(|k| k.len() < 8) {
+                return bad("api_keys", "every key needs at least 8 characters");
+            }
+            if let Some(o) = c.allowed_origins.iter().find(|o| !is_origin_pattern(o)) {
+                return bad(
+                    "allowed_origins",
+                    &format!(
+                        "{o:?} is not an origin (https://shop.example.com, http://localhost:*, or *)"
+                    ),
+                );
+            }
+            for (name, value) in [
+                ("theme.primary_color", &c.theme.primary_color),
+                ("theme.on_primary_color", &c.theme.on_primary_color),
+            ] {
+                if !is_color(value) {
+                    return bad(name, &format!("{value:?} is not a colour like \"#1f5f5b\""));
+                }
+            }
+            if c.rate_limit.messages == 0 || c.rate_limit.per_seconds == 0 {
+                return bad("rate_limit", "messages and per_seconds must be at least 1");
+            }
+            let livechat = c.livechat.unwrap_or_else(|| LivechatConfig {
+                enabled: false,
+                configured: false,
+                availability_status: "offline".into(),
+                availability_reason: Some("not_configured".into()),
+                attachments_enabled: false,
+                max_attachment_size_bytes: 0,
+            });
+            if !matches!(livechat.availability_status.as_str(), "live" | "offline") {
+                return bad(
+                    "livechat.availability_status",
+                    "must be \"live\" or \"offline\"",
+                );
+            }
+            let knowledge = KnowledgeBase::load(
+                &dir.join(&c.knowledge_base.faq),
+                &dir.join(&c.knowledge_base.catalogue),
+            )
+            .map_err(|e| format!("{}: {e}", field("knowledge_base")))?;
+            chatbots.push(Chatbot {
+                api_keys: c.api_keys,
+                allowed_origins: c.allowed_origins,
+                config: ChatConfig {
+                    chatbot_id: c.id.clone(),
+                    name: c.name,
+                    avatar: c.avatar,
+                    welcome_message: c.welcome_message,
+                    theme: c.theme,
+                    popup_messages: c.popup_messages,
+                    language: c.language,
+                    chat_type: c.chat_type,
+                    livechat,
                 },
-            },
+                id: c.id,
+                knowledge: Arc::new(knowledge),
+                rate_limit: c.rate_limit,
+            });
+        }
+        Ok(Settings {
+            database: dir.join(file.database),
+            chatbots,
+        })
+    }
+}
+
+impl Chatbot {
+    /// The demo shop's assistant from the shipped `server/dgbot.toml`: accepts host pages on any
+    /// loopback origin and port.
+    pub fn demo() -> Self {
+        let settings = Settings::load(&repo_config())
+            .unwrap_or_else(|e| panic!("the shipped configuration: {e}"));
+        settings
+            .chatbots
+            .into_iter()
+            .find(|c| c.id == DEMO_CHATBOT_ID)
+            .expect("the demo chatbot")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> String {
+        std::fs::read_to_string(repo_config()).unwrap()
+    }
+
+    fn error_of(text: &str) -> String {
+        Settings::parse(text, repo_config().parent().unwrap()).unwrap_err()
+    }
+
+    #[test]
+    fn the_shipped_configuration_loads() {
+        let demo = Chatbot::demo();
+        assert_eq!(
+            (demo.id.as_str(), demo.config.name.as_str()),
+            ("demo-shop", "Nordlys Assistant")
+        );
+        assert_eq!(demo.api_keys, [DEMO_API_KEY]);
+        assert!(demo.knowledge.faq.len() >= 5 && demo.knowledge.catalogue.len() >= 8);
+        assert_eq!(
+            demo.rate_limit,
+            RateLimit {
+                messages: 20,
+                per_seconds: 60
+            }
+        );
+        assert!(!demo.config.popup_messages.is_empty());
+    }
+
+    #[test]
+    fn mistakes_name_the_field() {
+        let cases = [
+            (
+                shipped().replace("primary_color = \"#1f5f5b\"", "primary_color = \"teal\""),
+                "chatbot[0].theme.primary_color",
+            ),
+            (
+                shipped().replace(
+                    "name = \"Nordlys Assistant\"",
+                    "nmae = \"Nordlys Assistant\"",
+                ),
+                "nmae",
+            ),
+            (
+                shipped().replace("welcome_message = ", "# welcome_message = "),
+                "welcome_message",
+            ),
+            (
+                shipped().replace("\"http://localhost:*\"", "\"localhost\""),
+                "chatbot[0].allowed_origins",
+            ),
+            (
+                shipped().replace("messages = 20", "messages = 0"),
+                "chatbot[0].rate_limit",
+            ),
+            (
+                shipped().replace("faq = \"demo/kb\"", "faq = \"demo/nowhere\""),
+                "chatbot[0].knowledge_base",
+            ),
+            (
+                shipped().replace("per_seconds = 60", "per_seconds = \"a minute\""),
+                "per_seconds",
+            ),
+            (
+                shipped() + &shipped()[shipped().find("[[chatbot]]").unwrap()..],
+                "chatbot[1].id",
+            ),
+            (
+                shipped().replace("database = ", "# database = "),
+                "database",
+            ),
+        ];
+        for (text, field) in cases {
+            let err = error_of(&text);
+            assert!(err.contains(field), "{field}: {err}");
         }
     }
 }

@@ -1,164 +1,32 @@
-//! The demo bot: answers an example shop's common questions from a small knowledge base.
-//! Retrieval is keyword scoring; the full knowledge base and product catalogue come with
-//! the reference-server work (issue 5).
+//! The demo bot: answers an example shop's questions from its chatbot's knowledge base (FAQ
+//! documents and product catalogue, `knowledge.rs`), and shows every part type on cue.
 
+use crate::knowledge::{CatalogueItem, KnowledgeBase};
 use dgbot_protocol::Part;
 use dgbot_protocol::message::{
     AttachmentRules, Block, ContactFormMarker, CustomMarker, FieldKind, FormField,
-    HumanAgentMarker, ImageConstraints, ImagePart, ImageUploadMarker, ListItem, Product,
-    ProductsPart, RichText, Span, SupportTicketMarker, TableCell, TablePart,
+    HumanAgentMarker, ImageConstraints, ImagePart, ImageUploadMarker, ProductsPart, RichText, Span,
+    SupportTicketMarker, TableCell, TablePart,
 };
 
-struct Entry {
-    keywords: &'static [&'static str],
-    answer: fn() -> Vec<Block>,
+fn fallback(kb: &KnowledgeBase) -> Vec<Block> {
+    let mut spans = vec![Span::text("I'm not sure about that one. I can help with ")];
+    let titles: Vec<&str> = kb.faq.iter().map(|d| d.title.as_str()).collect();
+    for (i, title) in titles.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::text(if i + 1 == titles.len() {
+                " and "
+            } else {
+                ", "
+            }));
+        }
+        spans.push(Span::bold(title.to_lowercase()));
+    }
+    spans.push(Span::text(
+        ", and I can find products for you: try \"lamps under 1000 kr\".",
+    ));
+    vec![Block::paragraph(spans)]
 }
-
-const KNOWLEDGE: &[Entry] = &[
-    Entry {
-        keywords: &[
-            "shipping", "delivery", "deliver", "ship", "arrive", "shipped",
-        ],
-        answer: shipping,
-    },
-    Entry {
-        keywords: &["return", "returns", "refund", "exchange", "send back"],
-        answer: returns,
-    },
-    Entry {
-        keywords: &["open", "opening", "hours", "store", "closed"],
-        answer: opening_hours,
-    },
-    Entry {
-        keywords: &["pay", "payment", "card", "mobilepay", "invoice", "klarna"],
-        answer: payment,
-    },
-];
-
-fn shipping() -> Vec<Block> {
-    vec![
-        Block::paragraph(vec![
-            Span::text("Standard shipping takes "),
-            Span::bold("2–4 business days"),
-            Span::text(" within Denmark and 4–7 business days to the rest of the EU."),
-        ]),
-        Block::BulletList {
-            items: vec![
-                ListItem {
-                    spans: vec![Span::text(
-                        "Orders placed before 14:00 on weekdays leave our warehouse the same day.",
-                    )],
-                },
-                ListItem {
-                    spans: vec![
-                        Span::text("Shipping is "),
-                        Span::bold("free"),
-                        Span::text(" on orders over 499 kr."),
-                    ],
-                },
-                ListItem {
-                    spans: vec![Span::text(
-                        "You get a tracking link by email as soon as the parcel ships.",
-                    )],
-                },
-            ],
-        },
-        Block::paragraph(vec![
-            Span::text("Read more on our "),
-            Span::link("shipping page", "https://example.com/shipping"),
-            Span::text("."),
-        ]),
-    ]
-}
-
-fn returns() -> Vec<Block> {
-    vec![Block::paragraph(vec![
-        Span::text("You can return any unused item within "),
-        Span::bold("30 days"),
-        Span::text(
-            " for a full refund. Start a return from the link in your order confirmation; the refund reaches your account within 5 business days after we receive the parcel.",
-        ),
-    ])]
-}
-
-fn opening_hours() -> Vec<Block> {
-    vec![
-        Block::paragraph(vec![Span::text("Our Copenhagen store is open:")]),
-        Block::BulletList {
-            items: vec![
-                ListItem {
-                    spans: vec![Span::bold("Monday–Friday:"), Span::text(" 10:00–18:00")],
-                },
-                ListItem {
-                    spans: vec![Span::bold("Saturday:"), Span::text(" 10:00–16:00")],
-                },
-                ListItem {
-                    spans: vec![Span::bold("Sunday:"), Span::text(" closed")],
-                },
-            ],
-        },
-    ]
-}
-
-fn payment() -> Vec<Block> {
-    vec![Block::paragraph(vec![Span::text(
-        "We accept Visa, Mastercard, MobilePay and invoice through Klarna. Card payments are only charged when your order ships.",
-    )])]
-}
-
-fn fallback() -> Vec<Block> {
-    vec![Block::paragraph(vec![
-        Span::text("I'm not sure about that one. I can help with "),
-        Span::bold("shipping"),
-        Span::text(", "),
-        Span::bold("returns"),
-        Span::text(", "),
-        Span::bold("payment"),
-        Span::text(" and "),
-        Span::bold("opening hours"),
-        Span::text("."),
-    ])]
-}
-
-/// The catalogue of the demo shop (issue 5 moves it to a replaceable JSON file).
-pub struct CatalogueItem {
-    pub id: &'static str,
-    pub title: &'static str,
-    pub price: f64,
-    pub description: &'static str,
-    pub keywords: &'static [&'static str],
-}
-
-pub const CATALOGUE: &[CatalogueItem] = &[
-    CatalogueItem {
-        id: "aurora",
-        title: "Aurora pendant lamp",
-        price: 1299.0,
-        description: "Hand-blown opal glass, warm dimmable light.",
-        keywords: &["aurora", "pendant", "ceiling"],
-    },
-    CatalogueItem {
-        id: "fjord",
-        title: "Fjord table lamp",
-        price: 749.0,
-        description: "Oak base and linen shade.",
-        keywords: &["fjord", "table", "desk"],
-    },
-    CatalogueItem {
-        id: "skagen",
-        title: "Skagen floor lamp",
-        price: 1899.0,
-        description: "Brass reading lamp with adjustable arm.",
-        keywords: &["skagen", "floor", "reading"],
-    },
-    CatalogueItem {
-        id: "hygge",
-        title: "Hygge wool throw",
-        price: 549.0,
-        description: "Soft Norwegian wool, 130 × 170 cm.",
-        keywords: &["hygge", "throw", "blanket", "wool"],
-    },
-];
 
 fn has(q: &str, words: &[&str], phrases: &[&str]) -> bool {
     let tokens: Vec<&str> = q
@@ -173,18 +41,6 @@ fn text_part(id: &str, spans: Vec<Span>) -> Part {
         part_id: id.to_owned(),
         blocks: vec![Block::paragraph(spans)],
     })
-}
-
-fn product(item: &CatalogueItem, base: &str) -> Product {
-    Product {
-        product_id: Some(item.id.to_owned()),
-        title: item.title.to_owned(),
-        url: format!("{base}/demo/?product={}", item.id),
-        image_url: Some(format!("{base}/demo/img/{}.svg", item.id)),
-        description: Some(item.description.to_owned()),
-        price: Some(item.price),
-        currency: Some("DKK".to_owned()),
-    }
 }
 
 fn field(key: &str, label: &str, kind: FieldKind, required: bool) -> FormField {
@@ -203,7 +59,7 @@ fn field(key: &str, label: &str, kind: FieldKind, required: bool) -> FormField {
 /// "ticket" → `show_support_ticket`; "photo of the damage" → `request_image_upload`;
 /// "contact" → `show_contact_form`; "compare" → `table`; "book a demo" → `custom`;
 /// "picture" → `image`; a product, "lamp" or "recommend" → `products`; otherwise the FAQ.
-pub fn answer(question: &str, message_id: &str, base: &str) -> Vec<Part> {
+pub fn answer(question: &str, message_id: &str, base: &str, kb: &KnowledgeBase) -> Vec<Part> {
     let q = question.to_lowercase();
     let id = |n: u32| format!("{message_id}_part_{n}");
     if has(
@@ -305,7 +161,11 @@ pub fn answer(question: &str, message_id: &str, base: &str) -> Vec<Part> {
         ];
     }
     if has(&q, &["compare", "comparison", "difference"], &[]) {
-        let lamps: Vec<&CatalogueItem> = CATALOGUE.iter().filter(|c| c.id != "hygge").collect();
+        let lamps: Vec<&CatalogueItem> = kb
+            .catalogue
+            .iter()
+            .filter(|c| c.category == "Lighting")
+            .collect();
         return vec![
             text_part(&id(1), vec![Span::text("Here is how our lamps compare:")]),
             Part::Table(TablePart {
@@ -319,11 +179,11 @@ pub fn answer(question: &str, message_id: &str, base: &str) -> Vec<Part> {
                     .map(|c| {
                         vec![
                             TableCell {
-                                blocks: vec![Block::paragraph(vec![Span::bold(c.title)])],
+                                blocks: vec![Block::paragraph(vec![Span::bold(c.title.clone())])],
                             },
-                            TableCell::text(c.keywords[1]),
+                            TableCell::text(c.keywords.first().cloned().unwrap_or_default()),
                             TableCell::text(format!("{} kr.", c.price)),
-                            TableCell::text(c.description),
+                            TableCell::text(c.description.clone().unwrap_or_default()),
                         ]
                     })
                     .collect(),
@@ -346,57 +206,41 @@ pub fn answer(question: &str, message_id: &str, base: &str) -> Vec<Part> {
         ];
     }
     if has(&q, &["picture", "image"], &["show me"]) {
-        let item = CATALOGUE
-            .iter()
-            .find(|c| c.keywords.iter().any(|k| q.contains(k)))
-            .unwrap_or(&CATALOGUE[0]);
+        let found = kb.search_products(question).unwrap_or_default();
+        let Some(item) = found.first().copied().or(kb.catalogue.first()) else {
+            return vec![text_part(
+                &id(1),
+                vec![Span::text("Our catalogue is empty at the moment.")],
+            )];
+        };
         return vec![
             text_part(&id(1), vec![Span::text("Here it is:")]),
             Part::Image(ImagePart {
                 part_id: Some(id(2)),
-                url: Some(format!("{base}/demo/img/{}.svg", item.id)),
-                alt: Some(item.title.to_owned()),
-                caption: Some(item.title.to_owned()),
+                url: item.to_product(base).image_url,
+                alt: Some(item.title.clone()),
+                caption: Some(item.title.clone()),
                 width: Some(320),
                 height: Some(240),
                 ..Default::default()
             }),
         ];
     }
-    if let Some(blocks) = faq_blocks(question) {
+    if let Some(doc) = kb.best_faq(question) {
         return vec![Part::RichText(RichText {
             part_id: id(1),
-            blocks,
+            blocks: doc.blocks.clone(),
         })];
     }
-    let matches: Vec<&CatalogueItem> = CATALOGUE
-        .iter()
-        .filter(|c| c.keywords.iter().any(|k| has(&q, &[k], &[])))
-        .collect();
-    if !matches.is_empty()
-        || has(
-            &q,
-            &[
-                "lamp",
-                "lamps",
-                "lighting",
-                "recommend",
-                "products",
-                "buy",
-                "gift",
-            ],
-            &[],
-        )
-    {
-        let lamps_only = has(&q, &["lamp", "lamps", "lighting", "light"], &[]);
-        let items: Vec<&CatalogueItem> = if !matches.is_empty() {
-            matches
-        } else {
-            CATALOGUE
-                .iter()
-                .filter(|c| !lamps_only || c.id != "hygge")
-                .collect()
-        };
+    if let Some(items) = kb.search_products(question) {
+        if items.is_empty() {
+            return vec![text_part(
+                &id(1),
+                vec![Span::text(
+                    "I couldn't find anything like that in our catalogue. Try a larger budget, or ask about lamps, textiles or furniture.",
+                )],
+            )];
+        }
         return vec![
             text_part(
                 &id(1),
@@ -404,47 +248,14 @@ pub fn answer(question: &str, message_id: &str, base: &str) -> Vec<Part> {
             ),
             Part::Products(ProductsPart {
                 part_id: id(2),
-                products: items.into_iter().map(|c| product(c, base)).collect(),
+                products: items.into_iter().map(|c| c.to_product(base)).collect(),
             }),
         ];
     }
-    vec![Part::RichText(faq(question, &id(1)))]
-}
-
-/// The FAQ answer to `question`, as one `rich_text` part with id `part_id` (a fallback that
-/// lists what the bot knows when nothing matches).
-pub fn faq(question: &str, part_id: &str) -> RichText {
-    RichText {
-        part_id: part_id.to_owned(),
-        blocks: faq_blocks(question).unwrap_or_else(fallback),
-    }
-}
-
-/// The best-matching FAQ entry's answer, if any keyword matches.
-fn faq_blocks(question: &str) -> Option<Vec<Block>> {
-    let q = question.to_lowercase();
-    let words: Vec<&str> = q
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let score = |e: &Entry| {
-        e.keywords
-            .iter()
-            .filter(|k| {
-                if k.contains(' ') {
-                    q.contains(*k)
-                } else {
-                    words.contains(k)
-                }
-            })
-            .count()
-    };
-    let best = KNOWLEDGE
-        .iter()
-        .map(|e| (score(e), e))
-        .filter(|(s, _)| *s > 0)
-        .max_by_key(|(s, _)| *s);
-    best.map(|(_, e)| (e.answer)())
+    vec![Part::RichText(RichText {
+        part_id: id(1),
+        blocks: fallback(kb),
+    })]
 }
 
 #[cfg(test)]
@@ -452,18 +263,22 @@ mod tests {
     use super::*;
     use dgbot_protocol::{Message, Role};
 
+    fn kb() -> KnowledgeBase {
+        (*crate::Chatbot::demo().knowledge).clone()
+    }
+
     fn text_of(q: &str) -> String {
         Message {
             message_id: "m".into(),
             role: Role::Assistant,
-            parts: answer(q, "m", "http://x"),
+            parts: answer(q, "m", "http://x", &kb()),
             created_at: None,
         }
         .plain_text()
     }
 
     fn types(q: &str) -> Vec<&'static str> {
-        answer(q, "m", "http://x")
+        answer(q, "m", "http://x", &kb())
             .iter()
             .map(Part::type_name)
             .collect()
@@ -513,5 +328,9 @@ mod tests {
         assert!(text_of("When are you open on Saturday?").contains("10:00–16:00"));
         assert!(text_of("Can I pay with MobilePay?").contains("MobilePay"));
         assert!(text_of("asdf").contains("not sure"));
+        assert!(text_of("Where is my order?").contains("tracking link"));
+        assert!(text_of("Lamps under 800 kr").contains("Fjord table lamp"));
+        assert!(!text_of("Lamps under 800 kr").contains("Skagen"));
+        assert!(text_of("Anything under 10 kr?").contains("couldn't find"));
     }
 }

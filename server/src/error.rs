@@ -13,6 +13,19 @@ use serde::de::DeserializeOwned;
 pub struct Failure {
     pub error: ApiError,
     pub status: Option<StatusCode>,
+    /// `Retry-After` in seconds (with `429 rate_limited`).
+    pub retry_after: Option<u64>,
+}
+
+impl From<crate::store::StoreError> for Failure {
+    /// A database failure: `500 internal`, logged; the visitor sees a generic error and retries.
+    fn from(e: crate::store::StoreError) -> Self {
+        eprintln!("dgbot-server: {e}");
+        Failure::new(
+            dgbot_protocol::api::ApiErrorCode::Internal,
+            "Something went wrong on our side. Please try again.",
+        )
+    }
 }
 
 impl From<ApiError> for Failure {
@@ -20,6 +33,7 @@ impl From<ApiError> for Failure {
         Failure {
             error,
             status: None,
+            retry_after: None,
         }
     }
 }
@@ -30,6 +44,16 @@ impl Failure {
     }
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(ApiErrorCode::Unauthorized, message)
+    }
+    /// `429 rate_limited` with `Retry-After: secs`.
+    pub fn rate_limited(secs: u64) -> Self {
+        Failure {
+            retry_after: Some(secs),
+            ..Self::new(
+                ApiErrorCode::RateLimited,
+                format!("Too many messages. Please wait {secs} s and try again."),
+            )
+        }
     }
     pub fn validation(field: &str, message: &str) -> Self {
         ApiError::new(ApiErrorCode::Validation, "Validation failed")
@@ -47,7 +71,12 @@ impl IntoResponse for Failure {
             StatusCode::from_u16(self.error.error.code.status())
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
         });
-        (status, Json(self.error)).into_response()
+        let mut res = (status, Json(self.error)).into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        res
     }
 }
 
@@ -80,6 +109,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 Err(Failure {
                     error: ApiError::new(ApiErrorCode::Validation, message),
                     status: too_large.then_some(StatusCode::PAYLOAD_TOO_LARGE),
+                    retry_after: None,
                 })
             }
         }

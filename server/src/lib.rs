@@ -12,6 +12,9 @@ pub mod chatbots;
 pub mod classify;
 pub mod demo_bot;
 pub mod error;
+pub mod knowledge;
+pub mod rate_limit;
+pub mod store;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -85,19 +88,31 @@ pub struct AppState {
     pub config: ServerConfig,
     pub chatbots: Vec<Chatbot>,
     pub tokens: auth::Tokens,
-    pub conversations: chat::Conversations,
+    /// Conversations, submissions, ratings, identities, classifications (SQLite).
+    pub store: store::Store,
+    pub limiter: rate_limit::RateLimiter,
 }
 
 pub type SharedState = Arc<AppState>;
 
 impl AppState {
+    /// With an in-memory database (tests).
     pub fn new(config: ServerConfig, chatbots: Vec<Chatbot>) -> SharedState {
+        Self::with_store(config, chatbots, store::Store::in_memory())
+    }
+
+    pub fn with_store(
+        config: ServerConfig,
+        chatbots: Vec<Chatbot>,
+        store: store::Store,
+    ) -> SharedState {
         let tokens = auth::Tokens::new(config.token_secret.clone(), config.token_ttl);
         Arc::new(AppState {
             config,
             chatbots,
             tokens,
-            conversations: Default::default(),
+            store,
+            limiter: Default::default(),
         })
     }
 

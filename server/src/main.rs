@@ -3,11 +3,14 @@
 //! Environment: `PORT`; `DGBOT_STREAM_DELAY_MS` (pause between streamed events, default 35);
 //! `DGBOT_CLASSIFY_DELAY_MS` (time to classify a conversation after an answer, default 1500);
 //! `DGBOT_DIST`, `DGBOT_LOADER`, `DGBOT_DEMO` (directories, default the repository's);
-//! `DGBOT_TOKEN_SECRET` (visitor-token signing key; random per start when unset).
+//! `DGBOT_TOKEN_SECRET` (visitor-token signing key; random per start when unset);
+//! `DGBOT_CONFIG` (the chatbots and the database, default `server/dgbot.toml`).
 
 use std::time::Duration;
 
-use dgbot_server::{AppState, Chatbot, ServerConfig, app};
+use dgbot_server::chatbots::{Settings, repo_config};
+use dgbot_server::store::Store;
+use dgbot_server::{AppState, ServerConfig, app};
 
 #[tokio::main]
 async fn main() {
@@ -52,7 +55,13 @@ async fn main() {
         );
     }
 
-    let state = AppState::new(config, vec![Chatbot::demo()]);
+    let config_path = std::env::var_os("DGBOT_CONFIG")
+        .map(Into::into)
+        .unwrap_or_else(repo_config);
+    let settings =
+        Settings::load(&config_path).unwrap_or_else(|e| fail(&format!("configuration: {e}")));
+    let store = Store::open(&settings.database).unwrap_or_else(|e| fail(&e.to_string()));
+    let state = AppState::with_store(config, settings.chatbots, store);
     // The demo page is opened on `localhost` while the widget is served from `127.0.0.1`, so the
     // host page and the widget are different origins, as on a real customer site.
     println!(
