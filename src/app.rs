@@ -72,11 +72,42 @@ pub fn App() -> impl IntoView {
     };
 
     let inline = chat.params.with_value(|p| p.inline);
+    // While peeking, the page is see-through: only the popup bubbles show above the launcher.
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.class_list().toggle_with_force("peek", chat.peek.get());
+        }
+    });
     view! {
+        <Show when=move || chat.peek.get()>
+            <PopupMessages />
+        </Show>
         <div class="chat" class:inline=inline style=theme>
             <Header />
             <MessageLog />
             <Composer composer=composer />
+        </div>
+    }
+}
+
+/// The config's `popup_messages`, beside the closed launcher: a click opens the chat.
+#[component]
+fn PopupMessages() -> impl IntoView {
+    let chat = expect_context::<Chat>();
+    let messages = chat.config.with_untracked(|c| {
+        c.as_ref()
+            .map(|c| c.popup_messages.clone())
+            .unwrap_or_default()
+    });
+    view! {
+        <div class="popup" data-testid="popup" role="complementary" aria-label="Message from the chat">
+            <button type="button" class="popup-close" aria-label="Dismiss" data-testid="popup-dismiss"
+                on:click=move |_| chat.dismiss_popup()>
+                <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18" /></svg>
+            </button>
+            {messages.into_iter().map(|m| view! {
+                <button type="button" class="popup-message" on:click=move |_| chat.post(FrameAction::OpenChat)>{m}</button>
+            }).collect_view()}
         </div>
     }
 }
@@ -87,7 +118,7 @@ fn run_command(chat: Chat, m: HostMessage) {
         chat.page.set_value(m.page);
     }
     match m.command {
-        HostCommand::Opened => chat.composer_focus.update(|n| *n += 1),
+        HostCommand::Opened => chat.window_opened(),
         HostCommand::SendMessage { message } => {
             chat.send(message);
         }

@@ -28,6 +28,9 @@ const API: &str = "/api/v1/chat";
 /// The `chat_type` of analytics events until the config says otherwise (seed 002's value).
 const DEFAULT_CHAT_TYPE: &str = "shopping_assistant";
 
+/// How long after start-up the popup messages appear.
+const POPUP_DELAY_MS: u64 = 2500;
+
 /// Stream events are applied to the page at most this often (the first token, `done` and
 /// `error` at once). Rendering every 2-ms event costs the browser a frame's layout and paint
 /// each time; 20 updates a second read as smoothly and cost a fraction (BENCHMARKS.md).
@@ -105,6 +108,10 @@ pub struct Chat {
     pub page: StoredValue<Option<String>>,
     /// When the message now being answered went out (`Date.now()`).
     sent_at: StoredValue<Option<f64>>,
+    /// The chat is closed and shows its popup messages above the launcher (`peekChat`).
+    pub peek: RwSignal<bool>,
+    /// The host page has opened the chat at least once (no popup after that).
+    pub opened: StoredValue<bool>,
     /// Start-up has finished (token and config loaded, or failed): host commands run now.
     pub started: RwSignal<bool>,
 }
@@ -202,6 +209,8 @@ impl Chat {
             announced: StoredValue::new(HashSet::new()),
             page: StoredValue::new(None),
             started: RwSignal::new(false),
+            peek: RwSignal::new(false),
+            opened: StoredValue::new(false),
             sent_at: StoredValue::new(None),
         }
     }
@@ -348,7 +357,60 @@ impl Chat {
                 .config
                 .with_untracked(|c| c.as_ref().map(|c| c.chat_type.clone()));
             self.post(FrameAction::Ready { chat_type });
+            self.schedule_popup();
         });
+    }
+
+    /// The config's popup messages appear beside the closed launcher a few seconds after the
+    /// chat has loaded, unless the visitor has opened the chat or dismissed them this session.
+    fn schedule_popup(self) {
+        let has_popup = self
+            .config
+            .with_untracked(|c| c.as_ref().is_some_and(|c| !c.popup_messages.is_empty()));
+        if !has_popup || self.params.with_value(|p| p.inline) || self.popup_dismissed() {
+            return;
+        }
+        set_timeout(
+            move || {
+                if !self.opened.get_value() && !self.popup_dismissed() {
+                    self.peek.set(true);
+                    self.post(FrameAction::PeekChat);
+                }
+            },
+            std::time::Duration::from_millis(POPUP_DELAY_MS),
+        );
+    }
+
+    fn popup_key(&self) -> String {
+        format!(
+            "dgbot_popup_dismissed_{}",
+            self.params.with_value(|p| p.chatbot_id.clone())
+        )
+    }
+
+    fn popup_dismissed(&self) -> bool {
+        window()
+            .session_storage()
+            .ok()
+            .flatten()
+            .and_then(|s| s.get_item(&self.popup_key()).ok().flatten())
+            .is_some()
+    }
+
+    /// The visitor closed the popup: not again in this browser session.
+    pub fn dismiss_popup(&self) {
+        if let Ok(Some(storage)) = window().session_storage() {
+            let _ = storage.set_item(&self.popup_key(), "1");
+        }
+        self.peek.set(false);
+        self.post(FrameAction::CollapseChat);
+    }
+
+    /// The host page opened the chat window.
+    pub fn window_opened(&self) {
+        self.opened.set_value(true);
+        self.peek.set(false);
+        self.composer_focus.update(|n| *n += 1);
     }
 
     async fn load(self) -> Result<(), String> {

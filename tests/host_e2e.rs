@@ -305,6 +305,59 @@ async fn window_api_events_and_analytics() {
     h.finish().await;
 }
 
+/// Config `popup_messages`: beside the closed launcher after a few seconds; a click opens the
+/// chat; dismissed, they stay away for the session.
+#[tokio::test]
+async fn popup_messages_beside_the_launcher() {
+    let h = Harness::start().await;
+    h.goto("/demo/").await;
+    h.launcher().await;
+    h.eventually("the popup window", || async {
+        (panel_class(&h).await == "p k").then_some(())
+    })
+    .await;
+    h.enter_chat().await;
+    let popup = h.wait_css("[data-testid=popup] .popup-message").await;
+    assert_eq!(
+        popup.text().await.unwrap(),
+        "Questions about delivery or returns? Ask me!"
+    );
+    popup.click().await.unwrap();
+    h.client.enter_parent_frame().await.unwrap();
+    h.eventually("the chat open", || async {
+        (panel_class(&h).await == "p o").then_some(())
+    })
+    .await;
+    h.enter_chat().await;
+    assert_eq!(h.count("[data-testid=popup]").await, 0);
+    h.wait_css("[data-testid=welcome]").await;
+    h.client.enter_parent_frame().await.unwrap();
+
+    // A new page: the chat was opened in this session, so the popup may come again only if not
+    // dismissed; dismiss it, and the next page has none.
+    h.goto("/demo/two-tags.html").await;
+    h.eventually("the popup window", || async {
+        (panel_class(&h).await == "p k").then_some(())
+    })
+    .await;
+    h.enter_chat().await;
+    h.wait_css("[data-testid=popup-dismiss]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    h.client.enter_parent_frame().await.unwrap();
+    h.eventually("the popup gone", || async {
+        (panel_class(&h).await == "p").then_some(())
+    })
+    .await;
+    h.goto("/demo/").await;
+    h.launcher().await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_ne!(panel_class(&h).await, "p k");
+    h.finish().await;
+}
+
 /// Seed 002, "Option 2: URL Parameters": each form opens the chat once and leaves the address bar.
 #[tokio::test]
 async fn url_parameters_open_the_chat_once_and_are_stripped() {
@@ -647,6 +700,14 @@ async fn demo_page_screenshots() {
             .unwrap()
         }
     };
+    h.goto("/demo/").await;
+    h.launcher().await;
+    h.eventually("the popup window", || async {
+        (panel_class(&h).await == "p k").then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    shot("popup").await;
     h.goto("/demo/inline.html").await;
     h.wait_css("#chatbot-placeholder > iframe")
         .await

@@ -21,11 +21,10 @@
   var script = d.currentScript, attr = (n) => script.getAttribute(n);
   var botId = attr("data-chatbot-id") || attr("data-key");
   if (!botId) return warn("no data-chatbot-id");
-  var base;
-  try { base = new URL(attr("data-api") || script.src, location).origin; }
-  catch (e) { return warn("bad data-api"); }
+  // (A data-api that is no URL at all stops here with the browser's "Invalid URL" error.)
+  var base = new URL(attr("data-api") || script.src, location).origin;
 
-  var BAD = "use ", SRC = "dgbot", chatType = "shopping_assistant", ready, isOpen, large, frame;
+  var SRC = "dgbot", chatType = "shopping_assistant", ready, isOpen, size = "", frame;
   // Every listener goes through `listen`, so destroy() removes them all with one abort().
   var queue = [], handlers = {}, enc = encodeURIComponent, bye = new AbortController();
   var listen = (target, type, f) => target.addEventListener(type, f, { signal: bye.signal });
@@ -60,7 +59,7 @@
       ".l:before,.l:after{content:'';position:absolute;inset:19px 16px 21px;border:2px solid #fff;border-radius:11px 11px 11px 2px}" +
       ".o~.l:before,.o~.l:after{inset:29px 18px;border-width:2px 0 0;border-radius:0;rotate:45deg}.o~.l:after{rotate:-45deg}" +
       ".p{bottom:92px;width:400px;height:min(640px,100vh - 112px);border-radius:14px;background:#fff;display:none}" +
-      ".x{width:min(720px,100vw - 40px);height:calc(100vh - 112px)}.o{display:block}" +
+      ".x{width:min(720px,100vw - 40px);height:calc(100vh - 112px)}.o,.k{display:block}.k{width:340px;height:170px;background:none;box-shadow:none}" +
       "@media (max-width:480px){.p{inset:0 0 auto;width:100%;height:100%;border-radius:0}.o~.l{display:none}}");
     root.adoptedStyleSheets = [sheet];
     launcher = d.createElement("button"); launcher.className = "l";
@@ -84,7 +83,7 @@
   function post(m) {
     ensureFrame();
     m.source = SRC; m.v = 1; m.page = location.href;
-    try { ready ? frame.contentWindow.postMessage(m, base) : queue.push(structuredClone(m)); }
+    try { ready ? frame.contentWindow.postMessage(m, base) : queue.push(m); } // flushed through post() too
     catch (e) { warn(e); }
   }
 
@@ -93,18 +92,17 @@
     if (inline) return;
     var v = w.visualViewport, fit = isOpen && v && w.innerWidth <= 480;
     if (frame) {
-      frame.className = "p" + (isOpen ? " o" : "") + (large ? " x" : "");
+      frame.className = "p" + (isOpen ? " o" : "") + size;
       frame.style.cssText = fit ? `height:${v.height}px;top:${v.offsetTop}px` : "";
     }
-    launcher.ariaLabel = isOpen ? "Close chat" : "Open chat";
-    launcher.ariaExpanded = !!isOpen + "";
+    launcher.ariaLabel = (isOpen ? "Close" : "Open") + " chat";
   }
 
   function open(message) {
-    if (message != null && typeof message != "string") return warn(BAD + "open(message)");
+    if (message != null && typeof message != "string") return warn("bad open(message)");
     ensureFrame();
     show();
-    if (!isOpen) { isOpen = 1; render(); emit("open"); track("chat_open", { chat_type: chatType }); }
+    if (!isOpen) { isOpen = 1; size = ""; render(); emit("open"); track("chat_open", { chat_type: chatType }); }
     post({ action: "opened" });
     if (message && message.trim()) post({ action: "sendMessage", message });
   }
@@ -122,7 +120,7 @@
     w.DGbot = w.DialogIntelligens = null;
   }
   function on(type, f) {
-    if (typeof type != "string" || typeof f != "function") return warn(BAD + "on(event, handler)");
+    if (!f?.call) return warn("bad on(event, handler)");
     (handlers[type] ||= new Set()).add(f);
     return () => off(type, f);
   }
@@ -137,16 +135,20 @@
   // The iframe decides the payloads (protocol/src/bridge.rs, FrameAction::to_host): an action
   // that maps to a seed CustomEvent names it in `event` with its `detail`; our own snake_case
   // actions (ready, message, stream_*, error, livechat events) go to on() handlers as they are.
+  var SIZES = { expandChat: " x", collapseChat: "", peekChat: " k" };
   function onMessage(e) {
-    if (!frame || e.source !== frame.contentWindow || e.origin !== base) return;
+    if (e.source !== frame?.contentWindow || e.origin !== base) return;
     var m = e.data, a = m?.source == SRC && m.action;
     if (!a) return;
     if (a == "ready") {
       chatType = m.chat_type || chatType; ready = 1;
       queue.splice(0).forEach(post);
     }
-    // closeChat; expandChat and collapseChat (the large size)
-    if (/Chat$/.test(a)) a == "closeChat" ? close() : (large = a > "d", render());
+    // The window's size: expandChat (large), collapseChat (normal), peekChat (closed, with the
+    // popup messages above the launcher: the chat draws them on a see-through page).
+    if (a in SIZES) { size = SIZES[a]; render(); }
+    if (a == "closeChat") close();
+    if (a == "openChat") open();
     // Only web URLs: a product link must never run script on the host page.
     if (a == "navigate" && /^https?:\/\//i.test(m.url)) location.assign(m.url);
     if (/^chat_/.test(m.event)) track(m.event, m.detail);

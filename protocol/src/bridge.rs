@@ -68,8 +68,13 @@ pub enum FrameAction {
     ToggleSize,
     /// The chat window is now the large size (seed 002: `expandChat`).
     ExpandChat,
-    /// The chat window is back to the normal size (seed 002: `collapseChat`).
+    /// The chat window is back to the normal size (seed 002: `collapseChat`); also ends `peekChat`.
     CollapseChat,
+    /// Ours: show the closed chat's popup messages above the launcher (config `popup_messages`);
+    /// the loader makes the window small and see-through while the chat draws them.
+    PeekChat,
+    /// Ours: the visitor clicked a popup message: the loader opens the chat.
+    OpenChat,
     /// A `custom` marker arrived: the host page handles `key` and `payload`.
     Custom {
         part_id: String,
