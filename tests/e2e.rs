@@ -24,14 +24,15 @@ async fn bubble_opens_the_chat_and_a_question_streams_an_answer() {
     assert!(!h.panel_open().await);
     launcher.click().await.unwrap();
     assert!(h.panel_open().await);
+    // The launcher's name says what it does now (it toggles the window).
     assert_eq!(
         h.launcher()
             .await
-            .attr("aria-expanded")
+            .attr("aria-label")
             .await
             .unwrap()
             .as_deref(),
-        Some("true")
+        Some("Close chat")
     );
 
     h.enter_chat().await;

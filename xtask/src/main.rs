@@ -7,7 +7,9 @@
 //!   test        build, then every test: native, wasm in headless Chromium, end-to-end
 //!   screenshot  build, then retake docs/screenshot.png of the open widget on the demo page
 //!   sizes       print the gzipped sizes of the loader and of the built widget
-//!   bench       build, then stream a 5,000-event reply into the widget in headless Chromium
+//!   bench       build, then stream a 5,000-event reply into the widget in headless Chromium,
+//!               and measure the loader on the host page
+//!   bench-server [n]  n concurrent SSE conversations against the release server (1000)
 //!   fuzz [s]    fuzz the SSE parser + transcript reducer with cargo-fuzz for s seconds (60)
 //!
 //! Standard library only, so it compiles in seconds on a fresh machine.
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         Some("screenshot") => screenshot(),
         Some("sizes") => sizes(),
         Some("bench") => bench(),
+        Some("bench-server") => bench_server(args.get(1).map(String::as_str).unwrap_or("1000")),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str).unwrap_or("60")),
         _ => {
             eprintln!(
@@ -474,6 +477,26 @@ fn bench() -> Result {
             "--test-threads=1",
         ])
         .env("CHROMEDRIVER", chromedriver))
+}
+
+/// N concurrent SSE conversations against the release server (server/tests/load.rs).
+fn bench_server(streams: &str) -> Result {
+    let n: u32 = streams
+        .parse()
+        .map_err(|_| format!("bench-server takes a number of streams, not {streams:?}"))?;
+    run(cmd("cargo")
+        .args([
+            "test",
+            "--release",
+            "-p",
+            "dgbot-server",
+            "--test",
+            "load",
+            "--",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("DGBOT_LOAD_STREAMS", n.to_string()))
 }
 
 fn fuzz(seconds: &str) -> Result {
