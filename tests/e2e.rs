@@ -393,3 +393,38 @@ async fn the_visitor_can_rate_the_chat_and_delete_their_data() {
     assert!(h.finished_answer().await.contains("Saturday"));
     h.finish().await;
 }
+
+/// Seed 002's `429 rate_limited`: the widget waits as long as `Retry-After` says, tells the
+/// visitor, and sends again; the message is delivered and answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_message_waits_and_goes_out() {
+    let h = Harness::start_custom(
+        |_| {},
+        |bot| {
+            bot.rate_limit = dgbot_server::chatbots::RateLimit {
+                messages: 1,
+                per_seconds: 3,
+            }
+        },
+    )
+    .await;
+    h.open_chat().await;
+    h.ask("What are your opening hours?").await;
+    h.finished_answer().await;
+    h.ask("Can I pay with MobilePay?").await;
+    let busy = h
+        .wait_css("[data-testid=unsent]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(busy.contains("The chat is busy; trying again in"), "{busy}");
+    let answer = h.finished_answer().await;
+    assert!(answer.contains("MobilePay"), "{answer}");
+    assert_eq!(
+        h.count("[data-testid=unsent]").await,
+        0,
+        "delivered in the end"
+    );
+    h.finish().await;
+}

@@ -52,7 +52,8 @@ async fn every_part_type_renders_from_the_stream() {
             .await
             .unwrap()
             .len(),
-        3
+        4,
+        "the four lamps of the catalogue"
     );
     assert_eq!(
         table
@@ -74,8 +75,8 @@ async fn every_part_type_renders_from_the_stream() {
         .find_all(Locator::Css("[data-testid=product]"))
         .await
         .unwrap();
-    assert_eq!(cards.len(), 3);
-    let card = cards[0].text().await.unwrap();
+    assert_eq!(cards.len(), 4, "the catalogue's four lamps, cheapest first");
+    let card = cards[2].text().await.unwrap();
     assert!(
         card.contains("Aurora pendant lamp") && card.contains("1,299.00") && card.contains("DKK"),
         "{card}"

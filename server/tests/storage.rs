@@ -280,3 +280,36 @@ fn a_bad_configuration_stops_the_server_naming_the_field() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_database_failure_is_a_500_in_the_envelope_and_streams_nothing() {
+    let path = temp_db("broken");
+    let server = start(Store::open(&path).unwrap(), Chatbot::demo()).await;
+    let token = server.token(None).await;
+    // Break the database under the running server.
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other
+        .execute_batch("DROP TABLE messages; DROP TABLE ratings;")
+        .unwrap();
+    let res = server.ask(&token, "Hello").await;
+    assert_eq!(res.status(), 500);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "internal");
+    let rated = server
+        .http
+        .post(format!("{}/api/v1/chat/rate", server.base))
+        .bearer_auth(&token)
+        .json(&json!({ "rating": 4 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rated.status(), 500);
+    let history = server
+        .http
+        .get(format!("{}/api/v1/chat/messages", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(history.status(), 500);
+}

@@ -52,6 +52,14 @@ impl Harness {
 
     /// Start with a customised server configuration (e.g. scripted replies).
     pub async fn start_with(configure: impl FnOnce(&mut ServerConfig)) -> Harness {
+        Self::start_custom(configure, |_| {}).await
+    }
+
+    /// Start with a customised server configuration and demo chatbot (e.g. its rate limit).
+    pub async fn start_custom(
+        configure: impl FnOnce(&mut ServerConfig),
+        bot: impl FnOnce(&mut Chatbot),
+    ) -> Harness {
         let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let dist = repo_root().join("dist");
         assert!(
@@ -63,7 +71,9 @@ impl Harness {
         let widget_base = format!("http://127.0.0.1:{port}");
         let mut config = ServerConfig::for_repo(&widget_base);
         configure(&mut config);
-        let state = AppState::new(config, vec![Chatbot::demo()]);
+        let mut chatbot = Chatbot::demo();
+        bot(&mut chatbot);
+        let state = AppState::new(config, vec![chatbot]);
         let served = state.clone();
         tokio::spawn(async move { serve(listener, served).await.unwrap() });
 
