@@ -355,6 +355,23 @@ async fn popup_messages_beside_the_launcher() {
     h.launcher().await;
     tokio::time::sleep(Duration::from_secs(4)).await;
     assert_ne!(panel_class(&h).await, "p k");
+
+    // On a phone the popup stays a small window above the launcher: it must not cover the page.
+    h.client.set_window_size(390, 760).await.unwrap();
+    // The shop under its other address: the chat's storage is partitioned by the top-level
+    // site, so the dismissal above does not apply there and the popup comes.
+    h.client
+        .goto(&format!("{}/demo/", h.widget_base))
+        .await
+        .unwrap();
+    h.eventually("the popup window", || async {
+        (panel_class(&h).await == "p k").then_some(())
+    })
+    .await;
+    let rect = h
+        .js("var r = document.getElementById('dgbot-root').shadowRoot.querySelector('iframe').getBoundingClientRect(); return [Math.round(r.width), Math.round(r.height)];", vec![])
+        .await;
+    assert_eq!(rect, json!([340, 170]));
     h.finish().await;
 }
 

@@ -253,7 +253,11 @@ async fn a_stream_error_and_a_killed_connection_keep_the_visitors_message() {
     h.open_chat().await;
     // The host page hears about both failures through DGbot.on("error").
     h.client.enter_parent_frame().await.unwrap();
-    h.js("window.__errors = []; DGbot.on('error', function (d) { __errors.push(d); });", vec![]).await;
+    h.js(
+        "window.__errors = []; DGbot.on('error', function (d) { __errors.push(d); });",
+        vec![],
+    )
+    .await;
     h.enter_chat().await;
 
     h.ask("where is my order").await;
@@ -318,8 +322,15 @@ async fn a_stream_error_and_a_killed_connection_keep_the_visitors_message() {
     assert_eq!(h.count("[data-testid=unsent]").await, 0);
     h.client.enter_parent_frame().await.unwrap();
     let errors = h.js("return __errors;", vec![]).await;
-    assert_eq!(errors[0], serde_json::json!({ "code": "generation_failed", "message": "Failed to generate a response. Please try again.", "retryable": true }));
-    assert_eq!((&errors[1]["code"], &errors[1]["retryable"]), (&serde_json::json!("network"), &serde_json::json!(true)), "{errors}");
+    assert_eq!(
+        errors[0],
+        serde_json::json!({ "code": "generation_failed", "message": "Failed to generate a response. Please try again.", "retryable": true })
+    );
+    assert_eq!(
+        (&errors[1]["code"], &errors[1]["retryable"]),
+        (&serde_json::json!("network"), &serde_json::json!(true)),
+        "{errors}"
+    );
     h.enter_chat().await;
 
     // The widget keeps working: retry the first question (still scripted to fail) and ask a normal one.

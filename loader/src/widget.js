@@ -60,7 +60,7 @@
       ".o~.l:before,.o~.l:after{inset:29px 18px;border-width:2px 0 0;border-radius:0;rotate:45deg}.o~.l:after{rotate:-45deg}" +
       ".p{bottom:92px;width:400px;height:min(640px,100vh - 112px);border-radius:14px;background:#fff;display:none}" +
       ".x{width:min(720px,100vw - 40px);height:calc(100vh - 112px)}.o,.k{display:block}.k{width:340px;height:170px;background:none;box-shadow:none}" +
-      "@media (max-width:480px){.p{inset:0 0 auto;width:100%;height:100%;border-radius:0}.o~.l{display:none}}");
+      "@media (max-width:480px){.o{inset:0 0 auto;width:100%;height:100%;border-radius:0}.o~.l{display:none}}");
     root.adoptedStyleSheets = [sheet];
     launcher = d.createElement("button"); launcher.className = "l";
     root.append(launcher);
