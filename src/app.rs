@@ -156,14 +156,24 @@ fn Header() -> impl IntoView {
     };
     let inline = chat.params.with_value(|p| p.inline);
     // Seed 002: `toggleSize`, then `expandChat` or `collapseChat`; the loader resizes the window.
-    let large = RwSignal::new(false);
+    // Whether the window is large is read from the window itself (the loader also makes it
+    // normal again when it reopens), so the button never shows a stale state.
+    let is_large = || {
+        window()
+            .inner_width()
+            .ok()
+            .and_then(|w| w.as_f64())
+            .is_some_and(|w| w > 420.0)
+    };
+    let large = RwSignal::new(is_large());
+    let resized = window_event_listener(leptos::ev::resize, move |_| large.set(is_large()));
+    on_cleanup(move || resized.remove());
     let toggle_size = move |_| {
-        large.update(|l| *l = !*l);
         chat.post(FrameAction::ToggleSize);
         chat.post(if large.get_untracked() {
-            FrameAction::ExpandChat
-        } else {
             FrameAction::CollapseChat
+        } else {
+            FrameAction::ExpandChat
         });
     };
     view! {

@@ -240,7 +240,36 @@ async fn window_api_events_and_analytics() {
     wait_events(&h, "postMessage", "expandChat", 1).await;
     assert_eq!(events(&h, "postMessage", "toggleSize").await.len(), 1);
     assert_eq!(panel_class(&h).await, "p o x");
+    // Closed while large and opened again: the window is back to normal, and so is the button.
+    h.js("DGbot.close(); DGbot.open();", vec![]).await;
+    assert_eq!(panel_class(&h).await, "p o");
     h.enter_chat().await;
+    h.eventually("the size button to say normal", || async {
+        let button = h
+            .client
+            .find(Locator::Css("[data-testid=size]"))
+            .await
+            .ok()?;
+        (button.attr("aria-pressed").await.ok()?? == "false").then_some(button)
+    })
+    .await;
+    h.wait_css("[data-testid=size]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    h.client.enter_parent_frame().await.unwrap();
+    wait_events(&h, "postMessage", "expandChat", 2).await;
+    h.enter_chat().await;
+    h.eventually("the size button to say large", || async {
+        let button = h
+            .client
+            .find(Locator::Css("[data-testid=size]"))
+            .await
+            .ok()?;
+        (button.attr("aria-pressed").await.ok()?? == "true").then_some(())
+    })
+    .await;
     h.wait_css("[data-testid=size]")
         .await
         .click()
