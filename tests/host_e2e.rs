@@ -189,12 +189,29 @@ async fn window_api_events_and_analytics() {
     // Bad arguments warn; nothing the host calls throws.
     let thrown = h
         .js(
-            "try { DGbot.open(42); DGbot.on('open'); DGbot.on(5, function () {}); DGbot.off('nope', null); DGbot.identify(null); \
-             DGbot.identify({ user_id: 'x', f: function () {} }); return null; } catch (e) { return String(e); }",
+            "var warned = [], warn = console.warn; console.warn = function (m) { warned.push(String(m)); }; \
+             try { DGbot.open(42); DGbot.on('open'); DGbot.on(5, function () {}); DGbot.off('nope', null); DGbot.identify(null); \
+             DGbot.identify({ user_id: 'x', f: function () {} }); return warned; } catch (e) { return String(e); } \
+             finally { console.warn = warn; }",
             vec![],
         )
         .await;
-    assert_eq!(thrown, Value::Null);
+    let warned: Vec<&str> = thrown
+        .as_array()
+        .expect("nothing thrown")
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        warned.len() == 3 && warned.iter().all(|w| w.starts_with("dgbot: ")),
+        "{warned:?}"
+    );
+    assert!(
+        warned[0].contains("open(message)")
+            && warned[1].contains("on(event, handler)")
+            && warned[2].contains("could not be cloned"),
+        "{warned:?}"
+    );
     // on() returns an unsubscribe function; off() removes a handler.
     let counts = h
         .js(
