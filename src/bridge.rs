@@ -10,6 +10,8 @@ use web_sys::MessageEvent;
 #[derive(Clone, Debug, PartialEq)]
 pub struct HostBridge {
     origin: Option<String>,
+    /// In an iframe (not opened on its own): there is a host page to talk to.
+    framed: bool,
 }
 
 impl HostBridge {
@@ -22,7 +24,17 @@ impl HostBridge {
             (Some(o), Some(a)) if o != a => None,
             (o, _) => o,
         };
-        HostBridge { origin }
+        let framed = window()
+            .parent()
+            .ok()
+            .flatten()
+            .is_some_and(|p| !js_sys::Object::is(&p, &window()));
+        HostBridge { origin, framed }
+    }
+
+    /// Inside a host page's iframe (the loader's, or an inline embed).
+    pub fn framed(&self) -> bool {
+        self.framed
     }
 
     pub fn origin(&self) -> Option<&str> {
@@ -32,7 +44,9 @@ impl HostBridge {
     /// Post `action` to the host page, with the CustomEvent `detail` it maps to (see
     /// [`FrameAction::to_host`]).
     pub fn post(&self, action: FrameAction, chat_type: &str, response_latency_ms: Option<u64>) {
-        let Some(origin) = &self.origin else { return };
+        let Some(origin) = self.origin.as_ref().filter(|_| self.framed) else {
+            return;
+        };
         let Ok(json) = serde_json::to_string(&action.to_host(chat_type, response_latency_ms))
         else {
             return;

@@ -367,7 +367,13 @@ impl Chat {
         let has_popup = self
             .config
             .with_untracked(|c| c.as_ref().is_some_and(|c| !c.popup_messages.is_empty()));
-        if !has_popup || self.params.with_value(|p| p.inline) || self.popup_dismissed() {
+        // Only inside the floating widget: opened on its own (no host page) or inline, there is
+        // no launcher to show them beside.
+        let floating = self
+            .bridge
+            .with_value(|b| b.framed() && b.origin().is_some())
+            && !self.params.with_value(|p| p.inline);
+        if !has_popup || !floating || self.popup_dismissed() {
             return;
         }
         set_timeout(
