@@ -20,7 +20,7 @@
   var warn = (m) => console.warn("dgbot: " + m);
   var script = d.currentScript, attr = (n) => script.getAttribute(n);
   var botId = attr("data-chatbot-id") || attr("data-key");
-  if (!botId) return warn("no data-chatbot-id");
+  if (!botId) return warn("data-chatbot-id?");
   // (A data-api that is no URL at all stops here with the browser's "Invalid URL" error.)
   var base = new URL(attr("data-api") || script.src, location).origin;
 
@@ -59,7 +59,7 @@
       ".l:before,.l:after{content:'';position:absolute;inset:19px 16px 21px;border:2px solid #fff;border-radius:11px 11px 11px 2px}" +
       ".o~.l:before,.o~.l:after{inset:29px 18px;border-width:2px 0 0;border-radius:0;rotate:45deg}.o~.l:after{rotate:-45deg}" +
       ".p{bottom:92px;width:400px;height:min(640px,100vh - 112px);border-radius:14px;background:#fff;display:none}" +
-      ".x{width:min(720px,100vw - 40px);height:calc(100vh - 112px)}.o,.k{display:block}.k{width:340px;height:170px;background:none;box-shadow:none}" +
+      ".x{width:min(720px,100vw - 40px);height:calc(100vh - 112px)}.o,.k{display:block}.k{width:340px;height:170px;background:0 0;box-shadow:none}" +
       "@media (max-width:480px){.o{inset:0 0 auto;width:100%;height:100%;border-radius:0}.o~.l{display:none}}");
     root.adoptedStyleSheets = [sheet];
     launcher = d.createElement("button"); launcher.className = "l";
@@ -99,7 +99,7 @@
   }
 
   function open(message) {
-    if (message != null && typeof message != "string") return warn("bad open(message)");
+    if (message != null && typeof message != "string") return warn("open(message)?");
     ensureFrame();
     show();
     if (!isOpen) { isOpen = 1; size = ""; render(); emit("open"); track("chat_open", { chat_type: chatType }); }
@@ -120,7 +120,7 @@
     w.DGbot = w.DialogIntelligens = null;
   }
   function on(type, f) {
-    if (!f?.call) return warn("bad on(event, handler)");
+    if (!f?.call) return warn("on(event, handler)?");
     (handlers[type] ||= new Set()).add(f);
     return () => off(type, f);
   }
