@@ -102,17 +102,7 @@ async fn stream_5000_events() {
         .await
         .unwrap();
     h.cdp("Performance.enable", json!({})).await;
-    let task_time = || async {
-        let metrics = h.cdp("Performance.getMetrics", json!({})).await;
-        metrics["metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == "TaskDuration")
-            .unwrap()["value"]
-            .as_f64()
-            .unwrap()
-    };
+    let task_time = || h.task_seconds();
     let text_len = || async {
         h.client
             .execute("const b = document.querySelectorAll('[data-testid=message][data-role=assistant] .bubble'); return b.length ? b[b.length - 1].textContent.length : 0;", vec![])
@@ -290,17 +280,7 @@ fn print_profile(profile: &serde_json::Value) {
 async fn loader_on_the_host_page() {
     let h = Harness::start().await;
     h.cdp("Network.enable", json!({})).await;
-    let task_time = || async {
-        let metrics = h.cdp("Performance.getMetrics", json!({})).await;
-        metrics["metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == "TaskDuration")
-            .unwrap()["value"]
-            .as_f64()
-            .unwrap()
-    };
+    let task_time = || h.task_seconds();
     let mut runs: Vec<(bool, f64, f64, usize, f64)> = vec![];
     let mut bytes = serde_json::Value::Null;
     for round in 0..6 {

@@ -457,18 +457,7 @@ async fn url_parameters_open_the_chat_once_and_are_stripped() {
         let url = h.client.current_url().await.unwrap();
         assert!(url.query().is_none_or(|q| q == "a=b"), "{url}");
         h.enter_chat().await;
-        let sent = h
-            .eventually("the message sent", || async {
-                let all = h
-                    .client
-                    .find_all(Locator::Css("[data-testid=message][data-role=user]"))
-                    .await
-                    .ok()?;
-                let last = all.last()?.text().await.ok()?;
-                (last == question).then_some(last)
-            })
-            .await;
-        assert_eq!(sent, question);
+        h.sent(question).await; // waits until the last visitor message is exactly the link's
         h.finished_answer().await;
         h.client.enter_parent_frame().await.unwrap();
     }
@@ -566,15 +555,7 @@ async fn inline_embed_search_bars_and_option_4() {
     })
     .await;
     h.enter_chat().await;
-    h.eventually("the question in the chat", || async {
-        let all = h
-            .client
-            .find_all(Locator::Css("[data-testid=message][data-role=user]"))
-            .await
-            .ok()?;
-        (all.last()?.text().await.ok()? == "What does the Skagen lamp cost?").then_some(())
-    })
-    .await;
+    h.sent("What does the Skagen lamp cost?").await;
     h.client.enter_parent_frame().await.unwrap();
 
     // Seed 002 "Option 4": post sendMessage into the iframe as soon as it loads, before the app
@@ -591,15 +572,7 @@ async fn inline_embed_search_bars_and_option_4() {
     )
     .await;
     h.enter_chat().await;
-    h.eventually("the option 4 message", || async {
-        let all = h
-            .client
-            .find_all(Locator::Css("[data-testid=message][data-role=user]"))
-            .await
-            .ok()?;
-        (all.last()?.text().await.ok()? == "Hello from option 4").then_some(())
-    })
-    .await;
+    h.sent("Hello from option 4").await;
     h.finish().await;
 }
 

@@ -277,6 +277,33 @@ impl Harness {
         self.wait_css("[data-testid=welcome]").await;
     }
 
+    /// Wait until the visitor's last message in the log reads `text`.
+    pub async fn sent(&self, text: &str) {
+        self.eventually(&format!("the visitor's message {text:?}"), || async {
+            let all = self
+                .client
+                .find_all(Locator::Css("[data-testid=message][data-role=user]"))
+                .await
+                .ok()?;
+            (all.last()?.text().await.ok()? == text).then_some(())
+        })
+        .await;
+    }
+
+    /// The main thread's task time so far, in seconds (DevTools `Performance.getMetrics`
+    /// `TaskDuration`; `Performance.enable` first).
+    pub async fn task_seconds(&self) -> f64 {
+        let metrics = self.cdp("Performance.getMetrics", json!({})).await;
+        metrics["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "TaskDuration")
+            .unwrap()["value"]
+            .as_f64()
+            .unwrap()
+    }
+
     /// The last finished assistant message element.
     pub async fn last_answer(&self) -> Element {
         self.finished_answer().await;
