@@ -67,6 +67,7 @@ fn long_reply() -> (Vec<ScriptedEvent>, usize) {
                 .collect(),
         })],
         created_at: None,
+        author: None,
     };
     events.push(sse(StreamEvent::Done(DoneEvent { message })));
     (events, text_len)

@@ -401,7 +401,7 @@ async fn a_rate_limited_message_waits_and_goes_out() {
     let h = Harness::start_custom(
         |_| {},
         |bot| {
-            bot.rate_limit = dgbot_server::chatbots::RateLimit {
+            bot.rate_limit = dgbot_server::config::RateLimit {
                 messages: 1,
                 per_seconds: 3,
             }

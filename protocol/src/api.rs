@@ -62,14 +62,7 @@ impl LivechatConfig {
     }
 }
 
-/// `POST /api/v1/chat/livechat/handover` body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HandoverRequest {
-    pub platform: String,
-    pub source: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub part_id: Option<String>,
-}
+pub use crate::livechat::HandoverRequest;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Theme {
@@ -128,6 +121,10 @@ pub enum ApiErrorCode {
     NotFound,
     RateLimited,
     Validation,
+    /// The request clashes with the state of the resource: another agent is assigned to the
+    /// livechat session, the session is closed, or livechat is active and visitor input
+    /// belongs on the livechat endpoint. Our addition to the seed's table (`409`).
+    Conflict,
     Internal,
     /// A code from a newer server: handled as a generic error.
     #[serde(other)]
@@ -143,6 +140,7 @@ impl ApiErrorCode {
             ApiErrorCode::NotFound => "not_found",
             ApiErrorCode::RateLimited => "rate_limited",
             ApiErrorCode::Validation => "validation",
+            ApiErrorCode::Conflict => "conflict",
             ApiErrorCode::Internal => "internal",
             ApiErrorCode::Unknown => "unknown",
         }
@@ -156,6 +154,7 @@ impl ApiErrorCode {
             ApiErrorCode::NotFound => 404,
             ApiErrorCode::RateLimited => 429,
             ApiErrorCode::Validation => 422,
+            ApiErrorCode::Conflict => 409,
             ApiErrorCode::Internal | ApiErrorCode::Unknown => 500,
         }
     }
@@ -281,4 +280,8 @@ pub struct DeleteResponse {
     pub messages: usize,
     pub submissions: usize,
     pub ratings: usize,
+    #[serde(default)]
+    pub livechat_sessions: usize,
+    #[serde(default)]
+    pub attachments: usize,
 }

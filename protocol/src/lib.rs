@@ -8,11 +8,13 @@
 //! - [`transcript`]: the reducer that grows a draft from deltas and replaces it with `done.message`.
 //! - [`api`]: request/response bodies and the `ApiError` envelope (seed 002, "Chatbot API Errors").
 //! - [`bridge`]: the postMessage envelope between the host page and the iframe.
+//! - [`livechat`]: livechat sessions, agent and setup bodies (seed 002, "Livechat end-to-end").
 //! - [`forms`]: marker form validation, shared so widget and server say the same.
 
 pub mod api;
 pub mod bridge;
 pub mod forms;
+pub mod livechat;
 pub mod message;
 pub mod sse;
 pub mod stream;

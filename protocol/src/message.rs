@@ -24,6 +24,19 @@ pub struct Message {
     pub parts: Vec<Part>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
+    /// `role: "agent"` messages: the human agent who wrote it, with the display name and avatar
+    /// of their profile (seed 002: "include the configured display name and avatar").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<Author>,
+}
+
+/// Who wrote an agent message (`PUT /api/v1/chat/livechat/agents/{agent_id}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Author {
+    pub agent_id: String,
+    pub display_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
 }
 
 impl Message {
@@ -51,6 +64,7 @@ impl Message {
                     }
                 }
                 Part::Image(i) => push_line(&mut out, i.alt.as_deref().unwrap_or("")),
+                Part::File(f) => push_line(&mut out, f.filename.as_deref().unwrap_or("")),
                 Part::ShowContactForm(_)
                 | Part::ShowSupportTicket(_)
                 | Part::RequestImageUpload(_)
@@ -103,6 +117,9 @@ pub enum Part {
     Text(TextPart),
     /// An image: from the assistant by `url`, from the visitor as base64 `data` with `mime`.
     Image(ImagePart),
+    /// A livechat attachment: sent as base64 `data` with `mime` and `filename`, returned
+    /// stored with a signed, expiring `url` (seed 002, "Attachments").
+    File(FilePart),
     Table(TablePart),
     Products(ProductsPart),
     /// Marker: render these fields; submit `contact_form` to `/actions` with this `part_id`.
@@ -148,6 +165,7 @@ impl<'de> Deserialize<'de> for Part {
                 "rich_text" => Part::RichText(from_str(json)?),
                 "text" => Part::Text(from_str(json)?),
                 "image" => Part::Image(from_str(json)?),
+                "file" => Part::File(from_str(json)?),
                 "table" => Part::Table(from_str(json)?),
                 "products" => Part::Products(from_str(json)?),
                 "show_contact_form" => Part::ShowContactForm(from_str(json)?),
@@ -173,7 +191,7 @@ impl Part {
             Part::RequestImageUpload(p) => Some(&p.part_id),
             Part::RequestHumanAgent(p) => Some(&p.part_id),
             Part::Custom(p) => Some(&p.part_id),
-            Part::Text(_) | Part::Unknown => None,
+            Part::Text(_) | Part::File(_) | Part::Unknown => None,
         }
     }
 
@@ -183,6 +201,7 @@ impl Part {
             Part::RichText(_) => "rich_text",
             Part::Text(_) => "text",
             Part::Image(_) => "image",
+            Part::File(_) => "file",
             Part::Table(_) => "table",
             Part::Products(_) => "products",
             Part::ShowContactForm(_) => "show_contact_form",
@@ -230,6 +249,48 @@ pub struct ImagePart {
     pub mime: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filename: Option<String>,
+    /// Stored livechat attachments (seed 002, "Attachments"): `url` is then a signed link that
+    /// expires at `url_expires_at`. Keep the `attachment_id`, not the URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_expires_at: Option<String>,
+}
+
+/// A livechat `file` part: base64 `data` + `mime` + `filename` going in; stored attachment
+/// fields with a signed `url` coming out.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct FilePart {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_expires_at: Option<String>,
+}
+
+impl FilePart {
+    /// The download link, when it is an `http(s)` URL.
+    pub fn safe_url(&self) -> Option<&str> {
+        let url = self.url.as_deref()?;
+        let lower = url.to_ascii_lowercase();
+        ((lower.starts_with("https://") || lower.starts_with("http://")) && is_safe_link(url))
+            .then_some(url)
+    }
 }
 
 /// Image types a widget shows from `data:` and accepts for upload.

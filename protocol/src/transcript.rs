@@ -144,6 +144,7 @@ impl Transcript {
             role: Role::Assistant,
             parts: draft.parts,
             created_at: None,
+            author: None,
         }))
     }
 

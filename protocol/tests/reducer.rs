@@ -72,6 +72,7 @@ fn deltas_grow_the_draft_and_done_replaces_it() {
             blocks: vec![Block::paragraph(vec![Span::text("Standard shipping")])],
         })],
         created_at: None,
+        author: None,
     };
     let done = t
         .apply(&StreamEvent::Done(DoneEvent {

@@ -1,19 +1,24 @@
 //! dgbot reference backend.
 //!
-//! Speaks the visitor-facing chat API of seed 002 (`/api/v1/chat/*`: auth, config, messages as
-//! SSE) with a demo bot, and serves the widget: the loader at `/widget.js` (and seed 000's
-//! `/static/widget.js`), the iframe app under `/chat/`, and demo host pages under `/demo/`.
-//! `app(state)` is separate from `main` so tests bind port 0 and talk real HTTP.
+//! Each seed protocol is a thin adapter over one conversation core:
+//!
+//! - [`core`] (no axum): conversation keys, clock, ids, validation, rate limits, the
+//!   conversation service, the `Responder` seam (demo bot, scripted replies), livechat, and the
+//!   per-conversation hub.
+//! - [`store`]: SQLite; takes a conversation key, returns domain types.
+//! - [`http`]: the `ApiError` envelope, the extractors (visitor token, API key, livechat session
+//!   token), the widget's static files.
+//! - [`adapters`]: one folder per seed protocol (`dialog_v1`: seed 002's `/api/v1/chat/*`).
+//! - [`config`]: the chatbots, from `server/dgbot.toml`.
+//!
+//! It serves the widget too: the loader at `/widget.js` (and seed 000's `/static/widget.js`),
+//! the iframe app under `/chat/`, and demo host pages under `/demo/`. `app(state)` is separate
+//! from `main` so tests bind port 0 and talk real HTTP.
 
-pub mod assets;
-pub mod auth;
-pub mod chat;
-pub mod chatbots;
-pub mod classify;
-pub mod demo_bot;
-pub mod error;
-pub mod knowledge;
-pub mod rate_limit;
+pub mod adapters;
+pub mod config;
+pub mod core;
+pub mod http;
 pub mod store;
 
 use std::path::PathBuf;
@@ -22,7 +27,8 @@ use std::time::Duration;
 
 use axum::Router;
 
-pub use chatbots::Chatbot;
+pub use config::Chatbot;
+pub use core::{Clock, Core};
 
 /// Where things are and how the server behaves. `main` fills it from the environment.
 #[derive(Debug, Clone)]
@@ -47,6 +53,12 @@ pub struct ServerConfig {
     /// Canned replies for tests and demos: a visitor message equal to `trigger` gets exactly
     /// these SSE events instead of the demo bot's answer (malformed ones included).
     pub scripted_replies: Vec<ScriptedReply>,
+    /// The time (tests use a manual clock to move it).
+    pub clock: Clock,
+    /// Lifetime of a livechat session (agent) token.
+    pub livechat_token_ttl: Duration,
+    /// Lifetime of a signed attachment URL.
+    pub attachment_url_ttl: Duration,
 }
 
 /// A reply streamed verbatim (see [`ServerConfig::scripted_replies`]).
@@ -80,17 +92,25 @@ impl ServerConfig {
             token_secret: secret,
             token_ttl: Duration::from_secs(60 * 60),
             scripted_replies: vec![],
+            clock: Clock::system(),
+            livechat_token_ttl: Duration::from_secs(60 * 60),
+            attachment_url_ttl: Duration::from_secs(15 * 60),
         }
     }
 }
 
+/// What the HTTP adapters share: the settings, the visitor-token keys and the core.
 pub struct AppState {
     pub config: ServerConfig,
-    pub chatbots: Vec<Chatbot>,
-    pub tokens: auth::Tokens,
-    /// Conversations, submissions, ratings, identities, classifications (SQLite).
-    pub store: store::Store,
-    pub limiter: rate_limit::RateLimiter,
+    pub tokens: http::auth::Tokens,
+    pub core: Arc<Core>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Core;
+    fn deref(&self) -> &Core {
+        &self.core
+    }
 }
 
 pub type SharedState = Arc<AppState>;
@@ -101,34 +121,71 @@ impl AppState {
         Self::with_store(config, chatbots, store::Store::in_memory())
     }
 
+    /// The agent profiles of the configuration are written to the store.
     pub fn with_store(
         config: ServerConfig,
         chatbots: Vec<Chatbot>,
-        store: store::Store,
+        mut store: store::Store,
     ) -> SharedState {
-        let tokens = auth::Tokens::new(config.token_secret.clone(), config.token_ttl);
+        let tokens = http::auth::Tokens::new(config.token_secret.clone(), config.token_ttl);
+        store.use_clock(config.clock.clone());
+        for bot in &chatbots {
+            for agent in &bot.agents {
+                if let Err(e) = store.put_agent(&bot.id, agent) {
+                    eprintln!("dgbot-server: agent {} not stored: {e}", agent.agent_id);
+                }
+            }
+        }
+        let responders: Vec<Arc<dyn core::responder::Responder>> = vec![
+            Arc::new(core::responder::Scripted(config.scripted_replies.clone())),
+            Arc::new(core::responder::DemoBot),
+        ];
+        let core = Core {
+            settings: core::CoreSettings {
+                public_base: config.public_base.clone(),
+                stream_delay: config.stream_delay,
+                classify_delay: config.classify_delay,
+                livechat_token_ttl: config.livechat_token_ttl,
+                attachment_url_ttl: config.attachment_url_ttl,
+                secret: config.token_secret.clone(),
+            },
+            chatbots,
+            store,
+            hub: Arc::new(core::hub::InProcessHub::default()),
+            clock: config.clock.clone(),
+            limiter: Default::default(),
+            responders,
+        };
         Arc::new(AppState {
             config,
-            chatbots,
             tokens,
-            store,
-            limiter: Default::default(),
+            core: Arc::new(core),
         })
-    }
-
-    pub fn chatbot(&self, id: &str) -> Option<&Chatbot> {
-        self.chatbots.iter().find(|c| c.id == id)
     }
 }
 
 pub fn app(state: SharedState) -> Router {
     Router::new()
-        .merge(chat::routes())
-        .merge(assets::routes(&state.config))
+        .merge(adapters::dialog_v1::routes())
+        .merge(http::assets::routes(&state.config))
         .with_state(state)
 }
 
 /// Serve `app(state)` on `listener` until the future is dropped.
 pub async fn serve(listener: tokio::net::TcpListener, state: SharedState) -> std::io::Result<()> {
     axum::serve(listener, app(state)).await
+}
+
+/// Delete livechat attachments past their retention now and then every hour, for as long as
+/// the server runs (fetching one past its retention also finds it gone).
+pub fn spawn_retention(core: Arc<Core>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            if let Err(e) = core.purge_attachments() {
+                eprintln!("dgbot-server: attachment retention: {e}");
+            }
+        }
+    })
 }

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use dgbot_server::chatbots::{Settings, repo_config};
+use dgbot_server::config::{Settings, repo_config};
 use dgbot_server::store::Store;
 use dgbot_server::{AppState, ServerConfig, app};
 
@@ -63,6 +63,7 @@ async fn main() {
         Settings::load(&config_path).unwrap_or_else(|e| fail(&format!("configuration: {e}")));
     let store = Store::open(&settings.database).unwrap_or_else(|e| fail(&e.to_string()));
     let state = AppState::with_store(config, settings.chatbots, store);
+    dgbot_server::spawn_retention(state.core.clone());
     // The demo page is opened on `localhost` while the widget is served from `127.0.0.1`, so the
     // host page and the widget are different origins, as on a real customer site.
     println!(

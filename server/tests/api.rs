@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use dgbot_protocol::sse::SseParser;
 use dgbot_protocol::stream::StreamEvent;
 use dgbot_protocol::transcript::{Change, Transcript};
-use dgbot_server::chatbots::{DEMO_API_KEY, DEMO_CHATBOT_ID};
+use dgbot_server::config::{DEMO_API_KEY, DEMO_CHATBOT_ID};
 use dgbot_server::{AppState, Chatbot, ServerConfig, app};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
@@ -657,7 +657,7 @@ async fn history_pages_back_through_the_conversation() {
 
 #[test]
 fn rfc3339_now_looks_right() {
-    let now = dgbot_server::chat::now_rfc3339();
+    let now = dgbot_server::core::ids::now_rfc3339();
     println!("now: {now}");
     assert_eq!(now.len(), 20, "{now}");
     assert!(
@@ -712,7 +712,7 @@ async fn rating_and_deleting_the_visitors_data() {
         .unwrap();
     assert_eq!(
         deleted,
-        json!({ "messages": 2, "submissions": 1, "ratings": 1 })
+        json!({ "messages": 2, "submissions": 1, "ratings": 1, "livechat_sessions": 0, "attachments": 0 })
     );
     let page: Value = s
         .http
@@ -741,7 +741,7 @@ async fn rating_and_deleting_the_visitors_data() {
         .unwrap();
     assert_eq!(
         again,
-        json!({ "messages": 0, "submissions": 0, "ratings": 0 })
+        json!({ "messages": 0, "submissions": 0, "ratings": 0, "livechat_sessions": 0, "attachments": 0 })
     );
 }
 

@@ -42,8 +42,8 @@ async fn concurrent_sse_streams() {
     let dir = std::env::temp_dir().join(format!("dgbot-load-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let shipped = std::fs::read_to_string(dgbot_server::chatbots::repo_config()).unwrap();
-    let server_dir = dgbot_server::chatbots::repo_config()
+    let shipped = std::fs::read_to_string(dgbot_server::config::repo_config()).unwrap();
+    let server_dir = dgbot_server::config::repo_config()
         .parent()
         .unwrap()
         .to_path_buf();

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use dgbot_server::chatbots::{DEMO_CHATBOT_ID, RateLimit};
+use dgbot_server::config::{DEMO_CHATBOT_ID, RateLimit};
 use dgbot_server::store::Store;
 use dgbot_server::{AppState, Chatbot, ServerConfig, app};
 use serde_json::{Value, json};
@@ -250,8 +250,8 @@ async fn too_many_messages_get_429_with_retry_after() {
 fn a_bad_configuration_stops_the_server_naming_the_field() {
     let dir = std::env::temp_dir().join(format!("dgbot-badconfig-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let shipped = std::fs::read_to_string(dgbot_server::chatbots::repo_config()).unwrap();
-    let server_dir = dgbot_server::chatbots::repo_config()
+    let shipped = std::fs::read_to_string(dgbot_server::config::repo_config()).unwrap();
+    let server_dir = dgbot_server::config::repo_config()
         .parent()
         .unwrap()
         .to_path_buf();

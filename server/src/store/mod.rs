@@ -1,5 +1,7 @@
 //! What the server keeps, in SQLite: conversations (messages with their parts), form
-//! submissions, ratings, identities and classifications. The database file is named in the
+//! submissions, ratings, identities, classifications, and livechat (`livechat.rs`: sessions,
+//! agent tokens, agent profiles, settings, attachments). Takes a [`ConversationKey`] and returns
+//! domain types; knows nothing of HTTP. The database file is named in the
 //! configuration (`database`), created and migrated on start; tests use an in-memory one.
 //! A restart loses nothing; `DELETE /api/v1/chat` deletes a visitor's rows from every table.
 //!
@@ -15,7 +17,11 @@ use dgbot_protocol::{Message, Part, Role};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::watch;
 
-use crate::auth::Visitor;
+use crate::core::{Clock, ConversationKey};
+
+pub mod livechat;
+
+type Visitor = ConversationKey;
 
 /// The schema, one migration per entry; `PRAGMA user_version` counts those applied.
 const MIGRATIONS: &[&str] = &["CREATE TABLE messages (
@@ -62,7 +68,72 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE messages (
         topic TEXT,
         created_at TEXT NOT NULL
     );
-    CREATE INDEX classifications_by_visitor ON classifications (chatbot_id, visitor_id);"];
+    CREATE INDEX classifications_by_visitor ON classifications (chatbot_id, visitor_id);",
+    // Livechat (seed 002): messages written in a livechat session carry its id; agent messages
+    // their author (agent id, display name, avatar) as JSON.
+    "ALTER TABLE messages ADD COLUMN livechat_session_id TEXT;
+    ALTER TABLE messages ADD COLUMN author TEXT;
+    CREATE INDEX messages_by_livechat_session ON messages (livechat_session_id, seq);
+    CREATE TABLE livechat_sessions (
+        id TEXT PRIMARY KEY,
+        chatbot_id TEXT NOT NULL,
+        visitor_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        source TEXT NOT NULL,
+        part_id TEXT,
+        language TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        closed_at TEXT,
+        closed_by TEXT,
+        closed_by_agent_id TEXT,
+        close_reason TEXT,
+        agent_id TEXT,
+        state_version INTEGER NOT NULL,
+        agent_typing_until INTEGER NOT NULL DEFAULT 0,
+        visitor_typing_until INTEGER NOT NULL DEFAULT 0,
+        feedback_status TEXT,
+        feedback_rating INTEGER,
+        feedback_comment TEXT,
+        last_author TEXT,
+        message_count INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX livechat_sessions_by_visitor ON livechat_sessions (chatbot_id, visitor_id);
+    CREATE INDEX livechat_sessions_by_status ON livechat_sessions (chatbot_id, status);
+    CREATE TABLE livechat_tokens (
+        token_hash TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX livechat_tokens_by_session ON livechat_tokens (session_id);
+    CREATE TABLE livechat_agents (
+        chatbot_id TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        avatar_url TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (chatbot_id, agent_id)
+    );
+    CREATE TABLE livechat_settings (
+        chatbot_id TEXT PRIMARY KEY,
+        settings TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE attachments (
+        id TEXT PRIMARY KEY,
+        chatbot_id TEXT NOT NULL,
+        visitor_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        mime_type TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX attachments_by_visitor ON attachments (chatbot_id, visitor_id);
+    CREATE INDEX attachments_by_age ON attachments (chatbot_id, created_at);",
+];
 
 /// A database failure (disk full, a broken file): the request fails with `500 internal`.
 #[derive(Debug)]
@@ -113,6 +184,8 @@ type Pending = watch::Receiver<Option<Option<String>>>;
 
 pub struct Store {
     db: Mutex<Connection>,
+    /// Stamps `created_at` and friends (a manual clock in tests).
+    clock: Clock,
     /// Classifications not yet written, by answer id, with the visitor they belong to.
     pending: Mutex<HashMap<String, ((String, String), Pending)>>,
 }
@@ -133,6 +206,23 @@ fn role_of(name: &str) -> Role {
         "agent" => Role::Agent,
         _ => Role::Assistant,
     }
+}
+
+type MessageRow = (String, String, String, String, Option<String>);
+
+/// `SELECT message_id, role, parts, created_at, author`.
+fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn message_of((message_id, role, parts, created_at, author): MessageRow) -> Result<Message> {
+    Ok(Message {
+        message_id,
+        role: role_of(&role),
+        parts: serde_json::from_str(&parts)?,
+        created_at: Some(created_at),
+        author: author.map(|a| serde_json::from_str(&a)).transpose()?,
+    })
 }
 
 impl Store {
@@ -165,8 +255,18 @@ impl Store {
         }
         Ok(Store {
             db: Mutex::new(conn),
+            clock: Clock::system(),
             pending: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Stamp rows with this clock's time from now on.
+    pub fn use_clock(&mut self, clock: Clock) {
+        self.clock = clock;
+    }
+
+    fn now(&self) -> String {
+        self.clock.rfc3339()
     }
 
     fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -175,22 +275,25 @@ impl Store {
 
     /// A new id, unique across restarts: `msg_3f9c0a1b2d4e5f60`.
     pub fn next_id(&self, prefix: &str) -> String {
-        let mut bytes = [0u8; 8];
-        getrandom::fill(&mut bytes).expect("the OS has a random source");
-        format!(
-            "{prefix}_{}",
-            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        )
+        crate::core::ids::new_id(prefix)
     }
 
     pub fn push(&self, visitor: &Visitor, message: &Message) -> Result<()> {
-        let created_at = message
-            .created_at
-            .clone()
-            .unwrap_or_else(crate::chat::now_rfc3339);
+        self.push_in(visitor, None, message)
+    }
+
+    /// Keep `message`, written in livechat session `livechat_session_id` when given.
+    pub fn push_in(
+        &self,
+        visitor: &Visitor,
+        livechat_session_id: Option<&str>,
+        message: &Message,
+    ) -> Result<()> {
+        let created_at = message.created_at.clone().unwrap_or_else(|| self.now());
+        let author = message.author.as_ref().map(serde_json::to_string).transpose()?;
         self.db().execute(
-            "INSERT INTO messages (chatbot_id, visitor_id, message_id, role, parts, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![visitor.chatbot_id, visitor.visitor_id, message.message_id, role_name(message.role), serde_json::to_string(&message.parts)?, created_at],
+            "INSERT INTO messages (chatbot_id, visitor_id, message_id, role, parts, created_at, livechat_session_id, author) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![visitor.chatbot_id, visitor.visitor_id, message.message_id, role_name(message.role), serde_json::to_string(&message.parts)?, created_at, livechat_session_id, author],
         )?;
         Ok(())
     }
@@ -199,28 +302,10 @@ impl Store {
     pub fn messages(&self, visitor: &Visitor) -> Result<Vec<Message>> {
         let db = self.db();
         let mut stmt = db.prepare_cached(
-            "SELECT message_id, role, parts, created_at FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 ORDER BY seq",
+            "SELECT message_id, role, parts, created_at, author FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 ORDER BY seq",
         )?;
-        let rows = stmt.query_map(params![visitor.chatbot_id, visitor.visitor_id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })?;
-        let mut messages = vec![];
-        for row in rows {
-            let (message_id, role, parts, created_at) = row?;
-            let parts: Vec<Part> = serde_json::from_str(&parts)?;
-            messages.push(Message {
-                message_id,
-                role: role_of(&role),
-                parts,
-                created_at: Some(created_at),
-            });
-        }
-        Ok(messages)
+        let rows = stmt.query_map(params![visitor.chatbot_id, visitor.visitor_id], message_row)?;
+        rows.map(|row| message_of(row?)).collect()
     }
 
     /// The marker part with `part_id` in this visitor's conversation.
@@ -235,7 +320,7 @@ impl Store {
     pub fn submit(&self, s: &Submission) -> Result<()> {
         self.db().execute(
             "INSERT INTO submissions (action_id, chatbot_id, visitor_id, part_id, action, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![s.action_id, s.chatbot_id, s.visitor_id, s.part_id, serde_json::to_string(&s.action)?, crate::chat::now_rfc3339()],
+            params![s.action_id, s.chatbot_id, s.visitor_id, s.part_id, serde_json::to_string(&s.action)?, self.now()],
         )?;
         Ok(())
     }
@@ -295,7 +380,7 @@ impl Store {
     pub fn identify(&self, visitor: &Visitor, user: &IdentifyRequest) -> Result<()> {
         self.db().execute(
             "INSERT OR REPLACE INTO identities (chatbot_id, visitor_id, user_id, name, email, user_hash, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![visitor.chatbot_id, visitor.visitor_id, user.user_id, user.name, user.email, user.user_hash, crate::chat::now_rfc3339()],
+            params![visitor.chatbot_id, visitor.visitor_id, user.user_id, user.name, user.email, user.user_hash, self.now()],
         )?;
         Ok(())
     }
@@ -319,6 +404,34 @@ impl Store {
             ))
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// The visitor's identity from `identify()`, if any.
+    pub fn identities_of(&self, visitor: &Visitor) -> Result<Option<IdentifyRequest>> {
+        Ok(self
+            .db()
+            .query_row(
+                "SELECT user_id, name, email, user_hash FROM identities WHERE chatbot_id = ?1 AND visitor_id = ?2",
+                params![visitor.chatbot_id, visitor.visitor_id],
+                |r| {
+                    Ok(IdentifyRequest {
+                        user_id: r.get(0)?,
+                        name: r.get(1)?,
+                        email: r.get(2)?,
+                        user_hash: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// The visitor's form submissions, oldest first.
+    pub fn submissions_of(&self, visitor: &Visitor) -> Result<Vec<Submission>> {
+        Ok(self
+            .submissions()?
+            .into_iter()
+            .filter(|s| s.chatbot_id == visitor.chatbot_id && s.visitor_id == visitor.visitor_id)
+            .collect())
     }
 
     /// Start a classification after answer `message_id`; send the topic on the returned sender
@@ -346,7 +459,7 @@ impl Store {
     ) -> Result<()> {
         self.db().execute(
             "INSERT OR REPLACE INTO classifications (message_id, chatbot_id, visitor_id, topic, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![message_id, visitor.chatbot_id, visitor.visitor_id, topic, crate::chat::now_rfc3339()],
+            params![message_id, visitor.chatbot_id, visitor.visitor_id, topic, self.now()],
         )?;
         self.pending
             .lock()
@@ -407,6 +520,18 @@ impl Store {
             "DELETE FROM classifications WHERE chatbot_id = ?1 AND visitor_id = ?2",
             who,
         )?;
+        tx.execute(
+            "DELETE FROM livechat_tokens WHERE session_id IN (SELECT id FROM livechat_sessions WHERE chatbot_id = ?1 AND visitor_id = ?2)",
+            who,
+        )?;
+        let livechat_sessions = tx.execute(
+            "DELETE FROM livechat_sessions WHERE chatbot_id = ?1 AND visitor_id = ?2",
+            who,
+        )?;
+        let attachments = tx.execute(
+            "DELETE FROM attachments WHERE chatbot_id = ?1 AND visitor_id = ?2",
+            who,
+        )?;
         tx.commit()?;
         let key = (visitor.chatbot_id.clone(), visitor.visitor_id.clone());
         self.pending
@@ -417,6 +542,8 @@ impl Store {
             messages,
             submissions,
             ratings,
+            livechat_sessions,
+            attachments,
         })
     }
 }

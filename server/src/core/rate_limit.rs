@@ -7,8 +7,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::auth::Visitor;
-use crate::chatbots::RateLimit;
+use crate::config::RateLimit;
+use crate::core::ConversationKey as Visitor;
 
 /// Request times in the current window, by (chatbot id, visitor id, endpoint).
 type Windows = HashMap<(String, String, &'static str), VecDeque<Instant>>;
@@ -78,14 +78,8 @@ mod tests {
             messages: 3,
             per_seconds: 60,
         };
-        let ada = Visitor {
-            chatbot_id: "c".into(),
-            visitor_id: "ada".into(),
-        };
-        let bob = Visitor {
-            chatbot_id: "c".into(),
-            visitor_id: "bob".into(),
-        };
+        let ada = Visitor::new("c", "ada");
+        let bob = Visitor::new("c", "bob");
         let t0 = Instant::now();
         for i in 0..3 {
             assert_eq!(

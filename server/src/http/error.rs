@@ -6,6 +6,8 @@ use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use dgbot_protocol::api::{ApiError, ApiErrorCode, FieldError};
+
+use crate::core::CoreError;
 use serde::de::DeserializeOwned;
 
 /// An `ApiError` on its way out, with the status of its code unless `status` overrides it.
@@ -20,11 +22,28 @@ pub struct Failure {
 impl From<crate::store::StoreError> for Failure {
     /// A database failure: `500 internal`, logged; the visitor sees a generic error and retries.
     fn from(e: crate::store::StoreError) -> Self {
-        eprintln!("dgbot-server: {e}");
-        Failure::new(
-            dgbot_protocol::api::ApiErrorCode::Internal,
-            "Something went wrong on our side. Please try again.",
-        )
+        CoreError::Store(e).into()
+    }
+}
+
+impl From<CoreError> for Failure {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::Validation(params) => {
+                ApiError::new(ApiErrorCode::Validation, "Validation failed")
+                    .with_params(params)
+                    .into()
+            }
+            CoreError::RateLimited(secs) => Failure::rate_limited(secs),
+            CoreError::Store(e) => {
+                eprintln!("dgbot-server: {e}");
+                Failure::new(
+                    ApiErrorCode::Internal,
+                    "Something went wrong on our side. Please try again.",
+                )
+            }
+            other => Failure::new(other.code(), other.to_string()),
+        }
     }
 }
 
@@ -63,6 +82,16 @@ impl Failure {
             }])
             .into()
     }
+}
+
+/// A query string that does not parse is `422 validation` naming `field`, not axum's plain text.
+pub fn query<T>(
+    q: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
+    field: &str,
+    message: &str,
+) -> Result<T, Failure> {
+    q.map(|axum::extract::Query(v)| v)
+        .map_err(|_| Failure::validation(field, message))
 }
 
 impl IntoResponse for Failure {

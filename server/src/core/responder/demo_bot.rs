@@ -1,7 +1,7 @@
 //! The demo bot: answers an example shop's questions from its chatbot's knowledge base (FAQ
 //! documents and product catalogue, `knowledge.rs`), and shows every part type on cue.
 
-use crate::knowledge::{CatalogueItem, KnowledgeBase};
+use super::knowledge::{CatalogueItem, KnowledgeBase};
 use dgbot_protocol::Part;
 use dgbot_protocol::message::{
     AttachmentRules, Block, ContactFormMarker, CustomMarker, FieldKind, FormField,
@@ -264,7 +264,7 @@ mod tests {
     use dgbot_protocol::{Message, Role};
 
     fn kb() -> KnowledgeBase {
-        (*crate::Chatbot::demo().knowledge).clone()
+        (*crate::config::Chatbot::demo().knowledge).clone()
     }
 
     fn text_of(q: &str) -> String {
@@ -273,6 +273,7 @@ mod tests {
             role: Role::Assistant,
             parts: answer(q, "m", "http://x", &kb()),
             created_at: None,
+            author: None,
         }
         .plain_text()
     }

@@ -1,5 +1,7 @@
-//! Visitor tokens (HS256 JWTs with an expiry, no refresh: call `/auth` again), the Bearer
-//! extractor every visitor endpoint uses, and the allowed-origin check of the public widget auth.
+//! The three kinds of caller of seed 002's API, as extractors: a visitor (Bearer visitor token,
+//! an HS256 JWT with an expiry and no refresh: call `/auth` again), the site owner's backend
+//! (HTTP Basic with a chatbot API key) and an external agent app (Bearer livechat session
+//! token, scoped to one session). Also the allowed-origin check of the public widget auth.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -13,7 +15,10 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::SharedState;
-use crate::error::Failure;
+use crate::core::ConversationKey;
+pub use crate::core::ids::{is_valid_visitor_id, new_visitor_id};
+use crate::http::error::Failure;
+use crate::store::livechat::Session;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Claims {
@@ -88,11 +93,20 @@ impl Tokens {
     }
 }
 
-/// An authenticated visitor, from `Authorization: Bearer <token>`.
+/// An authenticated visitor, from `Authorization: Bearer <visitor token>`.
 #[derive(Debug, Clone)]
-pub struct Visitor {
-    pub chatbot_id: String,
-    pub visitor_id: String,
+pub struct Visitor(pub ConversationKey);
+
+fn bearer(parts: &Parts) -> Result<&str, Failure> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .ok_or_else(|| Failure::unauthorized("Missing Authorization: Bearer token"))?;
+    Ok(header
+        .strip_prefix("Bearer ")
+        .ok_or_else(|| Failure::unauthorized("Expected Authorization: Bearer token"))?
+        .trim())
 }
 
 impl FromRequestParts<SharedState> for Visitor {
@@ -102,24 +116,58 @@ impl FromRequestParts<SharedState> for Visitor {
         parts: &mut Parts,
         state: &SharedState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .ok_or_else(|| Failure::unauthorized("Missing Authorization: Bearer token"))?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .ok_or_else(|| Failure::unauthorized("Expected Authorization: Bearer token"))?;
-        let claims = state.tokens.verify(token.trim())?;
+        let claims = state.tokens.verify(bearer(parts)?)?;
         if state.chatbot(&claims.cid).is_none() {
             return Err(Failure::unauthorized(
                 "The chatbot of this token no longer exists",
             ));
         }
-        Ok(Visitor {
-            chatbot_id: claims.cid,
-            visitor_id: claims.sub,
+        Ok(Visitor(ConversationKey::new(claims.cid, claims.sub)))
+    }
+}
+
+/// The site owner's backend: `Authorization: Basic base64(API key:)`; the key names the
+/// chatbot (keys are unique across chatbots).
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    pub chatbot_id: String,
+}
+
+impl FromRequestParts<SharedState> for ApiKey {
+    type Rejection = Failure;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        let key = basic_api_key(parts.headers.get(AUTHORIZATION).and_then(|h| h.to_str().ok()))
+            .ok_or_else(|| {
+                Failure::unauthorized("Expected HTTP Basic auth with the API key as user name")
+            })?;
+        let bot = state
+            .chatbots
+            .iter()
+            .find(|bot| bot.api_keys.iter().any(|k| k == &key))
+            .ok_or_else(|| Failure::unauthorized("Unknown API key"))?;
+        Ok(ApiKey {
+            chatbot_id: bot.id.clone(),
         })
+    }
+}
+
+/// An external agent app: `Authorization: Bearer <livechat session token>` (from the hand-over
+/// webhook or `POST /livechat/sessions/{id}/token`). Neither a visitor token nor the API key.
+#[derive(Debug, Clone)]
+pub struct AgentSession(pub Session);
+
+impl FromRequestParts<SharedState> for AgentSession {
+    type Rejection = Failure;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(AgentSession(state.session_for_token(bearer(parts)?)?))
     }
 }
 
@@ -129,22 +177,6 @@ pub fn basic_api_key(header: Option<&str>) -> Option<String> {
     let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
     let (user, _password) = decoded.split_once(':')?;
     (!user.is_empty()).then(|| user.to_owned())
-}
-
-/// A fresh random visitor id (`v_` + 32 hex digits).
-pub fn new_visitor_id() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the OS has a random source");
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("v_{hex}")
-}
-
-/// A visitor id a widget may propose to keep its conversation: 8–64 of `[A-Za-z0-9_-]`.
-pub fn is_valid_visitor_id(id: &str) -> bool {
-    (8..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// Whether `origin` (`scheme://host[:port]`) matches one of `patterns`. A pattern is an exact

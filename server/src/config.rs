@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use dgbot_protocol::api::{ChatConfig, LivechatConfig, Theme};
+use dgbot_protocol::livechat::LivechatSettings;
+use dgbot_protocol::message::Author;
 use serde::Deserialize;
 
-use crate::knowledge::KnowledgeBase;
+use crate::core::responder::knowledge::KnowledgeBase;
 
 #[derive(Debug, Clone)]
 pub struct Chatbot {
@@ -23,6 +25,10 @@ pub struct Chatbot {
     /// FAQ documents and product catalogue the demo bot answers from.
     pub knowledge: Arc<KnowledgeBase>,
     pub rate_limit: RateLimit,
+    /// `[chatbot.livechat]`: livechat settings (the API's changes, kept in the database, win).
+    pub livechat: Option<LivechatSettings>,
+    /// `[[chatbot.agents]]`: agent profiles created on start (the API adds more).
+    pub agents: Vec<Author>,
 }
 
 /// Per visitor: at most `messages` messages in any window of `per_seconds` seconds.
@@ -86,7 +92,17 @@ struct ChatbotFile {
     knowledge_base: KnowledgeFiles,
     #[serde(default)]
     rate_limit: RateLimit,
-    livechat: Option<LivechatConfig>,
+    livechat: Option<LivechatSettings>,
+    #[serde(default)]
+    agents: Vec<AgentFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgentFile {
+    id: String,
+    display_name: String,
+    avatar_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -160,6 +176,17 @@ impl Settings {
             if c.api_keys.iter().any(|k| k.len() < 8) {
                 return bad("api_keys", "every key needs at least 8 characters");
             }
+            // The key names the chatbot on the setup endpoints, so no two chatbots share one.
+            if let Some(k) = c
+                .api_keys
+                .iter()
+                .find(|k| chatbots.iter().any(|o| o.api_keys.contains(k)))
+            {
+                return bad(
+                    "api_keys",
+                    &format!("{:?}… is used by another chatbot", &k[..4]),
+                );
+            }
             if let Some(o) = c.allowed_origins.iter().find(|o| !is_origin_pattern(o)) {
                 return bad(
                     "allowed_origins",
@@ -179,19 +206,17 @@ impl Settings {
             if c.rate_limit.messages == 0 || c.rate_limit.per_seconds == 0 {
                 return bad("rate_limit", "messages and per_seconds must be at least 1");
             }
-            let livechat = c.livechat.unwrap_or_else(|| LivechatConfig {
-                enabled: false,
-                configured: false,
-                availability_status: "offline".into(),
-                availability_reason: Some("not_configured".into()),
-                attachments_enabled: false,
-                max_attachment_size_bytes: 0,
-            });
-            if !matches!(livechat.availability_status.as_str(), "live" | "offline") {
-                return bad(
-                    "livechat.availability_status",
-                    "must be \"live\" or \"offline\"",
-                );
+            if let Some(l) = &c.livechat
+                && let Err(crate::core::CoreError::Validation(errors)) =
+                    crate::core::livechat::availability::check(l)
+            {
+                let e = &errors[0];
+                return bad(&format!("livechat.{}", e.field), &e.message);
+            }
+            for (j, a) in c.agents.iter().enumerate() {
+                if a.id.trim().is_empty() || a.display_name.trim().is_empty() {
+                    return bad(&format!("agents[{j}]"), "id and display_name are required");
+                }
             }
             let knowledge = KnowledgeBase::load(
                 &dir.join(&c.knowledge_base.faq),
@@ -210,11 +235,28 @@ impl Settings {
                     popup_messages: c.popup_messages,
                     language: c.language,
                     chat_type: c.chat_type,
-                    livechat,
+                    // Computed per request from the settings (`Core::livechat_config`).
+                    livechat: LivechatConfig {
+                        enabled: false,
+                        configured: false,
+                        availability_status: "offline".into(),
+                        availability_reason: None,
+                        attachments_enabled: false,
+                        max_attachment_size_bytes: 0,
+                    },
                 },
                 id: c.id,
                 knowledge: Arc::new(knowledge),
                 rate_limit: c.rate_limit,
+                livechat: c.livechat,
+                agents: c.agents
+                    .into_iter()
+                    .map(|a| Author {
+                        agent_id: a.id,
+                        display_name: a.display_name,
+                        avatar_url: a.avatar_url,
+                    })
+                    .collect(),
             });
         }
         Ok(Settings {
@@ -310,6 +352,10 @@ mod tests {
             (
                 shipped().replace("database = ", "# database = "),
                 "database",
+            ),
+            (
+                shipped().replace("timezone = \"Europe/Copenhagen\"", "timezone = \"Mars/Olympus\""),
+                "chatbot[0].livechat.timezone",
             ),
         ];
         for (text, field) in cases {

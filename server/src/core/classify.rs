@@ -146,6 +146,7 @@ mod tests {
             role: Role::User,
             parts: vec![Part::text(text)],
             created_at: None,
+            author: None,
         }
     }
 

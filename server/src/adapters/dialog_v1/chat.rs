@@ -1,0 +1,185 @@
+//! Seed 002, "Chatbot API Flow" and "History, feedback, and deletion": `POST /auth`,
+//! `GET /config`, `POST /messages` (SSE), `GET /messages`, `POST /actions`, `POST /rate`,
+//! `DELETE /api/v1/chat`; plus our public widget auth `POST /auth/public`, `POST /identify`
+//! (seed 000's `identify(user)`) and `GET /classification` (see docs/protocol.md).
+
+use axum::extract::{Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::Json;
+use dgbot_protocol::api::{
+    ActionRequest, ActionResponse, ApiErrorCode, AuthRequest, AuthResponse, ChatConfig,
+    ClassificationResponse, DeleteResponse, HistoryPage, IdentifyRequest, IdentifyResponse,
+    RateRequest, RateResponse, SendMessageRequest,
+};
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::SharedState;
+use crate::core::responder::AnswerItem;
+use crate::http::auth::{Visitor, basic_api_key, is_valid_visitor_id, new_visitor_id, origin_allowed};
+use crate::http::error::{ApiJson, Failure, query};
+
+/// Largest `POST /messages` body: a 5 MB image as base64, plus the rest.
+pub const MAX_MESSAGE_BODY: usize = 8 * 1024 * 1024;
+/// Largest `POST /actions` body: three 5 MB attachments as base64, plus the fields.
+pub const MAX_ACTION_BODY: usize = 24 * 1024 * 1024;
+
+/// Seed 002: the site owner's backend exchanges its API key (HTTP Basic user name, empty
+/// password) for a visitor token.
+pub async fn auth(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<AuthRequest>,
+) -> Result<Json<AuthResponse>, Failure> {
+    let key = basic_api_key(headers.get(AUTHORIZATION).and_then(|h| h.to_str().ok())).ok_or_else(
+        || Failure::unauthorized("Expected HTTP Basic auth with the API key as user name"),
+    )?;
+    let bot = state
+        .chatbot(&req.chatbot_id)
+        .filter(|bot| bot.api_keys.iter().any(|k| k == &key))
+        .ok_or_else(|| Failure::unauthorized("Unknown chatbot or wrong API key"))?;
+    Ok(Json(AuthResponse {
+        token: state.tokens.issue(&bot.id, &new_visitor_id()),
+    }))
+}
+
+/// The widget holds no API key: it gets a visitor token from its public chatbot id, for host
+/// pages on the chatbot's allowed origins.
+pub async fn auth_public(
+    State(state): State<SharedState>,
+    ApiJson(req): ApiJson<AuthRequest>,
+) -> Result<Json<AuthResponse>, Failure> {
+    let bot = state.chatbot(&req.chatbot_id).ok_or_else(|| {
+        Failure::new(
+            ApiErrorCode::NotFound,
+            format!("No chatbot with id {:?}", req.chatbot_id),
+        )
+    })?;
+    let origin = req.host_origin.as_deref().unwrap_or("");
+    if !origin_allowed(&bot.allowed_origins, origin) {
+        return Err(Failure::new(
+            ApiErrorCode::Forbidden,
+            format!(
+                "This chatbot is not enabled on {origin:?}; add the origin to its allowed origins"
+            ),
+        ));
+    }
+    let visitor_id = req
+        .visitor_id
+        .filter(|id| is_valid_visitor_id(id))
+        .unwrap_or_else(new_visitor_id);
+    Ok(Json(AuthResponse {
+        token: state.tokens.issue(&bot.id, &visitor_id),
+    }))
+}
+
+/// The chatbot's public configuration, with the `livechat` block computed now (working hours,
+/// override).
+pub async fn config(
+    State(state): State<SharedState>,
+    Visitor(key): Visitor,
+) -> Result<Json<ChatConfig>, Failure> {
+    let bot = state
+        .chatbot(&key.chatbot_id)
+        .ok_or_else(|| Failure::new(ApiErrorCode::NotFound, "No such chatbot"))?;
+    let mut config = bot.config.clone();
+    config.livechat = state.livechat_config(&key.chatbot_id)?;
+    Ok(Json(config))
+}
+
+type SseStream = Sse<
+    axum::response::sse::KeepAliveStream<
+        std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<Event, std::io::Error>> + Send>>,
+    >,
+>;
+
+/// `POST /messages`: the visitor's message is stored, then the answer streams as SSE
+/// (`status`, `part_delta`, `part`, `done`, or a terminal `error`).
+pub async fn send_message(
+    State(state): State<SharedState>,
+    Visitor(key): Visitor,
+    ApiJson(req): ApiJson<SendMessageRequest>,
+) -> Result<SseStream, Failure> {
+    let rx = state.core.post_message(&key, req.message.parts)?;
+    let events = ReceiverStream::new(rx).map(|item| match item {
+        AnswerItem::Event(ev) => Ok(Event::default().event(ev.name()).data(ev.data())),
+        AnswerItem::Raw { name, data } => Ok(Event::default().event(name).data(data)),
+        AnswerItem::Drop => Err(std::io::Error::other("scripted connection drop")),
+    });
+    let stream: std::pin::Pin<Box<dyn tokio_stream::Stream<Item = _> + Send>> = Box::pin(events);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+#[derive(serde::Deserialize)]
+pub struct HistoryQuery {
+    limit: Option<usize>,
+    before: Option<String>,
+}
+
+/// Seed 002: `GET /messages`, the visitor's history a page at a time. `limit` 1–100 (default
+/// 50); `before` a message id.
+pub async fn history(
+    State(state): State<SharedState>,
+    Visitor(key): Visitor,
+    q: Result<Query<HistoryQuery>, QueryRejection>,
+) -> Result<Json<HistoryPage>, Failure> {
+    let q = query(q, "limit", "limit must be a number from 1 to 100")?;
+    Ok(Json(state.history(
+        &key,
+        q.limit.unwrap_or(50),
+        q.before.as_deref(),
+    )?))
+}
+
+/// Seed 002: the visitor completed a `show_contact_form` or `show_support_ticket` marker.
+pub async fn submit_action(
+    State(state): State<SharedState>,
+    Visitor(key): Visitor,
+    ApiJson(req): ApiJson<ActionRequest>,
+) -> Result<Json<ActionResponse>, Failure> {
+    Ok(Json(state.submit_action(&key, req)?))
+}
+
+/// Seed 002: `POST /rate`, a 1–5 rating with optional feedback.
+pub async fn rate(
+    State(state): State<SharedState>,
+    Visitor(key): Visitor,
+    ApiJson(req): ApiJson<RateRequest>,
+) -> Result<Json<RateResponse>, Failure> {
+    Ok(Json(state.rate(&key, req)?))
+}
+
+#[derive(serde::Deserialize)]
+pub struct ClassificationQuery {
+    message_id: String,
+}
+
+/// The topic of the conversation after answer `message_id` (seed 002 `conversationClassified`).
+pub async fn classification(
+    State(state): State<SharedState>,
+    Visitor(key): Visitor,
+    q: Result<Query<ClassificationQuery>, QueryRejection>,
+) -> Result<Json<ClassificationResponse>, Failure> {
+    let q = query(q, "message_id", "message_id is required")?;
+    Ok(Json(state.classification(&key, q.message_id).await?))
+}
+
+/// `window.DGbot.identify(user)` (seed 000).
+pub async fn identify(
+    State(state): State<SharedState>,
+    Visitor(key): Visitor,
+    ApiJson(user): ApiJson<IdentifyRequest>,
+) -> Result<Json<IdentifyResponse>, Failure> {
+    Ok(Json(state.identify(&key, user)?))
+}
+
+/// Seed 002: `DELETE /api/v1/chat` removes all data kept for the visitor.
+pub async fn delete_visitor_data(
+    State(state): State<SharedState>,
+    Visitor(key): Visitor,
+) -> Result<Json<DeleteResponse>, Failure> {
+    Ok(Json(state.delete_visitor(&key)?))
+}

@@ -1,0 +1,77 @@
+//! Seed 002: the Dialog Intelligens chat API under `/api/v1/chat/`.
+//!
+//! - [`chat`]: auth, config, messages (SSE), history, actions, rating, identify,
+//!   classification, deletion (visitor token; `/auth` with the API key).
+//! - [`livechat`]: the visitor's livechat endpoints and attachment links.
+//! - [`agent`]: the external agent app (livechat session token).
+//! - [`setup`]: the site owner's backend (API key): agents, settings, sessions, tokens.
+
+pub mod agent;
+pub mod chat;
+pub mod livechat;
+pub mod setup;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, post, put};
+
+use crate::SharedState;
+
+pub fn routes() -> Router<SharedState> {
+    Router::new()
+        .route("/api/v1/chat/auth", post(chat::auth))
+        .route("/api/v1/chat/auth/public", post(chat::auth_public))
+        .route("/api/v1/chat/config", get(chat::config))
+        // Bodies up to what the markers allow: a 5 MB photo in a message (base64), three 5 MB
+        // attachments on a ticket. Everything else keeps axum's 2 MB default.
+        .route(
+            "/api/v1/chat/messages",
+            post(chat::send_message)
+                .layer(DefaultBodyLimit::max(chat::MAX_MESSAGE_BODY))
+                .get(chat::history),
+        )
+        .route(
+            "/api/v1/chat/actions",
+            post(chat::submit_action).layer(DefaultBodyLimit::max(chat::MAX_ACTION_BODY)),
+        )
+        .route("/api/v1/chat/rate", post(chat::rate))
+        .route("/api/v1/chat/identify", post(chat::identify))
+        .route("/api/v1/chat/classification", get(chat::classification))
+        .route("/api/v1/chat", delete(chat::delete_visitor_data))
+        // Livechat: the visitor.
+        .route("/api/v1/chat/livechat/handover", post(livechat::handover))
+        .route("/api/v1/chat/livechat/state", get(livechat::livechat_state))
+        .route(
+            "/api/v1/chat/livechat/messages",
+            get(livechat::livechat_messages).post(livechat::post_livechat_message).layer(
+                DefaultBodyLimit::max(livechat::MAX_LIVECHAT_BODY),
+            ),
+        )
+        .route("/api/v1/chat/livechat/typing", post(livechat::typing))
+        .route("/api/v1/chat/livechat/close", post(livechat::close))
+        .route("/api/v1/chat/livechat/feedback", post(livechat::feedback))
+        .route(
+            "/api/v1/chat/livechat/attachments/{id}",
+            get(livechat::attachment),
+        )
+        // Livechat: the agent app.
+        .route("/api/v1/chat/livechat/agent/context", get(agent::context))
+        .route(
+            "/api/v1/chat/livechat/agent/messages",
+            post(agent::message).layer(DefaultBodyLimit::max(livechat::MAX_LIVECHAT_BODY)),
+        )
+        .route("/api/v1/chat/livechat/agent/typing", post(agent::typing))
+        .route("/api/v1/chat/livechat/agent/close", post(agent::close))
+        // Livechat: the setup backend.
+        .route("/api/v1/chat/livechat/agents/{agent_id}", put(setup::put_agent))
+        .route(
+            "/api/v1/chat/livechat/settings",
+            get(setup::get_settings).put(setup::put_settings),
+        )
+        .route("/api/v1/chat/livechat/sessions", get(setup::sessions))
+        .route("/api/v1/chat/livechat/sessions/count", get(setup::count))
+        .route(
+            "/api/v1/chat/livechat/sessions/{livechat_session_id}/token",
+            post(setup::token),
+        )
+}

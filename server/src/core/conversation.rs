@@ -1,0 +1,325 @@
+//! A visitor's conversation with the assistant (seed 002, "Chatbot API Flow"; "History,
+//! feedback, and deletion"): post a message and stream the answer, history, marker actions,
+//! rating, identify, classification, delete. Every adapter calls these.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dgbot_protocol::api::{
+    Action, ActionRequest, ActionResponse, ClassificationResponse, DeleteResponse, HistoryPage,
+    IdentifyRequest, IdentifyResponse, RateRequest, RateResponse,
+};
+use dgbot_protocol::forms::{check_attachments, check_fields};
+use dgbot_protocol::livechat::LivechatStatus;
+use dgbot_protocol::{Message, Part, Role, StreamEvent};
+use tokio::sync::mpsc;
+
+use crate::core::hub::ConversationEvent;
+use crate::core::responder::{AnswerItem, Question};
+use crate::core::{ConversationKey, Core, CoreError, validation};
+use crate::store::{Rating, Submission};
+
+/// How long [`Core::classification`] waits for a pending classification.
+pub const CLASSIFICATION_WAIT: Duration = Duration::from_secs(10);
+
+impl Core {
+    /// Seed 002's `429 rate_limited`, per visitor and endpoint, by the chatbot's `rate_limit`.
+    pub fn rate_limit(&self, key: &ConversationKey, what: &'static str) -> Result<(), CoreError> {
+        let limit = self.chatbot_of(key)?.rate_limit;
+        self.limiter
+            .check(key, what, limit)
+            .map_err(CoreError::RateLimited)
+    }
+
+    /// Post the visitor's message to the assistant. The message is stored before this returns
+    /// (a database failure is an error before any stream, and the client keeps the message to
+    /// resend); the answer's items then arrive on the receiver. While a livechat session is
+    /// `active`, visitor input belongs to the agent: `409 conflict` naming the livechat endpoint.
+    pub fn post_message(
+        self: &Arc<Self>,
+        key: &ConversationKey,
+        parts: Vec<Part>,
+    ) -> Result<mpsc::Receiver<AnswerItem>, CoreError> {
+        let (text, has_image) = validation::visitor_text(&parts)?;
+        let chatbot = self.chatbot_of(key)?;
+        let livechat = self.store.latest_session(key)?;
+        if livechat
+            .as_ref()
+            .is_some_and(|s| s.status == LivechatStatus::Active)
+        {
+            return Err(CoreError::Conflict(
+                "A person is handling this conversation: send messages to POST /api/v1/chat/livechat/messages".into(),
+            ));
+        }
+        self.rate_limit(key, "messages")?;
+        let question_message = Message {
+            message_id: self.store.next_id("msg"),
+            role: Role::User,
+            parts,
+            created_at: None,
+            author: None,
+        };
+        self.store.push(key, &question_message)?;
+        if livechat.is_some_and(|s| s.status == LivechatStatus::Waiting) {
+            // The agent side hears what the visitor asks while waiting.
+            self.hub
+                .publish(key, ConversationEvent::VisitorMessage(question_message));
+        }
+
+        let reply_id = self.store.next_id("msg");
+        let question = Question {
+            key,
+            chatbot,
+            text: &text,
+            has_image,
+            reply_id: &reply_id,
+            public_base: &self.settings.public_base,
+        };
+        let answer = self
+            .responders
+            .iter()
+            .find_map(|r| r.respond(&question))
+            .ok_or_else(|| CoreError::NotFound("No responder answers this chatbot".into()))?;
+
+        let (tx, rx) = mpsc::channel::<AnswerItem>(16);
+        let core = self.clone();
+        let key = key.clone();
+        let topic = answer
+            .reply
+            .as_ref()
+            .map(|reply| self.store.expect_classification(&key, &reply.message_id));
+        tokio::spawn(async move {
+            let delay = core.settings.stream_delay;
+            let count = answer.items.len();
+            for (i, item) in answer.items.into_iter().enumerate() {
+                let paced = match &item {
+                    AnswerItem::Event(ev) => {
+                        core.hub.publish(&key, ConversationEvent::Answer(ev.clone()));
+                        matches!(ev, StreamEvent::PartDelta(_) | StreamEvent::Part(_))
+                    }
+                    AnswerItem::Raw { .. } => true,
+                    AnswerItem::Drop => {
+                        // Let what was sent reach the client first, as on a real connection.
+                        tokio::time::sleep(Duration::from_millis(150)).await;
+                        let _ = tx.send(item).await;
+                        return;
+                    }
+                };
+                if tx.send(item).await.is_err() {
+                    return; // the visitor went away; the reply was not delivered, so not stored
+                }
+                // Pace the answer like a model would, word by word (not after the last event).
+                if paced && !delay.is_zero() && i + 1 < count {
+                    tokio::time::sleep(delay).await;
+                }
+            }
+            let (Some(reply), Some(topic)) = (answer.reply, topic) else {
+                return;
+            };
+            if let Err(e) = core.store.push(&key, &reply) {
+                eprintln!("dgbot-server: answer {} not stored: {e}", reply.message_id);
+            }
+            for part in &reply.parts {
+                if let Part::RequestHumanAgent(m) = part {
+                    core.hub.publish(
+                        &key,
+                        ConversationEvent::HandoffOffered {
+                            part_id: m.part_id.clone(),
+                        },
+                    );
+                }
+            }
+            // Seed 002: the conversation is classified a few seconds after each response.
+            tokio::time::sleep(core.settings.classify_delay).await;
+            let label = match core.store.messages(&key) {
+                Ok(messages) => Some(crate::core::classify::classify(&messages)),
+                Err(e) => {
+                    eprintln!(
+                        "dgbot-server: classification of {} failed: {e}",
+                        reply.message_id
+                    );
+                    None
+                }
+            };
+            if let Err(e) = core.store.classified(&key, &reply.message_id, label) {
+                eprintln!(
+                    "dgbot-server: classification of {} not stored: {e}",
+                    reply.message_id
+                );
+            }
+            let _ = topic.send(Some(label.map(str::to_owned)));
+        });
+        Ok(rx)
+    }
+
+    /// A page of the visitor's history (newest page first; oldest message first within a page).
+    /// `limit` 1–100; `before` a message id. Stored attachments come with fresh signed URLs.
+    pub fn history(
+        &self,
+        key: &ConversationKey,
+        limit: usize,
+        before: Option<&str>,
+    ) -> Result<HistoryPage, CoreError> {
+        if !(1..=100).contains(&limit) {
+            return Err(CoreError::invalid(
+                "limit",
+                "limit must be a number from 1 to 100",
+            ));
+        }
+        let all = self.store.messages(key)?;
+        let end = match before {
+            Some(id) => all
+                .iter()
+                .position(|m| m.message_id == id)
+                .ok_or_else(|| CoreError::invalid("before", "No such message"))?,
+            None => all.len(),
+        };
+        let start = end.saturating_sub(limit);
+        let mut messages = all[start..end].to_vec();
+        self.sign_attachments(&mut messages);
+        Ok(HistoryPage {
+            messages,
+            has_more: start > 0,
+        })
+    }
+
+    /// The visitor completed a `show_contact_form` or `show_support_ticket` marker.
+    pub fn submit_action(
+        &self,
+        key: &ConversationKey,
+        req: ActionRequest,
+    ) -> Result<ActionResponse, CoreError> {
+        self.rate_limit(key, "actions")?;
+        let marker = self
+            .store
+            .find_part(key, &req.part_id)?
+            .ok_or_else(|| CoreError::NotFound("That form is no longer available".into()))?;
+        let mut errors = match (&marker, &req.action) {
+            (Part::ShowContactForm(m), Action::ContactForm { fields }) => {
+                check_fields(&m.fields, fields)
+            }
+            (
+                Part::ShowSupportTicket(m),
+                Action::SupportTicket {
+                    fields,
+                    attachments,
+                },
+            ) => {
+                let mut errors = check_fields(&m.fields, fields);
+                errors.extend(check_attachments(&m.attachments, attachments));
+                errors
+            }
+            _ => {
+                return Err(CoreError::invalid(
+                    "action.type",
+                    format!("Part {} does not take this action", req.part_id),
+                ));
+            }
+        };
+        if !errors.is_empty() {
+            errors.truncate(20);
+            return Err(CoreError::Validation(errors));
+        }
+        let action_id = self.store.next_id("action");
+        let message = match req.action {
+            Action::ContactForm { .. } => {
+                "Thank you! We'll get back to you within one business day."
+            }
+            Action::SupportTicket { .. } => {
+                "Thank you! Your support ticket has been created; we've sent a confirmation by email."
+            }
+        };
+        self.store.submit(&Submission {
+            action_id: action_id.clone(),
+            chatbot_id: key.chatbot_id.clone(),
+            visitor_id: key.visitor_id.clone(),
+            part_id: req.part_id,
+            action: req.action,
+        })?;
+        Ok(ActionResponse {
+            action_id,
+            message: message.into(),
+        })
+    }
+
+    /// A 1–5 rating of the conversation with optional feedback (the latest counts).
+    pub fn rate(&self, key: &ConversationKey, req: RateRequest) -> Result<RateResponse, CoreError> {
+        let feedback = validation::rating(req.rating, "feedback", req.feedback)?;
+        self.store.rate(&Rating {
+            chatbot_id: key.chatbot_id.clone(),
+            visitor_id: key.visitor_id.clone(),
+            rating: req.rating,
+            feedback,
+            created_at: self.clock.rfc3339(),
+        })?;
+        Ok(RateResponse {
+            message: "Thank you for your feedback!".into(),
+        })
+    }
+
+    /// `window.DGbot.identify(user)` (seed 000): keep who the visitor is for the conversation.
+    /// `user_hash` is stored; verifying it against the chatbot's secret comes with the security
+    /// work, so `verified` is `false`.
+    pub fn identify(
+        &self,
+        key: &ConversationKey,
+        user: IdentifyRequest,
+    ) -> Result<IdentifyResponse, CoreError> {
+        validation::identity(&user)?;
+        let user = IdentifyRequest {
+            user_id: user.user_id.trim().to_owned(),
+            ..user
+        };
+        self.store.identify(key, &user)?;
+        Ok(IdentifyResponse {
+            user_id: user.user_id,
+            verified: false,
+        })
+    }
+
+    /// The topic of the conversation after answer `message_id` (seed 002
+    /// `conversationClassified`). Waits up to [`CLASSIFICATION_WAIT`] while it is being made;
+    /// `null` when classification failed or took longer.
+    pub async fn classification(
+        &self,
+        key: &ConversationKey,
+        message_id: String,
+    ) -> Result<ClassificationResponse, CoreError> {
+        let found = self
+            .store
+            .classification(key, &message_id)?
+            .ok_or_else(|| CoreError::NotFound("No answer with this message_id".into()))?;
+        let classification = match found {
+            Ok(topic) => topic,
+            Err(mut pending) => {
+                match tokio::time::timeout(CLASSIFICATION_WAIT, pending.wait_for(Option::is_some))
+                    .await
+                {
+                    Ok(Ok(topic)) => topic.clone().flatten(),
+                    _ => None, // failed (the answer never finished) or too slow
+                }
+            }
+        };
+        Ok(ClassificationResponse {
+            message_id,
+            classification,
+        })
+    }
+
+    /// Seed 002: `DELETE /api/v1/chat` removes everything kept about the visitor, livechat
+    /// sessions and attachments included; an open livechat session is closed first (by the
+    /// system), so an agent attached to it hears that it ended.
+    pub fn delete_visitor(&self, key: &ConversationKey) -> Result<DeleteResponse, CoreError> {
+        if let Some(s) = self.store.latest_session(key)?
+            && matches!(s.status, LivechatStatus::Waiting | LivechatStatus::Active)
+        {
+            self.close_session(
+                &s.id,
+                dgbot_protocol::livechat::ClosedBy::System,
+                None,
+                Some("The visitor deleted their data".into()),
+            )?;
+        }
+        Ok(self.store.delete_visitor(key)?)
+    }
+}
