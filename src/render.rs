@@ -4,7 +4,7 @@
 
 use dgbot_protocol::Role;
 use dgbot_protocol::bridge::FrameAction;
-use dgbot_protocol::message::{ImagePart, Product, SpanKind, TableCell, is_safe_link};
+use dgbot_protocol::message::{FilePart, ImagePart, Product, SpanKind, TableCell, is_safe_link};
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 
@@ -55,6 +55,7 @@ fn part_view(part: PartVm) -> AnyView {
         .into_any(),
         PartBody::Text(text) => view! { <p class="text" data-part="text">{text}</p> }.into_any(),
         PartBody::Image(image) => image_view(image),
+        PartBody::File(file) => file_view(file),
         PartBody::Table { caption, columns, rows } => table_view(caption, columns, rows),
         PartBody::Products { products } => products_view(products),
         PartBody::Marker(marker) => marker_view(marker),
@@ -89,6 +90,20 @@ fn image_view(image: ImagePart) -> AnyView {
         </figure>
     }
     .into_any()
+}
+
+/// A livechat attachment: its name, as a link that downloads it (signed, expiring URL).
+fn file_view(file: FilePart) -> AnyView {
+    let name = file.filename.clone().unwrap_or_else(|| "Attachment".into());
+    match file.safe_url() {
+        Some(url) => view! {
+            <p class="file" data-part="file">
+                <a href=url.to_owned() download=name.clone() target="_blank" rel="noopener noreferrer">{name.clone()}</a>
+            </p>
+        }
+        .into_any(),
+        None => view! { <p class="file" data-part="file">{name}</p> }.into_any(),
+    }
 }
 
 fn cell_view(cell: TableCell) -> impl IntoView {

@@ -7,6 +7,7 @@
 //! string). Plain Rust with `ArcRwSignal`s: tested natively.
 
 use dgbot_protocol::message::{
+    FilePart,
     Block, ImagePart, ListItem, Part, Product, Span, SpanKind, TableCell,
 };
 use dgbot_protocol::transcript::{Change, Draft, SpanPath};
@@ -69,6 +70,8 @@ pub enum PartBody {
     },
     Text(String),
     Image(ImagePart),
+    /// A livechat attachment: a download link.
+    File(FilePart),
     Table {
         caption: Option<String>,
         columns: Vec<TableCell>,
@@ -183,6 +186,7 @@ impl PartVm {
             },
             Part::Text(t) => PartBody::Text(t.text.clone()),
             Part::Image(i) => PartBody::Image(i.clone()),
+            Part::File(f) => PartBody::File(f.clone()),
             Part::Table(t) => PartBody::Table {
                 caption: t.caption.clone(),
                 columns: t.columns.clone(),

@@ -133,16 +133,32 @@ async fn every_part_type_renders_from_the_stream() {
             .is_ok()
     );
 
+    // Livechat is live in the demo: the marker's button hands the visitor over (seed 002's
+    // `POST /livechat/handover` with the marker's part_id), and the server has a waiting session.
     h.ask("Can I talk to a person?").await;
     let answer = h.last_answer().await;
-    let note = answer
-        .find(Locator::Css("[data-testid=agent-offline]"))
+    answer
+        .find(Locator::Css("[data-testid=handover]"))
+        .await
+        .unwrap()
+        .click()
         .await
         .unwrap();
-    assert!(
-        note.text().await.unwrap().contains("available"),
-        "livechat is off in the demo, and the widget says so"
-    );
+    let status = answer
+        .find(Locator::Css("[data-part=request_human_agent] [role=status]"))
+        .await
+        .unwrap();
+    h.eventually("the queue note", || async {
+        status.text().await.ok().filter(|t| t.contains("queue"))
+    })
+    .await;
+    let waiting = h
+        .state
+        .store
+        .sessions("demo-shop", Some(dgbot_protocol::livechat::LivechatStatus::Waiting))
+        .unwrap();
+    assert_eq!(waiting.len(), 1, "one waiting livechat session");
+    assert!(waiting[0].part_id.as_deref().is_some_and(|p| p.contains("_part_")));
 
     // The live region announces each finished answer once, as text (it is visually hidden, so
     // read its textContent rather than WebDriver's visible text).

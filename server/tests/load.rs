@@ -1,10 +1,15 @@
-//! The reference server under load (DESIGN.md budget: 1,000 concurrent SSE streams on this
-//! 2-core machine, nothing dropped). Starts the release binary with the shipped configuration
-//! (its own temporary database), gives each of N visitors a token, then opens all N
-//! `POST /api/v1/chat/messages` streams at once and reads them to `done`, as paced as in the demo
-//! (35 ms between events). Reports throughput, time to first event (p50, p99), streams dropped,
-//! and the server's peak memory. A measurement, not a test of timing:
-//! `cargo xtask bench-server [N]` runs it (N = 1000 by default).
+//! The reference server under load, two measurements (not tests of timing; `cargo xtask
+//! bench-server [N]` runs both, N = 1000 by default). Each starts the release binary with the
+//! shipped configuration and its own temporary database.
+//!
+//! - `concurrent_sse_streams` (DESIGN.md budget: 1,000 concurrent SSE streams on this 2-core
+//!   machine, nothing dropped): gives each of N visitors a token, then opens all N
+//!   `POST /api/v1/chat/messages` streams at once and reads them to `done`, as paced as in the
+//!   demo (35 ms between events). Reports throughput, time to first event (p50, p99), streams
+//!   dropped, and the server's peak memory.
+//! - `livechat_polling` (seed 002 livechat): N visitors waiting for a person; the cost of one
+//!   poll of `GET /livechat/state` and `GET /livechat/messages` (time and bytes), and the time
+//!   from an agent's message to the visitor seeing it, with the long poll (`wait=`).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -39,67 +44,14 @@ async fn concurrent_sse_streams() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
-    let dir = std::env::temp_dir().join(format!("dgbot-load-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let shipped = std::fs::read_to_string(dgbot_server::config::repo_config()).unwrap();
-    let server_dir = dgbot_server::config::repo_config()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let config = shipped
-        .replace(
-            "database = \"../target/dgbot.sqlite\"",
-            &format!("database = {:?}", dir.join("load.sqlite")),
-        )
-        .replace(
-            "faq = \"demo/kb\"",
-            &format!("faq = {:?}", server_dir.join("demo/kb")),
-        )
-        .replace(
-            "catalogue = \"demo/catalogue.json\"",
-            &format!("catalogue = {:?}", server_dir.join("demo/catalogue.json")),
-        );
-    std::fs::write(dir.join("load.toml"), config).unwrap();
-
-    let mut server = Command::new(env!("CARGO_BIN_EXE_dgbot-server"))
-        .env("PORT", "0")
-        .env("DGBOT_CONFIG", dir.join("load.toml"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = server.id();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .expect("the widget URL")
-        .trim_end_matches(')')
-        .to_owned();
-
+    let server = ReleaseServer::start("sse");
+    let (base, pid) = (server.base.clone(), server.pid);
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(n)
         .build()
         .unwrap();
     // Tokens first (one visitor each), so that the streams start together.
-    let mut tokens = Vec::with_capacity(n);
-    for _ in 0..n {
-        let res = http
-            .post(format!("{base}/api/v1/chat/auth/public"))
-            .json(&json!({ "chatbot_id": "demo-shop", "host_origin": "http://localhost:3000" }))
-            .send()
-            .await
-            .unwrap();
-        tokens.push(
-            res.json::<Value>().await.unwrap()["token"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
-    }
+    let tokens = visitor_tokens(&http, &base, n).await;
     let memory_before = peak_memory_kb(pid);
 
     let start = Arc::new(tokio::sync::Barrier::new(n));
@@ -140,8 +92,7 @@ async fn concurrent_sse_streams() {
     }
     let wall = began.elapsed();
     let peak = peak_memory_kb(pid);
-    let _ = server.kill();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(server);
 
     let completed = outcomes.iter().filter(|o| o.done).count();
     let events: usize = outcomes.iter().map(|o| o.events).sum();
@@ -188,6 +139,237 @@ async fn concurrent_sse_streams() {
         memory_before as f64 / 1024.0
     );
     assert_eq!(completed, n, "every stream ends with done");
+}
+
+/// The release server on a free port with the shipped configuration and a fresh database;
+/// killed and its files removed on drop.
+struct ReleaseServer {
+    child: std::process::Child,
+    base: String,
+    pid: u32,
+    dir: std::path::PathBuf,
+}
+
+impl ReleaseServer {
+    fn start(name: &str) -> ReleaseServer {
+        let dir = std::env::temp_dir().join(format!("dgbot-load-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let shipped = std::fs::read_to_string(dgbot_server::config::repo_config()).unwrap();
+        let server_dir = dgbot_server::config::repo_config()
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        let config = shipped
+            .replace(
+                "database = \"../target/dgbot.sqlite\"",
+                &format!("database = {:?}", dir.join("load.sqlite")),
+            )
+            .replace(
+                "faq = \"demo/kb\"",
+                &format!("faq = {:?}", server_dir.join("demo/kb")),
+            )
+            .replace(
+                "catalogue = \"demo/catalogue.json\"",
+                &format!("catalogue = {:?}", server_dir.join("demo/catalogue.json")),
+            );
+        std::fs::write(dir.join("load.toml"), config).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dgbot-server"))
+            .env("PORT", "0")
+            .env("DGBOT_CONFIG", dir.join("load.toml"))
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .expect("the widget URL")
+            .trim_end_matches(')')
+            .to_owned();
+        ReleaseServer {
+            child,
+            base,
+            pid,
+            dir,
+        }
+    }
+}
+
+impl Drop for ReleaseServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A visitor token each for `n` new visitors.
+async fn visitor_tokens(http: &reqwest::Client, base: &str, n: usize) -> Vec<String> {
+    let mut tokens = Vec::with_capacity(n);
+    for _ in 0..n {
+        let res = http
+            .post(format!("{base}/api/v1/chat/auth/public"))
+            .json(&json!({ "chatbot_id": "demo-shop", "host_origin": "http://localhost:3000" }))
+            .send()
+            .await
+            .unwrap();
+        tokens.push(
+            res.json::<Value>().await.unwrap()["token"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    tokens
+}
+
+fn percentile(v: &mut [Duration], p: f64) -> f64 {
+    v.sort();
+    ms(v
+        .get(((v.len() as f64 * p) as usize).min(v.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: cargo xtask bench-server"]
+async fn livechat_polling() {
+    let n: usize = std::env::var("DGBOT_LOAD_STREAMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let server = ReleaseServer::start("livechat");
+    let base = server.base.clone();
+    let http = reqwest::Client::new();
+    let tokens = visitor_tokens(&http, &base, n).await;
+    let mut sessions = Vec::with_capacity(n);
+    for token in &tokens {
+        let res: Value = http
+            .post(format!("{base}/api/v1/chat/livechat/handover"))
+            .bearer_auth(token)
+            .json(&json!({ "platform": "website", "source": "manual_button" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(res["status"], "waiting", "{res}");
+        sessions.push(res["livechat_session_id"].as_str().unwrap().to_owned());
+    }
+
+    // One poll: state, then messages, one request at a time (the time is the server's plus
+    // loopback), over a spread of the waiting visitors.
+    let (mut state_times, mut message_times, mut state_bytes, mut message_bytes) =
+        (vec![], vec![], 0, 0);
+    let polls = n.min(500);
+    for token in tokens.iter().step_by((n / polls).max(1)) {
+        for (path, times, bytes) in [
+            ("state", &mut state_times, &mut state_bytes),
+            ("messages", &mut message_times, &mut message_bytes),
+        ] {
+            let t = Instant::now();
+            let res = http
+                .get(format!("{base}/api/v1/chat/livechat/{path}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert!(res.status().is_success());
+            *bytes = res.bytes().await.unwrap().len();
+            times.push(t.elapsed());
+        }
+    }
+    // Every waiting visitor polls both at once.
+    let began = Instant::now();
+    let all: Vec<_> = tokens
+        .iter()
+        .map(|token| {
+            let (http, base, token) = (http.clone(), base.clone(), token.clone());
+            tokio::spawn(async move {
+                for path in ["state", "messages"] {
+                    let res = http
+                        .get(format!("{base}/api/v1/chat/livechat/{path}"))
+                        .bearer_auth(&token)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert!(res.status().is_success());
+                }
+            })
+        })
+        .collect();
+    for t in all {
+        t.await.unwrap();
+    }
+    let burst = began.elapsed();
+
+    // An agent's message to the visitor: the visitor's long poll (`wait=25`) returns with it.
+    let mut latency = vec![];
+    for (token, session) in tokens.iter().zip(&sessions).take(100) {
+        let agent: Value = http
+            .post(format!(
+                "{base}/api/v1/chat/livechat/sessions/{session}/token"
+            ))
+            .basic_auth("demo-secret-key", Some(""))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let poll = {
+            let (http, base, token) = (http.clone(), base.clone(), token.clone());
+            tokio::spawn(async move {
+                let res: Value = http
+                    .get(format!("{base}/api/v1/chat/livechat/messages?wait=25"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                (Instant::now(), res["messages"].as_array().map_or(0, Vec::len))
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await; // the poll is waiting
+        let sent = Instant::now();
+        let res = http
+            .post(format!("{base}/api/v1/chat/livechat/agent/messages"))
+            .bearer_auth(agent["token"].as_str().unwrap())
+            .json(&json!({ "agent_id": "agent-alice", "message": { "parts": [{ "type": "text", "text": "Hi, I'm Alice." }] } }))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+        let (seen, count) = poll.await.unwrap();
+        assert_eq!(count, 1, "the long poll returned the agent's message");
+        latency.push(seen.duration_since(sent));
+    }
+
+    println!("livechat: {n} visitors waiting for a person (release server, SQLite)");
+    println!(
+        "livechat: one poll, sequential: GET /livechat/state p50 {:.2} ms, p99 {:.2} ms, {state_bytes} B; GET /livechat/messages p50 {:.2} ms, p99 {:.2} ms, {message_bytes} B",
+        percentile(&mut state_times, 0.5),
+        percentile(&mut state_times, 0.99),
+        percentile(&mut message_times, 0.5),
+        percentile(&mut message_times, 0.99),
+    );
+    println!(
+        "livechat: all {n} visitors poll state + messages at once: {:.0} ms, {:.0} polls/s",
+        ms(burst),
+        (2 * n) as f64 / burst.as_secs_f64()
+    );
+    println!(
+        "livechat: agent message -> visitor's waiting long poll: p50 {:.2} ms, p99 {:.2} ms (100 sessions)",
+        percentile(&mut latency, 0.5),
+        percentile(&mut latency, 0.99)
+    );
 }
 
 fn ms(d: Duration) -> f64 {

@@ -184,7 +184,7 @@ async fn a_restart_loses_nothing_and_deletion_really_deletes() {
         .unwrap();
     assert_eq!(
         deleted,
-        json!({ "messages": 4, "submissions": 1, "ratings": 1 })
+        json!({ "messages": 4, "submissions": 1, "ratings": 1, "livechat_sessions": 0, "attachments": 0 })
     );
     server.task.abort();
     let store = Store::open(&path).unwrap();
