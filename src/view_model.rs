@@ -7,8 +7,7 @@
 //! string). Plain Rust with `ArcRwSignal`s: tested natively.
 
 use dgbot_protocol::message::{
-    FilePart,
-    Block, ImagePart, ListItem, Part, Product, Span, SpanKind, TableCell,
+    Block, FilePart, ImagePart, ListItem, Part, Product, Span, SpanKind, TableCell,
 };
 use dgbot_protocol::transcript::{Change, Draft, SpanPath};
 use dgbot_protocol::{Message, Role};

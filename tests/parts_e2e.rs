@@ -145,7 +145,9 @@ async fn every_part_type_renders_from_the_stream() {
         .await
         .unwrap();
     let status = answer
-        .find(Locator::Css("[data-part=request_human_agent] [role=status]"))
+        .find(Locator::Css(
+            "[data-part=request_human_agent] [role=status]",
+        ))
         .await
         .unwrap();
     h.eventually("the queue note", || async {
@@ -155,10 +157,18 @@ async fn every_part_type_renders_from_the_stream() {
     let waiting = h
         .state
         .store
-        .sessions("demo-shop", Some(dgbot_protocol::livechat::LivechatStatus::Waiting))
+        .sessions(
+            "demo-shop",
+            Some(dgbot_protocol::livechat::LivechatStatus::Waiting),
+        )
         .unwrap();
     assert_eq!(waiting.len(), 1, "one waiting livechat session");
-    assert!(waiting[0].part_id.as_deref().is_some_and(|p| p.contains("_part_")));
+    assert!(
+        waiting[0]
+            .part_id
+            .as_deref()
+            .is_some_and(|p| p.contains("_part_"))
+    );
 
     // The live region announces each finished answer once, as text (it is visually hidden, so
     // read its textContent rather than WebDriver's visible text).

@@ -249,7 +249,8 @@ impl Settings {
                 knowledge: Arc::new(knowledge),
                 rate_limit: c.rate_limit,
                 livechat: c.livechat,
-                agents: c.agents
+                agents: c
+                    .agents
                     .into_iter()
                     .map(|a| Author {
                         agent_id: a.id,
@@ -354,7 +355,10 @@ mod tests {
                 "database",
             ),
             (
-                shipped().replace("timezone = \"Europe/Copenhagen\"", "timezone = \"Mars/Olympus\""),
+                shipped().replace(
+                    "timezone = \"Europe/Copenhagen\"",
+                    "timezone = \"Mars/Olympus\"",
+                ),
                 "chatbot[0].livechat.timezone",
             ),
         ];

@@ -229,10 +229,11 @@ async fn visitor_tokens(http: &reqwest::Client, base: &str, n: usize) -> Vec<Str
 
 fn percentile(v: &mut [Duration], p: f64) -> f64 {
     v.sort();
-    ms(v
-        .get(((v.len() as f64 * p) as usize).min(v.len().saturating_sub(1)))
-        .copied()
-        .unwrap_or_default())
+    ms(
+        v.get(((v.len() as f64 * p) as usize).min(v.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -334,7 +335,10 @@ async fn livechat_polling() {
                     .json()
                     .await
                     .unwrap();
-                (Instant::now(), res["messages"].as_array().map_or(0, Vec::len))
+                (
+                    Instant::now(),
+                    res["messages"].as_array().map_or(0, Vec::len),
+                )
             })
         };
         tokio::time::sleep(Duration::from_millis(50)).await; // the poll is waiting

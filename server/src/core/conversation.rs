@@ -94,7 +94,8 @@ impl Core {
             for (i, item) in answer.items.into_iter().enumerate() {
                 let paced = match &item {
                     AnswerItem::Event(ev) => {
-                        core.hub.publish(&key, ConversationEvent::Answer(ev.clone()));
+                        core.hub
+                            .publish(&key, ConversationEvent::Answer(ev.clone()));
                         matches!(ev, StreamEvent::PartDelta(_) | StreamEvent::Part(_))
                     }
                     AnswerItem::Raw { .. } => true,

@@ -21,7 +21,9 @@ pub enum ConversationEvent {
     /// One event of an assistant answer as it streams.
     Answer(StreamEvent),
     /// The assistant offered a hand-over to a person (a `request_human_agent` part).
-    HandoffOffered { part_id: String },
+    HandoffOffered {
+        part_id: String,
+    },
     /// The livechat session changed: status, assignment, typing, messages or feedback.
     Livechat {
         status: LivechatStatus,
@@ -30,7 +32,9 @@ pub enum ConversationEvent {
     /// An agent took the session.
     AgentJoined(Author),
     AgentMessage(Message),
-    AgentTyping { is_typing: bool },
+    AgentTyping {
+        is_typing: bool,
+    },
     /// The session closed while an agent had it (by either side).
     AgentLeft {
         agent: Option<Author>,
@@ -38,7 +42,9 @@ pub enum ConversationEvent {
     },
     /// The visitor wrote in livechat.
     VisitorMessage(Message),
-    VisitorTyping { is_typing: bool },
+    VisitorTyping {
+        is_typing: bool,
+    },
 }
 
 pub trait Hub: Send + Sync {
@@ -88,7 +94,10 @@ mod tests {
     #[tokio::test]
     async fn only_subscribers_of_the_conversation_hear_it() {
         let hub = InProcessHub::default();
-        let (a, b) = (ConversationKey::new("bot", "v_a"), ConversationKey::new("bot", "v_b"));
+        let (a, b) = (
+            ConversationKey::new("bot", "v_a"),
+            ConversationKey::new("bot", "v_b"),
+        );
         hub.publish(&a, ConversationEvent::AgentTyping { is_typing: true }); // nobody: dropped
         let mut rx_a = hub.subscribe(&a);
         let mut rx_b = hub.subscribe(&b);
@@ -100,6 +109,9 @@ mod tests {
         assert!(rx_b.try_recv().is_err());
         drop(rx_a);
         hub.publish(&a, ConversationEvent::VisitorTyping { is_typing: false });
-        assert!(!hub.topics.lock().unwrap().contains_key(&a), "no listeners: forgotten");
+        assert!(
+            !hub.topics.lock().unwrap().contains_key(&a),
+            "no listeners: forgotten"
+        );
     }
 }

@@ -28,10 +28,16 @@ fn check_image(i: usize, image: &ImagePart) -> Result<(), CoreError> {
     }
     let data = image.data.as_deref().unwrap_or("");
     if data.is_empty() || image.safe_src().is_none() {
-        return Err(CoreError::invalid(field("data"), "Image data must be base64"));
+        return Err(CoreError::invalid(
+            field("data"),
+            "Image data must be base64",
+        ));
     }
     if decoded_len(data) > MAX_IMAGE_BYTES as u64 {
-        return Err(CoreError::invalid(field("data"), "Images must be at most 5 MB"));
+        return Err(CoreError::invalid(
+            field("data"),
+            "Images must be at most 5 MB",
+        ));
     }
     Ok(())
 }
@@ -76,17 +82,11 @@ pub fn check_length(field: &str, value: &str, max: usize) -> Result<(), CoreErro
 }
 
 /// A 1–5 rating with optional free text (trimmed; empty is none).
-pub fn rating(
-    rating: u8,
-    field: &str,
-    text: Option<String>,
-) -> Result<Option<String>, CoreError> {
+pub fn rating(rating: u8, field: &str, text: Option<String>) -> Result<Option<String>, CoreError> {
     if !(1..=5).contains(&rating) {
         return Err(CoreError::invalid("rating", "Choose a rating from 1 to 5"));
     }
-    let text = text
-        .map(|f| f.trim().to_owned())
-        .filter(|f| !f.is_empty());
+    let text = text.map(|f| f.trim().to_owned()).filter(|f| !f.is_empty());
     if let Some(t) = &text {
         check_length(field, t, MAX_FEEDBACK_CHARS)?;
     }

@@ -140,10 +140,15 @@ impl FromRequestParts<SharedState> for ApiKey {
         parts: &mut Parts,
         state: &SharedState,
     ) -> Result<Self, Self::Rejection> {
-        let key = basic_api_key(parts.headers.get(AUTHORIZATION).and_then(|h| h.to_str().ok()))
-            .ok_or_else(|| {
-                Failure::unauthorized("Expected HTTP Basic auth with the API key as user name")
-            })?;
+        let key = basic_api_key(
+            parts
+                .headers
+                .get(AUTHORIZATION)
+                .and_then(|h| h.to_str().ok()),
+        )
+        .ok_or_else(|| {
+            Failure::unauthorized("Expected HTTP Basic auth with the API key as user name")
+        })?;
         let bot = state
             .chatbots
             .iter()

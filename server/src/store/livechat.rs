@@ -93,20 +93,20 @@ fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
         requested_at: r.get(8)?,
         updated_at: r.get(9)?,
         closed_at: r.get(10)?,
-        closed_by: r.get::<_, Option<String>>(11)?.as_deref().and_then(closed_by_of),
+        closed_by: r
+            .get::<_, Option<String>>(11)?
+            .as_deref()
+            .and_then(closed_by_of),
         closed_by_agent_id: r.get(12)?,
         close_reason: r.get(13)?,
         agent_id: r.get(14)?,
         state_version: r.get(15)?,
         agent_typing_until: r.get(16)?,
         visitor_typing_until: r.get(17)?,
-        feedback_status: r
-            .get::<_, Option<String>>(18)?
-            .as_deref()
-            .map(|f| match f {
-                "submitted" => FeedbackStatus::Submitted,
-                _ => FeedbackStatus::Pending,
-            }),
+        feedback_status: r.get::<_, Option<String>>(18)?.as_deref().map(|f| match f {
+            "submitted" => FeedbackStatus::Submitted,
+            _ => FeedbackStatus::Pending,
+        }),
         feedback_rating: r.get(19)?,
         feedback_comment: r.get(20)?,
         last_author: r.get(21)?,
@@ -204,12 +204,7 @@ impl Store {
 
     /// Keep a livechat message and mark who wrote last, in one step; returns the session's new
     /// `state_version`.
-    pub fn push_livechat(
-        &self,
-        session: &Session,
-        author: &str,
-        message: &Message,
-    ) -> Result<u64> {
+    pub fn push_livechat(&self, session: &Session, author: &str, message: &Message) -> Result<u64> {
         self.push_in(&session.key, Some(&session.id), message)?;
         let s = self.update_session::<StoreError>(&session.id, |s| {
             s.last_author = Some(author.to_owned());
@@ -271,7 +266,12 @@ impl Store {
     }
 
     /// Keep an agent token (its SHA-256 hash) for `session_id` until `expires_at` (unix s).
-    pub fn add_session_token(&self, token_hash: &str, session_id: &str, expires_at: u64) -> Result<()> {
+    pub fn add_session_token(
+        &self,
+        token_hash: &str,
+        session_id: &str,
+        expires_at: u64,
+    ) -> Result<()> {
         let db = self.db();
         // Forget expired tokens as we go.
         db.execute(
@@ -335,7 +335,11 @@ impl Store {
         Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
     }
 
-    pub fn put_livechat_settings(&self, chatbot_id: &str, settings: &LivechatSettings) -> Result<()> {
+    pub fn put_livechat_settings(
+        &self,
+        chatbot_id: &str,
+        settings: &LivechatSettings,
+    ) -> Result<()> {
         self.db().execute(
             "INSERT OR REPLACE INTO livechat_settings (chatbot_id, settings, updated_at) VALUES (?1, ?2, ?3)",
             params![chatbot_id, serde_json::to_string(settings)?, self.now()],

@@ -24,7 +24,8 @@ pub mod livechat;
 type Visitor = ConversationKey;
 
 /// The schema, one migration per entry; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: &[&str] = &["CREATE TABLE messages (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE messages (
         seq INTEGER PRIMARY KEY,
         chatbot_id TEXT NOT NULL,
         visitor_id TEXT NOT NULL,
@@ -290,7 +291,11 @@ impl Store {
         message: &Message,
     ) -> Result<()> {
         let created_at = message.created_at.clone().unwrap_or_else(|| self.now());
-        let author = message.author.as_ref().map(serde_json::to_string).transpose()?;
+        let author = message
+            .author
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()?;
         self.db().execute(
             "INSERT INTO messages (chatbot_id, visitor_id, message_id, role, parts, created_at, livechat_session_id, author) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![visitor.chatbot_id, visitor.visitor_id, message.message_id, role_name(message.role), serde_json::to_string(&message.parts)?, created_at, livechat_session_id, author],

@@ -41,7 +41,11 @@ pub async fn typing(
     AgentSession(session): AgentSession,
     ApiJson(req): ApiJson<AgentTypingRequest>,
 ) -> Result<Json<LivechatState>, Failure> {
-    Ok(Json(state.agent_typing(&session, &req.agent_id, req.is_typing)?))
+    Ok(Json(state.agent_typing(
+        &session,
+        &req.agent_id,
+        req.is_typing,
+    )?))
 }
 
 /// `POST /livechat/agent/close` `{agent_id, reason}`.
@@ -50,5 +54,9 @@ pub async fn close(
     AgentSession(session): AgentSession,
     ApiJson(req): ApiJson<AgentCloseRequest>,
 ) -> Result<Json<LivechatSession>, Failure> {
-    Ok(Json(state.agent_close(&session, &req.agent_id, req.reason)?))
+    Ok(Json(state.agent_close(
+        &session,
+        &req.agent_id,
+        req.reason,
+    )?))
 }

@@ -3,12 +3,12 @@
 //! `DELETE /api/v1/chat`; plus our public widget auth `POST /auth/public`, `POST /identify`
 //! (seed 000's `identify(user)`) and `GET /classification` (see docs/protocol.md).
 
-use axum::extract::{Query, State};
+use axum::Json;
 use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::Json;
 use dgbot_protocol::api::{
     ActionRequest, ActionResponse, ApiErrorCode, AuthRequest, AuthResponse, ChatConfig,
     ClassificationResponse, DeleteResponse, HistoryPage, IdentifyRequest, IdentifyResponse,
@@ -19,7 +19,9 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use crate::SharedState;
 use crate::core::responder::AnswerItem;
-use crate::http::auth::{Visitor, basic_api_key, is_valid_visitor_id, new_visitor_id, origin_allowed};
+use crate::http::auth::{
+    Visitor, basic_api_key, is_valid_visitor_id, new_visitor_id, origin_allowed,
+};
 use crate::http::error::{ApiJson, Failure, query};
 
 /// Largest `POST /messages` body: a 5 MB image as base64, plus the rest.

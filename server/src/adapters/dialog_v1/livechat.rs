@@ -105,7 +105,11 @@ pub async fn feedback(
     Visitor(key): Visitor,
     ApiJson(req): ApiJson<FeedbackRequest>,
 ) -> Result<Json<LivechatState>, Failure> {
-    Ok(Json(state.livechat_feedback(&key, req.rating, req.comment)?))
+    Ok(Json(state.livechat_feedback(
+        &key,
+        req.rating,
+        req.comment,
+    )?))
 }
 
 #[derive(serde::Deserialize)]
@@ -126,7 +130,8 @@ pub async fn attachment(
     let disposition = format!(
         "{}; filename=\"{}\"",
         if inline { "inline" } else { "attachment" },
-        meta.filename.replace(|c: char| !c.is_ascii() || c == '\\', "_")
+        meta.filename
+            .replace(|c: char| !c.is_ascii() || c == '\\', "_")
     );
     let mut res = Body::from(bytes).into_response();
     let h = res.headers_mut();
@@ -142,6 +147,9 @@ pub async fn attachment(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; sandbox"),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     Ok(res)
 }

@@ -43,9 +43,9 @@ pub fn routes() -> Router<SharedState> {
         .route("/api/v1/chat/livechat/state", get(livechat::livechat_state))
         .route(
             "/api/v1/chat/livechat/messages",
-            get(livechat::livechat_messages).post(livechat::post_livechat_message).layer(
-                DefaultBodyLimit::max(livechat::MAX_LIVECHAT_BODY),
-            ),
+            get(livechat::livechat_messages)
+                .post(livechat::post_livechat_message)
+                .layer(DefaultBodyLimit::max(livechat::MAX_LIVECHAT_BODY)),
         )
         .route("/api/v1/chat/livechat/typing", post(livechat::typing))
         .route("/api/v1/chat/livechat/close", post(livechat::close))
@@ -63,7 +63,10 @@ pub fn routes() -> Router<SharedState> {
         .route("/api/v1/chat/livechat/agent/typing", post(agent::typing))
         .route("/api/v1/chat/livechat/agent/close", post(agent::close))
         // Livechat: the setup backend.
-        .route("/api/v1/chat/livechat/agents/{agent_id}", put(setup::put_agent))
+        .route(
+            "/api/v1/chat/livechat/agents/{agent_id}",
+            put(setup::put_agent),
+        )
         .route(
             "/api/v1/chat/livechat/settings",
             get(setup::get_settings).put(setup::put_settings),

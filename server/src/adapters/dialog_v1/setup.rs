@@ -44,7 +44,9 @@ pub async fn put_settings(
     key: ApiKey,
     ApiJson(settings): ApiJson<LivechatSettings>,
 ) -> Result<Json<LivechatSettings>, Failure> {
-    Ok(Json(state.put_livechat_settings(&key.chatbot_id, settings)?))
+    Ok(Json(
+        state.put_livechat_settings(&key.chatbot_id, settings)?,
+    ))
 }
 
 #[derive(serde::Deserialize)]

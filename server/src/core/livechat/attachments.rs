@@ -195,7 +195,11 @@ impl Core {
 
     /// The bytes of attachment `id` for a signed-URL `token`. An expired link is `403`; a
     /// deleted attachment, or one past the chatbot's retention, is `404`.
-    pub fn attachment(&self, id: &str, token: &str) -> Result<(AttachmentMeta, Vec<u8>), CoreError> {
+    pub fn attachment(
+        &self,
+        id: &str,
+        token: &str,
+    ) -> Result<(AttachmentMeta, Vec<u8>), CoreError> {
         let (expires, _) = token
             .split_once('.')
             .ok_or_else(|| CoreError::Forbidden("Invalid attachment link".into()))?;
@@ -213,7 +217,9 @@ impl Core {
         }
         let gone = || CoreError::NotFound("This attachment was deleted".into());
         let (meta, bytes) = self.store.attachment(id)?.ok_or_else(gone)?;
-        let retention = self.livechat_settings(&meta.key.chatbot_id)?.attachment_retention_days;
+        let retention = self
+            .livechat_settings(&meta.key.chatbot_id)?
+            .attachment_retention_days;
         if meta.created_at + u64::from(retention) * 86_400 <= self.clock.unix() {
             self.purge_attachments()?;
             return Err(gone());
@@ -246,7 +252,10 @@ mod tests {
         assert_eq!(served_as("image/png"), ("image/png", true));
         assert_eq!(served_as("application/pdf"), ("application/pdf", false));
         assert_eq!(served_as("text/html"), ("application/octet-stream", false));
-        assert_eq!(served_as("image/svg+xml"), ("application/octet-stream", false));
+        assert_eq!(
+            served_as("image/svg+xml"),
+            ("application/octet-stream", false)
+        );
         assert_eq!(clean_filename("../../etc/pass\"wd"), "passwd");
         assert_eq!(clean_filename("C:\\x\\invoice.pdf"), "invoice.pdf");
         assert_eq!(clean_filename("  "), "attachment");

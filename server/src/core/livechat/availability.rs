@@ -93,11 +93,17 @@ pub fn check(s: &LivechatSettings) -> Result<(), CoreError> {
     if let Some(o) = &s.manual_override
         && !matches!(o.as_str(), "live" | "offline")
     {
-        bad("manual_override".into(), "Use \"live\", \"offline\" or leave it out");
+        bad(
+            "manual_override".into(),
+            "Use \"live\", \"offline\" or leave it out",
+        );
     }
     for (i, w) in s.working_hours.iter().enumerate() {
         if !DAYS.contains(&w.day.as_str()) {
-            bad(format!("working_hours.{i}.day"), "Use a day name: monday … sunday");
+            bad(
+                format!("working_hours.{i}.day"),
+                "Use a day name: monday … sunday",
+            );
         }
         match (minutes(&w.start), minutes(&w.end)) {
             (None, _) => bad(format!("working_hours.{i}.start"), "Use HH:MM (24 hours)"),
@@ -115,7 +121,10 @@ pub fn check(s: &LivechatSettings) -> Result<(), CoreError> {
         );
     }
     if !(1..=3650).contains(&s.attachment_retention_days) {
-        bad("attachment_retention_days".into(), "Must be from 1 to 3650 days");
+        bad(
+            "attachment_retention_days".into(),
+            "Must be from 1 to 3650 days",
+        );
     }
     if errors.is_empty() {
         Ok(())
@@ -153,14 +162,32 @@ mod tests {
     fn working_hours_in_the_configured_zone() {
         let s = copenhagen_weekdays();
         // Monday 2026-11-23: Copenhagen is UTC+1 in winter.
-        assert_eq!(availability(&s, at("2026-11-23T07:59:00Z")), (false, "outside_working_hours"));
-        assert_eq!(availability(&s, at("2026-11-23T08:00:00Z")), (true, "working_hours"));
-        assert_eq!(availability(&s, at("2026-11-23T15:59:59Z")), (true, "working_hours"));
-        assert_eq!(availability(&s, at("2026-11-23T16:00:00Z")), (false, "outside_working_hours"));
+        assert_eq!(
+            availability(&s, at("2026-11-23T07:59:00Z")),
+            (false, "outside_working_hours")
+        );
+        assert_eq!(
+            availability(&s, at("2026-11-23T08:00:00Z")),
+            (true, "working_hours")
+        );
+        assert_eq!(
+            availability(&s, at("2026-11-23T15:59:59Z")),
+            (true, "working_hours")
+        );
+        assert_eq!(
+            availability(&s, at("2026-11-23T16:00:00Z")),
+            (false, "outside_working_hours")
+        );
         // Summer time (UTC+2): 07:30 UTC is 09:30 local.
-        assert_eq!(availability(&s, at("2026-06-15T07:30:00Z")), (true, "working_hours"));
+        assert_eq!(
+            availability(&s, at("2026-06-15T07:30:00Z")),
+            (true, "working_hours")
+        );
         // Saturday.
-        assert_eq!(availability(&s, at("2026-11-28T10:00:00Z")), (false, "outside_working_hours"));
+        assert_eq!(
+            availability(&s, at("2026-11-28T10:00:00Z")),
+            (false, "outside_working_hours")
+        );
     }
 
     #[test]
@@ -170,7 +197,10 @@ mod tests {
         s.manual_override = Some("live".into());
         assert_eq!(availability(&s, saturday), (true, "manual_override"));
         s.manual_override = Some("offline".into());
-        assert_eq!(availability(&s, at("2026-11-23T10:00:00Z")), (false, "manual_override"));
+        assert_eq!(
+            availability(&s, at("2026-11-23T10:00:00Z")),
+            (false, "manual_override")
+        );
         s.manual_override = None;
         s.working_hours.clear();
         assert_eq!(availability(&s, saturday), (true, "always_on"));
@@ -191,7 +221,12 @@ mod tests {
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["timezone", "manual_override", "working_hours.1.start", "working_hours.2.end"]
+            [
+                "timezone",
+                "manual_override",
+                "working_hours.1.start",
+                "working_hours.2.end"
+            ]
         );
         assert!(check(&copenhagen_weekdays()).is_ok());
     }

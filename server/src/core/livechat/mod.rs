@@ -15,8 +15,8 @@ use std::time::Duration;
 use dgbot_protocol::api::LivechatConfig;
 use dgbot_protocol::livechat::{
     AgentContext, ClosedBy, FeedbackState, FeedbackStatus, HandoverRequest, LivechatMessages,
-    LivechatSession, LivechatSettings, LivechatState, LivechatStatus, SessionSummary,
-    SessionToken, VisitorInfo,
+    LivechatSession, LivechatSettings, LivechatState, LivechatStatus, SessionSummary, SessionToken,
+    VisitorInfo,
 };
 use dgbot_protocol::message::Author;
 use dgbot_protocol::{Message, Part, Role};
@@ -144,7 +144,10 @@ impl Core {
         }
         let config = self.livechat_config(&key.chatbot_id)?;
         if let Some(current) = self.store.latest_session(key)?
-            && matches!(current.status, LivechatStatus::Waiting | LivechatStatus::Active)
+            && matches!(
+                current.status,
+                LivechatStatus::Waiting | LivechatStatus::Active
+            )
         {
             return Ok(wire(&current));
         }
@@ -310,7 +313,10 @@ impl Core {
         mut parts: Vec<Part>,
     ) -> Result<(Message, u64), CoreError> {
         if parts.is_empty() {
-            return Err(CoreError::invalid("message.parts", "A message needs at least one part"));
+            return Err(CoreError::invalid(
+                "message.parts",
+                "A message needs at least one part",
+            ));
         }
         if parts.len() > 10 {
             return Err(CoreError::invalid("message.parts", "At most 10 parts"));
@@ -332,7 +338,11 @@ impl Core {
             created_at: Some(self.clock.rfc3339()),
             author,
         };
-        let who = if role == Role::Agent { "agent" } else { "visitor" };
+        let who = if role == Role::Agent {
+            "agent"
+        } else {
+            "visitor"
+        };
         let version = self.store.push_livechat(s, who, &message)?;
         let mut signed = [message];
         self.sign_attachments(&mut signed);
@@ -399,6 +409,9 @@ impl Core {
         agent_id: Option<&str>,
         reason: Option<String>,
     ) -> Result<Session, CoreError> {
+        let reason = reason
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty());
         if let Some(r) = &reason {
             validation::check_length("reason", r, MAX_LABEL_CHARS)?;
         }
@@ -448,7 +461,12 @@ impl Core {
             .store
             .latest_session(key)?
             .ok_or_else(|| CoreError::NotFound("No livechat session to close".into()))?;
-        Ok(wire(&self.close_session(&s.id, ClosedBy::Visitor, None, reason)?))
+        Ok(wire(&self.close_session(
+            &s.id,
+            ClosedBy::Visitor,
+            None,
+            reason,
+        )?))
     }
 
     /// `POST /livechat/feedback`: once, while `feedback.status` is `pending`.
@@ -519,9 +537,7 @@ impl Core {
     pub fn agent_context(&self, s: &Session) -> Result<AgentContext, CoreError> {
         let mut transcript = self.store.messages(&s.key)?;
         self.sign_attachments(&mut transcript);
-        let identity = self
-            .store
-            .identities_of(&s.key)?;
+        let identity = self.store.identities_of(&s.key)?;
         let mut values = serde_json::Map::new();
         for submission in self.store.submissions_of(&s.key)? {
             if let Ok(serde_json::Value::Object(action)) = serde_json::to_value(&submission.action)
@@ -551,20 +567,18 @@ impl Core {
 
     /// Assign `agent_id` to the session unless another agent has it (`409 conflict`); the
     /// first assignment makes it `active`. Atomic: of two agents racing, exactly one wins.
-    fn assign(&self, s: &Session, agent_id: &str) -> Result<(Session, Author), CoreError> {
-        label("agent_id", agent_id)?;
-        let agent = self.store.agent(&s.key.chatbot_id, agent_id)?.ok_or_else(|| {
-            CoreError::invalid(
-                "agent_id",
-                "No agent profile with this id: create it with PUT /api/v1/chat/livechat/agents/{agent_id}",
-            )
-        })?;
+    /// Returns the session, the agent, and whether this call assigned them (the caller then
+    /// announces it, after its own write, so listeners see the message the join came with).
+    fn assign(&self, s: &Session, agent_id: &str) -> Result<(Session, Author, bool), CoreError> {
+        let agent = self.known_agent(s, agent_id)?;
         let mut joined = false;
         let s = self
             .store
             .update_session::<CoreError>(&s.id, |s| {
                 if s.status == LivechatStatus::Closed {
-                    return Err(CoreError::Conflict("This livechat session is closed".into()));
+                    return Err(CoreError::Conflict(
+                        "This livechat session is closed".into(),
+                    ));
                 }
                 match &s.agent_id {
                     Some(other) if other != agent_id => Err(CoreError::Conflict(format!(
@@ -580,12 +594,25 @@ impl Core {
                 }
             })?
             .ok_or_else(|| CoreError::NotFound("No such livechat session".into()))?;
+        Ok((s, agent, joined))
+    }
+
+    /// The profile of `agent_id`: `422` naming `agent_id` when there is none.
+    fn known_agent(&self, s: &Session, agent_id: &str) -> Result<Author, CoreError> {
+        label("agent_id", agent_id)?;
+        self.store.agent(&s.key.chatbot_id, agent_id)?.ok_or_else(|| {
+            CoreError::invalid(
+                "agent_id",
+                "No agent profile with this id: create it with PUT /api/v1/chat/livechat/agents/{agent_id}",
+            )
+        })
+    }
+
+    fn announce_join(&self, key: &ConversationKey, agent: &Author, joined: bool) {
         if joined {
             self.hub
-                .publish(&s.key, ConversationEvent::AgentJoined(agent.clone()));
-            self.publish_state(&s);
+                .publish(key, ConversationEvent::AgentJoined(agent.clone()));
         }
-        Ok((s, agent))
     }
 
     /// `POST /livechat/agent/messages`.
@@ -595,8 +622,18 @@ impl Core {
         agent_id: &str,
         parts: Vec<Part>,
     ) -> Result<(Message, u64), CoreError> {
-        let (s, agent) = self.assign(s, agent_id)?;
-        let (message, version) = self.livechat_message(&s, Role::Agent, Some(agent), parts)?;
+        let (s, agent, joined) = self.assign(s, agent_id)?;
+        let written = self.livechat_message(&s, Role::Agent, Some(agent.clone()), parts);
+        self.announce_join(&s.key, &agent, joined);
+        let (message, version) = match written {
+            Ok(w) => w,
+            Err(e) => {
+                if joined {
+                    self.publish_state(&s); // assigned, though the message was refused
+                }
+                return Err(e);
+            }
+        };
         self.hub
             .publish(&s.key, ConversationEvent::AgentMessage(message.clone()));
         self.hub.publish(
@@ -616,7 +653,8 @@ impl Core {
         agent_id: &str,
         is_typing: bool,
     ) -> Result<LivechatState, CoreError> {
-        let (s, _) = self.assign(s, agent_id)?;
+        let (s, agent, joined) = self.assign(s, agent_id)?;
+        self.announce_join(&s.key, &agent, joined);
         let until = if is_typing {
             self.clock.unix() + TYPING_TTL.as_secs()
         } else {
@@ -642,7 +680,7 @@ impl Core {
         agent_id: &str,
         reason: Option<String>,
     ) -> Result<LivechatSession, CoreError> {
-        label("agent_id", agent_id)?;
+        self.known_agent(s, agent_id)?;
         if let Some(other) = &s.agent_id
             && other != agent_id
             && s.status != LivechatStatus::Closed
@@ -697,9 +735,7 @@ impl Core {
             Some(s) => Some(
                 LivechatStatus::parse(s)
                     .filter(|s| *s != LivechatStatus::Inactive)
-                    .ok_or_else(|| {
-                        CoreError::invalid("status", "Use waiting, active or closed")
-                    })?,
+                    .ok_or_else(|| CoreError::invalid("status", "Use waiting, active or closed"))?,
             ),
         };
         if let Some(t) = turn_filter

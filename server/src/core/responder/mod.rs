@@ -31,7 +31,10 @@ pub struct Question<'a> {
 pub enum AnswerItem {
     Event(StreamEvent),
     /// `event: name` / `data: …` exactly as given (tests send malformed events this way).
-    Raw { name: String, data: String },
+    Raw {
+        name: String,
+        data: String,
+    },
     /// Break the connection here (the client sees a network error, not a clean end).
     Drop,
 }
