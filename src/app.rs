@@ -28,7 +28,9 @@ pub fn App() -> impl IntoView {
     let waiting = StoredValue::new(Vec::<HostMessage>::new());
     let bridge = chat.bridge();
     bridge.listen(move |m| {
-        if chat.started.get_untracked() {
+        if let HostCommand::Visitor { visitor_id } = &m.command {
+            chat.host_visitor(visitor_id.clone()); // start-up waits for this one
+        } else if chat.started.get_untracked() {
             run_command(chat, m);
         } else {
             waiting.update_value(|w| w.push(m));
@@ -135,6 +137,7 @@ fn run_command(chat: Chat, m: HostMessage) {
             total_price,
             currency,
         }),
+        HostCommand::Visitor { visitor_id } => chat.host_visitor(visitor_id),
         HostCommand::Page => {}
     }
 }

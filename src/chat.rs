@@ -114,6 +114,11 @@ pub struct Chat {
     pub opened: StoredValue<bool>,
     /// Start-up has finished (token and config loaded, or failed): host commands run now.
     pub started: RwSignal<bool>,
+    /// Who the visitor is (the token's `sub`): kept in this frame's storage when the browser
+    /// allows it, and in the host page's through the loader, and presented at every renewal.
+    visitor_id: StoredValue<Option<String>>,
+    /// The loader's copy, once it has said (`Some(None)`: it has none).
+    host_visitor: RwSignal<Option<Option<String>>>,
 }
 
 /// The host's `error` event for a failed request.
@@ -151,32 +156,28 @@ fn visitor_storage_key(chatbot_id: &str) -> String {
     format!("dgbot_visitor_{chatbot_id}")
 }
 
-fn stored_visitor_id(chatbot_id: &str) -> Option<String> {
-    window()
-        .local_storage()
-        .ok()??
-        .get_item(&visitor_storage_key(chatbot_id))
-        .ok()?
+/// This frame's storage; `None` where the browser denies it (third-party storage blocked).
+fn frame_storage() -> Option<web_sys::Storage> {
+    window().local_storage().ok().flatten()
 }
 
-/// The visitor id is the token's `sub`; keep it so a reload continues the same visitor.
-fn remember_visitor(chatbot_id: &str, token: &str) {
-    let Some(payload) = token.split('.').nth(1) else {
-        return;
-    };
-    let Some(json) = base64url_decode(payload) else {
-        return;
-    };
+/// The visitor id is the token's `sub`.
+fn token_subject(token: &str) -> Option<String> {
+    let json = base64url_decode(token.split('.').nth(1)?)?;
     #[derive(serde::Deserialize)]
     struct Claims {
         sub: String,
     }
-    let Ok(claims) = serde_json::from_slice::<Claims>(&json) else {
-        return;
-    };
-    if let Ok(Some(storage)) = window().local_storage() {
-        let _ = storage.set_item(&visitor_storage_key(chatbot_id), &claims.sub);
-    }
+    serde_json::from_slice::<Claims>(&json).ok().map(|c| c.sub)
+}
+
+/// How long start-up waits for the loader's copy of the visitor id when this frame has none.
+const HOST_VISITOR_WAIT_MS: u32 = 3000;
+
+/// A fresh id for a visitor message (its `Idempotency-Key`).
+fn new_client_id() -> String {
+    let r = || (js_sys::Math::random() * 4_294_967_296.0) as u32;
+    format!("c_{:08x}{:08x}{:08x}", r(), r(), js_sys::Date::now() as u32)
 }
 
 fn base64url_decode(s: &str) -> Option<Vec<u8>> {
@@ -209,6 +210,8 @@ impl Chat {
             announced: StoredValue::new(HashSet::new()),
             page: StoredValue::new(None),
             started: RwSignal::new(false),
+            visitor_id: StoredValue::new(None),
+            host_visitor: RwSignal::new(None),
             peek: RwSignal::new(false),
             opened: StoredValue::new(false),
             sent_at: StoredValue::new(None),
@@ -280,10 +283,7 @@ impl Chat {
             }
             other => other?,
         };
-        let chatbot_id = self.params.with_value(|p| p.chatbot_id.clone());
-        if let Ok(Some(storage)) = window().local_storage() {
-            let _ = storage.remove_item(&visitor_storage_key(&chatbot_id));
-        }
+        self.keep_visitor(None);
         self.token.set(None);
         self.messages.set(vec![]);
         self.pending_image.set(None);
@@ -412,8 +412,9 @@ impl Chat {
         self.post(FrameAction::CollapseChat);
     }
 
-    /// The host page opened the chat window.
+    /// The host page opened the chat window (seed 002's `chat_open` goes out from here).
     pub fn window_opened(&self) {
+        self.post(FrameAction::ChatOpened);
         self.opened.set_value(true);
         self.peek.set(false);
         self.composer_focus.update(|n| *n += 1);
@@ -423,6 +424,8 @@ impl Chat {
         if self.params.with_value(|p| p.chatbot_id.is_empty()) {
             return Err("This chat is missing its chatbot id.".into());
         }
+        let visitor = self.known_visitor().await;
+        self.visitor_id.set_value(visitor);
         self.authenticate().await.map_err(|e| e.message())?;
         let token = self.token.get_untracked();
         let config = transport::get_json::<ChatConfig>(&format!("{API}/config"), token.as_deref())
@@ -479,18 +482,68 @@ impl Chat {
         self.grew();
     }
 
+    /// A visitor token for the visitor we know (so a renewal after a restart, an expiry or a
+    /// rotated key continues the same conversation), or for a new visitor.
     async fn authenticate(&self) -> Result<String, TransportError> {
         let params = self.params.get_value();
         let req = AuthRequest {
             chatbot_id: params.chatbot_id.clone(),
             host_origin: self.bridge.with_value(|b| b.origin().map(str::to_owned)),
-            visitor_id: stored_visitor_id(&params.chatbot_id),
+            visitor_id: self.visitor_id.get_value(),
         };
         let res: AuthResponse =
             transport::post_json(&format!("{API}/auth/public"), None, &req).await?;
-        remember_visitor(&params.chatbot_id, &res.token);
+        if let Some(id) = token_subject(&res.token) {
+            self.keep_visitor(Some(id));
+        }
         self.token.set(Some(res.token.clone()));
         Ok(res.token)
+    }
+
+    /// The loader told us its copy of the visitor id (`None`: it has none).
+    pub fn host_visitor(&self, id: Option<String>) {
+        self.host_visitor.set(Some(id));
+    }
+
+    /// Who the visitor is at start-up: this frame's stored id; else the loader's copy (waiting
+    /// for it a little: it arrives when the frame has loaded); else a new visitor.
+    async fn known_visitor(&self) -> Option<String> {
+        let key = visitor_storage_key(&self.params.with_value(|p| p.chatbot_id.clone()));
+        if let Some(id) = frame_storage().and_then(|s| s.get_item(&key).ok().flatten()) {
+            return Some(id);
+        }
+        let has_loader = self
+            .bridge
+            .with_value(|b| b.framed() && b.origin().is_some());
+        let mut waited = 0;
+        while has_loader
+            && self.host_visitor.get_untracked().is_none()
+            && waited < HOST_VISITOR_WAIT_MS
+        {
+            transport::sleep_ms(25).await;
+            waited += 25;
+        }
+        self.host_visitor.get_untracked().flatten()
+    }
+
+    /// Keep (or with `None`, forget) the visitor id: here, in this frame's storage when the
+    /// browser allows it, and in the host page's through the loader.
+    fn keep_visitor(&self, id: Option<String>) {
+        if self.visitor_id.get_value() == id
+            && self.host_visitor.get_untracked() == Some(id.clone())
+        {
+            return;
+        }
+        let key = visitor_storage_key(&self.params.with_value(|p| p.chatbot_id.clone()));
+        if let Some(storage) = frame_storage() {
+            let _ = match &id {
+                Some(id) => storage.set_item(&key, id),
+                None => storage.remove_item(&key),
+            };
+        }
+        self.visitor_id.set_value(id.clone());
+        self.host_visitor.set(Some(id.clone()));
+        self.post(FrameAction::Visitor { visitor_id: id });
     }
 
     /// Send the visitor's text, with the picked image if any. Ignored while an answer streams
@@ -509,7 +562,8 @@ impl Chat {
             parts.push(Part::Image(image));
             self.pending_image.set(None);
         }
-        let user = MessageVm::new(next_key(), Role::User, &parts, Delivery::Pending);
+        let user = MessageVm::new(next_key(), Role::User, &parts, Delivery::Pending)
+            .with_client_id(new_client_id());
         let first = !self
             .messages
             .with_untracked(|m| m.iter().any(|vm| vm.role == Role::User));
@@ -536,22 +590,41 @@ impl Chat {
         spawn_local(self.exchange(user, parts));
     }
 
-    /// Ask the question behind a cut-off answer again.
+    /// Ask the question behind a cut-off answer again: the same message (same client id, so
+    /// the server keeps it once), answered anew below the partial answer.
     pub fn retry(self, reply: MessageVm) {
         if self.streaming.get_untracked() {
             return;
         }
-        if let Some(prompt) = reply.prompt.clone() {
-            reply.delivery.set(Delivery::Done); // the retry offer is used up; the partial stays
-            let user = MessageVm::new(
-                next_key(),
-                Role::User,
-                &[Part::text(&prompt)],
-                Delivery::Pending,
-            );
-            self.messages.update(|m| m.push(user.clone()));
-            spawn_local(self.exchange(user, vec![Part::text(&prompt)]));
-        }
+        let Some(prompt) = reply.prompt.clone() else {
+            return;
+        };
+        reply.delivery.set(Delivery::Done); // the retry offer is used up; the partial stays
+        let asked = self.messages.with_untracked(|m| {
+            m.iter()
+                .find(|vm| {
+                    vm.role == Role::User
+                        && vm.client_id.is_some()
+                        && vm.client_id == reply.client_id
+                })
+                .cloned()
+        });
+        let user = match asked {
+            Some(user) => user,
+            None => {
+                let mut user = MessageVm::new(
+                    next_key(),
+                    Role::User,
+                    &[Part::text(&prompt)],
+                    Delivery::Pending,
+                );
+                user.client_id = reply.client_id.clone();
+                self.messages.update(|m| m.push(user.clone()));
+                user
+            }
+        };
+        let parts = self.transcript_parts(&user);
+        spawn_local(self.exchange(user, parts));
     }
 
     /// The parts a visitor message was sent with (as kept in its view model).
@@ -593,7 +666,7 @@ impl Chat {
             })
             .collect();
         let reply = MessageVm::new(next_key(), Role::Assistant, &[], Delivery::Pending)
-            .with_prompt(&prompt);
+            .with_prompt(&prompt, user.client_id.clone());
         let mut result = self.stream_answer(&parts, &reply).await;
         let (mut reauthenticated, mut waits) = (false, 0);
         loop {
@@ -685,6 +758,7 @@ impl Chat {
 
     /// One POST /messages: feed its events through the transcript into `reply`.
     async fn stream_answer(&self, parts: &[Part], reply: &MessageVm) -> Result<(), TransportError> {
+        let client_id = reply.client_id.clone();
         let token = match self.token.get_untracked() {
             Some(t) => t,
             None => self.authenticate().await?,
@@ -714,6 +788,7 @@ impl Chat {
                 Some(&token),
                 &body,
                 &signal,
+                client_id.as_deref(),
                 move |sse| {
                     match StreamEvent::decode(&sse.event, &sse.data) {
                         Ok(Some(event)) => {

@@ -48,9 +48,13 @@ async fn fetch(
     body: Option<String>,
     accept: &str,
     signal: Option<&AbortSignal>,
+    idempotency_key: Option<&str>,
 ) -> Result<Response, TransportError> {
     let headers = Headers::new().map_err(js_err)?;
     headers.set("Accept", accept).map_err(js_err)?;
+    if let Some(key) = idempotency_key {
+        headers.set("Idempotency-Key", key).map_err(js_err)?;
+    }
     if let Some(t) = token {
         headers
             .set("Authorization", &format!("Bearer {t}"))
@@ -121,14 +125,14 @@ pub async fn get_json<R: DeserializeOwned>(
     url: &str,
     token: Option<&str>,
 ) -> Result<R, TransportError> {
-    json(&fetch("GET", url, token, None, "application/json", None).await?).await
+    json(&fetch("GET", url, token, None, "application/json", None, None).await?).await
 }
 
 pub async fn delete_json<R: DeserializeOwned>(
     url: &str,
     token: Option<&str>,
 ) -> Result<R, TransportError> {
-    json(&fetch("DELETE", url, token, None, "application/json", None).await?).await
+    json(&fetch("DELETE", url, token, None, "application/json", None, None).await?).await
 }
 
 pub async fn post_json<B: Serialize, R: DeserializeOwned>(
@@ -144,6 +148,7 @@ pub async fn post_json<B: Serialize, R: DeserializeOwned>(
             Some(encode(body)?),
             "application/json",
             None,
+            None,
         )
         .await?,
     )
@@ -152,11 +157,13 @@ pub async fn post_json<B: Serialize, R: DeserializeOwned>(
 
 /// POST `body` and feed every SSE event of the answer to `on_event` as it arrives. Returns when
 /// the server closes the stream; a drop mid-stream is `Network`, an abort is `Aborted`.
+/// `idempotency_key` names the message, so a retry of it is stored once.
 pub async fn post_sse<B: Serialize>(
     url: &str,
     token: Option<&str>,
     body: &B,
     signal: &AbortSignal,
+    idempotency_key: Option<&str>,
     mut on_event: impl FnMut(SseEvent),
 ) -> Result<(), TransportError> {
     let aborted = |e: JsValue| {
@@ -173,6 +180,7 @@ pub async fn post_sse<B: Serialize>(
         Some(encode(body)?),
         "text/event-stream",
         Some(signal),
+        idempotency_key,
     )
     .await?;
     let stream = res

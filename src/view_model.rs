@@ -53,6 +53,9 @@ pub struct MessageVm {
     pub delivery: ArcRwSignal<Delivery>,
     /// For an assistant answer: the visitor's text it answers (to ask again).
     pub prompt: Option<String>,
+    /// A visitor message's own id (sent as `Idempotency-Key`, so a retry is stored once); for
+    /// an answer, the id of the message it answers.
+    pub client_id: Option<String>,
 }
 
 #[derive(Clone)]
@@ -216,6 +219,7 @@ impl MessageVm {
             parts: ArcRwSignal::new(parts.iter().map(PartVm::new).collect()),
             delivery: ArcRwSignal::new(delivery),
             prompt: None,
+            client_id: None,
         }
     }
 
@@ -223,8 +227,14 @@ impl MessageVm {
         Self::new(key, m.role, &m.parts, Delivery::Done)
     }
 
-    pub fn with_prompt(mut self, prompt: &str) -> Self {
+    pub fn with_prompt(mut self, prompt: &str, client_id: Option<String>) -> Self {
         self.prompt = Some(prompt.to_owned());
+        self.client_id = client_id;
+        self
+    }
+
+    pub fn with_client_id(mut self, client_id: String) -> Self {
+        self.client_id = Some(client_id);
         self
     }
 

@@ -355,7 +355,18 @@ async fn window_api_events_and_analytics() {
 /// chat; dismissed, they stay away for the session.
 #[tokio::test]
 async fn popup_messages_beside_the_launcher() {
-    let h = Harness::start().await;
+    // Dismissing the popup is remembered in the chat frame's sessionStorage, which a browser
+    // that blocks third-party storage denies: there the popup comes back on the next page
+    // (a known limit, README). This test runs with storage allowed.
+    let h = Harness::start_full(
+        |_| {},
+        |_| {},
+        support::Options {
+            storage: support::Storage::Allowed,
+            ..Default::default()
+        },
+    )
+    .await;
     h.goto("/demo/").await;
     h.launcher().await;
     h.eventually("the popup window", || async {

@@ -24,7 +24,7 @@
   // (A data-api that is no URL at all stops here with the browser's "Invalid URL" error.)
   var base = new URL(attr("data-api") || script.src, location).origin;
 
-  var SRC = "dgbot", chatType = "shopping_assistant", ready, isOpen, size = "", frame;
+  var SRC = "dgbot", ready, isOpen, size = "", frame;
   // Every listener goes through `listen`, so destroy() removes them all with one abort().
   var queue = [], handlers = {}, enc = encodeURIComponent, bye = new AbortController();
   var listen = (target, type, f) => target.addEventListener(type, f, { signal: bye.signal });
@@ -34,10 +34,6 @@
     handlers[type]?.forEach((f) => {
       try { f(detail); } catch (e) { console.error(e); }
     });
-  }
-  function track(name, detail) {
-    w.dispatchEvent(new CustomEvent(name, { detail }));
-    emit(name, detail);
   }
 
   var host, launcher, root;
@@ -60,15 +56,24 @@
       ".o~.l:before,.o~.l:after{inset:29px 18px;border-width:2px 0 0;border-radius:0;rotate:45deg}.o~.l:after{rotate:-45deg}" +
       ".p{bottom:92px;width:400px;height:min(640px,100vh - 112px);border-radius:14px;background:#fff;display:none}" +
       ".x{width:min(720px,100vw - 40px);height:calc(100vh - 112px)}.o,.k{display:block}.k{width:340px;height:170px;background:0 0;box-shadow:none}" +
-      "@media (max-width:480px){.o{inset:0 0 auto;width:100%;height:100%;border-radius:0}.o~.l{display:none}}");
+      "@media(max-width:480px){.o{inset:0 0 auto;width:100%;height:100%;border-radius:0}.o~.l{display:none}}");
     root.adoptedStyleSheets = [sheet];
     launcher = d.createElement("button"); launcher.className = "l";
     root.append(launcher);
   }
 
+  // The visitor's id is kept in the host page's own storage too: a browser that blocks storage
+  // in third-party frames (Safari, Brave, incognito) would otherwise forget the visitor on
+  // every reload. The chat gets it first thing (never in its URL, which ends up in logs) and
+  // sends it back when it changes (null after "Delete my data").
+  var key = SRC + "_" + botId, ls = (f) => { try { return f(localStorage); } catch (e) {} };
+
   function ensureFrame() {
     if (frame) return;
     frame = d.createElement("iframe");
+    // Commands go out once the chat's page has loaded (its index.html keeps them until the
+    // app runs, which waits for its start-up before carrying them out).
+    frame.onload = () => { ready = 1; queue.splice(0).forEach(post); };
     frame.title = "Chat";
     var o = inline && w.__CHATBOT_INLINE_OVERRIDES__ || {};
     frame.src = base + "/chat/?chatbot_id=" + enc(botId) + "&host=" + enc(location.origin) +
@@ -76,6 +81,7 @@
     if (inline) frame.style.cssText = "width:100%;height:100%;min-height:520px;border:0;display:block";
     root.prepend(frame); // before the launcher: the CSS hides the launcher after an open window on phones
     render();
+    post({ action: "visitor", visitor_id: ls((s) => s[key]) });
   }
   // Every command carries the page address, for `context.page` of the visitor's next message.
   // Nothing the host page calls can throw into it: a value postMessage cannot copy (say, a
@@ -102,8 +108,8 @@
     if (message != null && typeof message != "string") return warn("open(message)?");
     ensureFrame();
     show();
-    if (!isOpen) { isOpen = 1; size = ""; render(); emit("open"); track("chat_open", { chat_type: chatType }); }
-    post({ action: "opened" });
+    // The chat answers `opened` with seed 002's chat_open (its chat_type is the config's).
+    if (!isOpen) { isOpen = 1; size = ""; render(); emit("open"); post({ action: "opened" }); }
     if (message && message.trim()) post({ action: "sendMessage", message });
   }
   function close() {
@@ -140,10 +146,7 @@
     if (e.source !== frame?.contentWindow || e.origin !== base) return;
     var m = e.data, a = m?.source == SRC && m.action;
     if (!a) return;
-    if (a == "ready") {
-      chatType = m.chat_type || chatType; ready = 1;
-      queue.splice(0).forEach(post);
-    }
+    if (a == "visitor") ls((s) => m.visitor_id ? s[key] = m.visitor_id : delete s[key]);
     // The window's size: expandChat (large), collapseChat (normal), peekChat (closed, with the
     // popup messages above the launcher: the chat draws them on a see-through page).
     if (a in SIZES) { size = SIZES[a]; render(); }
@@ -151,7 +154,7 @@
     if (a == "openChat") open();
     // Only web URLs: a product link must never run script on the host page.
     if (a == "navigate" && /^https?:\/\//i.test(m.url)) location.assign(m.url);
-    if (/^chat_/.test(m.event)) track(m.event, m.detail);
+    if (/^chat_/.test(m.event)) { w.dispatchEvent(new CustomEvent(m.event, m)); emit(m.event, m.detail); }
     if (/^[a-z_]+$/.test(a)) emit(a, m.detail);
   }
 
@@ -166,7 +169,8 @@
     listen(launcher, "pointerenter", ensureFrame);
     listen(launcher, "focus", ensureFrame);
     listen(d, "keydown", (e) => e.key == "Escape" && close());
-    ["resize", "scroll"].forEach((t) => w.visualViewport && listen(w.visualViewport, t, render));
+    var vv = w.visualViewport;
+    vv && ["resize", "scroll"].forEach((t) => listen(vv, t, render));
     render();
     body.appendChild(host);
   }
@@ -179,9 +183,8 @@
   if (chat || msg != null) {
     chat && p.delete("chat");
     p.delete("chatbot_message");
-    u.search = p; // other parameters and the hash stay
-    history.replaceState(history.state, "", u);
-    open(msg || "");
+    history.replaceState(history.state, "", u); // other parameters and the hash stay
+    open(msg);
   }
   // Calls made before this script loaded (the stub in the README queues them in `q`).
   api?.q?.forEach(([name, args]) => DG[name]?.(...args));

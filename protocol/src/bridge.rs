@@ -28,6 +28,9 @@ pub enum FrameAction {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         chat_type: Option<String>,
     },
+    /// The chat window opened (the loader said `opened`): seed 002's `chat_open` CustomEvent,
+    /// decided here like every `chat_*` payload, with the config's `chat_type`.
+    ChatOpened,
     /// The visitor pressed the close button in the chat header, or Escape (seed 002: `closeChat`).
     CloseChat,
     /// The visitor submitted a message (seed 002: `userMessageSubmitted`).
@@ -91,6 +94,11 @@ pub enum FrameAction {
     /// The answer is complete (seed 001: `stream_end`, `message_id`).
     #[serde(rename = "stream_end")]
     StreamEnd { message_id: String },
+    /// Ours: the visitor's id changed (a new visitor, or `null` after "Delete my data"). The
+    /// loader keeps it in the host page's own storage, for browsers that deny this frame its
+    /// storage, and hands it back in [`HostCommand::Visitor`] when the chat next loads.
+    #[serde(rename = "visitor")]
+    Visitor { visitor_id: Option<String> },
     /// A message could not be sent or an answer failed (the ApiError or stream error code).
     #[serde(rename = "error")]
     Error {
@@ -105,6 +113,7 @@ impl FrameAction {
     /// this action (`chat_custom` is ours, for `custom` markers).
     pub fn custom_event(&self) -> Option<&'static str> {
         Some(match self {
+            FrameAction::ChatOpened => "chat_open",
             FrameAction::ProductClick => "chat_product_click",
             FrameAction::AssistantFirstToken => "chat_response",
             FrameAction::ProductRecommendation { .. } => "chat_recommendation",
@@ -203,6 +212,11 @@ pub enum HostCommand {
     },
     /// Only the `page` field matters: the host page's address changed or may have.
     Page,
+    /// The loader's copy of the visitor id (`null`: it has none), sent when the frame loads.
+    Visitor {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        visitor_id: Option<String>,
+    },
 }
 
 /// A posted command with the host page's address (`page`, sent with every loader command, so
@@ -225,6 +239,7 @@ struct HostCommandWire {
     total_price: Option<f64>,
     currency: Option<String>,
     page: Option<String>,
+    visitor_id: Option<String>,
 }
 
 impl HostCommand {
@@ -252,6 +267,15 @@ impl HostCommand {
                     .to_ascii_uppercase(),
             },
             "page" => HostCommand::Page,
+            // A malformed id is no id: the chat then starts as a new visitor.
+            "visitor" => HostCommand::Visitor {
+                visitor_id: w.visitor_id.filter(|id| {
+                    (8..=64).contains(&id.len())
+                        && id
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                }),
+            },
             _ => return None,
         };
         let page = w

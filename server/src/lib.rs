@@ -46,7 +46,8 @@ pub struct ServerConfig {
     pub stream_delay: Duration,
     /// How long classifying a conversation takes after an answer (seed 002: "a few seconds").
     pub classify_delay: Duration,
-    /// Key for signing visitor tokens.
+    /// Key for signing visitor tokens and attachment links. Empty (the default): a key the
+    /// server makes once and keeps in its database, so restarts keep every token valid.
     pub token_secret: Vec<u8>,
     /// Visitor token lifetime.
     pub token_ttl: Duration,
@@ -80,8 +81,6 @@ impl ServerConfig {
     /// Paths relative to the repository root (the crate's parent directory).
     pub fn for_repo(public_base: impl Into<String>) -> Self {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut secret = vec![0u8; 32];
-        getrandom::fill(&mut secret).expect("the OS has a random source");
         ServerConfig {
             dist_dir: root.join("dist"),
             loader_dir: root.join("loader"),
@@ -89,7 +88,7 @@ impl ServerConfig {
             public_base: public_base.into(),
             stream_delay: Duration::ZERO,
             classify_delay: Duration::ZERO,
-            token_secret: secret,
+            token_secret: vec![],
             token_ttl: Duration::from_secs(60 * 60),
             scripted_replies: vec![],
             clock: Clock::system(),
@@ -123,10 +122,18 @@ impl AppState {
 
     /// The agent profiles of the configuration are written to the store.
     pub fn with_store(
-        config: ServerConfig,
+        mut config: ServerConfig,
         chatbots: Vec<Chatbot>,
         mut store: store::Store,
     ) -> SharedState {
+        if config.token_secret.is_empty() {
+            config.token_secret = store.secret("token_secret").unwrap_or_else(|e| {
+                eprintln!("dgbot-server: no token secret in the database ({e}); using a new one");
+                let mut fresh = vec![0u8; 32];
+                getrandom::fill(&mut fresh).expect("the OS has a random source");
+                fresh
+            });
+        }
         let tokens = http::auth::Tokens::new(config.token_secret.clone(), config.token_ttl);
         store.use_clock(config.clock.clone());
         for bot in &chatbots {

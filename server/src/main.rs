@@ -3,7 +3,8 @@
 //! Environment: `PORT`; `DGBOT_STREAM_DELAY_MS` (pause between streamed events, default 35);
 //! `DGBOT_CLASSIFY_DELAY_MS` (time to classify a conversation after an answer, default 1500);
 //! `DGBOT_DIST`, `DGBOT_LOADER`, `DGBOT_DEMO` (directories, default the repository's);
-//! `DGBOT_TOKEN_SECRET` (visitor-token signing key; random per start when unset);
+//! `DGBOT_TOKEN_SECRET` (visitor-token signing key; when unset, one made once and kept in the
+//! database, so a restart keeps visitors' tokens valid);
 //! `DGBOT_CONFIG` (the chatbots and the database, default `server/dgbot.toml`).
 
 use std::time::Duration;

@@ -1,7 +1,9 @@
 //! End-to-end harness: the real server on a free port serving the release build (`dist/`),
 //! ChromeDriver on another free port, and a headless Chromium session driven by fantoccini.
 //! The host page is opened on `localhost` and the widget is served from `127.0.0.1`, so they
-//! are different origins, as on a customer's site.
+//! are different sites, as on a customer's site; by default the browser denies the widget's
+//! origin its storage, as Safari, Brave and incognito windows do to third-party frames
+//! ([`Storage`]). The server runs on its own runtime, so a test can crash and restart it.
 
 #![allow(dead_code)]
 
@@ -10,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use dgbot_server::store::Store;
 use dgbot_server::{AppState, Chatbot, ServerConfig, serve};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -17,6 +20,78 @@ use serde_json::json;
 
 /// Browser tests take both cores; run them one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
+
+/// What storage the browser gives the pages.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Storage {
+    /// The widget's origin (`127.0.0.1`) is denied cookies and storage; the host page
+    /// (`localhost`) has its own: a browser that blocks third-party storage.
+    ThirdPartyBlocked,
+    /// Every page has storage.
+    Allowed,
+    /// No page has storage, not even the host page.
+    DeniedEverywhere,
+}
+
+/// How a harness starts, beyond the server configuration and the demo chatbot.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub storage: Storage,
+    /// An SQLite file, so the server can be restarted on the same data (in memory otherwise).
+    pub database: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            storage: Storage::ThirdPartyBlocked,
+            database: None,
+        }
+    }
+}
+
+/// The server on its own thread and runtime: stopping it ends every connection at once, as a
+/// crash would.
+struct ServerThread {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ServerThread {
+    fn start(port: u16, state: dgbot_server::SharedState) -> ServerThread {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                tokio::select! {
+                    r = serve(listener, state) => r.unwrap(),
+                    _ = stopped => {}
+                }
+            });
+            runtime.shutdown_background();
+        });
+        ServerThread {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
 
 pub struct Harness {
     /// Where the widget is served from: `http://127.0.0.1:PORT`.
@@ -28,6 +103,10 @@ pub struct Harness {
     pub state: dgbot_server::SharedState,
     driver: Child,
     driver_port: u16,
+    server: ServerThread,
+    port: u16,
+    chatbot: Chatbot,
+    options: Options,
     /// Assistant messages in the log when `ask` last sent (see `finished_answer`).
     answers_before: std::sync::atomic::AtomicUsize,
     _serial: MutexGuard<'static, ()>,
@@ -60,22 +139,49 @@ impl Harness {
         configure: impl FnOnce(&mut ServerConfig),
         bot: impl FnOnce(&mut Chatbot),
     ) -> Harness {
+        Self::start_full(configure, bot, Options::default()).await
+    }
+
+    /// A fresh server state on `port`: the configuration, the chatbot, and the database.
+    fn state_for(
+        port: u16,
+        configure: impl FnOnce(&mut ServerConfig),
+        chatbot: Chatbot,
+        options: &Options,
+    ) -> dgbot_server::SharedState {
+        let mut config = ServerConfig::for_repo(format!("http://127.0.0.1:{port}"));
+        configure(&mut config);
+        match &options.database {
+            Some(path) => AppState::with_store(config, vec![chatbot], Store::open(path).unwrap()),
+            None => AppState::new(config, vec![chatbot]),
+        }
+    }
+
+    /// Crash the server (every connection ends mid-flight) and start it again on the same port
+    /// and database, with `configure` applied to a fresh configuration.
+    pub fn restart_server(&mut self, configure: impl FnOnce(&mut ServerConfig)) {
+        self.server.stop();
+        self.state = Self::state_for(self.port, configure, self.chatbot.clone(), &self.options);
+        self.server = ServerThread::start(self.port, self.state.clone());
+    }
+
+    pub async fn start_full(
+        configure: impl FnOnce(&mut ServerConfig),
+        bot: impl FnOnce(&mut Chatbot),
+        options: Options,
+    ) -> Harness {
         let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let dist = repo_root().join("dist");
         assert!(
             dist.join("index.html").exists(),
             "dist/ has no build of the widget: run `cargo xtask test` (it builds first) or `cargo xtask build`"
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let port = free_port();
         let widget_base = format!("http://127.0.0.1:{port}");
-        let mut config = ServerConfig::for_repo(&widget_base);
-        configure(&mut config);
         let mut chatbot = Chatbot::demo();
         bot(&mut chatbot);
-        let state = AppState::new(config, vec![chatbot]);
-        let served = state.clone();
-        tokio::spawn(async move { serve(listener, served).await.unwrap() });
+        let state = Self::state_for(port, configure, chatbot.clone(), &options);
+        let server = ServerThread::start(port, state.clone());
 
         let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
         let driver_port = free_port();
@@ -96,6 +202,24 @@ impl Harness {
             "dgbot-chromium-{}-{driver_port}",
             std::process::id()
         ));
+        // Content settings in the profile: cookies and storage denied to the widget's origin,
+        // or to every site.
+        let cookies = match options.storage {
+            Storage::ThirdPartyBlocked => {
+                json!({ "content_settings": { "exceptions": { "cookies": { "127.0.0.1,*": { "setting": 2 } } } } })
+            }
+            Storage::Allowed => json!({}),
+            Storage::DeniedEverywhere => {
+                json!({ "default_content_setting_values": { "cookies": 2 } })
+            }
+        };
+        let _ = std::fs::remove_dir_all(&profile);
+        std::fs::create_dir_all(profile.join("Default")).unwrap();
+        std::fs::write(
+            profile.join("Default/Preferences"),
+            json!({ "profile": cookies }).to_string(),
+        )
+        .unwrap();
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
@@ -118,6 +242,10 @@ impl Harness {
             state,
             driver,
             driver_port,
+            server,
+            port,
+            chatbot,
+            options,
             answers_before: Default::default(),
             _serial: serial,
         }
@@ -347,5 +475,6 @@ impl Harness {
 impl Drop for Harness {
     fn drop(&mut self) {
         let _ = self.driver.kill();
+        self.server.stop();
     }
 }

@@ -406,7 +406,7 @@ fn test() -> Result {
     // server on a free port, serving the release build, and drive headless Chromium).
     let native = cargo_test(
         cmd("cargo")
-            .args(["test", "--workspace", "--color", "never"])
+            .args(["test", "--workspace", "--no-fail-fast", "--color", "never"])
             .env("CHROMEDRIVER", &chromedriver),
         &mut tally,
     );

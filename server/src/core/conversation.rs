@@ -15,7 +15,7 @@ use dgbot_protocol::{Message, Part, Role, StreamEvent};
 use tokio::sync::mpsc;
 
 use crate::core::hub::ConversationEvent;
-use crate::core::responder::{AnswerItem, Question};
+use crate::core::responder::{AnswerItem, Question, answer_of};
 use crate::core::{ConversationKey, Core, CoreError, validation};
 use crate::store::{Rating, Submission};
 
@@ -35,11 +35,17 @@ impl Core {
     /// (a database failure is an error before any stream, and the client keeps the message to
     /// resend); the answer's items then arrive on the receiver. While a livechat session is
     /// `active`, visitor input belongs to the agent: `409 conflict` naming the livechat endpoint.
+    ///
+    /// `client_id` (the `Idempotency-Key`) makes a retry safe: a message the visitor already
+    /// sent with it is not stored again; if its answer was stored too, that answer is streamed
+    /// again as it was, otherwise a new one is made.
     pub fn post_message(
         self: &Arc<Self>,
         key: &ConversationKey,
         parts: Vec<Part>,
+        client_id: Option<&str>,
     ) -> Result<mpsc::Receiver<AnswerItem>, CoreError> {
+        validation::client_id(client_id)?;
         let (text, has_image) = validation::visitor_text(&parts)?;
         let chatbot = self.chatbot_of(key)?;
         let livechat = self.store.latest_session(key)?;
@@ -51,7 +57,18 @@ impl Core {
                 "A person is handling this conversation: send messages to POST /api/v1/chat/livechat/messages".into(),
             ));
         }
-        self.rate_limit(key, "messages")?;
+        let sent_before = match client_id {
+            Some(id) => self.store.by_client_id(key, id)?,
+            None => None,
+        };
+        if let Some((_, Some(reply))) = &sent_before
+            && reply.role == Role::Assistant
+        {
+            // Answered and stored already: the same answer again, stored once.
+            let mut replay = answer_of(&reply.message_id, reply.parts.clone());
+            replay.reply = None;
+            return Ok(self.stream(key, replay, None));
+        }
         let question_message = Message {
             message_id: self.store.next_id("msg"),
             role: Role::User,
@@ -59,8 +76,12 @@ impl Core {
             created_at: None,
             author: None,
         };
-        self.store.push(key, &question_message)?;
-        if livechat.is_some_and(|s| s.status == LivechatStatus::Waiting) {
+        let stored = sent_before.is_none() && {
+            self.rate_limit(key, "messages")?;
+            self.store
+                .push_in(key, None, client_id, &question_message)?
+        };
+        if stored && livechat.is_some_and(|s| s.status == LivechatStatus::Waiting) {
             // The agent side hears what the visitor asks while waiting.
             self.hub
                 .publish(key, ConversationEvent::VisitorMessage(question_message));
@@ -81,21 +102,34 @@ impl Core {
             .find_map(|r| r.respond(&question))
             .ok_or_else(|| CoreError::NotFound("No responder answers this chatbot".into()))?;
 
-        let (tx, rx) = mpsc::channel::<AnswerItem>(16);
-        let core = self.clone();
-        let key = key.clone();
         let topic = answer
             .reply
             .as_ref()
-            .map(|reply| self.store.expect_classification(&key, &reply.message_id));
+            .map(|reply| self.store.expect_classification(key, &reply.message_id));
+        Ok(self.stream(key, answer, topic))
+    }
+
+    /// Send `answer`'s items, paced, to the returned receiver (and the conversation's hub);
+    /// once all are delivered, store its reply and classify the conversation.
+    fn stream(
+        self: &Arc<Self>,
+        key: &ConversationKey,
+        answer: crate::core::responder::Answer,
+        topic: Option<tokio::sync::watch::Sender<Option<Option<String>>>>,
+    ) -> mpsc::Receiver<AnswerItem> {
+        let (tx, rx) = mpsc::channel::<AnswerItem>(16);
+        let core = self.clone();
+        let key = key.clone();
         tokio::spawn(async move {
             let delay = core.settings.stream_delay;
             let count = answer.items.len();
             for (i, item) in answer.items.into_iter().enumerate() {
                 let paced = match &item {
                     AnswerItem::Event(ev) => {
-                        core.hub
-                            .publish(&key, ConversationEvent::Answer(ev.clone()));
+                        if core.hub.is_watched(&key) {
+                            core.hub
+                                .publish(&key, ConversationEvent::Answer(ev.clone()));
+                        }
                         matches!(ev, StreamEvent::PartDelta(_) | StreamEvent::Part(_))
                     }
                     AnswerItem::Raw { .. } => true,
@@ -150,7 +184,7 @@ impl Core {
             }
             let _ = topic.send(Some(label.map(str::to_owned)));
         });
-        Ok(rx)
+        rx
     }
 
     /// A page of the visitor's history (newest page first; oldest message first within a page).

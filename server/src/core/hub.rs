@@ -52,6 +52,10 @@ pub trait Hub: Send + Sync {
     fn publish(&self, key: &ConversationKey, event: ConversationEvent);
     /// Attach to `key`; events published after this call arrive in order.
     fn subscribe(&self, key: &ConversationKey) -> broadcast::Receiver<ConversationEvent>;
+    /// Whether anyone may be attached to `key` (so a costly event need not be built for no one).
+    fn is_watched(&self, _key: &ConversationKey) -> bool {
+        true
+    }
 }
 
 /// A `tokio::sync::broadcast` channel per conversation with listeners, in this process.
@@ -73,6 +77,13 @@ impl Hub for InProcessHub {
                 let _ = tx.send(event);
             }
         }
+    }
+
+    fn is_watched(&self, key: &ConversationKey) -> bool {
+        self.topics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(key)
     }
 
     fn subscribe(&self, key: &ConversationKey) -> broadcast::Receiver<ConversationEvent> {

@@ -117,3 +117,22 @@ pub fn identity(user: &IdentifyRequest) -> Result<(), CoreError> {
     }
     Ok(())
 }
+
+/// A client-generated message id (`Idempotency-Key`): 1–100 of `[A-Za-z0-9_-]`.
+pub fn client_id(id: Option<&str>) -> Result<(), CoreError> {
+    match id {
+        Some(id)
+            if id.is_empty()
+                || id.len() > 100
+                || !id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
+        {
+            Err(CoreError::invalid(
+                "Idempotency-Key",
+                "Use 1 to 100 letters, digits, '-' and '_'",
+            ))
+        }
+        _ => Ok(()),
+    }
+}

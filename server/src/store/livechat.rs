@@ -202,10 +202,18 @@ impl Store {
         Ok(Some(s))
     }
 
-    /// Keep a livechat message and mark who wrote last, in one step; returns the session's new
-    /// `state_version`.
-    pub fn push_livechat(&self, session: &Session, author: &str, message: &Message) -> Result<u64> {
-        self.push_in(&session.key, Some(&session.id), message)?;
+    /// Keep a livechat message and mark who wrote last; returns the session's new
+    /// `state_version`, or `None` when the visitor sent this `client_id` before.
+    pub fn push_livechat(
+        &self,
+        session: &Session,
+        author: &str,
+        client_id: Option<&str>,
+        message: &Message,
+    ) -> Result<Option<u64>> {
+        if !self.push_in(&session.key, Some(&session.id), client_id, message)? {
+            return Ok(None); // sent before with this client id: nothing changes
+        }
         let s = self.update_session::<StoreError>(&session.id, |s| {
             s.last_author = Some(author.to_owned());
             // A message also ends its author's typing.
@@ -216,7 +224,7 @@ impl Store {
             s.message_count += 1;
             Ok(())
         })?;
-        Ok(s.map_or(0, |s| s.state_version))
+        Ok(Some(s.map_or(0, |s| s.state_version)))
     }
 
     /// Livechat messages of the visitor (all sessions), oldest first; only those after message

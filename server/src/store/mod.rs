@@ -134,6 +134,15 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX attachments_by_visitor ON attachments (chatbot_id, visitor_id);
     CREATE INDEX attachments_by_age ON attachments (chatbot_id, created_at);",
+    // Idempotent sends: a visitor message's client-generated id (`Idempotency-Key`) is stored
+    // once per visitor. Server secrets that must outlive a restart (the token key).
+    "ALTER TABLE messages ADD COLUMN client_id TEXT;
+    CREATE UNIQUE INDEX messages_by_client_id ON messages (chatbot_id, visitor_id, client_id)
+        WHERE client_id IS NOT NULL;
+    CREATE TABLE secrets (
+        name TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+    );",
 ];
 
 /// A database failure (disk full, a broken file): the request fails with `500 internal`.
@@ -280,27 +289,66 @@ impl Store {
     }
 
     pub fn push(&self, visitor: &Visitor, message: &Message) -> Result<()> {
-        self.push_in(visitor, None, message)
+        self.push_in(visitor, None, None, message).map(|_| ())
     }
 
-    /// Keep `message`, written in livechat session `livechat_session_id` when given.
+    /// Keep `message`, written in livechat session `livechat_session_id` when given. With a
+    /// `client_id` the visitor already used, nothing is written and this answers `false`.
     pub fn push_in(
         &self,
         visitor: &Visitor,
         livechat_session_id: Option<&str>,
+        client_id: Option<&str>,
         message: &Message,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let created_at = message.created_at.clone().unwrap_or_else(|| self.now());
         let author = message
             .author
             .as_ref()
             .map(serde_json::to_string)
             .transpose()?;
-        self.db().execute(
-            "INSERT INTO messages (chatbot_id, visitor_id, message_id, role, parts, created_at, livechat_session_id, author) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![visitor.chatbot_id, visitor.visitor_id, message.message_id, role_name(message.role), serde_json::to_string(&message.parts)?, created_at, livechat_session_id, author],
+        let written = self.db().execute(
+            "INSERT OR IGNORE INTO messages (chatbot_id, visitor_id, message_id, role, parts, created_at, livechat_session_id, author, client_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![visitor.chatbot_id, visitor.visitor_id, message.message_id, role_name(message.role), serde_json::to_string(&message.parts)?, created_at, livechat_session_id, author, client_id],
         )?;
-        Ok(())
+        Ok(written == 1)
+    }
+
+    /// The visitor's message sent with `client_id`, and the message that came right after it
+    /// (its answer, when there is one).
+    pub fn by_client_id(
+        &self,
+        visitor: &Visitor,
+        client_id: &str,
+    ) -> Result<Option<(Message, Option<Message>)>> {
+        let db = self.db();
+        let mut stmt = db.prepare_cached(
+            "SELECT message_id, role, parts, created_at, author FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 AND seq >= (SELECT seq FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 AND client_id = ?3) ORDER BY seq LIMIT 2",
+        )?;
+        let rows = stmt.query_map(
+            params![visitor.chatbot_id, visitor.visitor_id, client_id],
+            message_row,
+        )?;
+        let found: Vec<Message> = rows.map(|row| message_of(row?)).collect::<Result<_>>()?;
+        let mut found = found.into_iter();
+        Ok(found.next().map(|sent| (sent, found.next())))
+    }
+
+    /// The server secret called `name`, made (32 random bytes) and kept the first time it is
+    /// asked for, so it outlives restarts.
+    pub fn secret(&self, name: &str) -> Result<Vec<u8>> {
+        let db = self.db();
+        let mut fresh = vec![0u8; 32];
+        getrandom::fill(&mut fresh).expect("the OS has a random source");
+        db.execute(
+            "INSERT OR IGNORE INTO secrets (name, value) VALUES (?1, ?2)",
+            params![name, fresh],
+        )?;
+        Ok(db.query_row(
+            "SELECT value FROM secrets WHERE name = ?1",
+            params![name],
+            |r| r.get(0),
+        )?)
     }
 
     /// The visitor's conversation, oldest first.

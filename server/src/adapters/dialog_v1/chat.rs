@@ -29,6 +29,14 @@ pub const MAX_MESSAGE_BODY: usize = 8 * 1024 * 1024;
 /// Largest `POST /actions` body: three 5 MB attachments as base64, plus the fields.
 pub const MAX_ACTION_BODY: usize = 24 * 1024 * 1024;
 
+/// The `Idempotency-Key` header: the client's id for the message it sends, so a retry is
+/// stored once (docs/protocol.md).
+pub fn idempotency_key(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().unwrap_or("\u{fffd}"))
+}
+
 /// Seed 002: the site owner's backend exchanges its API key (HTTP Basic user name, empty
 /// password) for a visitor token.
 pub async fn auth(
@@ -103,9 +111,12 @@ type SseStream = Sse<
 pub async fn send_message(
     State(state): State<SharedState>,
     Visitor(key): Visitor,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<SendMessageRequest>,
 ) -> Result<SseStream, Failure> {
-    let rx = state.core.post_message(&key, req.message.parts)?;
+    let rx = state
+        .core
+        .post_message(&key, req.message.parts, idempotency_key(&headers))?;
     let events = ReceiverStream::new(rx).map(|item| match item {
         AnswerItem::Event(ev) => Ok(Event::default().event(ev.name()).data(ev.data())),
         AnswerItem::Raw { name, data } => Ok(Event::default().event(name).data(data)),

@@ -72,9 +72,14 @@ pub async fn livechat_messages(
 pub async fn post_livechat_message(
     State(state): State<SharedState>,
     Visitor(key): Visitor,
+    headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<LivechatMessageRequest>,
 ) -> Result<Json<LivechatMessageResponse>, Failure> {
-    let (message, state_version) = state.visitor_livechat_message(&key, req.message.parts)?;
+    let (message, state_version) = state.visitor_livechat_message(
+        &key,
+        req.message.parts,
+        super::chat::idempotency_key(&headers),
+    )?;
     Ok(Json(LivechatMessageResponse {
         message,
         state_version,

@@ -311,6 +311,7 @@ impl Core {
         role: Role,
         author: Option<Author>,
         mut parts: Vec<Part>,
+        client_id: Option<&str>,
     ) -> Result<(Message, u64), CoreError> {
         if parts.is_empty() {
             return Err(CoreError::invalid(
@@ -343,7 +344,21 @@ impl Core {
         } else {
             "visitor"
         };
-        let version = self.store.push_livechat(s, who, &message)?;
+        let (message, version) = match self.store.push_livechat(s, who, client_id, &message)? {
+            Some(version) => (message, version),
+            // The same message raced itself: the one stored first counts.
+            None => match self
+                .store
+                .by_client_id(&s.key, client_id.unwrap_or_default())?
+            {
+                Some((sent, _)) => (sent, s.state_version),
+                None => {
+                    return Err(CoreError::Conflict(
+                        "Message not stored; send it again".into(),
+                    ));
+                }
+            },
+        };
         let mut signed = [message];
         self.sign_attachments(&mut signed);
         let [message] = signed;
@@ -351,14 +366,26 @@ impl Core {
     }
 
     /// `POST /livechat/messages`: the visitor writes to the agent (waiting or active).
+    /// With a `client_id` (the `Idempotency-Key`) sent before, the message already stored is
+    /// the answer, and nothing is stored or announced again.
     pub fn visitor_livechat_message(
         &self,
         key: &ConversationKey,
         parts: Vec<Part>,
+        client_id: Option<&str>,
     ) -> Result<(Message, u64), CoreError> {
+        validation::client_id(client_id)?;
         let s = self.open_session(key)?;
+        if let Some(id) = client_id
+            && let Some((sent, _)) = self.store.by_client_id(key, id)?
+        {
+            let mut signed = [sent];
+            self.sign_attachments(&mut signed);
+            let [sent] = signed;
+            return Ok((sent, s.state_version));
+        }
         self.rate_limit(key, "livechat")?;
-        let (message, version) = self.livechat_message(&s, Role::User, None, parts)?;
+        let (message, version) = self.livechat_message(&s, Role::User, None, parts, client_id)?;
         self.hub
             .publish(key, ConversationEvent::VisitorMessage(message.clone()));
         self.hub.publish(
@@ -623,7 +650,7 @@ impl Core {
         parts: Vec<Part>,
     ) -> Result<(Message, u64), CoreError> {
         let (s, agent, joined) = self.assign(s, agent_id)?;
-        let written = self.livechat_message(&s, Role::Agent, Some(agent.clone()), parts);
+        let written = self.livechat_message(&s, Role::Agent, Some(agent.clone()), parts, None);
         self.announce_join(&s.key, &agent, joined);
         let (message, version) = match written {
             Ok(w) => w,
