@@ -357,7 +357,7 @@ async fn window_api_events_and_analytics() {
 async fn popup_messages_beside_the_launcher() {
     // Dismissing the popup is remembered in the chat frame's sessionStorage, which a browser
     // that blocks third-party storage denies: there the popup comes back on the next page
-    // (a known limit, README). This test runs with storage allowed.
+    // (a known limit, docs/host-page.md). This test runs with storage allowed.
     let h = Harness::start_full(
         |_| {},
         |_| {},
