@@ -7,8 +7,12 @@ use leptos::prelude::*;
 use web_sys::KeyboardEvent;
 
 use crate::chat::{Chat, LaunchParams};
+use crate::livechat::Route;
+use crate::livechat_view::{AttachForAgent, EndLivechat, LivechatStatusView, TalkToPerson};
 use crate::render::message_view;
 use crate::view_model::{Delivery, MessageVm};
+use dgbot_protocol::Part;
+use dgbot_protocol::livechat::LivechatStatus;
 
 /// A CSS colour we accept from config: `#rgb`, `#rrggbb` or `#rrggbbaa`.
 pub fn safe_color(c: &str) -> Option<&str> {
@@ -152,10 +156,33 @@ fn Header() -> impl IntoView {
                 .unwrap_or_else(|| "Chat".into())
         })
     };
-    let initial = move || name().chars().next().unwrap_or('?').to_string();
+    // While a person is in the chat, the header shows them (name and avatar).
+    let agent = move || {
+        chat.livechat.with(|l| {
+            (l.route() == Route::Livechat)
+                .then(|| l.agent.as_ref().map(|a| a.display_name.clone()))
+                .flatten()
+        })
+    };
     let avatar = move || {
-        chat.config
-            .with(|c| c.as_ref().and_then(|c| c.avatar.clone()))
+        let agent_avatar = chat.livechat.with(|l| {
+            (l.route() == Route::Livechat)
+                .then(|| l.agent.as_ref().and_then(|a| a.avatar_url.clone()))
+                .flatten()
+                .filter(|u| dgbot_protocol::message::is_safe_link(u) && u.starts_with("http"))
+        });
+        agent_avatar.or_else(|| {
+            chat.config
+                .with(|c| c.as_ref().and_then(|c| c.avatar.clone()))
+        })
+    };
+    let initial = move || {
+        agent()
+            .unwrap_or_else(name)
+            .chars()
+            .next()
+            .unwrap_or('?')
+            .to_string()
     };
     let inline = chat.params.with_value(|p| p.inline);
     // Seed 002: `toggleSize`, then `expandChat` or `collapseChat`; the loader resizes the window.
@@ -189,11 +216,22 @@ fn Header() -> impl IntoView {
             </div>
             <div class="title">
                 <h1 data-testid="bot-name">{name}</h1>
-                <p class="subtitle">
-                    <span class="online-dot" aria-hidden="true"></span>
-                    "Online · replies instantly"
-                </p>
+                {move || match agent() {
+                    Some(agent) => view! {
+                        <p class="subtitle"><span class="online-dot" aria-hidden="true"></span>
+                            <span class="with">"With " <span data-testid="agent-name">{agent}</span></span></p>
+                    }.into_any(),
+                    None => view! {
+                        <p class="subtitle"><span class="online-dot" aria-hidden="true"></span>
+                            {move || if chat.livechat.with(|l| l.status() == LivechatStatus::Waiting) {
+                                "Waiting for a person…"
+                            } else {
+                                "Online · replies instantly"
+                            }}</p>
+                    }.into_any(),
+                }}
             </div>
+            <EndLivechat />
             {(!inline).then(|| view! {
                 <button class="icon-button size-button" type="button" data-testid="size"
                     aria-label=move || if large.get() { "Make the chat smaller" } else { "Make the chat larger" }
@@ -267,6 +305,7 @@ fn MessageLog() -> impl IntoView {
                 key=|m| m.key
                 children=move |m| message_view(m, move |m| delivery_footer(chat, m))
             />
+            <LivechatStatusView />
             <Show when=move || chat.waiting.get()>
                 <div class="msg assistant" data-testid="typing">
                     <div class="bubble typing" aria-label="The assistant is typing">
@@ -346,21 +385,36 @@ fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
         }
     };
     let disabled = move || chat.startup_error.with(Option::is_some);
-    let nothing_to_send =
-        move || text.with(|t| t.trim().is_empty()) && chat.pending_image.with(Option::is_none);
+    let nothing_to_send = move || {
+        text.with(|t| t.trim().is_empty())
+            && chat.pending_image.with(Option::is_none)
+            && chat.pending_attachment.with(Option::is_none)
+    };
+    // A picked photo (for the assistant) or file (for the agent), shown until it is sent.
     let pending = move || {
-        chat.pending_image.get().map(|image| {
-            let name = image.filename.clone().unwrap_or_else(|| "Photo".into());
-            view! {
-                <div class="pending-image" data-testid="pending-image">
-                    {image.safe_src().map(|src| view! { <img src=src alt="" /> })}
-                    <span>{name.clone()}</span>
-                    <button type="button" class="icon-button small" aria-label=format!("Remove {name}")
-                        on:click=move |_| chat.pending_image.set(None)>
-                        <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18" /></svg>
-                    </button>
-                </div>
+        let (name, src) = match (chat.pending_image.get(), chat.pending_attachment.get()) {
+            (Some(image), _) => (
+                image.filename.clone().unwrap_or_else(|| "Photo".into()),
+                image.safe_src(),
+            ),
+            (None, Some(Part::Image(image))) => (
+                image.filename.clone().unwrap_or_else(|| "Photo".into()),
+                image.safe_src(),
+            ),
+            (None, Some(Part::File(file))) => {
+                (file.filename.unwrap_or_else(|| "File".into()), None)
             }
+            _ => return None,
+        };
+        Some(view! {
+            <div class="pending-image" data-testid="pending-image">
+                {src.map(|src| view! { <img src=src alt="" /> })}
+                <span>{name.clone()}</span>
+                <button type="button" class="icon-button small" aria-label=format!("Remove {name}")
+                    on:click=move |_| { chat.pending_image.set(None); chat.pending_attachment.set(None); }>
+                    <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18" /></svg>
+                </button>
+            </div>
         })
     };
     // The inline embed's `inlineWelcomeMessage`, above the input until the first question.
@@ -387,9 +441,11 @@ fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
                 data-testid="composer"
                 prop:value=move || text.get()
                 prop:disabled=disabled
-                on:input=move |ev| { text.set(event_target_value(&ev)); grow(); }
+                on:input=move |ev| { text.set(event_target_value(&ev)); grow(); chat.typed(); }
+                on:blur=move |_| chat.typing_stopped()
                 on:keydown=on_keydown
             ></textarea>
+            <AttachForAgent />
             <Show
                 when=move || chat.streaming.get()
                 fallback=move || view! {
@@ -406,6 +462,19 @@ fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
         </form>
         <ConversationTools />
     }
+}
+
+/// Five star buttons setting `rating` (test ids `{prefix}-1` … `{prefix}-5`).
+pub fn star_buttons(rating: RwSignal<u8>, prefix: &'static str) -> impl IntoView {
+    (1..=5u8)
+        .map(move |n| {
+            view! {
+                <button type="button" class="star" data-testid=format!("{prefix}-{n}")
+                    aria-label=format!("{n} of 5") aria-pressed=move || (rating.get() == n).to_string()
+                    class:lit={move || rating.get() >= n} on:click=move |_| rating.set(n)>"★"</button>
+            }
+        })
+        .collect_view()
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -461,17 +530,7 @@ fn ConversationTools() -> impl IntoView {
             busy.set(false);
         });
     };
-    let stars = move || {
-        (1..=5u8)
-            .map(move |n| {
-                view! {
-                    <button type="button" class="star" data-testid=format!("star-{n}")
-                        aria-label=format!("{n} of 5") aria-pressed=move || (rating.get() == n).to_string()
-                        class:lit={move || rating.get() >= n} on:click=move |_| rating.set(n)>"★"</button>
-                }
-            })
-            .collect_view()
-    };
+    let stars = move || star_buttons(rating, "star");
     view! {
         <Show when=move || tool.get() == Tool::Rate>
             <div class="tool-panel" role="group" aria-label="Rate this conversation" data-testid="rate-panel">
@@ -499,6 +558,7 @@ fn ConversationTools() -> impl IntoView {
         </Show>
         <p class="tool-status" role="status" data-testid="tool-status">{move || status.get()}</p>
         <p class="footer-note">
+            <TalkToPerson />
             <button type="button" class="link-button" data-testid="rate" aria-expanded=move || (tool.get() == Tool::Rate).to_string()
                 on:click=move |_| open(Tool::Rate)>"Rate this chat"</button>
             " · "

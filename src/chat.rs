@@ -7,9 +7,9 @@
 use std::collections::HashSet;
 
 use dgbot_protocol::api::{
-    ActionRequest, ActionResponse, AuthRequest, AuthResponse, ChatConfig, ClassificationResponse,
-    DeleteResponse, HistoryPage, IdentifyRequest, IdentifyResponse, InputMessage, MessageContext,
-    RateRequest, RateResponse, SendMessageRequest,
+    ActionRequest, ActionResponse, ChatConfig, ClassificationResponse, DeleteResponse, HistoryPage,
+    IdentifyRequest, IdentifyResponse, InputMessage, MessageContext, RateRequest, RateResponse,
+    SendMessageRequest,
 };
 use dgbot_protocol::bridge::FrameAction;
 use dgbot_protocol::message::ImagePart;
@@ -19,11 +19,12 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::AbortController;
 
+use crate::api::{API, Api};
 use crate::bridge::HostBridge;
+use crate::livechat::{Livechat, Route};
+use crate::send::{Attempts, Next};
 use crate::transport::{self, TransportError};
 use crate::view_model::{Delivery, MessageVm, next_key};
-
-const API: &str = "/api/v1/chat";
 
 /// The `chat_type` of analytics events until the config says otherwise (seed 002's value).
 const DEFAULT_CHAT_TYPE: &str = "shopping_assistant";
@@ -84,7 +85,8 @@ pub struct StartupError(pub String);
 pub struct Chat {
     pub params: StoredValue<LaunchParams>,
     bridge: StoredValue<HostBridge>,
-    token: RwSignal<Option<String>>,
+    /// The API client: visitor id, token, renewal.
+    pub api: Api,
     pub config: RwSignal<Option<ChatConfig>>,
     pub startup_error: RwSignal<Option<StartupError>>,
     pub messages: RwSignal<Vec<MessageVm>>,
@@ -114,15 +116,20 @@ pub struct Chat {
     pub opened: StoredValue<bool>,
     /// Start-up has finished (token and config loaded, or failed): host commands run now.
     pub started: RwSignal<bool>,
-    /// Who the visitor is (the token's `sub`): kept in this frame's storage when the browser
-    /// allows it, and in the host page's through the loader, and presented at every renewal.
-    visitor_id: StoredValue<Option<String>>,
-    /// The loader's copy, once it has said (`Some(None)`: it has none).
-    host_visitor: RwSignal<Option<Option<String>>>,
+    /// The livechat session, as last polled (`livechat.rs` decides; `livechat_view.rs` acts).
+    pub livechat: RwSignal<Livechat>,
+    /// A poll loop is following the session (never two).
+    pub(crate) following: StoredValue<bool>,
+    /// The agent sees the visitor typing; bumped per keystroke to find the pause.
+    pub(crate) typing_on: StoredValue<bool>,
+    pub(crate) typing_generation: StoredValue<u32>,
+    /// A file for the agent, sent with the next livechat message.
+    pub pending_attachment: RwSignal<Option<Part>>,
+    pub attach_error: RwSignal<Option<String>>,
 }
 
 /// The host's `error` event for a failed request.
-fn error_action(e: &TransportError) -> FrameAction {
+pub(crate) fn error_action(e: &TransportError) -> FrameAction {
     let (code, retryable) = match e {
         TransportError::Api { error, status, .. } => {
             (error.error.code.as_str(), *status == 429 || *status >= 500)
@@ -138,7 +145,7 @@ fn error_action(e: &TransportError) -> FrameAction {
 }
 
 /// What to tell the visitor about a message that did not go out.
-fn unsent_reason(e: &TransportError) -> String {
+pub(crate) fn unsent_reason(e: &TransportError) -> String {
     match e {
         TransportError::Api { error, .. } => match &error.error.params {
             Some(params) if !params.is_empty() => params
@@ -152,50 +159,19 @@ fn unsent_reason(e: &TransportError) -> String {
     }
 }
 
-fn visitor_storage_key(chatbot_id: &str) -> String {
-    format!("dgbot_visitor_{chatbot_id}")
-}
-
-/// This frame's storage; `None` where the browser denies it (third-party storage blocked).
-fn frame_storage() -> Option<web_sys::Storage> {
-    window().local_storage().ok().flatten()
-}
-
-/// The visitor id is the token's `sub`.
-fn token_subject(token: &str) -> Option<String> {
-    let json = base64url_decode(token.split('.').nth(1)?)?;
-    #[derive(serde::Deserialize)]
-    struct Claims {
-        sub: String,
-    }
-    serde_json::from_slice::<Claims>(&json).ok().map(|c| c.sub)
-}
-
-/// How long start-up waits for the loader's copy of the visitor id when this frame has none.
-const HOST_VISITOR_WAIT_MS: u32 = 3000;
-
 /// A fresh id for a visitor message (its `Idempotency-Key`).
 fn new_client_id() -> String {
     let r = || (js_sys::Math::random() * 4_294_967_296.0) as u32;
     format!("c_{:08x}{:08x}{:08x}", r(), r(), js_sys::Date::now() as u32)
 }
 
-fn base64url_decode(s: &str) -> Option<Vec<u8>> {
-    let mut std = s.replace('-', "+").replace('_', "/");
-    while std.len() % 4 != 0 {
-        std.push('=');
-    }
-    let decoded = window().atob(&std).ok()?;
-    Some(decoded.chars().map(|c| c as u8).collect())
-}
-
 impl Chat {
     pub fn new(params: LaunchParams) -> Self {
-        let bridge = HostBridge::new(params.host.clone());
+        let bridge = StoredValue::new(HostBridge::new(params.host.clone()));
         Chat {
+            api: Api::new(params.chatbot_id.clone(), bridge),
             params: StoredValue::new(params),
-            bridge: StoredValue::new(bridge),
-            token: RwSignal::new(None),
+            bridge,
             config: RwSignal::new(None),
             startup_error: RwSignal::new(None),
             messages: RwSignal::new(vec![]),
@@ -210,8 +186,12 @@ impl Chat {
             announced: StoredValue::new(HashSet::new()),
             page: StoredValue::new(None),
             started: RwSignal::new(false),
-            visitor_id: StoredValue::new(None),
-            host_visitor: RwSignal::new(None),
+            livechat: RwSignal::new(Livechat::default()),
+            following: StoredValue::new(false),
+            typing_on: StoredValue::new(false),
+            typing_generation: StoredValue::new(0),
+            pending_attachment: RwSignal::new(None),
+            attach_error: RwSignal::new(None),
             peek: RwSignal::new(false),
             opened: StoredValue::new(false),
             sent_at: StoredValue::new(None),
@@ -241,18 +221,7 @@ impl Chat {
         path: &str,
         body: &B,
     ) -> Result<R, TransportError> {
-        let url = format!("{API}{path}");
-        let token = match self.token.get_untracked() {
-            Some(t) => t,
-            None => self.authenticate().await?,
-        };
-        match transport::post_json(&url, Some(&token), body).await {
-            Err(TransportError::Api { status: 401, .. }) => {
-                let token = self.authenticate().await?;
-                transport::post_json(&url, Some(&token), body).await
-            }
-            other => other,
-        }
+        self.api.post(path, body).await
     }
 
     /// Rate the conversation 1–5 (`POST /api/v1/chat/rate`).
@@ -271,24 +240,13 @@ impl Chat {
         if self.streaming.get_untracked() {
             self.stop();
         }
-        let token = match self.token.get_untracked() {
-            Some(t) => t,
-            None => self.authenticate().await?,
-        };
-        let _: DeleteResponse = match transport::delete_json(&format!("{API}"), Some(&token)).await
-        {
-            Err(TransportError::Api { status: 401, .. }) => {
-                let token = self.authenticate().await?;
-                transport::delete_json(&format!("{API}"), Some(&token)).await?
-            }
-            other => other?,
-        };
-        self.keep_visitor(None);
-        self.token.set(None);
+        let _: DeleteResponse = self.api.delete("").await?;
+        self.api.keep_visitor(None);
+        self.api.drop_token();
         self.messages.set(vec![]);
         self.pending_image.set(None);
         self.transcript.set_value(Transcript::new());
-        self.authenticate().await?;
+        self.api.authenticate().await?;
         Ok(())
     }
 
@@ -301,19 +259,17 @@ impl Chat {
     /// after each answer; `emne` is `null` when that fails or takes too long.
     fn report_classification(self, message_id: String) {
         spawn_local(async move {
-            let token = self.token.get_untracked();
-            let url = format!(
-                "{API}/classification?message_id={}",
+            let path = format!(
+                "/classification?message_id={}",
                 js_sys::encode_uri_component(&message_id)
             );
-            let emne =
-                match transport::get_json::<ClassificationResponse>(&url, token.as_deref()).await {
-                    Ok(c) => c.classification,
-                    Err(e) => {
-                        leptos::logging::warn!("dgbot: no classification: {}", e.message());
-                        None
-                    }
-                };
+            let emne = match self.api.get::<ClassificationResponse>(&path).await {
+                Ok(c) => c.classification,
+                Err(e) => {
+                    leptos::logging::warn!("dgbot: no classification: {}", e.message());
+                    None
+                }
+            };
             self.post(FrameAction::ConversationClassified { emne });
         });
     }
@@ -341,7 +297,7 @@ impl Chat {
             .with_value(|b| b.post(action, &chat_type, latency));
     }
 
-    fn grew(&self) {
+    pub(crate) fn grew(&self) {
         self.grew.update(|n| *n += 1);
     }
 
@@ -424,28 +380,23 @@ impl Chat {
         if self.params.with_value(|p| p.chatbot_id.is_empty()) {
             return Err("This chat is missing its chatbot id.".into());
         }
-        let visitor = self.known_visitor().await;
-        self.visitor_id.set_value(visitor);
-        self.authenticate().await.map_err(|e| e.message())?;
-        let token = self.token.get_untracked();
-        let config = transport::get_json::<ChatConfig>(&format!("{API}/config"), token.as_deref())
+        self.api.recall_visitor().await;
+        self.api.authenticate().await.map_err(|e| e.message())?;
+        let config = self
+            .api
+            .get::<ChatConfig>("/config")
             .await
             .map_err(|e| e.message())?;
         self.config.set(Some(config));
         self.restore_history().await;
+        spawn_local(self.resume_livechat());
         Ok(())
     }
 
     /// Show the visitor's earlier conversation (after a reload, or on another page of the
     /// site). Host events of restored parts already fired when they first arrived.
     async fn restore_history(self) {
-        let token = self.token.get_untracked();
-        let page = match transport::get_json::<HistoryPage>(
-            &format!("{API}/messages?limit=50"),
-            token.as_deref(),
-        )
-        .await
-        {
+        let page = match self.api.get::<HistoryPage>("/messages?limit=50").await {
             Ok(page) => page,
             Err(e) => {
                 leptos::logging::warn!(
@@ -460,7 +411,7 @@ impl Chat {
         }
         for part in page.messages.iter().flat_map(|m| &m.parts) {
             if let Some(id) = part.part_id() {
-                for kind in ["custom", "form", "recommendation"] {
+                for kind in ["custom", "form", "recommendation", "handoff"] {
                     self.first_sight(&format!("{kind}:{id}"));
                 }
             }
@@ -482,85 +433,34 @@ impl Chat {
         self.grew();
     }
 
-    /// A visitor token for the visitor we know (so a renewal after a restart, an expiry or a
-    /// rotated key continues the same conversation), or for a new visitor.
-    async fn authenticate(&self) -> Result<String, TransportError> {
-        let params = self.params.get_value();
-        let req = AuthRequest {
-            chatbot_id: params.chatbot_id.clone(),
-            host_origin: self.bridge.with_value(|b| b.origin().map(str::to_owned)),
-            visitor_id: self.visitor_id.get_value(),
-        };
-        let res: AuthResponse =
-            transport::post_json(&format!("{API}/auth/public"), None, &req).await?;
-        if let Some(id) = token_subject(&res.token) {
-            self.keep_visitor(Some(id));
-        }
-        self.token.set(Some(res.token.clone()));
-        Ok(res.token)
-    }
-
     /// The loader told us its copy of the visitor id (`None`: it has none).
     pub fn host_visitor(&self, id: Option<String>) {
-        self.host_visitor.set(Some(id));
-    }
-
-    /// Who the visitor is at start-up: this frame's stored id; else the loader's copy (waiting
-    /// for it a little: it arrives when the frame has loaded); else a new visitor.
-    async fn known_visitor(&self) -> Option<String> {
-        let key = visitor_storage_key(&self.params.with_value(|p| p.chatbot_id.clone()));
-        if let Some(id) = frame_storage().and_then(|s| s.get_item(&key).ok().flatten()) {
-            return Some(id);
-        }
-        let has_loader = self
-            .bridge
-            .with_value(|b| b.framed() && b.origin().is_some());
-        let mut waited = 0;
-        while has_loader
-            && self.host_visitor.get_untracked().is_none()
-            && waited < HOST_VISITOR_WAIT_MS
-        {
-            transport::sleep_ms(25).await;
-            waited += 25;
-        }
-        self.host_visitor.get_untracked().flatten()
-    }
-
-    /// Keep (or with `None`, forget) the visitor id: here, in this frame's storage when the
-    /// browser allows it, and in the host page's through the loader.
-    fn keep_visitor(&self, id: Option<String>) {
-        if self.visitor_id.get_value() == id
-            && self.host_visitor.get_untracked() == Some(id.clone())
-        {
-            return;
-        }
-        let key = visitor_storage_key(&self.params.with_value(|p| p.chatbot_id.clone()));
-        if let Some(storage) = frame_storage() {
-            let _ = match &id {
-                Some(id) => storage.set_item(&key, id),
-                None => storage.remove_item(&key),
-            };
-        }
-        self.visitor_id.set_value(id.clone());
-        self.host_visitor.set(Some(id.clone()));
-        self.post(FrameAction::Visitor { visitor_id: id });
+        self.api.host_visitor(id);
     }
 
     /// Send the visitor's text, with the picked image if any. Ignored while an answer streams
     /// (the composer keeps the text).
+    /// While a person is in the chat (livechat `active`) the message goes to them instead,
+    /// with the file picked for them if any.
     pub fn send(self, text: String) -> bool {
         let text = text.trim().to_owned();
-        let image = self.pending_image.get_untracked();
-        if (text.is_empty() && image.is_none()) || self.streaming.get_untracked() {
+        let to_agent = self.route() == Route::Livechat;
+        let attachment = if to_agent {
+            self.pending_attachment.get_untracked()
+        } else {
+            self.pending_image.get_untracked().map(Part::Image)
+        };
+        if (text.is_empty() && attachment.is_none()) || self.streaming.get_untracked() {
             return false;
         }
         let mut parts = vec![];
         if !text.is_empty() {
             parts.push(Part::text(&text));
         }
-        if let Some(image) = image {
-            parts.push(Part::Image(image));
+        if let Some(attachment) = attachment {
+            parts.push(attachment);
             self.pending_image.set(None);
+            self.pending_attachment.set(None);
         }
         let user = MessageVm::new(next_key(), Role::User, &parts, Delivery::Pending)
             .with_client_id(new_client_id());
@@ -576,7 +476,11 @@ impl Chat {
                 chatbot_id: self.params.with_value(|p| p.chatbot_id.clone()),
             });
         }
-        spawn_local(self.exchange(user, parts));
+        if to_agent {
+            spawn_local(self.livechat_send(user, parts));
+        } else {
+            spawn_local(self.exchange(user, parts));
+        }
         true
     }
 
@@ -587,7 +491,11 @@ impl Chat {
         }
         user.delivery.set(Delivery::Pending);
         let parts = self.transcript_parts(&user);
-        spawn_local(self.exchange(user, parts));
+        if self.route() == Route::Livechat {
+            spawn_local(self.livechat_send(user, parts));
+        } else {
+            spawn_local(self.exchange(user, parts));
+        }
     }
 
     /// Ask the question behind a cut-off answer again: the same message (same client id, so
@@ -636,6 +544,7 @@ impl Chat {
                 .filter_map(|p| match &p.body {
                     PartBody::Text(t) => Some(Part::text(t)),
                     PartBody::Image(i) => Some(Part::Image(i.clone())),
+                    PartBody::File(f) => Some(Part::File(f.clone())),
                     _ => None,
                 })
                 .collect()
@@ -668,25 +577,16 @@ impl Chat {
         let reply = MessageVm::new(next_key(), Role::Assistant, &[], Delivery::Pending)
             .with_prompt(&prompt, user.client_id.clone());
         let mut result = self.stream_answer(&parts, &reply).await;
-        let (mut reauthenticated, mut waits) = (false, 0);
+        let mut attempts = Attempts::default();
         loop {
-            match &result {
-                Err(TransportError::Api { status: 401, .. }) if !reauthenticated => {
-                    // Expired or unknown token: get a new one once and retry.
-                    reauthenticated = true;
-                    result = match self.authenticate().await {
+            match attempts.next(&result) {
+                Next::Renew => {
+                    result = match self.api.authenticate().await {
                         Ok(_) => self.stream_answer(&parts, &reply).await,
                         Err(e) => Err(e),
                     };
                 }
-                Err(TransportError::Api {
-                    status: 429,
-                    retry_after_secs,
-                    ..
-                }) if waits < 3 => {
-                    // Too many requests: wait as long as the server asks, then try again.
-                    waits += 1;
-                    let secs = retry_after_secs.unwrap_or(2).clamp(1, 60);
+                Next::Wait(secs) => {
                     user.delivery.set(Delivery::Unsent(format!(
                         "The chat is busy; trying again in {secs} s."
                     )));
@@ -694,7 +594,7 @@ impl Chat {
                     user.delivery.set(Delivery::Pending);
                     result = self.stream_answer(&parts, &reply).await;
                 }
-                _ => break,
+                Next::Stop => break,
             }
         }
         self.waiting.set(false);
@@ -759,20 +659,12 @@ impl Chat {
     /// One POST /messages: feed its events through the transcript into `reply`.
     async fn stream_answer(&self, parts: &[Part], reply: &MessageVm) -> Result<(), TransportError> {
         let client_id = reply.client_id.clone();
-        let token = match self.token.get_untracked() {
-            Some(t) => t,
-            None => self.authenticate().await?,
-        };
+        let token = self.api.token().await?;
         let body = SendMessageRequest {
             message: InputMessage {
                 parts: parts.to_vec(),
             },
-            context: Some(MessageContext {
-                page: self
-                    .page
-                    .get_value()
-                    .or_else(|| self.bridge.with_value(|b| b.origin().map(str::to_owned))),
-            }),
+            context: self.context(),
         };
         let controller =
             AbortController::new().map_err(|e| TransportError::Network(format!("{e:?}")))?;
@@ -907,14 +799,33 @@ impl Chat {
     /// Seed 002 `productRecommendation`, once per products part of a finished answer.
     fn report_recommendations(&self, message: &Message) {
         for part in &message.parts {
-            if let Part::Products(p) = part {
-                if self.first_sight(&format!("recommendation:{}", p.part_id)) {
+            match part {
+                Part::Products(p) if self.first_sight(&format!("recommendation:{}", p.part_id)) => {
                     let urls = p.products.iter().map(|p| p.url.clone()).collect::<Vec<_>>();
                     self.post(FrameAction::ProductRecommendation {
                         urls: (!urls.is_empty()).then_some(urls),
                     });
                 }
+                // Seed 001's `handoff_offered`: the answer offers a person.
+                Part::RequestHumanAgent(m)
+                    if self.first_sight(&format!("handoff:{}", m.part_id)) =>
+                {
+                    self.post(FrameAction::HandoffOffered {
+                        message: message.plain_text(),
+                    });
+                }
+                _ => {}
             }
         }
+    }
+
+    /// `context.page` of a message: the host page the visitor is on.
+    pub(crate) fn context(&self) -> Option<MessageContext> {
+        Some(MessageContext {
+            page: self
+                .page
+                .get_value()
+                .or_else(|| self.bridge.with_value(|b| b.origin().map(str::to_owned))),
+        })
     }
 }

@@ -5,9 +5,7 @@
 use std::collections::BTreeMap;
 
 use dgbot_protocol::Part;
-use dgbot_protocol::api::{
-    Action, ActionRequest, ApiError, Attachment, FieldError, HandoverRequest,
-};
+use dgbot_protocol::api::{Action, ActionRequest, ApiError, Attachment, FieldError};
 use dgbot_protocol::bridge::FrameAction;
 use dgbot_protocol::forms::{check_attachments, check_fields};
 use dgbot_protocol::message::{
@@ -20,6 +18,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{File, HtmlInputElement};
 
 use crate::chat::Chat;
+use crate::livechat_view::offline_note;
 use crate::transport::TransportError;
 
 pub fn marker_view(part: Part) -> AnyView {
@@ -66,7 +65,7 @@ enum FormState {
 }
 
 /// Read a picked file as base64 (via `FileReader.readAsDataURL`).
-async fn read_base64(file: &File) -> Result<String, String> {
+pub(crate) async fn read_base64(file: &File) -> Result<String, String> {
     let reader =
         web_sys::FileReader::new().map_err(|_| "This browser cannot read files.".to_owned())?;
     let done = js_sys::Promise::new(&mut |resolve, reject| {
@@ -89,7 +88,7 @@ async fn read_base64(file: &File) -> Result<String, String> {
         .ok_or_else(|| "The file could not be read.".to_owned())
 }
 
-fn picked_files(ev: &leptos::ev::Event) -> Vec<File> {
+pub(crate) fn picked_files(ev: &leptos::ev::Event) -> Vec<File> {
     let Some(input) = ev
         .target()
         .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
@@ -389,7 +388,8 @@ fn ImageUpload(marker: ImageUploadMarker) -> impl IntoView {
 }
 
 /// Offer a hand-over to a person, when livechat is live (seed 002: show the hand-over UI only
-/// when `livechat.enabled`; start it only when `availability_status` is `live`).
+/// when `livechat.enabled`; start it only when `availability_status` is `live`); otherwise say
+/// why no one can come, in words.
 #[component]
 fn HumanAgent(marker: HumanAgentMarker) -> impl IntoView {
     let chat = expect_context::<Chat>();
@@ -402,13 +402,7 @@ fn HumanAgent(marker: HumanAgentMarker) -> impl IntoView {
     let request = move |_| {
         status.set(Some("Connecting you with a person…".into()));
         spawn_local(async move {
-            let req = HandoverRequest {
-                platform: "website".into(),
-                source: "marker".into(),
-                part_id: Some(part_id.get_value()),
-            };
-            let result: Result<serde_json::Value, _> =
-                chat.api_post("/livechat/handover", &req).await;
+            let result = chat.hand_over("marker", Some(part_id.get_value())).await;
             status.set(Some(match result {
                 Ok(_) => "You're in the queue. A person will join this chat shortly.".into(),
                 Err(e) => format!("We couldn't reach a person: {}", e.message()),
@@ -419,7 +413,7 @@ fn HumanAgent(marker: HumanAgentMarker) -> impl IntoView {
         <div class="marker agent" data-part="request_human_agent">
             <Show
                 when=live
-                fallback=|| view! { <p class="marker-note" data-testid="agent-offline">"No one from our team is available in the chat right now."</p> }
+                fallback=move || view! { <p class="marker-note" data-testid="agent-offline">{offline_note(chat)}</p> }
             >
                 <button class="button primary" type="button" data-testid="handover" on:click=request prop:disabled=move || status.get().is_some()>
                     "Talk to a person"

@@ -29,6 +29,7 @@ pub fn message_view(m: MessageVm, footer: impl Fn(MessageVm) -> AnyView) -> impl
     let streaming = move || delivery.get() == Delivery::Pending && m.role == Role::Assistant;
     view! {
         <div class=format!("msg {role}") data-testid="message" data-role=role>
+            {m.author.clone().map(|name| view! { <p class="author" data-testid="author">{name}</p> })}
             <div class="bubble" class:streaming=streaming>
                 <For
                     each=move || parts.get().into_iter().enumerate()
@@ -92,18 +93,37 @@ fn image_view(image: ImagePart) -> AnyView {
     .into_any()
 }
 
-/// A livechat attachment: its name, as a link that downloads it (signed, expiring URL).
+/// A livechat attachment: its name, as a link that downloads it. The link is signed and
+/// expires (seed 002: "refetch the message when you need a fresh URL"): a click on an expired
+/// one asks the server for the message again and follows the fresh link.
 fn file_view(file: FilePart) -> AnyView {
     let name = file.filename.clone().unwrap_or_else(|| "Attachment".into());
-    match file.safe_url() {
-        Some(url) => view! {
-            <p class="file" data-part="file">
-                <a href=url.to_owned() download=name.clone() target="_blank" rel="noopener noreferrer">{name.clone()}</a>
-            </p>
+    let Some(url) = file.safe_url().map(str::to_owned) else {
+        return view! { <p class="file" data-part="file">{name}</p> }.into_any();
+    };
+    let expires = file
+        .url_expires_at
+        .as_deref()
+        .map(|t| js_sys::Date::parse(t))
+        .filter(|t| t.is_finite());
+    let (id, chat) = (file.attachment_id.clone(), use_context::<Chat>());
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let expired = expires.is_some_and(|t| t <= js_sys::Date::now());
+        if let (true, Some(id), Some(chat)) = (expired, id.clone(), chat) {
+            ev.prevent_default();
+            leptos::task::spawn_local(async move {
+                if let Some(fresh) = chat.fresh_attachment_url(&id).await {
+                    let _ = window().open_with_url_and_target(&fresh, "_blank");
+                }
+            });
         }
-        .into_any(),
-        None => view! { <p class="file" data-part="file">{name}</p> }.into_any(),
+    };
+    view! {
+        <p class="file" data-part="file">
+            <a href=url download=name.clone() target="_blank" rel="noopener noreferrer" on:click=on_click>{name.clone()}</a>
+        </p>
     }
+    .into_any()
 }
 
 fn cell_view(cell: TableCell) -> impl IntoView {

@@ -140,6 +140,16 @@ pub async fn post_json<B: Serialize, R: DeserializeOwned>(
     token: Option<&str>,
     body: &B,
 ) -> Result<R, TransportError> {
+    post_json_keyed(url, token, body, None).await
+}
+
+/// POST JSON with an `Idempotency-Key` when given.
+pub async fn post_json_keyed<B: Serialize, R: DeserializeOwned>(
+    url: &str,
+    token: Option<&str>,
+    body: &B,
+    idempotency_key: Option<&str>,
+) -> Result<R, TransportError> {
     json(
         &fetch(
             "POST",
@@ -148,7 +158,7 @@ pub async fn post_json<B: Serialize, R: DeserializeOwned>(
             Some(encode(body)?),
             "application/json",
             None,
-            None,
+            idempotency_key,
         )
         .await?,
     )

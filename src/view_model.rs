@@ -56,6 +56,10 @@ pub struct MessageVm {
     /// A visitor message's own id (sent as `Idempotency-Key`, so a retry is stored once); for
     /// an answer, the id of the message it answers.
     pub client_id: Option<String>,
+    /// The server's id, for a message restored or polled from it.
+    pub message_id: Option<String>,
+    /// An agent message's author: the display name.
+    pub author: Option<String>,
 }
 
 #[derive(Clone)]
@@ -220,11 +224,30 @@ impl MessageVm {
             delivery: ArcRwSignal::new(delivery),
             prompt: None,
             client_id: None,
+            message_id: None,
+            author: None,
         }
     }
 
+    /// The message's plain `text` parts, joined (what a visitor typed).
+    pub fn text(&self) -> String {
+        self.parts.with_untracked(|parts| {
+            parts
+                .iter()
+                .filter_map(|p| match &p.body {
+                    PartBody::Text(t) => Some(t.as_str()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+    }
+
     pub fn from_message(key: u64, m: &Message) -> Self {
-        Self::new(key, m.role, &m.parts, Delivery::Done)
+        let mut vm = Self::new(key, m.role, &m.parts, Delivery::Done);
+        vm.message_id = Some(m.message_id.clone());
+        vm.author = m.author.as_ref().map(|a| a.display_name.clone());
+        vm
     }
 
     pub fn with_prompt(mut self, prompt: &str, client_id: Option<String>) -> Self {

@@ -34,6 +34,16 @@ fn partial_answer(part_id: &str, text: &str) -> Vec<ScriptedEvent> {
     events
 }
 
+/// What the polite live region says now (it is visually hidden, so its textContent rather
+/// than WebDriver's visible text).
+async fn announced(h: &Harness) -> serde_json::Value {
+    h.js(
+        "return document.querySelector('[data-testid=announcer]').textContent",
+        vec![],
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_part_type_renders_from_the_stream() {
     let h = Harness::start().await;
@@ -137,13 +147,18 @@ async fn every_part_type_renders_from_the_stream() {
     // `POST /livechat/handover` with the marker's part_id), and the server has a waiting session.
     h.ask("Can I talk to a person?").await;
     let answer = h.last_answer().await;
-    answer
-        .find(Locator::Css("[data-testid=handover]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    // The live region announces each finished answer once, as text (it is visually hidden, so
+    // read its textContent rather than WebDriver's visible text).
+    let text = announced(&h).await;
+    assert!(text.as_str().unwrap().contains("colleague"), "{text}");
+
+    h.press(
+        &answer
+            .find(Locator::Css("[data-testid=handover]"))
+            .await
+            .unwrap(),
+    )
+    .await;
     let status = answer
         .find(Locator::Css(
             "[data-part=request_human_agent] [role=status]",
@@ -170,17 +185,12 @@ async fn every_part_type_renders_from_the_stream() {
             .is_some_and(|p| p.contains("_part_"))
     );
 
-    // The live region announces each finished answer once, as text (it is visually hidden, so
-    // read its textContent rather than WebDriver's visible text).
-    let text = h
-        .client
-        .execute(
-            "return document.querySelector('[data-testid=announcer]').textContent",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert!(text.as_str().unwrap().contains("colleague"), "{text}");
+    // Then the live region says, in words, that the visitor waits for a person.
+    let text = announced(&h).await;
+    assert!(
+        text.as_str().unwrap().contains("waiting for a person"),
+        "{text}"
+    );
     h.finish().await;
 }
 

@@ -314,13 +314,13 @@ async fn a_livechat_with_an_agent_survives_a_reload() {
     h.open_chat().await;
     h.ask("Can I talk to a person?").await;
     let answer = h.last_answer().await;
-    answer
-        .find(Locator::Css("[data-testid=handover]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    h.press(
+        &answer
+            .find(Locator::Css("[data-testid=handover]"))
+            .await
+            .unwrap(),
+    )
+    .await;
     let visitor = h.host_copy().await.as_str().unwrap().to_owned();
     let key = ConversationKey::new("demo-shop", &visitor);
     let session = h
@@ -337,16 +337,21 @@ async fn a_livechat_with_an_agent_survives_a_reload() {
         .unwrap();
 
     let texts = h.reopen("/demo/", 3).await;
-    assert_eq!(texts[2], "Hi, I'm Alice. I can help from here.");
+    assert_eq!(
+        texts[2], "Alice from Nordlys\nHi, I'm Alice. I can help from here.",
+        "the agent's message, under the agent's name"
+    );
     assert_eq!(
         h.client
-            .find(Locator::Css("[data-testid=message][data-role=agent]"))
+            .find(Locator::Css(
+                "[data-testid=message][data-role=agent] [data-testid=author]"
+            ))
             .await
             .unwrap()
             .text()
             .await
             .unwrap(),
-        texts[2]
+        "Alice from Nordlys"
     );
     let state = h.state.livechat_state(&key).unwrap();
     assert_eq!(
@@ -354,5 +359,53 @@ async fn a_livechat_with_an_agent_survives_a_reload() {
         "active",
         "the same visitor's session, now with an agent"
     );
+    h.finish().await;
+}
+
+/// A screenshot of a livechat in progress for a person to look at
+/// (`target/screenshots/livechat.png`): waiting, then an agent joined, typing and writing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "writes a screenshot for review"]
+async fn livechat_screenshot() {
+    let h = Harness::start().await;
+    h.open_chat().await;
+    h.ask("Can I talk to a person?").await;
+    let handover = h
+        .last_answer()
+        .await
+        .find(Locator::Css("[data-testid=handover]"))
+        .await
+        .unwrap();
+    h.press(&handover).await;
+    let visitor = h.host_copy().await.as_str().unwrap().to_owned();
+    let key = ConversationKey::new("demo-shop", &visitor);
+    let session = h
+        .eventually("the waiting session", || async {
+            h.state.store.latest_session(&key).ok().flatten()
+        })
+        .await;
+    h.state
+        .agent_message(
+            &session,
+            "agent-alice",
+            vec![Part::text(
+                "Hi, I'm Alice from Nordlys. I can see your order, one moment.",
+            )],
+        )
+        .unwrap();
+    h.wait_css("[data-testid=message][data-role=agent]").await;
+    h.ask("Thank you! It is order 1234.").await;
+    let session = h.state.store.latest_session(&key).unwrap().unwrap();
+    h.state.agent_typing(&session, "agent-alice", true).unwrap();
+    h.wait_css("[data-testid=agent-typing]").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let dir = support::repo_root().join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    h.client.enter_parent_frame().await.unwrap();
+    std::fs::write(
+        dir.join("livechat.png"),
+        h.client.screenshot().await.unwrap(),
+    )
+    .unwrap();
     h.finish().await;
 }

@@ -99,6 +99,27 @@ pub enum FrameAction {
     /// storage, and hands it back in [`HostCommand::Visitor`] when the chat next loads.
     #[serde(rename = "visitor")]
     Visitor { visitor_id: Option<String> },
+    /// An answer offered a hand-over to a person (seed 001: `handoff_offered`); `message` is
+    /// the answer's text.
+    #[serde(rename = "handoff_offered")]
+    HandoffOffered { message: String },
+    /// The livechat session changed status (`waiting`, `active`, `closed`).
+    #[serde(rename = "livechat_state")]
+    LivechatState {
+        status: crate::livechat::LivechatStatus,
+    },
+    /// A person took the chat (seed 001: `agent_joined`).
+    #[serde(rename = "agent_joined")]
+    AgentJoined { agent_name: String },
+    /// The person wrote (seed 001: `agent_message`); `content` is the message's text.
+    #[serde(rename = "agent_message")]
+    AgentMessage { content: String, agent_name: String },
+    /// The person's chat ended (seed 001: `agent_left`).
+    #[serde(rename = "agent_left")]
+    AgentLeft {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent_name: Option<String>,
+    },
     /// A message could not be sent or an answer failed (the ApiError or stream error code).
     #[serde(rename = "error")]
     Error {

@@ -379,6 +379,16 @@ impl Harness {
         }
     }
 
+    /// Click `el` with a script: for a button in the log while it may still be scrolling to
+    /// the newest message (WebDriver's click lands where the button was a moment ago).
+    pub async fn press(&self, el: &Element) {
+        self.js(
+            "arguments[0].click();",
+            vec![serde_json::to_value(el).unwrap()],
+        )
+        .await;
+    }
+
     /// Type into the composer and press Enter.
     pub async fn ask(&self, question: &str) {
         let answers = self
