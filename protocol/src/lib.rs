@@ -19,6 +19,7 @@ pub mod message;
 pub mod sse;
 pub mod stream;
 pub mod transcript;
+pub mod webhooks;
 
 pub use api::{ApiError, ApiErrorCode, FieldError};
 pub use message::{Block, ListItem, Message, Part, RichText, Role, Span, SpanKind};

@@ -17,8 +17,12 @@ use crate::core::responder::knowledge::KnowledgeBase;
 pub struct Chatbot {
     /// The public id, as in `data-chatbot-id`.
     pub id: String,
-    /// Secret keys for the seed's `POST /api/v1/chat/auth` (HTTP Basic).
+    /// Secret keys for the seed's `POST /api/v1/chat/auth` and the setup endpoints (HTTP Basic).
     pub api_keys: Vec<String>,
+    /// Keys of the `test` environment (webhooks they set say `x-di-environment: test`).
+    pub test_api_keys: Vec<String>,
+    /// `[chatbot.webhooks]`: outbound webhook delivery (the API's, kept in the database, wins).
+    pub webhooks: Option<crate::webhooks::WebhookConfig>,
     /// Host-page origins the public widget auth accepts (see `auth::origin_allowed`).
     pub allowed_origins: Vec<String>,
     pub config: ChatConfig,
@@ -78,6 +82,8 @@ struct ChatbotFile {
     id: String,
     name: String,
     api_keys: Vec<String>,
+    #[serde(default)]
+    test_api_keys: Vec<String>,
     allowed_origins: Vec<String>,
     welcome_message: String,
     #[serde(default)]
@@ -95,6 +101,7 @@ struct ChatbotFile {
     livechat: Option<LivechatSettings>,
     #[serde(default)]
     agents: Vec<AgentFile>,
+    webhooks: Option<crate::webhooks::WebhookConfig>,
 }
 
 #[derive(Deserialize)]
@@ -173,15 +180,27 @@ impl Settings {
             if c.name.trim().is_empty() {
                 return bad("name", "must not be empty");
             }
-            if c.api_keys.iter().any(|k| k.len() < 8) {
+            let webhooks = match c.webhooks.map(crate::webhooks::Normalize::normalized) {
+                Some(Err(crate::core::CoreError::Validation(errors))) => {
+                    let e = &errors[0];
+                    return bad(&format!("webhooks.{}", e.field), &e.message);
+                }
+                Some(other) => Some(other.map_err(|e| format!("{}: {e}", field("webhooks")))?),
+                None => None,
+            };
+            if c.api_keys
+                .iter()
+                .chain(&c.test_api_keys)
+                .any(|k| k.len() < 8)
+            {
                 return bad("api_keys", "every key needs at least 8 characters");
             }
             // The key names the chatbot on the setup endpoints, so no two chatbots share one.
-            if let Some(k) = c
-                .api_keys
-                .iter()
-                .find(|k| chatbots.iter().any(|o| o.api_keys.contains(k)))
-            {
+            if let Some(k) = c.api_keys.iter().chain(&c.test_api_keys).find(|k| {
+                chatbots
+                    .iter()
+                    .any(|o| o.api_keys.contains(k) || o.test_api_keys.contains(k))
+            }) {
                 return bad(
                     "api_keys",
                     &format!("{:?}… is used by another chatbot", &k[..4]),
@@ -225,6 +244,8 @@ impl Settings {
             .map_err(|e| format!("{}: {e}", field("knowledge_base")))?;
             chatbots.push(Chatbot {
                 api_keys: c.api_keys,
+                test_api_keys: c.test_api_keys,
+                webhooks,
                 allowed_origins: c.allowed_origins,
                 config: ChatConfig {
                     chatbot_id: c.id.clone(),

@@ -20,6 +20,7 @@ pub mod config;
 pub mod core;
 pub mod http;
 pub mod store;
+pub mod webhooks;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,6 +61,11 @@ pub struct ServerConfig {
     pub livechat_token_ttl: Duration,
     /// Lifetime of a signed attachment URL.
     pub attachment_url_ttl: Duration,
+    /// Webhook retries: the first wait (it doubles, with jitter), the attempts in all, and
+    /// the time one attempt may take (docs/protocol.md).
+    pub webhook_retry_base: Duration,
+    pub webhook_max_attempts: u32,
+    pub webhook_timeout: Duration,
 }
 
 /// A reply streamed verbatim (see [`ServerConfig::scripted_replies`]).
@@ -94,6 +100,9 @@ impl ServerConfig {
             clock: Clock::system(),
             livechat_token_ttl: Duration::from_secs(60 * 60),
             attachment_url_ttl: Duration::from_secs(15 * 60),
+            webhook_retry_base: Duration::from_secs(10),
+            webhook_max_attempts: 10,
+            webhook_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -155,6 +164,9 @@ impl AppState {
                 livechat_token_ttl: config.livechat_token_ttl,
                 attachment_url_ttl: config.attachment_url_ttl,
                 secret: config.token_secret.clone(),
+                webhook_retry_base: config.webhook_retry_base,
+                webhook_max_attempts: config.webhook_max_attempts,
+                webhook_timeout: config.webhook_timeout,
             },
             chatbots,
             store,
@@ -162,6 +174,7 @@ impl AppState {
             clock: config.clock.clone(),
             limiter: Default::default(),
             responders,
+            webhook_wake: tokio::sync::Notify::new(),
         };
         Arc::new(AppState {
             config,
@@ -178,9 +191,21 @@ pub fn app(state: SharedState) -> Router {
         .with_state(state)
 }
 
-/// Serve `app(state)` on `listener` until the future is dropped.
+/// Serve `app(state)` on `listener` until the future is dropped, with the background work
+/// (webhook delivery, attachment retention) running beside it.
 pub async fn serve(listener: tokio::net::TcpListener, state: SharedState) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).await
+    let background = spawn_background(state.core.clone());
+    let served = axum::serve(listener, app(state)).await;
+    background.into_iter().for_each(|t| t.abort());
+    served
+}
+
+/// The server's background tasks: the webhook worker and attachment retention.
+pub fn spawn_background(core: Arc<Core>) -> Vec<tokio::task::JoinHandle<()>> {
+    vec![
+        webhooks::delivery::spawn(core.clone()),
+        spawn_retention(core),
+    ]
 }
 
 /// Delete livechat attachments past their retention now and then every hour, for as long as

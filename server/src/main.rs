@@ -5,7 +5,8 @@
 //! `DGBOT_DIST`, `DGBOT_LOADER`, `DGBOT_DEMO` (directories, default the repository's);
 //! `DGBOT_TOKEN_SECRET` (visitor-token signing key; when unset, one made once and kept in the
 //! database, so a restart keeps visitors' tokens valid);
-//! `DGBOT_CONFIG` (the chatbots and the database, default `server/dgbot.toml`).
+//! `DGBOT_CONFIG` (the chatbots and the database, default `server/dgbot.toml`);
+//! `DGBOT_WEBHOOK_RETRY_BASE_MS` (the first wait before a webhook retry, default 10000).
 
 use std::time::Duration;
 
@@ -47,6 +48,12 @@ async fn main() {
             *dir = v.into();
         }
     }
+    if let Some(ms) = std::env::var("DGBOT_WEBHOOK_RETRY_BASE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        config.webhook_retry_base = Duration::from_millis(ms);
+    }
     if let Ok(secret) = std::env::var("DGBOT_TOKEN_SECRET") {
         config.token_secret = secret.into_bytes();
     }
@@ -64,7 +71,7 @@ async fn main() {
         Settings::load(&config_path).unwrap_or_else(|e| fail(&format!("configuration: {e}")));
     let store = Store::open(&settings.database).unwrap_or_else(|e| fail(&e.to_string()));
     let state = AppState::with_store(config, settings.chatbots, store);
-    dgbot_server::spawn_retention(state.core.clone());
+    let _background = dgbot_server::spawn_background(state.core.clone());
     // The demo page is opened on `localhost` while the widget is served from `127.0.0.1`, so the
     // host page and the widget are different origins, as on a real customer site.
     println!(

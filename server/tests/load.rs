@@ -7,6 +7,9 @@
 //!   `POST /api/v1/chat/messages` streams at once and reads them to `done`, as paced as in the
 //!   demo (35 ms between events). Reports throughput, time to first event (p50, p99), streams
 //!   dropped, and the server's peak memory.
+//! - `webhook_delivery` (seed 002 webhooks): N hand-overs queue N signed events for a Node
+//!   receiver that verifies each with the seed's function and fails every third attempt;
+//!   delivery throughput and latency, and a visitor request's p99 with and without the load.
 //! - `livechat_polling` (seed 002 livechat): N visitors waiting for a person; the cost of one
 //!   poll of `GET /livechat/state` and `GET /livechat/messages` (time and bytes), and the time
 //!   from an agent's message to the visitor seeing it, with the long poll (`wait=`).
@@ -152,6 +155,10 @@ struct ReleaseServer {
 
 impl ReleaseServer {
     fn start(name: &str) -> ReleaseServer {
+        Self::start_with(name, &[])
+    }
+
+    fn start_with(name: &str, env: &[(&str, &str)]) -> ReleaseServer {
         let dir = std::env::temp_dir().join(format!("dgbot-load-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -175,6 +182,7 @@ impl ReleaseServer {
             );
         std::fs::write(dir.join("load.toml"), config).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_dgbot-server"))
+            .envs(env.iter().copied())
             .env("PORT", "0")
             .env("DGBOT_CONFIG", dir.join("load.toml"))
             .stdout(Stdio::piped())
@@ -374,6 +382,169 @@ async fn livechat_polling() {
         percentile(&mut latency, 0.5),
         percentile(&mut latency, 0.99)
     );
+}
+
+/// The Node receiver of `tests/webhook_receiver/` (seed 002's own verification), failing
+/// every `fail_every`-th delivery; prints one JSON line per delivery.
+fn webhook_receiver(
+    fail_every: u32,
+) -> (
+    std::process::Child,
+    u16,
+    BufReader<std::process::ChildStdout>,
+) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let typescript = std::env::var("DGBOT_TYPESCRIPT").unwrap_or_else(|_| {
+        dir.join("../target/tools/typescript/node_modules/typescript")
+            .display()
+            .to_string()
+    });
+    let mut child = Command::new("node")
+        .arg(dir.join("tests/webhook_receiver/receiver.js"))
+        .env("DGBOT_TYPESCRIPT", typescript)
+        .env("SECRET", "whsec_load_0123456789abcdef")
+        .env("FAIL_EVERY", fail_every.to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let port = serde_json::from_str::<Value>(&line).unwrap()["listening"]
+        .as_u64()
+        .unwrap() as u16;
+    (child, port, out)
+}
+
+/// p99 of `GET /livechat/state` over `n` sequential requests.
+async fn state_p99(http: &reqwest::Client, base: &str, token: &str, n: usize) -> f64 {
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let res = http
+            .get(format!("{base}/api/v1/chat/livechat/state"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+        let _ = res.bytes().await;
+        times.push(t.elapsed());
+    }
+    percentile(&mut times, 0.99)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: cargo xtask bench-server"]
+async fn webhook_delivery() {
+    let n: usize = std::env::var("DGBOT_LOAD_STREAMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    // Retries after 1 s (doubling) instead of 10 s, so the failed third of the attempts is
+    // retried within the run.
+    let server = ReleaseServer::start_with("webhooks", &[("DGBOT_WEBHOOK_RETRY_BASE_MS", "1000")]);
+    let base = server.base.clone();
+    let http = reqwest::Client::new();
+    let (mut receiver, port, out) = webhook_receiver(3);
+    let tokens = visitor_tokens(&http, &base, n + 1).await;
+    let probe = tokens[n].clone();
+    let quiet_p99 = state_p99(&http, &base, &probe, 500).await;
+    let res = http
+        .put(format!("{base}/api/v1/chat/webhooks"))
+        .basic_auth("demo-secret-key", Some(""))
+        .json(&json!({ "url": format!("http://127.0.0.1:{port}/hooks"), "secret": "whsec_load_0123456789abcdef", "events": ["livechat.handover.requested"] }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+
+    // Read deliveries on a thread: session id -> when its successful delivery arrived.
+    let (tx, rx) = std::sync::mpsc::channel::<(String, bool, bool, Instant)>();
+    std::thread::spawn(move || {
+        for line in out.lines() {
+            let Ok(line) = line else { break };
+            let Ok(d) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
+            let id = d["body"]["livechat_session"]["id"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned();
+            let ok = d["status"] == 200;
+            if tx
+                .send((id, ok, d["verified"] == true, Instant::now()))
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let began = Instant::now();
+    let mut sent_at = std::collections::HashMap::new();
+    for token in &tokens[..n] {
+        let t = Instant::now();
+        let res: Value = http
+            .post(format!("{base}/api/v1/chat/livechat/handover"))
+            .bearer_auth(token)
+            .json(&json!({ "platform": "website", "source": "manual_button" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        sent_at.insert(res["livechat_session_id"].as_str().unwrap().to_owned(), t);
+    }
+    let loaded_p99 = state_p99(&http, &base, &probe, 500).await;
+    let (mut latencies, mut attempts, mut unverified) = (vec![], 0usize, 0usize);
+    let mut first_try = vec![];
+    let mut drained = None;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while latencies.len() < n && Instant::now() < deadline {
+        let Ok((id, ok, verified, at)) = rx.recv_timeout(Duration::from_secs(60)) else {
+            break;
+        };
+        attempts += 1;
+        unverified += usize::from(!verified);
+        if attempts == n {
+            drained = Some(at.duration_since(began));
+        }
+        if ok && let Some(t) = sent_at.remove(&id) {
+            latencies.push(at.duration_since(t));
+            if attempts <= n {
+                first_try.push(at.duration_since(t));
+            }
+        }
+    }
+    let wall = began.elapsed();
+    let _ = receiver.kill();
+    drop(server);
+    let delivered = latencies.len();
+    println!("webhooks: {n} hand-overs, one signed event each, receiver fails every third attempt");
+    println!(
+        "webhooks: delivered {delivered}/{n} in {:.2} s ({attempts} attempts, {unverified} failed verification): {:.0} events/s",
+        wall.as_secs_f64(),
+        delivered as f64 / wall.as_secs_f64()
+    );
+    println!(
+        "webhooks: the first {n} attempts in {:.2} s ({:.0} attempts/s); events delivered at the first try: p50 {:.1} ms, p99 {:.1} ms after their hand-over",
+        drained.unwrap_or(wall).as_secs_f64(),
+        n as f64 / drained.unwrap_or(wall).as_secs_f64(),
+        percentile(&mut first_try, 0.5),
+        percentile(&mut first_try, 0.99)
+    );
+    println!(
+        "webhooks: all events, from hand-over to delivery: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms (retries wait 1 s, 2 s, 4 s… ± 25 %)",
+        percentile(&mut latencies, 0.5),
+        percentile(&mut latencies, 0.9),
+        percentile(&mut latencies, 0.99)
+    );
+    println!(
+        "webhooks: visitor GET /livechat/state p99: {quiet_p99:.2} ms quiet, {loaded_p99:.2} ms while the events were queued and delivered"
+    );
+    assert_eq!(delivered, n, "every event delivered");
+    assert_eq!(unverified, 0);
 }
 
 fn ms(d: Duration) -> f64 {

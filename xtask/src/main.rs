@@ -26,6 +26,9 @@ const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_VERSION: &str = "132";
 /// terser from the npm registry minifies the loader.
 const TERSER_VERSION: &str = "5.51.2";
+/// TypeScript from the npm registry: the webhook tests run seed 002's own TypeScript
+/// `verifyDialogeWebhook`, unchanged, in a Node receiver (server/tests/webhook_receiver/).
+const TYPESCRIPT_VERSION: &str = "5.9.3";
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -87,6 +90,14 @@ fn wasm_opt_bin() -> PathBuf {
 
 fn terser_dir() -> PathBuf {
     root().join("target/tools/terser")
+}
+
+fn typescript_dir() -> PathBuf {
+    root().join("target/tools/typescript")
+}
+
+fn typescript_package() -> PathBuf {
+    typescript_dir().join("node_modules/typescript")
 }
 
 fn terser_bin() -> PathBuf {
@@ -208,6 +219,15 @@ fn setup(needs: Needs) -> Result {
     }
 
     if needs == Needs::Everything {
+        let typescript =
+            std::fs::read_to_string(typescript_package().join("package.json")).unwrap_or_default();
+        if !typescript.contains(&format!("\"version\": \"{TYPESCRIPT_VERSION}\"")) {
+            eprintln!("setup: installing typescript {TYPESCRIPT_VERSION} (npm)");
+            npm_install(
+                &typescript_dir(),
+                &format!("typescript@{TYPESCRIPT_VERSION}"),
+            )?;
+        }
         // Headless Chromium for the wasm and end-to-end tests.
         let browser = output_of(Command::new("chromium").arg("--version"));
         let driver = output_of(Command::new("chromedriver").arg("--version"));
@@ -407,7 +427,8 @@ fn test() -> Result {
     let native = cargo_test(
         cmd("cargo")
             .args(["test", "--workspace", "--no-fail-fast", "--color", "never"])
-            .env("CHROMEDRIVER", &chromedriver),
+            .env("CHROMEDRIVER", &chromedriver)
+            .env("DGBOT_TYPESCRIPT", typescript_package()),
         &mut tally,
     );
     // The app's components rendered in headless Chromium (wasm-bindgen-test).

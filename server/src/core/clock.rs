@@ -47,6 +47,14 @@ impl Clock {
             .unwrap_or(0)
     }
 
+    /// Milliseconds since 1970.
+    pub fn unix_ms(&self) -> u64 {
+        self.now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    }
+
     pub fn rfc3339(&self) -> String {
         crate::core::ids::rfc3339(self.unix())
     }

@@ -81,8 +81,13 @@ impl Core {
             self.store
                 .push_in(key, None, client_id, &question_message)?
         };
-        if stored && livechat.is_some_and(|s| s.status == LivechatStatus::Waiting) {
+        if stored && let Some(s) = livechat.filter(|s| s.status == LivechatStatus::Waiting) {
             // The agent side hears what the visitor asks while waiting.
+            self.emit_message(
+                &s,
+                crate::webhooks::WAITING_CUSTOMER_MESSAGE,
+                &question_message,
+            );
             self.hub
                 .publish(key, ConversationEvent::VisitorMessage(question_message));
         }
@@ -153,6 +158,11 @@ impl Core {
             };
             if let Err(e) = core.store.push(&key, &reply) {
                 eprintln!("dgbot-server: answer {} not stored: {e}", reply.message_id);
+            }
+            if let Ok(Some(s)) = core.store.latest_session(&key)
+                && s.status == LivechatStatus::Waiting
+            {
+                core.emit_message(&s, crate::webhooks::WAITING_ASSISTANT_MESSAGE, &reply);
             }
             for part in &reply.parts {
                 if let Part::RequestHumanAgent(m) = part {
@@ -355,6 +365,8 @@ impl Core {
                 Some("The visitor deleted their data".into()),
             )?;
         }
-        Ok(self.store.delete_visitor(key)?)
+        let counts = self.store.delete_visitor(key)?;
+        self.emit_deleted(key, &counts);
+        Ok(counts)
     }
 }

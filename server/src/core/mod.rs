@@ -45,6 +45,11 @@ pub struct CoreSettings {
     pub attachment_url_ttl: Duration,
     /// Key that signs attachment URLs.
     pub secret: Vec<u8>,
+    /// Webhook retries: the first wait (doubling each time), the attempts in all, and the time
+    /// one attempt may take.
+    pub webhook_retry_base: Duration,
+    pub webhook_max_attempts: u32,
+    pub webhook_timeout: Duration,
 }
 
 /// Everything a conversation needs, shared by every adapter.
@@ -58,6 +63,8 @@ pub struct Core {
     pub limiter: rate_limit::RateLimiter,
     /// Asked in order; the first that answers a visitor message does.
     pub responders: Vec<Arc<dyn responder::Responder>>,
+    /// Wakes the webhook worker when an event is queued.
+    pub webhook_wake: tokio::sync::Notify,
 }
 
 impl Core {

@@ -131,6 +131,8 @@ impl FromRequestParts<SharedState> for Visitor {
 #[derive(Debug, Clone)]
 pub struct ApiKey {
     pub chatbot_id: String,
+    /// `live`, or `test` for the chatbot's `test_api_keys`.
+    pub environment: &'static str,
 }
 
 impl FromRequestParts<SharedState> for ApiKey {
@@ -149,13 +151,22 @@ impl FromRequestParts<SharedState> for ApiKey {
         .ok_or_else(|| {
             Failure::unauthorized("Expected HTTP Basic auth with the API key as user name")
         })?;
-        let bot = state
+        let (bot, environment) = state
             .chatbots
             .iter()
-            .find(|bot| bot.api_keys.iter().any(|k| k == &key))
+            .find_map(|bot| {
+                if bot.api_keys.contains(&key) {
+                    Some((bot, "live"))
+                } else if bot.test_api_keys.contains(&key) {
+                    Some((bot, "test"))
+                } else {
+                    None
+                }
+            })
             .ok_or_else(|| Failure::unauthorized("Unknown API key"))?;
         Ok(ApiKey {
             chatbot_id: bot.id.clone(),
+            environment,
         })
     }
 }

@@ -20,6 +20,7 @@ use tokio::sync::watch;
 use crate::core::{Clock, ConversationKey};
 
 pub mod livechat;
+pub mod webhooks;
 
 type Visitor = ConversationKey;
 
@@ -143,6 +144,35 @@ const MIGRATIONS: &[&str] = &[
         name TEXT PRIMARY KEY,
         value BLOB NOT NULL
     );",
+    // Outbound webhooks (seed 002): endpoints set through the API, the outbox, the attempts.
+    "CREATE TABLE webhook_configs (
+        chatbot_id TEXT PRIMARY KEY,
+        config TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE webhook_events (
+        event_id TEXT PRIMARY KEY,
+        chatbot_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        delivered_at INTEGER
+    );
+    CREATE INDEX webhook_events_due ON webhook_events (state, next_attempt_at);
+    CREATE INDEX webhook_events_by_chatbot ON webhook_events (chatbot_id, created_at);
+    CREATE TABLE webhook_attempts (
+        delivery_id TEXT PRIMARY KEY,
+        event_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL,
+        status INTEGER,
+        error TEXT,
+        duration_ms INTEGER NOT NULL
+    );
+    CREATE INDEX webhook_attempts_by_event ON webhook_attempts (event_id, attempt);",
 ];
 
 /// A database failure (disk full, a broken file): the request fails with `500 internal`.

@@ -5,11 +5,13 @@
 //! - [`livechat`]: the visitor's livechat endpoints and attachment links.
 //! - [`agent`]: the external agent app (livechat session token).
 //! - [`setup`]: the site owner's backend (API key): agents, settings, sessions, tokens.
+//! - [`webhooks`]: the site owner's backend (API key): webhook endpoint, events, replay.
 
 pub mod agent;
 pub mod chat;
 pub mod livechat;
 pub mod setup;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -76,5 +78,16 @@ pub fn routes() -> Router<SharedState> {
         .route(
             "/api/v1/chat/livechat/sessions/{livechat_session_id}/token",
             post(setup::token),
+        )
+        // Webhooks.
+        .route(
+            "/api/v1/chat/webhooks",
+            get(webhooks::get_config).put(webhooks::put_config),
+        )
+        .route("/api/v1/chat/events", get(webhooks::list))
+        .route("/api/v1/chat/events/{event_id}", get(webhooks::detail))
+        .route(
+            "/api/v1/chat/events/{event_id}/replay",
+            post(webhooks::replay),
         )
 }

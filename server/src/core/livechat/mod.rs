@@ -193,6 +193,7 @@ impl Core {
         })?;
         if created {
             self.publish_state(&session);
+            self.emit_handover(&session);
         }
         Ok(wire(&session))
     }
@@ -386,6 +387,15 @@ impl Core {
         }
         self.rate_limit(key, "livechat")?;
         let (message, version) = self.livechat_message(&s, Role::User, None, parts, client_id)?;
+        self.emit_message(
+            &s,
+            if s.status == LivechatStatus::Waiting {
+                crate::webhooks::WAITING_CUSTOMER_MESSAGE
+            } else {
+                crate::webhooks::CUSTOMER_MESSAGE
+            },
+            &message,
+        );
         self.hub
             .publish(key, ConversationEvent::VisitorMessage(message.clone()));
         self.hub.publish(
@@ -425,6 +435,15 @@ impl Core {
         self.hub
             .publish(key, ConversationEvent::VisitorTyping { is_typing });
         self.publish_state(&changed);
+        self.emit_session(
+            &changed,
+            if is_typing {
+                crate::webhooks::CUSTOMER_TYPING_STARTED
+            } else {
+                crate::webhooks::CUSTOMER_TYPING_STOPPED
+            },
+            serde_json::json!({}),
+        );
         self.livechat_state(key)
     }
 
@@ -463,6 +482,7 @@ impl Core {
             })?
             .ok_or_else(|| CoreError::NotFound("No such livechat session".into()))?;
         if was_open {
+            self.emit_session(&s, crate::webhooks::SESSION_CLOSED, serde_json::json!({}));
             if s.agent_id.is_some() {
                 let agent = self.agent_profile(&s)?;
                 self.hub.publish(
@@ -526,6 +546,11 @@ impl Core {
             })?
             .ok_or_else(|| CoreError::NotFound("No livechat session to rate".into()))?;
         self.publish_state(&s);
+        self.emit_session(
+            &s,
+            crate::webhooks::FEEDBACK_SUBMITTED,
+            serde_json::json!({ "feedback": { "rating": s.feedback_rating, "comment": s.feedback_comment } }),
+        );
         self.livechat_state(key)
     }
 
@@ -565,14 +590,7 @@ impl Core {
         let mut transcript = self.store.messages(&s.key)?;
         self.sign_attachments(&mut transcript);
         let identity = self.store.identities_of(&s.key)?;
-        let mut values = serde_json::Map::new();
-        for submission in self.store.submissions_of(&s.key)? {
-            if let Ok(serde_json::Value::Object(action)) = serde_json::to_value(&submission.action)
-                && let Some(serde_json::Value::Object(fields)) = action.get("fields")
-            {
-                values.extend(fields.clone());
-            }
-        }
+        let values = self.session_values(&s.key);
         Ok(AgentContext {
             chatbot_id: s.key.chatbot_id.clone(),
             livechat_session: wire(s),

@@ -1,0 +1,667 @@
+//! Outbound webhooks over real HTTP (seed 002, "Webhook events and signing", "Webhook event
+//! replay"): a Node receiver on loopback verifies every delivery with the seed's own
+//! `verifyDialogeWebhook` (TypeScript, compiled at start; `cargo xtask setup` installs it).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use dgbot_server::config::{DEMO_API_KEY, DEMO_CHATBOT_ID};
+use dgbot_server::core::ConversationKey;
+use dgbot_server::store::Store;
+use dgbot_server::{AppState, Chatbot, Clock, ServerConfig, SharedState, serve};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+const SECRET: &str = "whsec_test_0123456789abcdef";
+
+/// The Node receiver: one JSON line per delivery (`verified`, `status`, `headers`, `body`).
+struct Receiver {
+    port: u16,
+    lines: tokio::sync::mpsc::Receiver<Value>,
+    _child: tokio::process::Child,
+}
+
+fn typescript() -> String {
+    std::env::var("DGBOT_TYPESCRIPT").unwrap_or_else(|_| {
+        let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/tools/typescript/node_modules/typescript");
+        assert!(
+            p.exists(),
+            "TypeScript is not installed: run `cargo xtask setup` (it installs it into target/tools)"
+        );
+        p.display().to_string()
+    })
+}
+
+impl Receiver {
+    /// Listen on `port` (0: any), answering 500 to the first `fail_first` deliveries of
+    /// each event.
+    async fn start(port: u16, fail_first: u32) -> Receiver {
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/webhook_receiver/receiver.js");
+        let mut child = tokio::process::Command::new("node")
+            .arg(script)
+            .env("DGBOT_TYPESCRIPT", typescript())
+            .env("SECRET", SECRET)
+            .env("PORT", port.to_string())
+            .env("FAIL_FIRST", fail_first.to_string())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node (Node.js) on PATH");
+        let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first: Value = serde_json::from_str(
+            &out.next_line()
+                .await
+                .unwrap()
+                .expect("the receiver started"),
+        )
+        .unwrap();
+        let (tx, lines) = tokio::sync::mpsc::channel(1024);
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = out.next_line().await {
+                if let Ok(v) = serde_json::from_str(&line) {
+                    let _ = tx.send(v).await;
+                }
+            }
+        });
+        Receiver {
+            port: first["listening"].as_u64().unwrap() as u16,
+            lines,
+            _child: child,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hooks", self.port)
+    }
+
+    /// The next delivery, within 20 s.
+    async fn next(&mut self) -> Value {
+        tokio::time::timeout(Duration::from_secs(20), self.lines.recv())
+            .await
+            .expect("a delivery within 20 s")
+            .expect("the receiver is running")
+    }
+
+    /// Deliveries until one of `event_type` arrives; returns it.
+    async fn until(&mut self, event_type: &str) -> Value {
+        loop {
+            let d = self.next().await;
+            if d["headers"]["x-di-event"] == event_type {
+                return d;
+            }
+        }
+    }
+}
+
+struct Server {
+    base: String,
+    http: reqwest::Client,
+    state: SharedState,
+    task: tokio::task::JoinHandle<()>,
+}
+
+fn config_for(base: &str, configure: impl FnOnce(&mut ServerConfig)) -> ServerConfig {
+    let mut config = ServerConfig::for_repo(base);
+    config.webhook_retry_base = Duration::from_millis(100);
+    config.token_secret = b"a fixed secret for webhook tests".to_vec();
+    configure(&mut config);
+    config
+}
+
+impl Server {
+    async fn start(configure: impl FnOnce(&mut ServerConfig), store: Option<PathBuf>) -> Server {
+        Self::start_on("127.0.0.1:0", configure, store).await
+    }
+
+    async fn start_on(
+        addr: &str,
+        configure: impl FnOnce(&mut ServerConfig),
+        store: Option<PathBuf>,
+    ) -> Server {
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let config = config_for(&base, configure);
+        let state = match store {
+            Some(path) => {
+                AppState::with_store(config, vec![Chatbot::demo()], Store::open(&path).unwrap())
+            }
+            None => AppState::new(config, vec![Chatbot::demo()]),
+        };
+        let served = state.clone();
+        let task = tokio::spawn(async move { serve(listener, served).await.unwrap() });
+        Server {
+            base,
+            http: reqwest::Client::new(),
+            state,
+            task,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/api/v1/chat{path}", self.base)
+    }
+
+    async fn setup(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        self.setup_as(DEMO_API_KEY, method, path, body).await
+    }
+
+    async fn setup_as(
+        &self,
+        key: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .basic_auth(key, Some(""));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        (
+            res.status().as_u16(),
+            res.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    async fn hooks(&self, receiver: &Receiver, events: Value) -> Value {
+        let (status, body) = self
+            .setup(
+                reqwest::Method::PUT,
+                "/webhooks",
+                Some(json!({ "url": receiver.url(), "secret": SECRET, "events": events })),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    async fn visitor(&self) -> String {
+        let res: Value = self
+            .http
+            .post(self.url("/auth/public"))
+            .json(&json!({ "chatbot_id": DEMO_CHATBOT_ID, "host_origin": "http://localhost:5173" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        res["token"].as_str().unwrap().to_owned()
+    }
+
+    async fn visitor_call(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> (u16, Value) {
+        let res = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (
+            res.status().as_u16(),
+            res.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    /// Ask the assistant and read the answer to its end.
+    async fn ask(&self, token: &str, text: &str) {
+        let res = self
+            .http
+            .post(self.url("/messages"))
+            .bearer_auth(token)
+            .json(&json!({ "message": { "parts": [{ "type": "text", "text": text }] } }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let body = res.text().await.unwrap();
+        assert!(body.contains("event: done"), "{body}");
+    }
+
+    async fn handover(&self, token: &str) -> String {
+        let (status, body) = self
+            .visitor_call(
+                token,
+                reqwest::Method::POST,
+                "/livechat/handover",
+                json!({ "platform": "website", "source": "manual_button" }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["livechat_session_id"].as_str().unwrap().to_owned()
+    }
+}
+
+fn assert_signed(d: &Value, event_type: &str) {
+    assert_eq!(
+        d["verified"], true,
+        "the seed's verifyDialogeWebhook accepts it: {d}"
+    );
+    let h = &d["headers"];
+    assert_eq!(h["x-di-event"], event_type);
+    assert_eq!(d["body"]["type"], event_type);
+    for name in [
+        "x-di-timestamp",
+        "x-di-signature",
+        "x-di-delivery-id",
+        "x-di-attempt",
+        "x-di-environment",
+    ] {
+        assert!(
+            h[name].as_str().is_some_and(|v| !v.is_empty()),
+            "{name} in {h}"
+        );
+    }
+    assert_eq!(h["x-di-environment"], "live");
+    assert!(d["body"]["event_id"].as_str().unwrap().starts_with("evt_"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_arrives_signed_with_the_six_headers() {
+    let s = Server::start(|_| {}, None).await;
+    let mut r = Receiver::start(0, 0).await;
+    s.hooks(&r, json!([])).await;
+    let visitor = s.visitor().await;
+    s.ask(&visitor, "Where is my order?").await;
+    let session = s.handover(&visitor).await;
+
+    let handover = r.until("livechat.handover.requested").await;
+    assert_signed(&handover, "livechat.handover.requested");
+    let b = &handover["body"];
+    assert_eq!(b["livechat_session"]["id"], session.as_str());
+    assert_eq!(b["language"], "english");
+    assert!(b["visitor"]["id"].as_str().is_some());
+    assert!(
+        b["context"]["messages"].as_array().unwrap().len() >= 2,
+        "the conversation so far"
+    );
+    // The short-lived token in the payload works for the agent system.
+    let agent = b["livechat_session"]["token"].as_str().unwrap().to_owned();
+    let context = s
+        .http
+        .get(s.url("/livechat/agent/context"))
+        .bearer_auth(&agent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(context.status(), 200);
+
+    s.ask(&visitor, "What are your opening hours?").await; // while waiting
+    assert_signed(
+        &r.until("livechat.waiting.customer.message.created").await,
+        "livechat.waiting.customer.message.created",
+    );
+    let assistant = r.until("livechat.waiting.assistant.message.created").await;
+    assert_signed(&assistant, "livechat.waiting.assistant.message.created");
+    assert_eq!(assistant["body"]["message"]["role"], "assistant");
+
+    let agent_says = |text: &str| json!({ "agent_id": "agent-alice", "message": { "parts": [{ "type": "text", "text": text }] } });
+    let res = s
+        .http
+        .post(s.url("/livechat/agent/messages"))
+        .bearer_auth(&agent)
+        .json(&agent_says("Hi!"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (status, _) = s
+        .visitor_call(
+            &visitor,
+            reqwest::Method::POST,
+            "/livechat/messages",
+            json!({ "message": { "parts": [{ "type": "text", "text": "Order 1234" }] } }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let customer = r.until("livechat.customer.message.created").await;
+    assert_signed(&customer, "livechat.customer.message.created");
+    assert_eq!(
+        customer["body"]["message"]["parts"][0]["text"],
+        "Order 1234"
+    );
+    for (typing, event) in [
+        (true, "livechat.customer.typing.started"),
+        (false, "livechat.customer.typing.stopped"),
+    ] {
+        s.visitor_call(
+            &visitor,
+            reqwest::Method::POST,
+            "/livechat/typing",
+            json!({ "is_typing": typing }),
+        )
+        .await;
+        assert_signed(&r.until(event).await, event);
+    }
+    s.visitor_call(
+        &visitor,
+        reqwest::Method::POST,
+        "/livechat/close",
+        json!({ "reason": "Thanks" }),
+    )
+    .await;
+    let closed = r.until("livechat.session.closed").await;
+    assert_signed(&closed, "livechat.session.closed");
+    assert_eq!(closed["body"]["livechat_session"]["closed_by"], "visitor");
+    s.visitor_call(
+        &visitor,
+        reqwest::Method::POST,
+        "/livechat/feedback",
+        json!({ "rating": 4 }),
+    )
+    .await;
+    let feedback = r.until("livechat.feedback.submitted").await;
+    assert_signed(&feedback, "livechat.feedback.submitted");
+    assert_eq!(feedback["body"]["feedback"]["rating"], 4);
+
+    let (status, counts) = s
+        .visitor_call(&visitor, reqwest::Method::DELETE, "", json!({}))
+        .await;
+    assert_eq!(status, 200);
+    let deleted = r.until("visitor.data.deleted").await;
+    assert_signed(&deleted, "visitor.data.deleted");
+    let b = &deleted["body"];
+    assert_eq!(b["deletion"]["reason"], "user_request");
+    assert_eq!(
+        b["deletion"]["counts"], counts,
+        "the counts of what was removed"
+    );
+    assert_eq!(b["chatbot"]["id"], DEMO_CHATBOT_ID);
+    let visitor_id = b["visitor"]["id"].as_str().unwrap();
+    assert!(b["visitor"]["session_id"].is_string());
+    assert!(
+        s.state
+            .store
+            .messages(&ConversationKey::new(DEMO_CHATBOT_ID, visitor_id))
+            .unwrap()
+            .is_empty(),
+        "sent after the data is gone"
+    );
+    s.task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_receiver_gets_the_same_event_until_it_answers_and_replay_sends_it_again() {
+    let s = Server::start(|_| {}, None).await;
+    let mut r = Receiver::start(0, 2).await;
+    s.hooks(&r, json!([])).await;
+    let visitor = s.visitor().await;
+    s.handover(&visitor).await;
+    let attempts: Vec<Value> = vec![r.next().await, r.next().await, r.next().await];
+    let ids: Vec<&Value> = attempts.iter().map(|d| &d["body"]["event_id"]).collect();
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "one event_id on every attempt: {ids:?}"
+    );
+    let numbers: Vec<&str> = attempts
+        .iter()
+        .map(|d| d["headers"]["x-di-attempt"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["1", "2", "3"]);
+    let statuses: Vec<u64> = attempts
+        .iter()
+        .map(|d| d["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [500, 500, 200]);
+    let deliveries: std::collections::HashSet<&str> = attempts
+        .iter()
+        .map(|d| d["headers"]["x-di-delivery-id"].as_str().unwrap())
+        .collect();
+    assert_eq!(deliveries.len(), 3, "a new delivery id per attempt");
+
+    let event_id = ids[0].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(200)).await; // the third attempt is recorded
+    let (status, detail) = s
+        .setup(reqwest::Method::GET, &format!("/events/{event_id}"), None)
+        .await;
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(detail["state"], "delivered");
+    let codes: Vec<&Value> = detail["delivery_attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| &a["status_code"])
+        .collect();
+    assert_eq!(codes, [&json!(500), &json!(500), &json!(200)]);
+    assert_eq!(detail["payload"]["event_id"], event_id.as_str());
+
+    let (status, list) = s
+        .setup(
+            reqwest::Method::GET,
+            "/events?type=livechat.handover.requested&state=delivered",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(list["events"][0]["event_id"], event_id.as_str());
+
+    let (status, replayed) = s
+        .setup(
+            reqwest::Method::POST,
+            &format!("/events/{event_id}/replay"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 202, "{replayed}");
+    let again = r.next().await;
+    assert_eq!(
+        again["body"]["event_id"],
+        event_id.as_str(),
+        "replay keeps the event_id"
+    );
+    assert_eq!(again["headers"]["x-di-attempt"], "4");
+    assert_eq!(again["verified"], true);
+    s.task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_survives_a_server_restart_while_the_receiver_is_down() {
+    let db = std::env::temp_dir().join(format!(
+        "dgbot-webhooks-restart-{}.sqlite",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&db);
+    // A port with no one listening yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let s = Server::start(|_| {}, Some(db.clone())).await;
+    let (status, _) = s
+        .setup(
+            reqwest::Method::PUT,
+            "/webhooks",
+            Some(json!({ "url": format!("http://127.0.0.1:{port}/hooks"), "secret": SECRET })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let visitor = s.visitor().await;
+    let session = s.handover(&visitor).await;
+    tokio::time::sleep(Duration::from_millis(300)).await; // a failed attempt or two
+    s.task.abort();
+    drop(s);
+
+    let s = Server::start(|_| {}, Some(db.clone())).await;
+    let mut r = Receiver::start(port, 0).await;
+    let d = r.until("livechat.handover.requested").await;
+    assert_signed(&d, "livechat.handover.requested");
+    assert_eq!(d["body"]["livechat_session"]["id"], session.as_str());
+    assert!(
+        d["headers"]["x-di-attempt"]
+            .as_str()
+            .unwrap()
+            .parse::<u32>()
+            .unwrap()
+            >= 2
+    );
+    s.task.abort();
+    let _ = std::fs::remove_file(&db);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_expire_after_30_days_and_undelivered_ones_die() {
+    let clock = Clock::manual_at("2026-11-23T10:00:00Z");
+    let c = clock.clone();
+    let s = Server::start(
+        move |config| {
+            config.clock = c;
+            config.webhook_max_attempts = 2;
+        },
+        None,
+    )
+    .await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    s.setup(
+        reqwest::Method::PUT,
+        "/webhooks",
+        Some(json!({ "url": format!("http://127.0.0.1:{port}/nobody"), "secret": SECRET })),
+    )
+    .await;
+    let visitor = s.visitor().await;
+    s.handover(&visitor).await;
+    let (_, list) = s.setup(reqwest::Method::GET, "/events", None).await;
+    let event_id = list["events"][0]["event_id"].as_str().unwrap().to_owned();
+    // The two attempts fail (nobody listens); the retry waits on the manual clock, so move it.
+    let failed = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let (_, detail) = s
+                .setup(reqwest::Method::GET, &format!("/events/{event_id}"), None)
+                .await;
+            if detail["state"] == "failed" {
+                return detail;
+            }
+            clock.advance(Duration::from_secs(1));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the event fails after its attempts");
+    assert_eq!(failed["attempts"], 2);
+
+    clock.advance(Duration::from_secs(29 * 86_400));
+    let (status, _) = s
+        .setup(reqwest::Method::GET, &format!("/events/{event_id}"), None)
+        .await;
+    assert_eq!(status, 200, "still kept before 30 days");
+    clock.advance(Duration::from_secs(86_400));
+    tokio::time::sleep(Duration::from_millis(1500)).await; // the worker's expiry pass
+    let (status, body) = s
+        .setup(reqwest::Method::GET, &format!("/events/{event_id}"), None)
+        .await;
+    assert_eq!((status, &body["error"]["code"]), (404, &json!("not_found")));
+    let (status, _) = s
+        .setup(
+            reqwest::Method::POST,
+            &format!("/events/{event_id}/replay"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "not replayable");
+    let (_, list) = s.setup(reqwest::Method::GET, "/events", None).await;
+    assert!(
+        list["events"].as_array().unwrap().is_empty(),
+        "not listable"
+    );
+    assert_eq!(
+        s.state
+            .store
+            .webhook_event_any(&event_id)
+            .unwrap()
+            .unwrap()
+            .state,
+        "dead",
+        "marked dead before cleanup"
+    );
+    clock.advance(Duration::from_secs(8 * 86_400));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        s.state
+            .store
+            .webhook_event_any(&event_id)
+            .unwrap()
+            .is_none(),
+        "cleaned up"
+    );
+    s.task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn required_events_are_kept_and_bad_configurations_are_refused() {
+    let s = Server::start(|_| {}, None).await;
+    let mut r = Receiver::start(0, 0).await;
+    let (status, _) = s.setup(reqwest::Method::GET, "/webhooks", None).await;
+    assert_eq!(status, 404, "none set yet");
+    let view = s.hooks(&r, json!(["livechat.feedback.submitted"])).await;
+    assert_eq!(
+        view["events"],
+        json!([
+            "livechat.handover.requested",
+            "livechat.waiting.customer.message.created",
+            "livechat.customer.message.created",
+            "livechat.session.closed",
+            "livechat.feedback.submitted"
+        ])
+    );
+    assert!(
+        !view["secret"].as_str().unwrap().contains("0123456789"),
+        "masked"
+    );
+    let (status, body) = s
+        .setup(
+            reqwest::Method::PUT,
+            "/webhooks",
+            Some(json!({ "url": "http://hooks.example.com/x", "secret": "short", "events": ["nope"] })),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let fields: Vec<&str> = body["error"]["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["url", "secret", "events.0"]);
+    let (status, _) = s
+        .setup_as("wrong-key-123", reqwest::Method::GET, "/events", None)
+        .await;
+    assert_eq!(status, 401);
+
+    // Not subscribed: typing events are not sent; the test key's endpoint says `test`.
+    let (status, view) = s
+        .setup_as(
+            "demo-test-key",
+            reqwest::Method::PUT,
+            "/webhooks",
+            Some(json!({ "url": r.url(), "secret": SECRET, "events": ["livechat.handover.requested"] })),
+        )
+        .await;
+    assert_eq!((status, &view["environment"]), (200, &json!("test")));
+    let visitor = s.visitor().await;
+    s.handover(&visitor).await;
+    let d = r.next().await;
+    assert_eq!(d["headers"]["x-di-environment"], "test");
+    assert_eq!(d["body"]["environment"], "test");
+    s.task.abort();
+}
