@@ -352,27 +352,7 @@ async fn the_visitor_can_rate_the_chat_and_delete_their_data() {
     .await;
     assert_eq!(h.count("[data-testid=rate-panel]").await, 0);
 
-    h.client
-        .find(Locator::Css("[data-testid=delete]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    h.wait_css("[data-testid=delete-confirm]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    h.eventually("the deletion", || async {
-        status
-            .text()
-            .await
-            .ok()?
-            .contains("were deleted")
-            .then_some(())
-    })
-    .await;
+    h.delete_my_data().await;
     assert_eq!(
         h.count("[data-testid=message]").await,
         0,

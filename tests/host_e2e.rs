@@ -358,15 +358,7 @@ async fn popup_messages_beside_the_launcher() {
     // Dismissing the popup is remembered in the chat frame's sessionStorage, which a browser
     // that blocks third-party storage denies: there the popup comes back on the next page
     // (a known limit, docs/host-page.md). This test runs with storage allowed.
-    let h = Harness::start_full(
-        |_| {},
-        |_| {},
-        support::Options {
-            storage: support::Storage::Allowed,
-            ..Default::default()
-        },
-    )
-    .await;
+    let h = Harness::start_with_storage(support::Storage::Allowed).await;
     h.goto("/demo/").await;
     h.launcher().await;
     h.eventually("the popup window", || async {

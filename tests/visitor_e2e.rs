@@ -76,15 +76,7 @@ fn stored(h: &Harness, visitor: &str) -> Vec<dgbot_protocol::Message> {
 }
 
 async fn reload_brings_the_conversation_back(storage: Storage) {
-    let h = Harness::start_full(
-        |_| {},
-        |_| {},
-        Options {
-            storage,
-            ..Default::default()
-        },
-    )
-    .await;
+    let h = Harness::start_with_storage(storage).await;
     h.open_chat().await;
     h.ask("What are your shipping times?").await;
     h.finished_answer().await;
@@ -134,15 +126,7 @@ async fn with_storage_allowed_a_reload_and_another_page_bring_the_conversation_b
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_storage_denied_everywhere_the_chat_still_works() {
-    let h = Harness::start_full(
-        |_| {},
-        |_| {},
-        Options {
-            storage: Storage::DeniedEverywhere,
-            ..Default::default()
-        },
-    )
-    .await;
+    let h = Harness::start_with_storage(Storage::DeniedEverywhere).await;
     h.open_chat().await;
     h.ask("What are your shipping times?").await;
     assert!(h.finished_answer().await.contains("business days"));
@@ -256,43 +240,14 @@ async fn a_server_restart_mid_answer_then_try_again_continues_the_visitor_and_st
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_my_data_clears_both_copies() {
-    let h = Harness::start_full(
-        |_| {},
-        |_| {},
-        Options {
-            storage: Storage::Allowed,
-            ..Default::default()
-        },
-    )
-    .await;
+    let h = Harness::start_with_storage(Storage::Allowed).await;
     h.open_chat().await;
     h.ask("What are your shipping times?").await;
     h.finished_answer().await;
     let before = h.host_copy().await.as_str().unwrap().to_owned();
     assert_eq!(h.frame_copy().await, before.as_str());
 
-    h.client
-        .find(Locator::Css("[data-testid=delete]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    h.wait_css("[data-testid=delete-confirm]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    let status = h.wait_css("[data-testid=tool-status]").await;
-    h.eventually("the deletion", || async {
-        status
-            .text()
-            .await
-            .ok()?
-            .contains("were deleted")
-            .then_some(())
-    })
-    .await;
+    h.delete_my_data().await;
     let (host, frame) = (h.host_copy().await, h.frame_copy().await);
     assert_ne!(
         host,

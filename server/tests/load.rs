@@ -235,6 +235,22 @@ async fn visitor_tokens(http: &reqwest::Client, base: &str, n: usize) -> Vec<Str
     tokens
 }
 
+/// Ask for a person as this visitor; the new (waiting) session's id.
+async fn handover(http: &reqwest::Client, base: &str, token: &str) -> String {
+    let res: Value = http
+        .post(format!("{base}/api/v1/chat/livechat/handover"))
+        .bearer_auth(token)
+        .json(&json!({ "platform": "website", "source": "manual_button" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(res["status"], "waiting", "{res}");
+    res["livechat_session_id"].as_str().unwrap().to_owned()
+}
+
 fn percentile(v: &mut [Duration], p: f64) -> f64 {
     v.sort();
     ms(
@@ -257,18 +273,7 @@ async fn livechat_polling() {
     let tokens = visitor_tokens(&http, &base, n).await;
     let mut sessions = Vec::with_capacity(n);
     for token in &tokens {
-        let res: Value = http
-            .post(format!("{base}/api/v1/chat/livechat/handover"))
-            .bearer_auth(token)
-            .json(&json!({ "platform": "website", "source": "manual_button" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(res["status"], "waiting", "{res}");
-        sessions.push(res["livechat_session_id"].as_str().unwrap().to_owned());
+        sessions.push(handover(&http, &base, token).await);
     }
 
     // One poll: state, then messages, one request at a time (the time is the server's plus
@@ -484,17 +489,7 @@ async fn webhook_delivery() {
     let mut sent_at = std::collections::HashMap::new();
     for token in &tokens[..n] {
         let t = Instant::now();
-        let res: Value = http
-            .post(format!("{base}/api/v1/chat/livechat/handover"))
-            .bearer_auth(token)
-            .json(&json!({ "platform": "website", "source": "manual_button" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        sent_at.insert(res["livechat_session_id"].as_str().unwrap().to_owned(), t);
+        sent_at.insert(handover(&http, &base, token).await, t);
     }
     let loaded_p99 = state_p99(&http, &base, &probe, 500).await;
     let (mut latencies, mut attempts, mut unverified) = (vec![], 0usize, 0usize);

@@ -157,6 +157,45 @@ impl Harness {
         }
     }
 
+    /// The demo server and chatbot as they are, with the browser's storage as `storage` says.
+    pub async fn start_with_storage(storage: Storage) -> Harness {
+        Self::start_full(
+            |_| {},
+            |_| {},
+            Options {
+                storage,
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// "Delete my data" under the composer, confirmed; waits for the chat to say it is done.
+    pub async fn delete_my_data(&self) {
+        self.client
+            .find(Locator::Css("[data-testid=delete]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        self.wait_css("[data-testid=delete-confirm]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        let status = self.wait_css("[data-testid=tool-status]").await;
+        self.eventually("the deletion", || async {
+            status
+                .text()
+                .await
+                .ok()?
+                .contains("were deleted")
+                .then_some(())
+        })
+        .await;
+    }
+
     /// Crash the server (every connection ends mid-flight) and start it again on the same port
     /// and database, with `configure` applied to a fresh configuration.
     pub fn restart_server(&mut self, configure: impl FnOnce(&mut ServerConfig)) {

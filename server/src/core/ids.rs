@@ -20,6 +20,11 @@ impl ConversationKey {
 pub fn random_hex(n: usize) -> String {
     let mut bytes = vec![0u8; n];
     getrandom::fill(&mut bytes).expect("the OS has a random source");
+    hex(&bytes)
+}
+
+/// Bytes as lowercase hex (digests, signatures, random ids).
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

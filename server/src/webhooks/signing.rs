@@ -10,11 +10,7 @@ pub fn sign(secret: &str, timestamp: &str, body: &str) -> String {
     mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::core::ids::hex(&mac.finalize().into_bytes())
 }
 
 #[cfg(test)]

@@ -54,12 +54,7 @@ impl Core {
         let mut mac =
             Hmac::<Sha256>::new_from_slice(&self.settings.secret).expect("any key length");
         mac.update(format!("{id}.{expires}").as_bytes());
-        let sig: String = mac
-            .finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let sig = ids::hex(&mac.finalize().into_bytes());
         format!("{expires}.{sig}")
     }
 

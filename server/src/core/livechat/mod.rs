@@ -813,10 +813,7 @@ impl Core {
 }
 
 fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    ids::hex(&Sha256::digest(token.as_bytes()))
 }
 
 #[cfg(test)]
