@@ -75,7 +75,7 @@ async fn main() {
     // The demo page is opened on `localhost` while the widget is served from `127.0.0.1`, so the
     // host page and the widget are different origins, as on a real customer site.
     println!(
-        "dgbot demo: open http://localhost:{port}/demo/  (widget served from http://127.0.0.1:{port})"
+        "dgbot demo: open http://localhost:{port}/demo/  (widget served from http://127.0.0.1:{port}; agent console at http://127.0.0.1:{port}/agent/)"
     );
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async {

@@ -197,7 +197,7 @@ impl ReleaseServer {
             .split_whitespace()
             .find(|w| w.starts_with("http://127.0.0.1:"))
             .expect("the widget URL")
-            .trim_end_matches(')')
+            .trim_end_matches([')', ';'])
             .to_owned();
         ReleaseServer {
             child,

@@ -1,6 +1,7 @@
 //! Static files: the host-page scripts (`/widget.js`, seed 002's `/chatbotinline.js` and
 //! `/searchbar.js`, each also under seed 000's `/static/`), the iframe app
-//! (`/chat/`, trunk's `dist/`), and the demo host pages (`/demo/`). Compressed with gzip or
+//! (`/chat/`, trunk's `dist/`), the demo host pages (`/demo/`) and the agent console
+//! (`/agent/`, `server/agent/`, beside the demo pages). Compressed with gzip or
 //! brotli (precompressed `.br`/`.gz` files beside the built app are used when present);
 //! hashed file names are cached for a year, everything else is revalidated.
 
@@ -36,6 +37,12 @@ pub fn routes(config: &ServerConfig) -> Router<SharedState> {
             get(|s| demo_page(s, Path("index.html".to_owned()))),
         )
         .route("/demo/{page}", get(demo_page))
+        .route("/agent", get(|| async { Redirect::permanent("/agent/") }))
+        .route(
+            "/agent/",
+            get(|s| console_file(s, Path("index.html".to_owned()))),
+        )
+        .route("/agent/{file}", get(console_file))
         .route("/", get(|| async { Redirect::temporary("/demo/") }))
         .layer(middleware::from_fn(cache_headers))
         .layer(CompressionLayer::new().gzip(true).br(true))
@@ -81,6 +88,63 @@ async fn demo_page(State(state): State<SharedState>, Path(page): Path<String>) -
         }
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// The agent console's folder: `agent/` beside the demo pages (`server/agent/`).
+pub fn console_dir(config: &ServerConfig) -> std::path::PathBuf {
+    config
+        .demo_dir
+        .parent()
+        .map(|p| p.join("agent"))
+        .unwrap_or_else(|| "agent".into())
+}
+
+/// The agent console (`server/agent/`): a page, its script and its style, all sent with
+/// [`console_csp`]. It talks to the public livechat API of this origin, nothing else.
+async fn console_file(State(state): State<SharedState>, Path(file): Path<String>) -> Response {
+    let content_type = match file.as_str() {
+        "index.html" => "text/html; charset=utf-8",
+        "console.js" => "text/javascript; charset=utf-8",
+        "console.css" => "text/css; charset=utf-8",
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    match tokio::fs::read(console_dir(&state.config).join(&file)).await {
+        Ok(bytes) => {
+            let mut res = (
+                [
+                    (header::CONTENT_TYPE, content_type),
+                    (header::CACHE_CONTROL, "no-cache"),
+                ],
+                bytes,
+            )
+                .into_response();
+            let headers = res.headers_mut();
+            if let Ok(value) = HeaderValue::from_str(&console_csp(&state.config.public_base)) {
+                headers.insert(header::CONTENT_SECURITY_POLICY, value);
+            }
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            headers.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+            res
+        }
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// The console's policy: no inline script or style, no `eval`, scripts, styles and API calls
+/// from this origin only, not framed. Pictures in transcripts may come from anywhere over
+/// `https` (assistant images), from the widget's origin (product pictures, attachments, which
+/// may be another origin than the console's: `localhost` vs `127.0.0.1`) or from `data:`.
+pub fn console_csp(widget_base: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' {widget_base} https: data:; \
+         connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
 }
 
 /// A trunk output name with a content hash: `name-<16 hex>.ext` or `name-<16 hex>_bg.wasm`.
@@ -140,5 +204,25 @@ mod tests {
         assert!(super::is_hashed_name("/chat/widget-0123456789abcdef.css"));
         assert!(!super::is_hashed_name("/chat/index.html"));
         assert!(!super::is_hashed_name("/widget.js"));
+    }
+
+    #[test]
+    fn the_console_policy_is_strict() {
+        let csp = super::console_csp("http://127.0.0.1:8080");
+        assert!(!csp.contains("unsafe"), "{csp}");
+        for directive in [
+            "default-src 'self'",
+            "script-src 'self';",
+            "style-src 'self';",
+            "connect-src 'self';",
+            "object-src 'none'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(directive), "{directive} in {csp}");
+        }
+        assert!(
+            csp.contains("img-src 'self' http://127.0.0.1:8080 "),
+            "{csp}"
+        );
     }
 }
