@@ -173,6 +173,15 @@ fn setup(needs: Needs) -> Result {
         eprintln!("setup: adding the wasm32-unknown-unknown target");
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
+    // The standard library's source: the widget's build compiles its own `std` (smaller).
+    let sysroot = output_of(Command::new("rustc").args(["--print", "sysroot"])).unwrap_or_default();
+    if !Path::new(sysroot.trim())
+        .join("lib/rustlib/src/rust/library/std")
+        .exists()
+    {
+        eprintln!("setup: adding the rust-src component");
+        run(Command::new("rustup").args(["component", "add", "rust-src"]))?;
+    }
 
     // trunk
     let trunk = output_of(Command::new(cargo_bin().join("trunk")).arg("--version"));
@@ -281,7 +290,21 @@ fn build_with(needs: Needs) -> Result {
     setup(needs)?;
     let started = Instant::now();
     minify_loader()?;
-    run(cmd(cargo_bin().join("trunk")).args(["build", "--release", "--offline"]))?;
+    // The widget with its own `std`: panics become a bare trap, no `Debug` formatting or panic
+    // locations (BENCHMARKS.md, "Bundle sizes"). Stable rustc takes these with RUSTC_BOOTSTRAP,
+    // for this build only; the tests build the app normally, with readable panics.
+    // trunk runs cargo offline: fetch what building `std` needs first (a no-op when present).
+    run(cmd("cargo")
+        .args(["fetch", "--target", "wasm32-unknown-unknown", "-Zbuild-std=std,panic_abort"])
+        .env("RUSTC_BOOTSTRAP", "1"))?;
+    run(cmd(cargo_bin().join("trunk"))
+        .args(["build", "--release", "--offline"])
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+            "-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none",
+        ))?;
     precompress(&root().join("dist"))?;
     eprintln!("build: widget built in {:.0?}", started.elapsed());
     run(cmd("cargo").args(["build", "--release", "-p", "dgbot-server"]))?;
@@ -317,6 +340,14 @@ fn minify_loader() -> Result {
 }
 
 /// gzip -9 every text and wasm file in dist/, so the server sends precompressed bytes.
+/// Node's zlib: Brotli at quality 11 (what on-the-fly compression cannot afford), to
+/// `{file}.br`, or with no output path the compressed length on stdout.
+const BROTLI_JS: &str = "const z=require('zlib'),fs=require('fs');\
+const b=z.brotliCompressSync(fs.readFileSync(process.argv[1]),{params:{[z.constants.BROTLI_PARAM_QUALITY]:11,[z.constants.BROTLI_PARAM_SIZE_HINT]:fs.statSync(process.argv[1]).size}});\
+process.argv[2]?fs.writeFileSync(process.argv[2],b):process.stdout.write(String(b.length));";
+
+/// gzip -9 and Brotli 11 copies of every text and wasm file in dist/, which the server sends
+/// to clients that accept them (Brotli first).
 fn precompress(dist: &Path) -> Result {
     for entry in std::fs::read_dir(dist).map_err(|e| format!("{}: {e}", dist.display()))? {
         let path = entry.map_err(|e| e.to_string())?.path();
@@ -325,9 +356,21 @@ fn precompress(dist: &Path) -> Result {
             run(Command::new("gzip")
                 .args(["-9", "-k", "-f", "-n"])
                 .arg(&path))?;
+            let mut br = path.clone().into_os_string();
+            br.push(".br");
+            run(Command::new("node")
+                .args(["-e", BROTLI_JS])
+                .arg(&path)
+                .arg(br))?;
         }
     }
     Ok(())
+}
+
+fn brotli_len(path: &Path) -> Result<u64> {
+    let out = output_of(Command::new("node").args(["-e", BROTLI_JS]).arg(path))
+        .ok_or("node could not compress")?;
+    out.parse().map_err(|_| format!("brotli length: {out}"))
 }
 
 fn gzipped_len(path: &Path) -> Result<u64> {
@@ -344,8 +387,7 @@ fn sizes() -> Result {
     let loader = gzipped_len(&root().join("loader/widget.js"))?;
     let inline = gzipped_len(&root().join("loader/chatbotinline.js"))?;
     let searchbar = gzipped_len(&root().join("loader/searchbar.js"))?;
-    let mut widget = 0;
-    let mut wasm = 0;
+    let (mut widget, mut wasm, mut widget_br) = (0, 0, 0);
     for entry in std::fs::read_dir(root().join("dist"))
         .map_err(|e| format!("dist/: {e} (run cargo xtask build)"))?
     {
@@ -354,6 +396,7 @@ fn sizes() -> Result {
         if matches!(ext, "wasm" | "js" | "css" | "html") {
             let n = gzipped_len(&path)?;
             widget += n;
+            widget_br += brotli_len(&path)?;
             if ext == "wasm" {
                 wasm = n;
             }
@@ -364,7 +407,7 @@ fn sizes() -> Result {
         "sizes: loader/chatbotinline.js {inline} B, loader/searchbar.js {searchbar} B gzipped"
     );
     println!(
-        "sizes: opened widget (dist: wasm+js+css+html) {widget} B gzipped, of which wasm {wasm} B (budget 153600)"
+        "sizes: opened widget (dist: wasm+js+css+html) {widget} B gzipped, of which wasm {wasm} B (budget 153600); {widget_br} B with Brotli 11"
     );
     Ok(())
 }
