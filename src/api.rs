@@ -147,6 +147,14 @@ impl Api {
         .await
     }
 
+    /// Use `token` from now on (the server moved the visitor to a new conversation).
+    pub fn adopt(&self, token: String) {
+        if let Some(id) = token_subject(&token) {
+            self.keep_visitor(Some(id));
+        }
+        self.token.set(Some(token));
+    }
+
     /// Forget the token (the next call gets a new one).
     pub fn drop_token(&self) {
         self.token.set(None);

@@ -251,8 +251,17 @@ impl Chat {
     }
 
     /// `window.DGbot.identify(user)`: tell the backend who the visitor is on the host site.
+    /// When another verified person than the conversation's is identified, the server starts
+    /// a new conversation for them (their data is not merged) and the chat starts afresh.
     pub async fn identify(self, user: IdentifyRequest) -> Result<IdentifyResponse, TransportError> {
-        self.api_post("/identify", &user).await
+        let res: IdentifyResponse = self.api_post("/identify", &user).await?;
+        if let Some(token) = res.visitor_token.clone() {
+            self.api.adopt(token);
+            self.messages.set(vec![]);
+            self.transcript.set_value(Transcript::new());
+            self.livechat.set(Default::default());
+        }
+        Ok(res)
     }
 
     /// Seed 002 `conversationClassified`: the server classifies the conversation a few seconds

@@ -232,10 +232,12 @@ pub struct HistoryPage {
 }
 
 /// `POST /api/v1/chat/identify`: who the visitor is on the host site, from
-/// `window.DGbot.identify(user)` (seed 000). `user_hash` is the site owner's HMAC signature of
-/// `user_id`; verifying it comes with the security work, until then `verified` is `false`.
+/// `window.DGbot.identify(user)` (seed 000). Verified by either `user_hash`, the lowercase hex
+/// HMAC-SHA256 of `user_id` with the chatbot's identity secret, or `token`, a JWT (HS256 with
+/// that secret) carrying `sub`, `name`, `email`, `exp` (then `user_id` may be left out).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IdentifyRequest {
+    #[serde(default)]
     pub user_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -243,13 +245,20 @@ pub struct IdentifyRequest {
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_hash: Option<String>,
+    /// A signed identity token (JWT, HS256 with the chatbot's identity secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IdentifyResponse {
     pub user_id: String,
-    /// Whether `user_hash` was checked against the chatbot's identity secret.
+    /// Whether `user_hash` or `token` was checked against the chatbot's identity secret.
     pub verified: bool,
+    /// A visitor token for a new conversation: another verified person than the one this
+    /// conversation belongs to was identified, so their data is not merged. Use it from now on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_token: Option<String>,
 }
 
 /// `GET /api/v1/chat/classification?message_id=…`: the topic the server gave the conversation

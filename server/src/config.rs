@@ -23,6 +23,11 @@ pub struct Chatbot {
     pub test_api_keys: Vec<String>,
     /// `[chatbot.webhooks]`: outbound webhook delivery (the API's, kept in the database, wins).
     pub webhooks: Option<crate::webhooks::WebhookConfig>,
+    /// Verifies `identify()` (seed 000): HMAC of `user_id`, or an HS256 identity token. Never
+    /// sent to browsers.
+    pub identity_secret: Option<String>,
+    /// Refuse identities that are not verified (instead of keeping them, labelled unverified).
+    pub identity_required: bool,
     /// Host-page origins the public widget auth accepts (see `auth::origin_allowed`).
     pub allowed_origins: Vec<String>,
     pub config: ChatConfig,
@@ -102,6 +107,9 @@ struct ChatbotFile {
     #[serde(default)]
     agents: Vec<AgentFile>,
     webhooks: Option<crate::webhooks::WebhookConfig>,
+    identity_secret: Option<String>,
+    #[serde(default)]
+    identity_required: bool,
 }
 
 #[derive(Deserialize)]
@@ -195,6 +203,15 @@ impl Settings {
             {
                 return bad("api_keys", "every key needs at least 8 characters");
             }
+            if c.identity_secret.as_ref().is_some_and(|s| s.len() < 16) {
+                return bad("identity_secret", "use at least 16 characters");
+            }
+            if c.identity_required && c.identity_secret.is_none() {
+                return bad(
+                    "identity_required",
+                    "needs an identity_secret to verify identities with",
+                );
+            }
             // The key names the chatbot on the setup endpoints, so no two chatbots share one.
             if let Some(k) = c.api_keys.iter().chain(&c.test_api_keys).find(|k| {
                 chatbots
@@ -246,6 +263,8 @@ impl Settings {
                 api_keys: c.api_keys,
                 test_api_keys: c.test_api_keys,
                 webhooks,
+                identity_secret: c.identity_secret,
+                identity_required: c.identity_required,
                 allowed_origins: c.allowed_origins,
                 config: ChatConfig {
                     chatbot_id: c.id.clone(),

@@ -295,7 +295,12 @@ fn build_with(needs: Needs) -> Result {
     // for this build only; the tests build the app normally, with readable panics.
     // trunk runs cargo offline: fetch what building `std` needs first (a no-op when present).
     run(cmd("cargo")
-        .args(["fetch", "--target", "wasm32-unknown-unknown", "-Zbuild-std=std,panic_abort"])
+        .args([
+            "fetch",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-Zbuild-std=std,panic_abort",
+        ])
         .env("RUSTC_BOOTSTRAP", "1"))?;
     run(cmd(cargo_bin().join("trunk"))
         .args(["build", "--release", "--offline"])

@@ -302,24 +302,43 @@ impl Core {
         })
     }
 
-    /// `window.DGbot.identify(user)` (seed 000): keep who the visitor is for the conversation.
-    /// `user_hash` is stored; verifying it against the chatbot's secret comes with the security
-    /// work, so `verified` is `false`.
+    /// `window.DGbot.identify(user)` (seed 000): keep who the visitor is for the conversation,
+    /// verified by `user_hash` or `token` (`core::identity`). When a verified person other
+    /// than the conversation's verified owner is identified, their data is not merged: the
+    /// identity goes to a new conversation, whose key is returned (the adapter hands the
+    /// visitor a token for it).
     pub fn identify(
         &self,
         key: &ConversationKey,
         user: IdentifyRequest,
-    ) -> Result<IdentifyResponse, CoreError> {
+    ) -> Result<(IdentifyResponse, Option<ConversationKey>), CoreError> {
+        let (user, verified) =
+            crate::core::identity::verify(self.chatbot_of(key)?, user, self.clock.unix())?;
         validation::identity(&user)?;
         let user = IdentifyRequest {
             user_id: user.user_id.trim().to_owned(),
             ..user
         };
-        self.store.identify(key, &user)?;
-        Ok(IdentifyResponse {
-            user_id: user.user_id,
-            verified: false,
-        })
+        let someone_else = verified
+            && self
+                .store
+                .identity_of(key)?
+                .is_some_and(|(owner, owner_verified)| {
+                    owner_verified && owner.user_id != user.user_id
+                });
+        let key = match someone_else {
+            true => ConversationKey::new(&key.chatbot_id, crate::core::ids::new_visitor_id()),
+            false => key.clone(),
+        };
+        self.store.identify(&key, &user, verified)?;
+        Ok((
+            IdentifyResponse {
+                user_id: user.user_id,
+                verified,
+                visitor_token: None,
+            },
+            someone_else.then_some(key),
+        ))
     }
 
     /// The topic of the conversation after answer `message_id` (seed 002

@@ -14,6 +14,7 @@ pub mod clock;
 pub mod conversation;
 pub mod error;
 pub mod hub;
+pub mod identity;
 pub mod ids;
 pub mod livechat;
 pub mod rate_limit;

@@ -173,6 +173,8 @@ const MIGRATIONS: &[&str] = &[
         duration_ms INTEGER NOT NULL
     );
     CREATE INDEX webhook_attempts_by_event ON webhook_attempts (event_id, attempt);",
+    // Identities checked against the chatbot's identity secret (seed 000).
+    "ALTER TABLE identities ADD COLUMN verified INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// A database failure (disk full, a broken file): the request fails with `500 internal`.
@@ -460,12 +462,40 @@ impl Store {
     }
 
     /// Keep who the visitor is on the host site (the latest `identify` counts).
-    pub fn identify(&self, visitor: &Visitor, user: &IdentifyRequest) -> Result<()> {
+    pub fn identify(
+        &self,
+        visitor: &Visitor,
+        user: &IdentifyRequest,
+        verified: bool,
+    ) -> Result<()> {
         self.db().execute(
-            "INSERT OR REPLACE INTO identities (chatbot_id, visitor_id, user_id, name, email, user_hash, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![visitor.chatbot_id, visitor.visitor_id, user.user_id, user.name, user.email, user.user_hash, self.now()],
+            "INSERT OR REPLACE INTO identities (chatbot_id, visitor_id, user_id, name, email, user_hash, updated_at, verified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![visitor.chatbot_id, visitor.visitor_id, user.user_id, user.name, user.email, user.user_hash, self.now(), verified],
         )?;
         Ok(())
+    }
+
+    /// The visitor's identity and whether it was verified.
+    pub fn identity_of(&self, visitor: &Visitor) -> Result<Option<(IdentifyRequest, bool)>> {
+        Ok(self
+            .db()
+            .query_row(
+                "SELECT user_id, name, email, user_hash, verified FROM identities WHERE chatbot_id = ?1 AND visitor_id = ?2",
+                params![visitor.chatbot_id, visitor.visitor_id],
+                |r| {
+                    Ok((
+                        IdentifyRequest {
+                            user_id: r.get(0)?,
+                            name: r.get(1)?,
+                            email: r.get(2)?,
+                            user_hash: r.get(3)?,
+                            token: None,
+                        },
+                        r.get(4)?,
+                    ))
+                },
+            )
+            .optional()?)
     }
 
     /// Every stored identity, as (chatbot id, visitor id, identity).
@@ -483,6 +513,7 @@ impl Store {
                     name: r.get(3)?,
                     email: r.get(4)?,
                     user_hash: r.get(5)?,
+                    token: None,
                 },
             ))
         })?;
@@ -502,6 +533,7 @@ impl Store {
                         name: r.get(1)?,
                         email: r.get(2)?,
                         user_hash: r.get(3)?,
+                        token: None,
                     })
                 },
             )

@@ -43,14 +43,14 @@ impl Core {
     /// Who the visitor is: the id (our conversation is per visitor, so `session_id` is the
     /// same id), and the identity from `identify()` when there is one, labelled unverified.
     pub fn visitor_json(&self, key: &ConversationKey) -> Value {
-        let identity = self.store.identities_of(key).ok().flatten();
+        let identity = self.store.identity_of(key).ok().flatten();
         json!({
             "id": key.visitor_id,
             "session_id": key.visitor_id,
-            "user_id": identity.as_ref().map(|i| i.user_id.clone()),
-            "name": identity.as_ref().and_then(|i| i.name.clone()),
-            "email": identity.as_ref().and_then(|i| i.email.clone()),
-            "verified": false,
+            "user_id": identity.as_ref().map(|(i, _)| i.user_id.clone()),
+            "name": identity.as_ref().and_then(|(i, _)| i.name.clone()),
+            "email": identity.as_ref().and_then(|(i, _)| i.email.clone()),
+            "verified": identity.is_some_and(|(_, v)| v),
         })
     }
 

@@ -186,7 +186,11 @@ pub async fn identify(
     Visitor(key): Visitor,
     ApiJson(user): ApiJson<IdentifyRequest>,
 ) -> Result<Json<IdentifyResponse>, Failure> {
-    Ok(Json(state.identify(&key, user)?))
+    let (mut res, moved) = state.identify(&key, user)?;
+    if let Some(new) = moved {
+        res.visitor_token = Some(state.tokens.issue(&new.chatbot_id, &new.visitor_id));
+    }
+    Ok(Json(res))
 }
 
 /// Seed 002: `DELETE /api/v1/chat` removes all data kept for the visitor.

@@ -589,7 +589,7 @@ impl Core {
     pub fn agent_context(&self, s: &Session) -> Result<AgentContext, CoreError> {
         let mut transcript = self.store.messages(&s.key)?;
         self.sign_attachments(&mut transcript);
-        let identity = self.store.identities_of(&s.key)?;
+        let identity = self.store.identity_of(&s.key)?;
         let values = self.session_values(&s.key);
         Ok(AgentContext {
             chatbot_id: s.key.chatbot_id.clone(),
@@ -598,10 +598,10 @@ impl Core {
             agent: self.agent_profile(s)?,
             visitor: VisitorInfo {
                 id: s.key.visitor_id.clone(),
-                user_id: identity.as_ref().map(|i| i.user_id.clone()),
-                name: identity.as_ref().and_then(|i| i.name.clone()),
-                email: identity.as_ref().and_then(|i| i.email.clone()),
-                verified: false,
+                user_id: identity.as_ref().map(|(i, _)| i.user_id.clone()),
+                name: identity.as_ref().and_then(|(i, _)| i.name.clone()),
+                email: identity.as_ref().and_then(|(i, _)| i.email.clone()),
+                verified: identity.is_some_and(|(_, v)| v),
             },
             visitor_typing: s.status == LivechatStatus::Active
                 && self.typing(s.visitor_typing_until),
