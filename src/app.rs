@@ -264,6 +264,10 @@ fn MessageLog() -> impl IntoView {
         scheduled.set_value(true);
         request_animation_frame(move || {
             scheduled.set_value(false);
+            // The visitor may have scrolled up since this was scheduled: leave them there.
+            if !stick.get_value() {
+                return;
+            }
             if let Some(el) = log.get_untracked() {
                 el.set_scroll_top(el.scroll_height());
             }

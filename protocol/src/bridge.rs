@@ -279,7 +279,12 @@ impl HostCommand {
             "sendMessage" => HostCommand::SendMessage {
                 message: w.message?,
             },
-            "identify" => HostCommand::Identify { user: w.user? },
+            // A user id to keep, or a signed token that names one.
+            "identify" => HostCommand::Identify {
+                user: w
+                    .user
+                    .filter(|u| !u.user_id.trim().is_empty() || u.token.is_some())?,
+            },
             "reportPurchase" => HostCommand::ReportPurchase {
                 total_price: w.total_price.filter(|p| p.is_finite() && *p >= 0.0)?,
                 currency: w
