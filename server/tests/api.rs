@@ -1,5 +1,7 @@
 //! The server over real HTTP on port 0: auth, config, the SSE message stream, errors, assets.
 
+mod common;
+
 use std::path::PathBuf;
 
 use dgbot_protocol::sse::SseParser;
@@ -38,18 +40,7 @@ impl Server {
     }
 
     async fn widget_token(&self) -> String {
-        let res = self
-            .http
-            .post(self.url("/api/v1/chat/auth/public"))
-            .json(&json!({ "chatbot_id": DEMO_CHATBOT_ID, "host_origin": "http://localhost:5173" }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        res.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        common::visitor_token(&self.http, &self.base).await
     }
 }
 

@@ -2,7 +2,8 @@
 //! `POST /api/v1/chat/identify` with a `user_hash` (HMAC-SHA256 of `user_id`) or a `token`
 //! (HS256 JWT), what agents and webhooks then see, a change of person, and `identity_required`.
 
-use dgbot_server::config::DEMO_CHATBOT_ID;
+mod common;
+
 use dgbot_server::core::ConversationKey;
 use dgbot_server::core::identity::user_hash;
 use dgbot_server::{AppState, Chatbot, ServerConfig, SharedState, app};
@@ -35,17 +36,7 @@ async fn start(required: bool) -> Server {
 
 impl Server {
     async fn visitor(&self) -> String {
-        let res: Value = self
-            .http
-            .post(format!("{}/api/v1/chat/auth/public", self.base))
-            .json(&json!({ "chatbot_id": DEMO_CHATBOT_ID, "host_origin": "http://localhost:5173" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        res["token"].as_str().unwrap().to_owned()
+        common::visitor_token(&self.http, &self.base).await
     }
 
     async fn identify(&self, token: &str, user: Value) -> (u16, Value) {

@@ -2,6 +2,8 @@
 //! replay"): a Node receiver on loopback verifies every delivery with the seed's own
 //! `verifyDialogeWebhook` (TypeScript, compiled at start; `cargo xtask setup` installs it).
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -186,17 +188,7 @@ impl Server {
     }
 
     async fn visitor(&self) -> String {
-        let res: Value = self
-            .http
-            .post(self.url("/auth/public"))
-            .json(&json!({ "chatbot_id": DEMO_CHATBOT_ID, "host_origin": "http://localhost:5173" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        res["token"].as_str().unwrap().to_owned()
+        common::visitor_token(&self.http, &self.base).await
     }
 
     async fn visitor_call(
