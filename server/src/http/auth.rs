@@ -155,9 +155,9 @@ impl FromRequestParts<SharedState> for ApiKey {
             .chatbots
             .iter()
             .find_map(|bot| {
-                if bot.api_keys.contains(&key) {
+                if key_in(&bot.api_keys, &key) {
                     Some((bot, "live"))
-                } else if bot.test_api_keys.contains(&key) {
+                } else if key_in(&bot.test_api_keys, &key) {
                     Some((bot, "test"))
                 } else {
                     None
@@ -185,6 +185,21 @@ impl FromRequestParts<SharedState> for AgentSession {
     ) -> Result<Self, Self::Rejection> {
         Ok(AgentSession(state.session_for_token(bearer(parts)?)?))
     }
+}
+
+/// Whether `key` is one of `keys`, compared in constant time (no timing hints about a key).
+pub fn key_in(keys: &[String], key: &str) -> bool {
+    use hmac::digest::Digest;
+    // Compare digests, so the time depends on neither the keys' lengths nor where they differ.
+    let wanted = Sha256::digest(key.as_bytes());
+    keys.iter().fold(false, |found, k| {
+        let d = Sha256::digest(k.as_bytes());
+        found
+            | (d.iter()
+                .zip(wanted.iter())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0)
+    })
 }
 
 /// The API key of `Authorization: Basic base64(key:)`, the seed's `/auth` scheme.

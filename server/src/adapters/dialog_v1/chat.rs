@@ -20,7 +20,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use crate::SharedState;
 use crate::core::responder::AnswerItem;
 use crate::http::auth::{
-    Visitor, basic_api_key, is_valid_visitor_id, new_visitor_id, origin_allowed,
+    Visitor, basic_api_key, is_valid_visitor_id, key_in, new_visitor_id, origin_allowed,
 };
 use crate::http::error::{ApiJson, Failure, query};
 
@@ -49,7 +49,7 @@ pub async fn auth(
     )?;
     let bot = state
         .chatbot(&req.chatbot_id)
-        .filter(|bot| bot.api_keys.contains(&key) || bot.test_api_keys.contains(&key))
+        .filter(|bot| key_in(&bot.api_keys, &key) || key_in(&bot.test_api_keys, &key))
         .ok_or_else(|| Failure::unauthorized("Unknown chatbot or wrong API key"))?;
     Ok(Json(AuthResponse {
         token: state.tokens.issue(&bot.id, &new_visitor_id()),
