@@ -786,3 +786,48 @@ async fn demo_page_screenshots() {
     shot("phone").await;
     h.finish().await;
 }
+
+/// Only the chatbot's allowed sites can frame the chat page: it is served with
+/// `Content-Security-Policy: frame-ancestors` from the allowed origins, so the browser refuses
+/// any other embedder (in every browser, not only where `ancestorOrigins` exists). Here the
+/// chatbot allows `http://localhost:*` only: the shop on `localhost` gets a working chat, the
+/// same page on `127.0.0.1` gets a frame the browser leaves empty (no `ready`, ever).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_allowed_sites_can_frame_the_chat() {
+    let h = Harness::start_custom(
+        |_| {},
+        |bot| bot.allowed_origins = vec!["http://localhost:*".into()],
+    )
+    .await;
+    let ready_within = |secs: u64| {
+        let client = h.client.clone();
+        async move {
+            client
+                .execute(
+                    "window.__ready = 0; DGbot.on('ready', () => window.__ready++); DGbot.open();",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_secs(secs)).await;
+            client
+                .execute("return window.__ready", vec![])
+                .await
+                .unwrap()
+        }
+    };
+    h.goto("/demo/").await;
+    h.launcher().await;
+    assert_eq!(ready_within(4).await, 1, "the allowed site's chat starts");
+    h.client
+        .goto(&format!("{}/demo/", h.widget_base))
+        .await
+        .unwrap();
+    h.launcher().await;
+    assert_eq!(
+        ready_within(4).await,
+        0,
+        "the browser refuses to frame the chat"
+    );
+    h.finish().await;
+}

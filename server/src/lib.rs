@@ -188,6 +188,10 @@ pub fn app(state: SharedState) -> Router {
     Router::new()
         .merge(adapters::dialog_v1::routes())
         .merge(http::assets::routes(&state.config))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::assets::chat_page_policy,
+        ))
         .with_state(state)
 }
 
