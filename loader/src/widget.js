@@ -56,7 +56,7 @@
       ".o~.l:before,.o~.l:after{inset:29px 18px;border-width:2px 0 0;border-radius:0;rotate:45deg}.o~.l:after{rotate:-45deg}" +
       ".p{bottom:92px;width:400px;height:min(640px,100vh - 112px);border-radius:14px;background:#fff;display:none}" +
       ".x{width:min(720px,100vw - 40px);height:calc(100vh - 112px)}.o,.k{display:block}.k{width:340px;height:170px;background:0 0;box-shadow:none}" +
-      "@media(max-width:480px){.o{inset:0 0 auto;width:100%;height:100%;border-radius:0}.o~.l{display:none}}");
+      "@media(max-width:480px){.o{inset:0;width:100%;height:100%;border-radius:0}.o~.l{display:none}}");
     root.adoptedStyleSheets = [sheet];
     launcher = d.createElement("button"); launcher.className = "l";
     root.append(launcher);
@@ -101,11 +101,11 @@
       frame.className = "p" + (isOpen ? " o" : "") + size;
       frame.style.cssText = fit ? `height:${v.height}px;top:${v.offsetTop}px` : "";
     }
-    launcher.ariaLabel = (isOpen ? "Close" : "Open") + " chat";
+    launcher.ariaLabel = isOpen ? "Close chat" : "Open chat";
   }
 
   function open(message) {
-    if (message != null && typeof message != "string") return warn("open(message)?");
+    if (message != null && !message.trim) return warn("open(message)?"); // strings only
     ensureFrame();
     show();
     // The chat answers `opened` with seed 002's chat_open (its chat_type is the config's).
@@ -169,13 +169,12 @@
     listen(launcher, "pointerenter", ensureFrame);
     listen(launcher, "focus", ensureFrame);
     listen(d, "keydown", (e) => e.key == "Escape" && close());
-    var vv = w.visualViewport;
-    vv && ["resize", "scroll"].forEach((t) => listen(vv, t, render));
+    ["resize", "scroll"].forEach((t) => listen(w.visualViewport || w, t, render));
     render();
     body.appendChild(host);
   }
   // When the visitor moves into the chat, tell it the page's current address (SPA routes).
-  listen(w, "blur", () => ready && d.activeElement == (inline ? frame : host) && post({ action: "page" }));
+  listen(w, "blur", () => d.activeElement == (inline ? frame : host) && post({ action: "page" }));
   inline ? ensureFrame() : (w.requestIdleCallback || ((f) => setTimeout(f, 1500)))(ensureFrame);
 
   // ?chat=open, ?chat=open&chatbot_message=…, ?chatbot_message=…: once, then off the address bar.

@@ -7,7 +7,7 @@
 // - a session token (Bearer, one per session, minted again when refused) for the agent side of
 //   one chat (`/livechat/agent/context`, `…/messages`, `…/typing`, `…/close`).
 //
-// Server text is only ever put in the page as text nodes (textContent, never innerHTML), and
+// Server text is only ever put in the page as text nodes (textContent; never parsed as markup), and
 // the page runs under a strict Content-Security-Policy: no inline script or style.
 "use strict";
 

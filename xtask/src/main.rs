@@ -379,8 +379,14 @@ fn brotli_len(path: &Path) -> Result<u64> {
 }
 
 fn gzipped_len(path: &Path) -> Result<u64> {
+    gzip_len(path, true)
+}
+
+/// `gzip -9` of `path`; `no_name`: without the file name in the header (`-n`).
+fn gzip_len(path: &Path, no_name: bool) -> Result<u64> {
     let out = Command::new("gzip")
-        .args(["-9", "-c", "-n"])
+        .args(["-9", "-c"])
+        .args(no_name.then_some("-n"))
         .arg(path)
         .output()
         .map_err(|e| e.to_string())?;
@@ -389,7 +395,8 @@ fn gzipped_len(path: &Path) -> Result<u64> {
 
 /// The budget figures: loader and opened-widget bytes, gzipped.
 fn sizes() -> Result {
-    let loader = gzipped_len(&root().join("loader/widget.js"))?;
+    // The loader's budget is counted the stricter way, with the file name in gzip's header.
+    let loader = gzip_len(&root().join("loader/widget.js"), false)?;
     let inline = gzipped_len(&root().join("loader/chatbotinline.js"))?;
     let searchbar = gzipped_len(&root().join("loader/searchbar.js"))?;
     let (mut widget, mut wasm, mut widget_br) = (0, 0, 0);
@@ -407,13 +414,18 @@ fn sizes() -> Result {
             }
         }
     }
-    println!("sizes: loader/widget.js {loader} B gzipped (budget 2048)");
+    println!("sizes: loader/widget.js {loader} B gzipped, file name included (budget 2048)");
     println!(
         "sizes: loader/chatbotinline.js {inline} B, loader/searchbar.js {searchbar} B gzipped"
     );
     println!(
         "sizes: opened widget (dist: wasm+js+css+html) {widget} B gzipped, of which wasm {wasm} B (budget 153600); {widget_br} B with Brotli 11"
     );
+    if loader > 2048 {
+        return Err(format!(
+            "loader/widget.js is {loader} B gzipped, over its 2,048 B budget"
+        ));
+    }
     Ok(())
 }
 
