@@ -66,6 +66,11 @@ pub struct ServerConfig {
     pub webhook_retry_base: Duration,
     pub webhook_max_attempts: u32,
     pub webhook_timeout: Duration,
+    /// Take the client's address from the last `X-Forwarded-For` entry (behind a proxy this
+    /// server trusts; `DGBOT_TRUST_PROXY=1`), for per-IP limits.
+    pub trust_proxy: bool,
+    /// Visitor tokens `/auth/public` gives one IP address (`DGBOT_AUTH_PUBLIC_PER_MINUTE`).
+    pub auth_public_limit: config::RateLimit,
 }
 
 /// A reply streamed verbatim (see [`ServerConfig::scripted_replies`]).
@@ -103,6 +108,13 @@ impl ServerConfig {
             webhook_retry_base: Duration::from_secs(10),
             webhook_max_attempts: 10,
             webhook_timeout: Duration::from_secs(10),
+            trust_proxy: false,
+            // A page view asks for one token; an office or a mobile carrier puts many
+            // visitors behind one address.
+            auth_public_limit: config::RateLimit {
+                messages: 120,
+                per_seconds: 60,
+            },
         }
     }
 }
@@ -112,6 +124,8 @@ pub struct AppState {
     pub config: ServerConfig,
     pub tokens: http::auth::Tokens,
     pub core: Arc<Core>,
+    /// The newest CSP violation reports from chat pages (`http::security::csp_report`).
+    pub csp_reports: std::sync::Mutex<Vec<String>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -180,26 +194,39 @@ impl AppState {
             config,
             tokens,
             core: Arc::new(core),
+            csp_reports: Default::default(),
         })
     }
 }
 
 pub fn app(state: SharedState) -> Router {
     Router::new()
-        .merge(adapters::dialog_v1::routes())
+        .merge(adapters::dialog_v1::routes(&state))
         .merge(http::assets::routes(&state.config))
+        .route(
+            "/csp-report",
+            axum::routing::post(http::security::csp_report)
+                .layer(axum::extract::DefaultBodyLimit::max(16 * 1024)),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            http::assets::chat_page_policy,
+            http::security::chat_page_policy,
         ))
         .with_state(state)
+}
+
+/// [`app`] as a service that knows each connection's peer address (per-IP limits).
+pub fn service(
+    state: SharedState,
+) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, std::net::SocketAddr> {
+    app(state).into_make_service_with_connect_info::<std::net::SocketAddr>()
 }
 
 /// Serve `app(state)` on `listener` until the future is dropped, with the background work
 /// (webhook delivery, attachment retention) running beside it.
 pub async fn serve(listener: tokio::net::TcpListener, state: SharedState) -> std::io::Result<()> {
     let background = spawn_background(state.core.clone());
-    let served = axum::serve(listener, app(state)).await;
+    let served = axum::serve(listener, service(state)).await;
     background.into_iter().for_each(|t| t.abort());
     served
 }

@@ -6,13 +6,16 @@
 //! `DGBOT_TOKEN_SECRET` (visitor-token signing key; when unset, one made once and kept in the
 //! database, so a restart keeps visitors' tokens valid);
 //! `DGBOT_CONFIG` (the chatbots and the database, default `server/dgbot.toml`);
-//! `DGBOT_WEBHOOK_RETRY_BASE_MS` (the first wait before a webhook retry, default 10000).
+//! `DGBOT_WEBHOOK_RETRY_BASE_MS` (the first wait before a webhook retry, default 10000);
+//! `DGBOT_AUTH_PUBLIC_PER_MINUTE` (visitor tokens `/auth/public` gives one IP address a
+//! minute, default 120); `DGBOT_TRUST_PROXY=1` (behind a reverse proxy: the client's address
+//! is the last `X-Forwarded-For` entry).
 
 use std::time::Duration;
 
 use dgbot_server::config::{Settings, repo_config};
 use dgbot_server::store::Store;
-use dgbot_server::{AppState, ServerConfig, app};
+use dgbot_server::{AppState, ServerConfig, service};
 
 #[tokio::main]
 async fn main() {
@@ -54,6 +57,14 @@ async fn main() {
     {
         config.webhook_retry_base = Duration::from_millis(ms);
     }
+    config.trust_proxy = std::env::var("DGBOT_TRUST_PROXY").is_ok_and(|v| v == "1");
+    if let Some(n) = std::env::var("DGBOT_AUTH_PUBLIC_PER_MINUTE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+    {
+        config.auth_public_limit.messages = n;
+    }
     if let Ok(secret) = std::env::var("DGBOT_TOKEN_SECRET") {
         config.token_secret = secret.into_bytes();
     }
@@ -77,7 +88,7 @@ async fn main() {
     println!(
         "dgbot demo: open http://localhost:{port}/demo/  (widget served from http://127.0.0.1:{port}; agent console at http://127.0.0.1:{port}/agent/)"
     );
-    axum::serve(listener, app(state))
+    axum::serve(listener, service(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

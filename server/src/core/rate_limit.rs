@@ -32,6 +32,17 @@ impl RateLimiter {
         self.check_at(visitor, what, limit, Instant::now())
     }
 
+    /// Count one `what` request of any other caller (`scope`, `who`): say, an IP address.
+    pub fn check_key(
+        &self,
+        scope: &str,
+        who: &str,
+        what: &'static str,
+        limit: RateLimit,
+    ) -> Result<(), u64> {
+        self.check_at(&Visitor::new(scope, who), what, limit, Instant::now())
+    }
+
     fn check_at(
         &self,
         visitor: &Visitor,

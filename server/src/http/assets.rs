@@ -147,54 +147,6 @@ pub fn console_csp(widget_base: &str) -> String {
     )
 }
 
-/// The chat page (`/chat/`, `/chat/index.html`) may be framed only by the host pages its
-/// chatbot allows: `Content-Security-Policy: frame-ancestors` from the chatbot's
-/// `allowed_origins` (the same `scheme://host:*` patterns), so the browser itself refuses other
-/// embedders, in every browser (the app's own `ancestorOrigins` check stays). An unknown
-/// chatbot's page may be framed by no one.
-pub async fn chat_page_policy(
-    State(state): State<SharedState>,
-    req: Request<Body>,
-    next: Next,
-) -> Response {
-    let is_page = matches!(req.uri().path(), "/chat/" | "/chat/index.html");
-    let chatbot_id = req
-        .uri()
-        .query()
-        .unwrap_or("")
-        .split('&')
-        // Chatbot ids are letters, digits, `-` and `_`: never escaped by the loader.
-        .find_map(|kv| kv.strip_prefix("chatbot_id="))
-        .map(str::to_owned);
-    let mut res = next.run(req).await;
-    if is_page {
-        let ancestors = chatbot_id
-            .as_deref()
-            .and_then(|id| state.chatbot(id))
-            .map(|bot| frame_ancestors(&bot.allowed_origins))
-            .unwrap_or_else(|| "'none'".to_owned());
-        if let Ok(v) = HeaderValue::from_str(&format!("frame-ancestors {ancestors}")) {
-            res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
-        }
-    }
-    res
-}
-
-/// CSP `frame-ancestors` sources for allowed-origin patterns (`*`, exact origins,
-/// `scheme://host:*`); IPv6 literals, which CSP sources cannot name, are left out.
-pub fn frame_ancestors(patterns: &[String]) -> String {
-    let sources: Vec<&str> = patterns
-        .iter()
-        .map(|p| p.trim_end_matches('/'))
-        .filter(|p| !p.contains('[') && !p.contains(char::is_whitespace) && !p.contains(';'))
-        .collect();
-    if sources.is_empty() {
-        "'none'".to_owned()
-    } else {
-        sources.join(" ")
-    }
-}
-
 /// A trunk output name with a content hash: `name-<16 hex>.ext` or `name-<16 hex>_bg.wasm`.
 pub fn is_hashed_name(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or(path);
@@ -252,21 +204,6 @@ mod tests {
         assert!(super::is_hashed_name("/chat/widget-0123456789abcdef.css"));
         assert!(!super::is_hashed_name("/chat/index.html"));
         assert!(!super::is_hashed_name("/widget.js"));
-    }
-
-    #[test]
-    fn frame_ancestors_follow_the_allowed_origins() {
-        let p = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        assert_eq!(
-            super::frame_ancestors(&p(&[
-                "http://localhost:*",
-                "https://shop.example.com/",
-                "http://[::1]:*"
-            ])),
-            "http://localhost:* https://shop.example.com"
-        );
-        assert_eq!(super::frame_ancestors(&p(&["*"])), "*");
-        assert_eq!(super::frame_ancestors(&p(&[])), "'none'");
     }
 
     #[test]

@@ -6,11 +6,13 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::FromRequestParts;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, ORIGIN};
 use axum::http::request::Parts;
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use hmac::{Hmac, Mac};
+use base64::engine::general_purpose::STANDARD;
+use dgbot_protocol::api::ApiErrorCode;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -18,6 +20,7 @@ use crate::SharedState;
 use crate::core::ConversationKey;
 pub use crate::core::ids::{is_valid_visitor_id, new_visitor_id};
 use crate::http::error::Failure;
+use crate::http::security::same_origin;
 use crate::store::livechat::Session;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,10 +50,8 @@ impl Tokens {
         Tokens { secret, ttl }
     }
 
-    fn mac(&self) -> Hmac<Sha256> {
-        Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key length")
-    }
-
+    /// A visitor token: an HS256 JWT naming the visitor (`sub`) and the chatbot (`cid`), valid
+    /// for the configured lifetime (`exp`; one hour unless configured otherwise).
     pub fn issue(&self, chatbot_id: &str, visitor_id: &str) -> String {
         let iat = now();
         let claims = Claims {
@@ -59,37 +60,26 @@ impl Tokens {
             iat,
             exp: iat + self.ttl.as_secs(),
         };
-        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-        let payload =
-            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).expect("claims serialize"));
-        let signing_input = format!("{header}.{payload}");
-        let mut mac = self.mac();
-        mac.update(signing_input.as_bytes());
-        let sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
-        format!("{signing_input}.{sig}")
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(&self.secret),
+        )
+        .expect("HS256 signs any claims")
     }
 
+    /// The claims of a token this server signed, still valid: only HS256 (no `none`, no
+    /// algorithm confusion), `exp` checked with no leeway.
     pub fn verify(&self, token: &str) -> Result<Claims, Failure> {
-        let bad = || Failure::unauthorized("Invalid visitor token");
-        let (signing_input, sig) = token.rsplit_once('.').ok_or_else(bad)?;
-        let (header, payload) = signing_input.split_once('.').ok_or_else(bad)?;
-        let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| bad())?;
-        let mut mac = self.mac();
-        mac.update(signing_input.as_bytes());
-        mac.verify_slice(&sig).map_err(|_| bad())?;
-        let header: serde_json::Value =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).map_err(|_| bad())?)
-                .map_err(|_| bad())?;
-        if header["alg"] != "HS256" {
-            return Err(bad());
-        }
-        let claims: Claims =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).map_err(|_| bad())?)
-                .map_err(|_| bad())?;
-        if claims.exp <= now() {
-            return Err(Failure::unauthorized("Visitor token expired"));
-        }
-        Ok(claims)
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&self.secret), &validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => Failure::unauthorized("Visitor token expired"),
+                _ => Failure::unauthorized("Invalid visitor token"),
+            })
     }
 }
 
@@ -117,10 +107,24 @@ impl FromRequestParts<SharedState> for Visitor {
         state: &SharedState,
     ) -> Result<Self, Self::Rejection> {
         let claims = state.tokens.verify(bearer(parts)?)?;
-        if state.chatbot(&claims.cid).is_none() {
+        let Some(bot) = state.chatbot(&claims.cid) else {
             return Err(Failure::unauthorized(
                 "The chatbot of this token no longer exists",
             ));
+        };
+        // A browser names the page that calls: the chat page itself, or (the seed's own
+        // browser client) a page on one of the chatbot's allowed origins. A token copied
+        // into another site's page is refused there. Servers send no `Origin`.
+        if let Some(origin) = parts.headers.get(ORIGIN) {
+            let origin = origin.to_str().unwrap_or("");
+            if !same_origin(parts, origin, &state.config.public_base)
+                && !origin_allowed(&bot.allowed_origins, origin)
+            {
+                return Err(Failure::new(
+                    ApiErrorCode::Forbidden,
+                    format!("This chatbot does not accept requests from pages on {origin:?}"),
+                ));
+            }
         }
         Ok(Visitor(ConversationKey::new(claims.cid, claims.sub)))
     }
@@ -252,11 +256,21 @@ mod tests {
                 .verify(&tok)
                 .is_err()
         );
-        assert!(
-            Tokens::new(b"k".to_vec(), Duration::ZERO)
-                .verify(&Tokens::new(b"k".to_vec(), Duration::ZERO).issue("d", "v"))
-                .is_err(),
-            "expired"
+        let past = Claims {
+            sub: "v".into(),
+            cid: "d".into(),
+            iat: now() - 61,
+            exp: now() - 1,
+        };
+        let expired = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &past,
+            &EncodingKey::from_secret(b"k"),
+        )
+        .unwrap();
+        assert_eq!(
+            t.verify(&expired).unwrap_err().error.error.message,
+            "Visitor token expired"
         );
     }
 

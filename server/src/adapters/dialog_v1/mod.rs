@@ -14,15 +14,52 @@ pub mod setup;
 pub mod webhooks;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 
 use crate::SharedState;
+use crate::http::error::Failure;
+use crate::http::security::{self, ClientIp};
 
-pub fn routes() -> Router<SharedState> {
+/// Every route of the seed: the visitor-token ones with CORS for the chatbots' allowed origins
+/// (the seed's browser client), the rest (API key, agent token, signed links) for servers.
+pub fn routes(state: &SharedState) -> Router<SharedState> {
+    visitor_routes()
+        .layer(security::visitor_cors(state.clone()))
+        .merge(server_routes())
+        .route(
+            "/api/v1/chat/auth/public",
+            post(chat::auth_public).layer(middleware::from_fn_with_state(
+                state.clone(),
+                limit_auth_public,
+            )),
+        )
+}
+
+/// Past [`ServerConfig::auth_public_limit`](crate::ServerConfig) tokens a minute from one IP
+/// address, `/auth/public` answers `429 rate_limited` with `Retry-After`: minting visitors
+/// (and their conversations) is not free.
+async fn limit_auth_public(
+    State(state): State<SharedState>,
+    ClientIp(ip): ClientIp,
+    req: Request,
+    next: Next,
+) -> Response {
+    let who = ip.map(|ip| ip.to_string()).unwrap_or_default();
+    match state
+        .limiter
+        .check_key("ip", &who, "auth_public", state.config.auth_public_limit)
+    {
+        Ok(()) => next.run(req).await,
+        Err(secs) => Failure::rate_limited(secs).into_response(),
+    }
+}
+
+/// The endpoints a visitor token opens: a browser on the chatbot's site may call them.
+fn visitor_routes() -> Router<SharedState> {
     Router::new()
-        .route("/api/v1/chat/auth", post(chat::auth))
-        .route("/api/v1/chat/auth/public", post(chat::auth_public))
         .route("/api/v1/chat/config", get(chat::config))
         // Bodies up to what the markers allow: a 5 MB photo in a message (base64), three 5 MB
         // attachments on a ticket. Everything else keeps axum's 2 MB default.
@@ -52,6 +89,13 @@ pub fn routes() -> Router<SharedState> {
         .route("/api/v1/chat/livechat/typing", post(livechat::typing))
         .route("/api/v1/chat/livechat/close", post(livechat::close))
         .route("/api/v1/chat/livechat/feedback", post(livechat::feedback))
+}
+
+/// The endpoints for servers: the site owner's backend (API key), the agent app (livechat
+/// session token) and signed attachment links. No CORS: browsers on other sites get nothing.
+fn server_routes() -> Router<SharedState> {
+    Router::new()
+        .route("/api/v1/chat/auth", post(chat::auth))
         .route(
             "/api/v1/chat/livechat/attachments/{id}",
             get(livechat::attachment),

@@ -1,0 +1,285 @@
+//! What the browser is told to enforce, and who may call from where (docs/security.md):
+//!
+//! - the chat page's headers ([`chat_page_policy`]): a strict Content-Security-Policy (no
+//!   `unsafe-inline`, no `unsafe-eval`; trunk's two inline scripts allowed by their hashes,
+//!   WebAssembly by `wasm-unsafe-eval`), `frame-ancestors` from the chatbot's allowed origins,
+//!   `Referrer-Policy`, `Permissions-Policy`; `X-Content-Type-Options: nosniff` on everything;
+//! - CSP violation reports ([`csp_report`], `POST /csp-report`), kept for the tests and logged;
+//! - CORS for the visitor-token endpoints ([`visitor_cors`]): the seed's browser client
+//!   (`fetchEventSource` from the site's own page) works from the chatbot's allowed origins;
+//! - the caller's address ([`ClientIp`]), for the per-IP limit of `/auth/public`.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest, Sha256};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::SharedState;
+use crate::http::auth::origin_allowed;
+
+/// The chat page (`/chat/`, `/chat/index.html`) gets [`chat_page_csp`] with `frame-ancestors`
+/// from its chatbot's `allowed_origins` (the same `scheme://host:*` patterns), so the browser
+/// itself refuses other embedders, in every browser (the app's own `ancestorOrigins` check
+/// stays). An unknown chatbot's page may be framed by no one.
+pub async fn chat_page_policy(
+    State(state): State<SharedState>,
+    req: Request<Body>,
+    next: Next,
+) -> Response {
+    let is_page = matches!(req.uri().path(), "/chat/" | "/chat/index.html");
+    let chatbot_id = req
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        // Chatbot ids are letters, digits, `-` and `_`: never escaped by the loader.
+        .find_map(|kv| kv.strip_prefix("chatbot_id="))
+        .map(str::to_owned);
+    let mut res = next.run(req).await;
+    let headers = res.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if !is_page {
+        return res;
+    }
+    let ancestors = chatbot_id
+        .as_deref()
+        .and_then(|id| state.chatbot(id))
+        .map(|bot| frame_ancestors(&bot.allowed_origins))
+        .unwrap_or_else(|| "'none'".to_owned());
+    // The page's inline scripts, hashed as built (trunk writes them; a rebuild changes them).
+    let html = tokio::fs::read_to_string(state.config.dist_dir.join("index.html"))
+        .await
+        .unwrap_or_default();
+    let csp = chat_page_csp(&inline_script_hashes(&html), &ancestors);
+    let headers = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    headers.insert(
+        header::HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static(PERMISSIONS_POLICY),
+    );
+    res
+}
+
+/// Uploads need no powerful feature (a file input, with the camera through the system's
+/// picker), so the chat page asks for none and refuses them to anything it loads.
+pub const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), display-capture=(), \
+     geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=(), \
+     serial=(), hid=(), bluetooth=(), screen-wake-lock=(), xr-spatial-tracking=()";
+
+/// The chat page's policy. Scripts: this origin, the page's inline scripts by hash (trunk's
+/// bootstrap and the early message queue), WebAssembly compilation (`wasm-unsafe-eval`), and
+/// nothing else: no `unsafe-inline`, no `unsafe-eval`. Styles: the app's stylesheet only (the
+/// app sets its theme colours through the CSSOM, which CSP allows). Pictures: anywhere
+/// (assistant images and product photos live on the shop's own hosts), `data:` and `blob:`
+/// (previews of uploads). Requests: this origin only. Violations are reported to
+/// `/csp-report`.
+pub fn chat_page_csp(script_hashes: &[String], ancestors: &str) -> String {
+    let hashes: String = script_hashes
+        .iter()
+        .map(|h| format!(" 'sha256-{h}'"))
+        .collect();
+    format!(
+        "default-src 'none'; script-src 'self'{hashes} 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src * data: blob:; font-src 'self' data:; connect-src 'self'; form-action 'none'; \
+         base-uri 'none'; object-src 'none'; frame-ancestors {ancestors}; report-uri /csp-report"
+    )
+}
+
+/// Base64 SHA-256 of each inline `<script>` (one without `src`) of `html`, as CSP names it.
+pub fn inline_script_hashes(html: &str) -> Vec<String> {
+    let mut hashes = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        rest = &rest[start..];
+        let Some(tag_end) = rest.find('>') else { break };
+        let tag = &rest[..tag_end];
+        let body = &rest[tag_end + 1..];
+        let Some(close) = body.find("</script>") else {
+            break;
+        };
+        if !tag.contains(" src=") {
+            hashes.push(STANDARD.encode(Sha256::digest(&body.as_bytes()[..close])));
+        }
+        rest = &body[close..];
+    }
+    hashes
+}
+
+/// CSP `frame-ancestors` sources for allowed-origin patterns (`*`, exact origins,
+/// `scheme://host:*`); IPv6 literals, which CSP sources cannot name, are left out.
+pub fn frame_ancestors(patterns: &[String]) -> String {
+    let sources: Vec<&str> = patterns
+        .iter()
+        .map(|p| p.trim_end_matches('/'))
+        .filter(|p| !p.contains('[') && !p.contains(char::is_whitespace) && !p.contains(';'))
+        .collect();
+    if sources.is_empty() {
+        "'none'".to_owned()
+    } else {
+        sources.join(" ")
+    }
+}
+
+/// Violation reports kept in memory (the newest last), for the tests and an operator's eye.
+const KEPT_REPORTS: usize = 100;
+
+/// `POST /csp-report`: a browser's report of something the chat page's policy blocked
+/// (`report-uri`, `application/csp-report`). Logged and kept (the newest
+/// [`KEPT_REPORTS`]); a violation on our own page is a bug or an attack either way.
+pub async fn csp_report(State(state): State<SharedState>, body: Bytes) -> StatusCode {
+    let report = String::from_utf8_lossy(&body[..body.len().min(4096)]).into_owned();
+    eprintln!("dgbot-server: CSP violation on the chat page: {report}");
+    let mut reports = state.csp_reports.lock().unwrap_or_else(|e| e.into_inner());
+    if reports.len() >= KEPT_REPORTS {
+        reports.remove(0);
+    }
+    reports.push(report);
+    StatusCode::NO_CONTENT
+}
+
+/// CORS for the endpoints a visitor token opens (config, messages, actions, history, rating,
+/// identify, deletion, the visitor's livechat): the seed's own browser client calls them from
+/// the site's page. A preflight (which carries no token) is answered for an origin some
+/// chatbot allows; the request itself only for an origin the token's chatbot allows (and
+/// the handler refuses any other origin with `403`, see `auth::Visitor`). `Authorization`
+/// and `Content-Type` (and the widget's `Idempotency-Key`) may be sent; no cookies.
+/// `/auth` (API key) and the agent and setup endpoints are for servers and get no CORS.
+pub fn visitor_cors(state: SharedState) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, parts: &Parts| {
+            let Ok(origin) = origin.to_str() else {
+                return false;
+            };
+            let token_bot = parts
+                .headers
+                .get(header::AUTHORIZATION)
+                .and_then(|h| h.to_str().ok())
+                .and_then(|h| h.strip_prefix("Bearer "))
+                .and_then(|t| state.tokens.verify(t.trim()).ok())
+                .and_then(|claims| state.chatbot(&claims.cid));
+            match token_bot {
+                Some(bot) => origin_allowed(&bot.allowed_origins, origin),
+                None => state
+                    .chatbots
+                    .iter()
+                    .any(|bot| origin_allowed(&bot.allowed_origins, origin)),
+            }
+        }))
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([header::RETRY_AFTER])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+/// Whether a request's `Origin` is the server's own (the chat page calling its API): the
+/// configured public origin, or the `Host` the request was sent to.
+pub fn same_origin(parts: &Parts, origin: &str, public_base: &str) -> bool {
+    let origin = origin.trim_end_matches('/');
+    if origin.eq_ignore_ascii_case(public_base.trim_end_matches('/')) {
+        return true;
+    }
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    !host.is_empty()
+        && origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+}
+
+/// The caller's IP address: the peer of the connection, or, when the server runs behind a
+/// proxy it trusts (`DGBOT_TRUST_PROXY=1`), the last address of `X-Forwarded-For` (the one
+/// that proxy added). `None` when the server was started without connection info (tests that
+/// call `axum::serve` on the bare router): those requests share one budget.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl FromRequestParts<SharedState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.config.trust_proxy {
+            let forwarded = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+                .next_back();
+            if forwarded.is_some() {
+                return Ok(ClientIp(forwarded));
+            }
+        }
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip()),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn frame_ancestors_follow_the_allowed_origins() {
+        let p = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            super::frame_ancestors(&p(&[
+                "http://localhost:*",
+                "https://shop.example.com/",
+                "http://[::1]:*"
+            ])),
+            "http://localhost:* https://shop.example.com"
+        );
+        assert_eq!(super::frame_ancestors(&p(&["*"])), "*");
+        assert_eq!(super::frame_ancestors(&p(&[])), "'none'");
+    }
+
+    #[test]
+    fn inline_scripts_are_hashed_as_written() {
+        use base64::Engine;
+        use sha2::Digest;
+        let html = "<head><script>a()</script><script type=\"module\">\nimport x;\n</script>\
+                    <script src=\"/x.js\"></script></head>";
+        let h = |s: &str| base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(s));
+        assert_eq!(
+            super::inline_script_hashes(html),
+            vec![h("a()"), h("\nimport x;\n")]
+        );
+        let csp = super::chat_page_csp(&[h("a()")], "'none'");
+        assert!(csp.contains(&format!(
+            "script-src 'self' 'sha256-{}' 'wasm-unsafe-eval';",
+            h("a()")
+        )));
+        assert!(!csp.contains("unsafe-inline") && !csp.contains(" 'unsafe-eval'"));
+    }
+}
