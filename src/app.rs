@@ -63,19 +63,20 @@ pub fn App() -> impl IntoView {
     on_cleanup(move || escape.remove());
     chat.start();
 
-    let theme = move || {
+    // The chatbot's colours, set through the CSSOM (`style.setProperty`), which the chat
+    // page's CSP allows; a `style="…"` attribute would need `unsafe-inline`.
+    let colors = Memo::new(move |_| {
         chat.config.with(|c| {
-            c.as_ref()
-                .and_then(|c| {
-                    Some((
-                        safe_color(&c.theme.primary_color)?,
-                        safe_color(&c.theme.on_primary_color)?,
-                    ))
-                })
-                .map(|(p, on)| format!("--dg-primary:{p};--dg-on-primary:{on}"))
-                .unwrap_or_default()
+            c.as_ref().and_then(|c| {
+                Some((
+                    safe_color(&c.theme.primary_color)?.to_owned(),
+                    safe_color(&c.theme.on_primary_color)?.to_owned(),
+                ))
+            })
         })
-    };
+    });
+    let primary = move || colors.with(|c| c.as_ref().map(|c| c.0.clone()).unwrap_or_default());
+    let on_primary = move || colors.with(|c| c.as_ref().map(|c| c.1.clone()).unwrap_or_default());
 
     let inline = chat.params.with_value(|p| p.inline);
     // While peeking, the page is see-through: only the popup bubbles show above the launcher.
@@ -88,7 +89,7 @@ pub fn App() -> impl IntoView {
         <Show when=move || chat.peek.get()>
             <PopupMessages />
         </Show>
-        <div class="chat" class:inline=inline style=theme>
+        <div class="chat" class:inline=inline style=("--dg-primary", primary) style=("--dg-on-primary", on_primary)>
             <Header />
             <MessageLog />
             <Composer composer=composer />

@@ -794,7 +794,7 @@ async fn demo_page_screenshots() {
 /// same page on `127.0.0.1` gets a frame the browser leaves empty (no `ready`, ever).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_allowed_sites_can_frame_the_chat() {
-    let h = Harness::start_custom(
+    let mut h = Harness::start_custom(
         |_| {},
         |bot| bot.allowed_origins = vec!["http://localhost:*".into()],
     )
@@ -828,6 +828,12 @@ async fn only_allowed_sites_can_frame_the_chat() {
         ready_within(4).await,
         0,
         "the browser refuses to frame the chat"
+    );
+    // The refusal is the chat page's `frame-ancestors`, reported to the server.
+    let reports = h.take_csp_reports();
+    assert!(
+        !reports.is_empty() && reports.iter().all(|r| r.contains("frame-ancestors")),
+        "{reports:#?}"
     );
     h.finish().await;
 }

@@ -109,6 +109,8 @@ pub struct Harness {
     options: Options,
     /// Assistant messages in the log when `ask` last sent (see `finished_answer`).
     answers_before: std::sync::atomic::AtomicUsize,
+    /// CSP reports of servers this harness has stopped (see `take_csp_reports`).
+    earlier_csp_reports: Vec<String>,
     _serial: MutexGuard<'static, ()>,
 }
 
@@ -200,6 +202,8 @@ impl Harness {
     /// and database, with `configure` applied to a fresh configuration.
     pub fn restart_server(&mut self, configure: impl FnOnce(&mut ServerConfig)) {
         self.server.stop();
+        let reports = std::mem::take(&mut *self.state.csp_reports.lock().unwrap());
+        self.earlier_csp_reports.extend(reports);
         self.state = Self::state_for(self.port, configure, self.chatbot.clone(), &self.options);
         self.server = ServerThread::start(self.port, self.state.clone());
     }
@@ -286,6 +290,7 @@ impl Harness {
             chatbot,
             options,
             answers_before: Default::default(),
+            earlier_csp_reports: Vec::new(),
             _serial: serial,
         }
     }
@@ -346,9 +351,26 @@ impl Harness {
             .unwrap_or_else(|e| panic!("{body}: {e}"))
     }
 
+    /// End the test: the browser closes, and the chat page's Content-Security-Policy must not
+    /// have been violated once during it (the server collects the browser's reports).
     pub async fn finish(mut self) {
+        // Reports are sent as the violation happens; give the last one time to arrive.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let reports = self.take_csp_reports();
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
+        assert!(
+            reports.is_empty(),
+            "the chat page's CSP was violated: {reports:#?}"
+        );
+    }
+
+    /// The CSP violation reports the server has received from chat pages, since the start or
+    /// the last call.
+    pub fn take_csp_reports(&mut self) -> Vec<String> {
+        let mut all = std::mem::take(&mut self.earlier_csp_reports);
+        all.extend(std::mem::take(&mut *self.state.csp_reports.lock().unwrap()));
+        all
     }
 
     /// The launcher button inside the loader's shadow root.

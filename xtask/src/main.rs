@@ -29,6 +29,9 @@ const TERSER_VERSION: &str = "5.51.2";
 /// TypeScript from the npm registry: the webhook tests run seed 002's own TypeScript
 /// `verifyDialogeWebhook`, unchanged, in a Node receiver (server/tests/webhook_receiver/).
 const TYPESCRIPT_VERSION: &str = "5.9.3";
+/// The seed's own browser client for the message stream (seed 002, "consume the message
+/// stream"), which the cross-origin tests run unchanged.
+const FETCH_EVENT_SOURCE_VERSION: &str = "2.0.1";
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -98,6 +101,11 @@ fn typescript_dir() -> PathBuf {
 
 fn typescript_package() -> PathBuf {
     typescript_dir().join("node_modules/typescript")
+}
+
+/// The seeds' own client libraries (npm), for the tests that run the seeds' examples.
+fn seed_clients_dir() -> PathBuf {
+    root().join("target/tools/seed-clients")
 }
 
 fn terser_bin() -> PathBuf {
@@ -235,6 +243,19 @@ fn setup(needs: Needs) -> Result {
             npm_install(
                 &typescript_dir(),
                 &format!("typescript@{TYPESCRIPT_VERSION}"),
+            )?;
+        }
+        let fes = std::fs::read_to_string(
+            seed_clients_dir().join("node_modules/@microsoft/fetch-event-source/package.json"),
+        )
+        .unwrap_or_default();
+        if !fes.contains(&format!("\"version\": \"{FETCH_EVENT_SOURCE_VERSION}\"")) {
+            eprintln!(
+                "setup: installing @microsoft/fetch-event-source {FETCH_EVENT_SOURCE_VERSION} (npm)"
+            );
+            npm_install(
+                &seed_clients_dir(),
+                &format!("@microsoft/fetch-event-source@{FETCH_EVENT_SOURCE_VERSION}"),
             )?;
         }
         // Headless Chromium for the wasm and end-to-end tests.
@@ -488,7 +509,11 @@ fn test() -> Result {
         cmd("cargo")
             .args(["test", "--workspace", "--no-fail-fast", "--color", "never"])
             .env("CHROMEDRIVER", &chromedriver)
-            .env("DGBOT_TYPESCRIPT", typescript_package()),
+            .env("DGBOT_TYPESCRIPT", typescript_package())
+            .env(
+                "DGBOT_SEED_CLIENTS",
+                seed_clients_dir().join("node_modules"),
+            ),
         &mut tally,
     );
     // The app's components rendered in headless Chromium (wasm-bindgen-test).
