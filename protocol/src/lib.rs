@@ -10,15 +10,19 @@
 //! - [`bridge`]: the postMessage envelope between the host page and the iframe.
 //! - [`livechat`]: livechat sessions, agent and setup bodies (seed 002, "Livechat end-to-end").
 //! - [`forms`]: marker form validation, shared so widget and server say the same.
+//! - [`dgbot_ws`], [`webchatagent`], [`dosti`]: the other seeds' wire shapes (001, 003, 004).
 
 pub mod api;
 pub mod bridge;
+pub mod dgbot_ws;
+pub mod dosti;
 pub mod forms;
 pub mod livechat;
 pub mod message;
 pub mod sse;
 pub mod stream;
 pub mod transcript;
+pub mod webchatagent;
 pub mod webhooks;
 
 pub use api::{ApiError, ApiErrorCode, FieldError};

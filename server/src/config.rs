@@ -21,6 +21,9 @@ pub struct Chatbot {
     pub api_keys: Vec<String>,
     /// Keys of the `test` environment (webhooks they set say `x-di-environment: test`).
     pub test_api_keys: Vec<String>,
+    /// Public keys that name this chatbot to browser clients besides its id (seed 004's
+    /// `apiKey`, `dosti_pub_…`). Not secrets: they open only what the public id opens.
+    pub public_keys: Vec<String>,
     /// `[chatbot.webhooks]`: outbound webhook delivery (the API's, kept in the database, wins).
     pub webhooks: Option<crate::webhooks::WebhookConfig>,
     /// Verifies `identify()` (seed 000): HMAC of `user_id`, or an HS256 identity token. Never
@@ -89,6 +92,8 @@ struct ChatbotFile {
     api_keys: Vec<String>,
     #[serde(default)]
     test_api_keys: Vec<String>,
+    #[serde(default)]
+    public_keys: Vec<String>,
     allowed_origins: Vec<String>,
     welcome_message: String,
     #[serde(default)]
@@ -262,6 +267,7 @@ impl Settings {
             chatbots.push(Chatbot {
                 api_keys: c.api_keys,
                 test_api_keys: c.test_api_keys,
+                public_keys: c.public_keys,
                 webhooks,
                 identity_secret: c.identity_secret,
                 identity_required: c.identity_required,

@@ -8,7 +8,8 @@
 //! - [`store`]: SQLite; takes a conversation key, returns domain types.
 //! - [`http`]: the `ApiError` envelope, the extractors (visitor token, API key, livechat session
 //!   token), the widget's static files.
-//! - [`adapters`]: one folder per seed protocol (`dialog_v1`: seed 002's `/api/v1/chat/*`).
+//! - [`adapters`]: one folder per seed protocol (`dialog_v1`: seed 002's `/api/v1/chat/*`;
+//!   `dgbot_ws`: seed 001's `/ws`; `webchatagent`: seed 003; `dosti`: seed 004).
 //! - [`config`]: the chatbots, from `server/dgbot.toml`.
 //!
 //! It serves the widget too: the loader at `/widget.js` (and seed 000's `/static/widget.js`),
@@ -200,8 +201,11 @@ impl AppState {
 }
 
 pub fn app(state: SharedState) -> Router {
-    Router::new()
+    let app = Router::new()
         .merge(adapters::dialog_v1::routes(&state))
+        .merge(adapters::dgbot_ws::routes(&state))
+        .merge(adapters::webchatagent::routes(&state))
+        .merge(adapters::dosti::routes(&state))
         .merge(http::assets::routes(&state.config))
         .route(
             "/csp-report",
@@ -212,7 +216,8 @@ pub fn app(state: SharedState) -> Router {
             state.clone(),
             http::security::chat_page_policy,
         ))
-        .with_state(state)
+        .with_state(state.clone());
+    adapters::dosti::socket_io(app, &state)
 }
 
 /// [`app`] as a service that knows each connection's peer address (per-IP limits).

@@ -32,6 +32,10 @@ const TYPESCRIPT_VERSION: &str = "5.9.3";
 /// The seed's own browser client for the message stream (seed 002, "consume the message
 /// stream"), which the cross-origin tests run unchanged.
 const FETCH_EVENT_SOURCE_VERSION: &str = "2.0.1";
+/// Seed 004's client, `socket.io-client` 4.x (npm), run unchanged by the Dosti tests.
+const SOCKET_IO_CLIENT_VERSION: &str = "4.8.4";
+/// Seed 001's Python example imports `websockets` (PyPI), installed into target/tools/python.
+const PYTHON_WEBSOCKETS_VERSION: &str = "17.4";
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -108,6 +112,11 @@ fn seed_clients_dir() -> PathBuf {
     root().join("target/tools/seed-clients")
 }
 
+/// Python packages for the seeds' Python examples (`PYTHONPATH` in the tests).
+fn python_dir() -> PathBuf {
+    root().join("target/tools/python")
+}
+
 fn terser_bin() -> PathBuf {
     terser_dir().join("node_modules/terser/bin/terser")
 }
@@ -129,6 +138,29 @@ fn npm_install(dir: &Path, package: &str) -> Result {
         ])
         .arg(dir)
         .arg(package))
+}
+
+/// `npm install` of several packages at once into one folder.
+fn npm_install_all(dir: &Path, packages: &[&str]) -> Result {
+    let (first, rest) = packages.split_first().ok_or("nothing to install")?;
+    if rest.is_empty() {
+        return npm_install(dir, first);
+    }
+    if output_of(Command::new("npm").arg("--version")).is_none() {
+        apt_install(&["nodejs", "npm"])?;
+    }
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    run(Command::new("npm")
+        .args([
+            "install",
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            "--prefix",
+        ])
+        .arg(dir)
+        .args(packages))
 }
 
 /// PATH with our tools first, so trunk finds the right wasm-bindgen and wasm-opt.
@@ -253,10 +285,51 @@ fn setup(needs: Needs) -> Result {
             eprintln!(
                 "setup: installing @microsoft/fetch-event-source {FETCH_EVENT_SOURCE_VERSION} (npm)"
             );
-            npm_install(
+            npm_install_all(
                 &seed_clients_dir(),
-                &format!("@microsoft/fetch-event-source@{FETCH_EVENT_SOURCE_VERSION}"),
+                &[
+                    &format!("@microsoft/fetch-event-source@{FETCH_EVENT_SOURCE_VERSION}"),
+                    &format!("socket.io-client@{SOCKET_IO_CLIENT_VERSION}"),
+                ],
             )?;
+        }
+        let sio = std::fs::read_to_string(
+            seed_clients_dir().join("node_modules/socket.io-client/package.json"),
+        )
+        .unwrap_or_default();
+        if !sio.contains(&format!("\"version\": \"{SOCKET_IO_CLIENT_VERSION}\"")) {
+            eprintln!("setup: installing socket.io-client {SOCKET_IO_CLIENT_VERSION} (npm)");
+            // Both seed clients in one install: npm prunes what a later install does not name.
+            npm_install_all(
+                &seed_clients_dir(),
+                &[
+                    &format!("@microsoft/fetch-event-source@{FETCH_EVENT_SOURCE_VERSION}"),
+                    &format!("socket.io-client@{SOCKET_IO_CLIENT_VERSION}"),
+                ],
+            )?;
+        }
+        let have_ws = output_of(
+            Command::new("python3")
+                .env("PYTHONPATH", python_dir())
+                .args(["-c", "import websockets; print(websockets.__version__)"]),
+        );
+        if have_ws.as_deref() != Some(PYTHON_WEBSOCKETS_VERSION) {
+            eprintln!("setup: installing Python websockets {PYTHON_WEBSOCKETS_VERSION} (pip)");
+            if output_of(Command::new("python3").args(["-m", "pip", "--version"])).is_none() {
+                apt_install(&["python3", "python3-pip"])?;
+            }
+            run(Command::new("python3")
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--upgrade",
+                    "--target",
+                ])
+                .arg(python_dir())
+                .arg(format!("websockets=={PYTHON_WEBSOCKETS_VERSION}")))?;
         }
         // Headless Chromium for the wasm and end-to-end tests.
         let browser = output_of(Command::new("chromium").arg("--version"));

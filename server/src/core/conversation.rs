@@ -137,6 +137,10 @@ impl Core {
                         }
                         matches!(ev, StreamEvent::PartDelta(_) | StreamEvent::Part(_))
                     }
+                    AnswerItem::Tool(tool) => {
+                        core.hub.publish(&key, ConversationEvent::Tool(tool.clone()));
+                        false
+                    }
                     AnswerItem::Raw { .. } => true,
                     AnswerItem::Drop => {
                         // Let what was sent reach the client first, as on a real connection.

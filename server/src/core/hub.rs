@@ -20,6 +20,8 @@ use crate::core::ConversationKey;
 pub enum ConversationEvent {
     /// One event of an assistant answer as it streams.
     Answer(StreamEvent),
+    /// The assistant uses a tool while it answers.
+    Tool(crate::core::responder::ToolEvent),
     /// The assistant offered a hand-over to a person (a `request_human_agent` part).
     HandoffOffered {
         part_id: String,

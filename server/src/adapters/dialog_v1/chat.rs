@@ -117,10 +117,12 @@ pub async fn send_message(
     let rx = state
         .core
         .post_message(&key, req.message.parts, idempotency_key(&headers))?;
-    let events = ReceiverStream::new(rx).map(|item| match item {
-        AnswerItem::Event(ev) => Ok(Event::default().event(ev.name()).data(ev.data())),
-        AnswerItem::Raw { name, data } => Ok(Event::default().event(name).data(data)),
-        AnswerItem::Drop => Err(std::io::Error::other("scripted connection drop")),
+    let events = ReceiverStream::new(rx).filter_map(|item| match item {
+        AnswerItem::Event(ev) => Some(Ok(Event::default().event(ev.name()).data(ev.data()))),
+        AnswerItem::Raw { name, data } => Some(Ok(Event::default().event(name).data(data))),
+        // Seed 002's stream has no tool events: the parts say what the tools found.
+        AnswerItem::Tool(_) => None,
+        AnswerItem::Drop => Some(Err(std::io::Error::other("scripted connection drop"))),
     });
     let stream: std::pin::Pin<Box<dyn tokio_stream::Stream<Item = _> + Send>> = Box::pin(events);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))

@@ -60,6 +60,33 @@ fn field(key: &str, label: &str, kind: FieldKind, required: bool) -> FormField {
 /// "contact" → `show_contact_form`; "compare" → `table`; "book a demo" → `custom`;
 /// "picture" → `image`; a product, "lamp" or "recommend" → `products`; otherwise the FAQ.
 pub fn answer(question: &str, message_id: &str, base: &str, kb: &KnowledgeBase) -> Vec<Part> {
+    answer_with_tools(question, message_id, base, kb).0
+}
+
+/// The catalogue search, as a tool (seed 001's `tool_action`).
+pub const SEARCH_PRODUCTS: &str = "search_products";
+/// The FAQ lookup, as a tool.
+pub const SEARCH_KNOWLEDGE_BASE: &str = "search_knowledge_base";
+
+/// [`answer`], and the tools the bot used to write it, in order.
+pub fn answer_with_tools(
+    question: &str,
+    message_id: &str,
+    base: &str,
+    kb: &KnowledgeBase,
+) -> (Vec<Part>, Vec<&'static str>) {
+    let mut tools = Vec::new();
+    let parts = answer_using(question, message_id, base, kb, &mut tools);
+    (parts, tools)
+}
+
+fn answer_using(
+    question: &str,
+    message_id: &str,
+    base: &str,
+    kb: &KnowledgeBase,
+    tools: &mut Vec<&'static str>,
+) -> Vec<Part> {
     let q = question.to_lowercase();
     let id = |n: u32| format!("{message_id}_part_{n}");
     if has(
@@ -206,6 +233,7 @@ pub fn answer(question: &str, message_id: &str, base: &str, kb: &KnowledgeBase) 
         ];
     }
     if has(&q, &["picture", "image"], &["show me"]) {
+        tools.push(SEARCH_PRODUCTS);
         let found = kb.search_products(question).unwrap_or_default();
         let Some(item) = found.first().copied().or(kb.catalogue.first()) else {
             return vec![text_part(
@@ -226,6 +254,7 @@ pub fn answer(question: &str, message_id: &str, base: &str, kb: &KnowledgeBase) 
             }),
         ];
     }
+    tools.push(SEARCH_KNOWLEDGE_BASE);
     if let Some(doc) = kb.best_faq(question) {
         return vec![Part::RichText(RichText {
             part_id: id(1),
@@ -233,6 +262,7 @@ pub fn answer(question: &str, message_id: &str, base: &str, kb: &KnowledgeBase) 
         })];
     }
     if let Some(items) = kb.search_products(question) {
+        tools.push(SEARCH_PRODUCTS);
         if items.is_empty() {
             return vec![text_part(
                 &id(1),
@@ -333,5 +363,17 @@ mod tests {
         assert!(text_of("Lamps under 800 kr").contains("Fjord table lamp"));
         assert!(!text_of("Lamps under 800 kr").contains("Skagen"));
         assert!(text_of("Anything under 10 kr?").contains("couldn't find"));
+    }
+
+    #[test]
+    fn the_tools_used_are_named() {
+        let tools = |q: &str| answer_with_tools(q, "m", "http://x", &kb()).1;
+        assert_eq!(tools("What are your shipping times?"), [SEARCH_KNOWLEDGE_BASE]);
+        assert_eq!(
+            tools("Lamps under 800 kr"),
+            [SEARCH_KNOWLEDGE_BASE, SEARCH_PRODUCTS]
+        );
+        assert_eq!(tools("Show me a picture of the Fjord"), [SEARCH_PRODUCTS]);
+        assert!(tools("Can I talk to a person?").is_empty());
     }
 }

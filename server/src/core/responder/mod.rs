@@ -35,8 +35,35 @@ pub enum AnswerItem {
         name: String,
         data: String,
     },
+    /// The responder uses a tool (the demo bot: a catalogue search, a knowledge-base lookup).
+    /// Seed 001's `/ws` shows these as `tool_action` / `tool_action_result`.
+    Tool(ToolEvent),
     /// Break the connection here (the client sees a network error, not a clean end).
     Drop,
+}
+
+/// A tool call starting (`Calling`) or ending (`Done`, `Error`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolEvent {
+    pub tool: String,
+    pub status: ToolStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolStatus {
+    Calling,
+    Done,
+    Error,
+}
+
+impl ToolStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolStatus::Calling => "calling",
+            ToolStatus::Done => "done",
+            ToolStatus::Error => "error",
+        }
+    }
 }
 
 pub struct Answer {
@@ -77,17 +104,35 @@ pub struct DemoBot;
 
 impl Responder for DemoBot {
     fn respond(&self, q: &Question<'_>) -> Option<Answer> {
-        let parts = if q.has_image {
-            vec![Part::RichText(RichText {
+        let (parts, tools) = if q.has_image {
+            let thanks = Part::RichText(RichText {
                 part_id: format!("{}_part_1", q.reply_id),
                 blocks: vec![Block::paragraph(vec![Span::text(
                     "Thank you for the photo. We've added it to your case and will get back to you by email.",
                 )])],
-            })]
+            });
+            (vec![thanks], vec![])
         } else {
-            demo_bot::answer(q.text, q.reply_id, q.public_base, &q.chatbot.knowledge)
+            demo_bot::answer_with_tools(q.text, q.reply_id, q.public_base, &q.chatbot.knowledge)
         };
-        Some(answer_of(q.reply_id, parts))
+        let mut answer = answer_of(q.reply_id, parts);
+        // The tools ran before the answer was written: after `status: processing`, before the
+        // first part.
+        let at = answer
+            .items
+            .iter()
+            .position(|i| !matches!(i, AnswerItem::Event(StreamEvent::Status(_))))
+            .unwrap_or(0);
+        let calls = tools.iter().flat_map(|tool| {
+            [ToolStatus::Calling, ToolStatus::Done].map(|status| {
+                AnswerItem::Tool(ToolEvent {
+                    tool: (*tool).to_owned(),
+                    status,
+                })
+            })
+        });
+        answer.items.splice(at..at, calls);
+        Some(answer)
     }
 }
 

@@ -1,0 +1,1 @@
+//! Seed 001: the frames of DGbot's WebSocket (`/ws`).

@@ -1,0 +1,1 @@
+//! Seed 003: WebChatAgent's `POST /api/chat` bodies and `/api/livechat` WebSocket events.
