@@ -42,39 +42,43 @@ pub struct Author {
 impl Message {
     /// The visible text of the message, spans joined, blocks separated by newlines.
     pub fn plain_text(&self) -> String {
-        let mut out = String::new();
-        for part in &self.parts {
-            match part {
-                Part::Text(t) => push_line(&mut out, &t.text),
-                Part::RichText(rt) => {
-                    if !rt.blocks.is_empty() {
-                        push_line(&mut out, &blocks_text(&rt.blocks));
-                    }
-                }
-                Part::Table(t) => {
-                    for row in std::iter::once(&t.columns).chain(&t.rows) {
-                        let cells: Vec<String> =
-                            row.iter().map(|c| blocks_text(&c.blocks)).collect();
-                        push_line(&mut out, &cells.join(" | "));
-                    }
-                }
-                Part::Products(p) => {
-                    for product in &p.products {
-                        push_line(&mut out, &product.title);
-                    }
-                }
-                Part::Image(i) => push_line(&mut out, i.alt.as_deref().unwrap_or("")),
-                Part::File(f) => push_line(&mut out, f.filename.as_deref().unwrap_or("")),
-                Part::ShowContactForm(_)
-                | Part::ShowSupportTicket(_)
-                | Part::RequestImageUpload(_)
-                | Part::RequestHumanAgent(_)
-                | Part::Custom(_)
-                | Part::Unknown => {}
-            }
-        }
-        out
+        parts_text(&self.parts)
     }
+}
+
+/// The visible text of `parts` (see [`Message::plain_text`]): also of an answer still streaming.
+pub fn parts_text(parts: &[Part]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        match part {
+            Part::Text(t) => push_line(&mut out, &t.text),
+            Part::RichText(rt) => {
+                if !rt.blocks.is_empty() {
+                    push_line(&mut out, &blocks_text(&rt.blocks));
+                }
+            }
+            Part::Table(t) => {
+                for row in std::iter::once(&t.columns).chain(&t.rows) {
+                    let cells: Vec<String> = row.iter().map(|c| blocks_text(&c.blocks)).collect();
+                    push_line(&mut out, &cells.join(" | "));
+                }
+            }
+            Part::Products(p) => {
+                for product in &p.products {
+                    push_line(&mut out, &product.title);
+                }
+            }
+            Part::Image(i) => push_line(&mut out, i.alt.as_deref().unwrap_or("")),
+            Part::File(f) => push_line(&mut out, f.filename.as_deref().unwrap_or("")),
+            Part::ShowContactForm(_)
+            | Part::ShowSupportTicket(_)
+            | Part::RequestImageUpload(_)
+            | Part::RequestHumanAgent(_)
+            | Part::Custom(_)
+            | Part::Unknown => {}
+        }
+    }
+    out
 }
 
 fn push_line(out: &mut String, line: &str) {

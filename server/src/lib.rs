@@ -72,6 +72,8 @@ pub struct ServerConfig {
     pub trust_proxy: bool,
     /// Visitor tokens `/auth/public` gives one IP address (`DGBOT_AUTH_PUBLIC_PER_MINUTE`).
     pub auth_public_limit: config::RateLimit,
+    /// A WebSocket client silent this long is closed (seed 001 pings every 25–30 s).
+    pub ws_idle_timeout: Duration,
 }
 
 /// A reply streamed verbatim (see [`ServerConfig::scripted_replies`]).
@@ -116,6 +118,7 @@ impl ServerConfig {
                 messages: 120,
                 per_seconds: 60,
             },
+            ws_idle_timeout: Duration::from_secs(90),
         }
     }
 }

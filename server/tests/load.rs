@@ -13,6 +13,10 @@
 //! - `livechat_polling` (seed 002 livechat): N visitors waiting for a person; the cost of one
 //!   poll of `GET /livechat/state` and `GET /livechat/messages` (time and bytes), and the time
 //!   from an agent's message to the visitor seeing it, with the long poll (`wait=`).
+//! - `websocket_connections` (seed 001 `/ws`): N clients of the seed's Python library connect at
+//!   once, each asks a question and reads the streamed answer to `stream_end`, then all stay
+//!   connected and idle: answers completed, connections dropped, and the server's memory per
+//!   idle connection.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -548,10 +552,83 @@ fn ms(d: Duration) -> f64 {
 
 /// The process's peak resident memory so far, in KiB (`VmHWM` of `/proc/PID/status`).
 fn peak_memory_kb(pid: u32) -> u64 {
+    proc_status_kb(pid, "VmHWM:")
+}
+
+/// The process's resident memory now, in KiB (`VmRSS`).
+fn memory_kb(pid: u32) -> u64 {
+    proc_status_kb(pid, "VmRSS:")
+}
+
+fn proc_status_kb(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: cargo xtask bench-server"]
+async fn websocket_connections() {
+    let n: usize = std::env::var("DGBOT_LOAD_STREAMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let server = ReleaseServer::start("ws");
+    let (base, pid) = (server.base.replace("http://", "ws://"), server.pid);
+    // Settle, then the baseline: the server idle with no connection.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = memory_kb(pid);
+    let python_path = std::env::var("DGBOT_PYTHONPATH").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../target/tools/python").to_owned()
+    });
+    let mut clients = Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/dgbot_ws_client/load.py"
+        ))
+        .args([&base, &n.to_string()])
+        .env("PYTHONPATH", python_path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 with websockets (cargo xtask setup)");
+    let mut out = BufReader::new(clients.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let report: Value = serde_json::from_str(&line).expect("the clients' report");
+    // All answered and idle: what each open connection costs the server.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let with_idle = memory_kb(pid);
+    let peak = peak_memory_kb(pid);
+    use std::io::Write;
+    writeln!(clients.stdin.take().unwrap()).unwrap();
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    let _ = clients.wait();
+    drop(server);
+
+    let answered = report["answered"].as_u64().unwrap_or(0) as usize;
+    println!(
+        "load: {n} WebSocket clients (seed 001 /ws, Python websockets) at once, 35 ms between events"
+    );
+    println!(
+        "load: answers read to stream_end: {answered}; dropped: {}; first failures: {}",
+        n - answered,
+        report["failed"]
+    );
+    println!(
+        "load: all {n} answered in {} s (fewest chunks in one answer: {})",
+        report["seconds"], report["chunks_min"]
+    );
+    println!(
+        "load: server memory: {:.1} MiB idle, {:.1} MiB with {n} idle connections ({:.1} KiB each), peak {:.1} MiB",
+        before as f64 / 1024.0,
+        with_idle as f64 / 1024.0,
+        (with_idle.saturating_sub(before)) as f64 / n as f64,
+        peak as f64 / 1024.0
+    );
+    assert_eq!(answered, n, "every client got its whole answer");
 }

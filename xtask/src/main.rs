@@ -9,7 +9,7 @@
 //!   sizes       print the gzipped sizes of the loader and of the built widget
 //!   bench       build, then stream a 5,000-event reply into the widget in headless Chromium,
 //!               and measure the loader on the host page
-//!   bench-server [n]  n concurrent SSE conversations against the release server (1000)
+//!   bench-server [n]  n concurrent SSE conversations, /ws clients, … against the release server (1000)
 //!   fuzz [s]    fuzz the SSE parser + transcript reducer with cargo-fuzz for s seconds (60)
 //!
 //! Standard library only, so it compiles in seconds on a fresh machine.
@@ -675,7 +675,8 @@ fn bench_server(streams: &str) -> Result {
             "--ignored",
             "--nocapture",
         ])
-        .env("DGBOT_LOAD_STREAMS", n.to_string()))
+        .env("DGBOT_LOAD_STREAMS", n.to_string())
+        .env("DGBOT_PYTHONPATH", python_dir()))
 }
 
 fn fuzz(seconds: &str) -> Result {

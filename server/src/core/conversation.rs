@@ -67,7 +67,7 @@ impl Core {
             // Answered and stored already: the same answer again, stored once.
             let mut replay = answer_of(&reply.message_id, reply.parts.clone());
             replay.reply = None;
-            return Ok(self.stream(key, replay, None));
+            return Ok(self.stream(key, &reply.message_id, replay, None));
         }
         let question_message = Message {
             message_id: self.store.next_id("msg"),
@@ -111,7 +111,7 @@ impl Core {
             .reply
             .as_ref()
             .map(|reply| self.store.expect_classification(key, &reply.message_id));
-        Ok(self.stream(key, answer, topic))
+        Ok(self.stream(key, &reply_id, answer, topic))
     }
 
     /// Send `answer`'s items, paced, to the returned receiver (and the conversation's hub);
@@ -119,12 +119,21 @@ impl Core {
     fn stream(
         self: &Arc<Self>,
         key: &ConversationKey,
+        message_id: &str,
         answer: crate::core::responder::Answer,
         topic: Option<tokio::sync::watch::Sender<Option<Option<String>>>>,
     ) -> mpsc::Receiver<AnswerItem> {
         let (tx, rx) = mpsc::channel::<AnswerItem>(16);
         let core = self.clone();
         let key = key.clone();
+        // Those attached to the conversation learn the answer's id before its first event
+        // (seed 001's `stream_start {message_id}`).
+        self.hub.publish(
+            &key,
+            ConversationEvent::AnswerStarted {
+                message_id: message_id.to_owned(),
+            },
+        );
         tokio::spawn(async move {
             let delay = core.settings.stream_delay;
             let count = answer.items.len();
@@ -138,7 +147,8 @@ impl Core {
                         matches!(ev, StreamEvent::PartDelta(_) | StreamEvent::Part(_))
                     }
                     AnswerItem::Tool(tool) => {
-                        core.hub.publish(&key, ConversationEvent::Tool(tool.clone()));
+                        core.hub
+                            .publish(&key, ConversationEvent::Tool(tool.clone()));
                         false
                     }
                     AnswerItem::Raw { .. } => true,

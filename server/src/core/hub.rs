@@ -18,6 +18,10 @@ use crate::core::ConversationKey;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConversationEvent {
+    /// An assistant answer starts streaming; its events follow as [`Self::Answer`].
+    AnswerStarted {
+        message_id: String,
+    },
     /// One event of an assistant answer as it streams.
     Answer(StreamEvent),
     /// The assistant uses a tool while it answers.

@@ -368,7 +368,10 @@ mod tests {
     #[test]
     fn the_tools_used_are_named() {
         let tools = |q: &str| answer_with_tools(q, "m", "http://x", &kb()).1;
-        assert_eq!(tools("What are your shipping times?"), [SEARCH_KNOWLEDGE_BASE]);
+        assert_eq!(
+            tools("What are your shipping times?"),
+            [SEARCH_KNOWLEDGE_BASE]
+        );
         assert_eq!(
             tools("Lamps under 800 kr"),
             [SEARCH_KNOWLEDGE_BASE, SEARCH_PRODUCTS]
