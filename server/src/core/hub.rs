@@ -71,7 +71,7 @@ pub struct InProcessHub {
 }
 
 /// Events a slow subscriber may fall behind by before it skips ahead (and re-reads the store).
-const BACKLOG: usize = 256;
+const BACKLOG: usize = 64;
 
 impl Hub for InProcessHub {
     fn publish(&self, key: &ConversationKey, event: ConversationEvent) {

@@ -34,6 +34,8 @@ use crate::http::auth::origin_allowed;
 
 /// The largest frame a client may send: a chat message, not a file.
 const MAX_FRAME: usize = 64 * 1024;
+/// The read buffer a connection starts with (it grows for a larger frame, up to [`MAX_FRAME`]).
+const READ_BUFFER: usize = 4 * 1024;
 
 pub fn routes(_state: &SharedState) -> Router<SharedState> {
     Router::new().route("/ws", get(upgrade))
@@ -62,6 +64,9 @@ async fn upgrade(
     let with_parts = q.parts.as_deref() == Some("1");
     ws.max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
+        // Client frames are small; the library's default 128 KiB read buffer would be most
+        // of an idle connection's memory (BENCHMARKS.md).
+        .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| async move {
             match admitted {
                 Ok(key) => Connection::new(state, key, with_parts).run(socket).await,
