@@ -165,16 +165,20 @@ fn Header() -> impl IntoView {
                 .flatten()
         })
     };
+    // Only http(s) pictures, the agent's and the chatbot's alike: a `javascript:` or `data:`
+    // avatar shows the initial instead.
+    let web = |u: &String| dgbot_protocol::message::is_safe_link(u) && u.starts_with("http");
     let avatar = move || {
         let agent_avatar = chat.livechat.with(|l| {
             (l.route() == Route::Livechat)
                 .then(|| l.agent.as_ref().and_then(|a| a.avatar_url.clone()))
                 .flatten()
-                .filter(|u| dgbot_protocol::message::is_safe_link(u) && u.starts_with("http"))
+                .filter(web)
         });
         agent_avatar.or_else(|| {
             chat.config
                 .with(|c| c.as_ref().and_then(|c| c.avatar.clone()))
+                .filter(web)
         })
     };
     let initial = move || {

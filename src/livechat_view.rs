@@ -124,15 +124,17 @@ impl Chat {
                 if delay > 0 {
                     transport::sleep_ms(delay).await;
                 }
-                let (cursor, wait) = self
+                let (cursor, wait, since) = self
                     .livechat
-                    .with_untracked(|l| (l.cursor.clone(), l.wait_secs(visible)));
+                    .with_untracked(|l| (l.cursor.clone(), l.wait_secs(visible), l.state_version));
+                // `since`: a change made after the last state read (an agent closing the chat
+                // just then) answers at once rather than when the long poll runs out.
                 let path = match cursor {
                     Some(c) => format!(
-                        "/livechat/messages?wait={wait}&after={}",
+                        "/livechat/messages?wait={wait}&since={since}&after={}",
                         js_sys::encode_uri_component(&c)
                     ),
-                    None => format!("/livechat/messages?wait={wait}"),
+                    None => format!("/livechat/messages?wait={wait}&since={since}"),
                 };
                 let polled = match self.api.get::<LivechatMessages>(&path).await {
                     Ok(m) => {

@@ -1,11 +1,20 @@
 //! Every failure answers with the seed's `ApiError` envelope and the status of its code.
 
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::body::{Body, BodyDataStream, Bytes};
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{FromRequest, Path, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use dgbot_protocol::api::{ApiError, ApiErrorCode, FieldError};
+use tokio::time::{Instant, Sleep};
+use tokio_stream::Stream;
 
 use crate::core::CoreError;
 use serde::de::DeserializeOwned;
@@ -94,6 +103,13 @@ pub fn query<T>(
         .map_err(|_| Failure::validation(field, message))
 }
 
+/// A path id that does not decode (`%ff`, not UTF-8) names nothing: `404 not_found` in the
+/// envelope, not axum's plain-text `400`.
+pub fn path<T>(p: Result<Path<T>, PathRejection>, what: &str) -> Result<T, Failure> {
+    p.map(|Path(v)| v)
+        .map_err(|_| Failure::new(ApiErrorCode::NotFound, format!("No such {what}")))
+}
+
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         let status = self.status.unwrap_or_else(|| {
@@ -109,17 +125,113 @@ impl IntoResponse for Failure {
     }
 }
 
+/// A request body may take this long, and then must keep arriving at [`MIN_BODY_RATE`] on
+/// average (the deadline moves [`BODY_GRACE`] + received / rate after the start).
+pub const BODY_GRACE: Duration = Duration::from_secs(10);
+/// Bytes a second a body must average past [`BODY_GRACE`]: a slow phone uploads a 5 MB photo
+/// well above it; a body trickled a byte at a time (slowloris, "R-U-Dead-Yet") falls below.
+pub const MIN_BODY_RATE: u64 = 1024;
+
+/// What [`Paced`] saw of a body.
+#[derive(Default)]
+struct Seen {
+    /// The deadline passed: the rejection is then `408`, not a broken body.
+    too_slow: AtomicBool,
+    /// The body began with something other than `{` (after white space): every body of the
+    /// API is an object, and serde would otherwise take an array as a struct's fields in order.
+    not_an_object: AtomicBool,
+}
+
+/// A request body that ends with an error once it falls behind its deadline, so a client that
+/// trickles or stalls a body cannot hold a connection and a task forever.
+struct Paced {
+    inner: BodyDataStream,
+    start: Instant,
+    received: u64,
+    deadline: Pin<Box<Sleep>>,
+    /// Whether the first byte that is not white space was seen yet.
+    started: bool,
+    seen: Arc<Seen>,
+}
+
+impl Paced {
+    fn new(body: Body, seen: Arc<Seen>) -> Self {
+        let start = Instant::now();
+        Paced {
+            inner: body.into_data_stream(),
+            start,
+            received: 0,
+            deadline: Box::pin(tokio::time::sleep_until(start + BODY_GRACE)),
+            started: false,
+            seen,
+        }
+    }
+}
+
+impl Stream for Paced {
+    type Item = Result<Bytes, axum::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_next(cx) {
+            Poll::Ready(Some(Ok(bytes))) => {
+                if !this.started
+                    && let Some(&first) = bytes.iter().find(|b| !b" \t\r\n".contains(b))
+                {
+                    this.started = true;
+                    this.seen
+                        .not_an_object
+                        .store(first != b'{', Ordering::Relaxed);
+                }
+                this.received += bytes.len() as u64;
+                let earned =
+                    Duration::from_millis(this.received.saturating_mul(1000) / MIN_BODY_RATE);
+                this.deadline
+                    .as_mut()
+                    .reset(this.start + BODY_GRACE + earned);
+                Poll::Ready(Some(Ok(bytes)))
+            }
+            Poll::Pending => match this.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    this.seen.too_slow.store(true, Ordering::Relaxed);
+                    Poll::Ready(Some(Err(axum::Error::new(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "request body too slow",
+                    )))))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+            done => done,
+        }
+    }
+}
+
 /// `Json<T>` whose rejections (malformed JSON, wrong content type, missing fields) answer
 /// `422 validation` in the envelope instead of axum's plain-text errors; a body over the
-/// route's limit answers `413` with code `validation`.
+/// route's limit answers `413`, and one that arrives too slowly ([`BODY_GRACE`],
+/// [`MIN_BODY_RATE`]) `408`, both with code `validation`. A body must be a JSON object.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = Failure;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let seen = Arc::new(Seen::default());
+        let req = req.map(|body| Body::from_stream(Paced::new(body, seen.clone())));
         match Json::<T>::from_request(req, state).await {
+            Ok(_) if seen.not_an_object.load(Ordering::Relaxed) => Err(Failure::new(
+                ApiErrorCode::Validation,
+                "The request body must be a JSON object",
+            )),
             Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(_) if seen.too_slow.load(Ordering::Relaxed) => Err(Failure {
+                error: ApiError::new(
+                    ApiErrorCode::Validation,
+                    "The request body arrived too slowly; send it again",
+                ),
+                status: Some(StatusCode::REQUEST_TIMEOUT),
+                retry_after: None,
+            }),
             Err(rejection) => {
                 let too_large = rejection.status() == StatusCode::PAYLOAD_TOO_LARGE;
                 let message = match rejection {

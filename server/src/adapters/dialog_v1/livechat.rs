@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,7 @@ use dgbot_protocol::livechat::{
 use crate::SharedState;
 use crate::core::livechat::attachments::served_as;
 use crate::http::auth::Visitor;
-use crate::http::error::{ApiJson, Failure, query};
+use crate::http::error::{ApiJson, Failure, path, query};
 
 /// Largest livechat message body: a few attachments of the largest size the settings allow
 /// (25 MB), as base64.
@@ -45,9 +45,11 @@ pub struct MessagesQuery {
     after: Option<String>,
     /// Seconds to hold the request while nothing is new (0–30; default 0).
     wait: Option<u64>,
+    /// The `state_version` the client last saw: held only while the session is still there.
+    since: Option<u64>,
 }
 
-/// `GET /livechat/messages?after=<message_id>&wait=<seconds>`.
+/// `GET /livechat/messages?after=<message_id>&wait=<seconds>&since=<state_version>`.
 pub async fn livechat_messages(
     State(state): State<SharedState>,
     Visitor(key): Visitor,
@@ -63,7 +65,7 @@ pub async fn livechat_messages(
     }
     Ok(Json(
         state
-            .livechat_messages(&key, q.after.as_deref(), Duration::from_secs(wait))
+            .livechat_messages(&key, q.after.as_deref(), q.since, Duration::from_secs(wait))
             .await?,
     ))
 }
@@ -126,9 +128,10 @@ pub struct AttachmentQuery {
 /// inline; everything else downloads; nothing is ever rendered as a page of our origin.
 pub async fn attachment(
     State(state): State<SharedState>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     q: Result<Query<AttachmentQuery>, QueryRejection>,
 ) -> Result<Response, Failure> {
+    let id = path(id, "attachment")?;
     let q = query(q, "token", "token is required")?;
     let (meta, bytes) = state.attachment(&id, &q.token)?;
     let (content_type, inline) = served_as(&meta.mime_type);

@@ -4,7 +4,7 @@
 //! badge count, and session tokens.
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use dgbot_protocol::livechat::{
     AgentProfileRequest, LivechatSettings, SessionCount, SessionList, SessionToken,
@@ -13,15 +13,21 @@ use dgbot_protocol::message::Author;
 
 use crate::SharedState;
 use crate::http::auth::ApiKey;
-use crate::http::error::{ApiJson, Failure, query};
+use crate::http::error::{ApiJson, Failure, path, query};
 
 /// `PUT /livechat/agents/{agent_id}` `{display_name, avatar_url?}`.
 pub async fn put_agent(
     State(state): State<SharedState>,
     key: ApiKey,
-    Path(agent_id): Path<String>,
+    agent_id: Result<Path<String>, PathRejection>,
     ApiJson(req): ApiJson<AgentProfileRequest>,
 ) -> Result<Json<Author>, Failure> {
+    let Ok(Path(agent_id)) = agent_id else {
+        return Err(Failure::validation(
+            "agent_id",
+            "Use letters, digits, '-', '_', '.' and '@'",
+        ));
+    };
     Ok(Json(state.put_agent(
         &key.chatbot_id,
         &agent_id,
@@ -84,8 +90,9 @@ pub async fn count(
 pub async fn token(
     State(state): State<SharedState>,
     key: ApiKey,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<SessionToken>, Failure> {
+    let id = path(id, "livechat session")?;
     let session = state.session_of_chatbot(&key.chatbot_id, &id)?;
     Ok(Json(state.issue_session_token(&session.id)?))
 }

@@ -2,7 +2,7 @@
 //! backend (chatbot API key): the endpoint configuration and the persisted events.
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use dgbot_protocol::api::ApiErrorCode;
@@ -13,7 +13,7 @@ use dgbot_protocol::webhooks::{
 use crate::SharedState;
 use crate::core::ids;
 use crate::http::auth::ApiKey;
-use crate::http::error::{ApiJson, Failure, query};
+use crate::http::error::{ApiJson, Failure, path, query};
 use crate::store::webhooks::OutboxEvent;
 use crate::webhooks::{EVENT_TYPES, RETENTION_SECS, view};
 
@@ -121,8 +121,9 @@ fn find(state: &SharedState, key: &ApiKey, event_id: &str) -> Result<OutboxEvent
 pub async fn detail(
     State(state): State<SharedState>,
     key: ApiKey,
-    Path(event_id): Path<String>,
+    event_id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<EventDetail>, Failure> {
+    let event_id = path(event_id, "event")?;
     let event = find(&state, &key, &event_id)?;
     let delivery_attempts = state
         .store
@@ -148,8 +149,9 @@ pub async fn detail(
 pub async fn replay(
     State(state): State<SharedState>,
     key: ApiKey,
-    Path(event_id): Path<String>,
+    event_id: Result<Path<String>, PathRejection>,
 ) -> Result<(StatusCode, Json<EventSummary>), Failure> {
+    let event_id = path(event_id, "event")?;
     find(&state, &key, &event_id)?;
     state
         .store

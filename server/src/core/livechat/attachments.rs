@@ -42,7 +42,8 @@ fn clean_filename(name: &str) -> String {
         .filter(|c| !c.is_control() && !matches!(c, '"' | ';'))
         .take(200)
         .collect();
-    if cleaned.trim().is_empty() {
+    // Nothing left, or only dots (`.`, `..`: a place on disk, not a name).
+    if cleaned.trim().trim_matches('.').is_empty() {
         "attachment".into()
     } else {
         cleaned.trim().to_owned()
@@ -254,5 +255,8 @@ mod tests {
         assert_eq!(clean_filename("../../etc/pass\"wd"), "passwd");
         assert_eq!(clean_filename("C:\\x\\invoice.pdf"), "invoice.pdf");
         assert_eq!(clean_filename("  "), "attachment");
+        assert_eq!(clean_filename(".."), "attachment");
+        assert_eq!(clean_filename("a/ . "), "attachment");
+        assert_eq!(clean_filename(".htaccess"), ".htaccess");
     }
 }

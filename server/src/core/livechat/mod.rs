@@ -247,15 +247,22 @@ impl Core {
         })
     }
 
-    /// `GET /livechat/messages?after=&wait=`: livechat messages after `after`; with `wait`, held
-    /// until the session changes (an agent writes, joins, types, closes) or `wait` passes.
+    /// `GET /livechat/messages?after=&wait=&since=`: livechat messages after `after`; with
+    /// `wait`, held until the session changes (an agent writes, joins, types, closes) or `wait`
+    /// passes. `since` is the `state_version` the client last saw: a change it has not seen yet
+    /// (made between its last state read and this request) answers at once instead of after
+    /// `wait`; without it, changes from the time of the request count.
     pub async fn livechat_messages(
         &self,
         key: &ConversationKey,
         after: Option<&str>,
+        since: Option<u64>,
         wait: Duration,
     ) -> Result<LivechatMessages, CoreError> {
-        let since = self.livechat_state(key)?.state_version;
+        let since = match since {
+            Some(seen) => seen,
+            None => self.livechat_state(key)?.state_version,
+        };
         let read = |core: &Core| -> Result<LivechatMessages, CoreError> {
             let mut messages = core.store.livechat_messages(key, after)?;
             core.sign_attachments(&mut messages);
@@ -753,6 +760,18 @@ impl Core {
         avatar_url: Option<String>,
     ) -> Result<Author, CoreError> {
         label("agent_id", agent_id)?;
+        // An id is a name tools and people write (a path segment, a log line, a webhook field):
+        // no path tricks, control characters, markup or spaces.
+        if agent_id.starts_with('.')
+            || !agent_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'@'))
+        {
+            return Err(CoreError::invalid(
+                "agent_id",
+                "Use letters, digits, '-', '_', '.' and '@', not starting with '.'",
+            ));
+        }
         label("display_name", display_name)?;
         if let Some(url) = &avatar_url
             && !(url.starts_with("https://") || url.starts_with("http://"))
