@@ -10,7 +10,8 @@
 //!   bench       build, then stream a 5,000-event reply into the widget in headless Chromium,
 //!               and measure the loader on the host page
 //!   bench-server [n]  n concurrent SSE conversations, /ws clients, … against the release server (1000)
-//!   fuzz [s]    fuzz the SSE parser + transcript reducer with cargo-fuzz for s seconds (60)
+//!   fuzz [s]    cargo-fuzz, s seconds (60) a target: the SSE parser + transcript reducer, and
+//!               the other wire decoders, bridge commands and URL allow-lists
 //!
 //! Standard library only, so it compiles in seconds on a fresh machine.
 
@@ -679,6 +680,9 @@ fn bench_server(streams: &str) -> Result {
         .env("DGBOT_PYTHONPATH", python_dir()))
 }
 
+/// Each cargo-fuzz target of `protocol/fuzz/` for `seconds`, from its seeds: the SSE parser
+/// and transcript reducer (`seed.sse`), and every other decoder of the protocol crate (livechat,
+/// webhooks, the bridge, messages, forms, the URL allow-lists; `seeds/wire_types/`).
 fn fuzz(seconds: &str) -> Result {
     let seconds: u32 = seconds
         .parse()
@@ -688,23 +692,37 @@ fn fuzz(seconds: &str) -> Result {
         run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]))?;
     }
     let dir = root().join("protocol/fuzz");
-    let corpus = dir.join("corpus/sse_and_reducer");
-    std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
-    std::fs::copy(dir.join("seed.sse"), corpus.join("seed")).map_err(|e| e.to_string())?;
-    // cargo-fuzz passes nightly-only flags; RUSTC_BOOTSTRAP lets this stable toolchain take them.
-    // No sanitizer (-s none): the stable toolchain ships no sanitizer runtimes.
-    run(cmd("cargo")
-        .current_dir(root().join("protocol"))
-        .env("RUSTC_BOOTSTRAP", "1")
-        .args([
-            "fuzz",
-            "run",
-            "sse_and_reducer",
-            "-s",
-            "none",
-            "--",
-            &format!("-max_total_time={seconds}"),
-        ]))
+    let seeds = |target: &str| -> std::io::Result<Vec<PathBuf>> {
+        if target == "sse_and_reducer" {
+            return Ok(vec![dir.join("seed.sse")]);
+        }
+        std::fs::read_dir(dir.join("seeds").join(target))?
+            .map(|e| e.map(|e| e.path()))
+            .collect()
+    };
+    for target in ["sse_and_reducer", "wire_types"] {
+        let corpus = dir.join("corpus").join(target);
+        std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
+        for seed in seeds(target).map_err(|e| format!("{target} seeds: {e}"))? {
+            let name = seed.file_name().ok_or("a seed file")?;
+            std::fs::copy(&seed, corpus.join(name)).map_err(|e| e.to_string())?;
+        }
+        // cargo-fuzz passes nightly-only flags; RUSTC_BOOTSTRAP lets this stable toolchain take
+        // them. No sanitizer (-s none): the stable toolchain ships no sanitizer runtimes.
+        run(cmd("cargo")
+            .current_dir(root().join("protocol"))
+            .env("RUSTC_BOOTSTRAP", "1")
+            .args([
+                "fuzz",
+                "run",
+                target,
+                "-s",
+                "none",
+                "--",
+                &format!("-max_total_time={seconds}"),
+            ]))?;
+    }
+    Ok(())
 }
 
 fn which(program: &str) -> Option<PathBuf> {
