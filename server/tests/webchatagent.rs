@@ -785,6 +785,13 @@ async fn the_session_guard_and_refused_frames_change_nothing() {
         ws.next().await,
         json!({ "type": "livechat:pong", "sessionId": session })
     );
+    // A frame over 64 KiB ends the socket; nothing is stored.
+    let _ = ws.ws.send(Frame::Text("x".repeat(70 * 1024).into())).await;
+    let end = tokio::time::timeout(Duration::from_secs(5), ws.ws.next())
+        .await
+        .unwrap();
+    assert!(!matches!(end, Some(Ok(Frame::Text(_)))), "{end:?}");
+    assert_eq!(s.state.store.messages(&s.key(&session)).unwrap().len(), 2);
 }
 
 #[tokio::test]

@@ -347,10 +347,11 @@ async fn send_all(socket: &mut WebSocket, events: Vec<ServerEvent>) -> bool {
     true
 }
 
-/// A frame as a client event, or a refusal naming the session and `type` it had, if any.
-fn decode(
-    text: &str,
-) -> Result<(ClientEvent, Option<String>), (Option<String>, Option<String>, Refusal)> {
+/// A frame that could not be read: the session and `type` it named, if any, and why.
+type Unreadable = (Option<String>, Option<String>, Refusal);
+
+/// A frame as a client event (and the session it names), or why it could not be read.
+fn decode(text: &str) -> Result<(ClientEvent, Option<String>), Unreadable> {
     let value: Value = serde_json::from_str(text).map_err(|_| {
         (
             None,
