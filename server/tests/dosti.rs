@@ -734,11 +734,27 @@ async fn connections_are_refused_with_a_reason_the_client_sees() {
             "{query}: {refused}"
         );
     }
+    // A browser on a site the chatbot does not allow (Node sends the Origin it is told to).
+    let url = driver.url.clone();
+    driver
+        .command(json!({
+            "cmd": "connect", "tab": "evil", "url": url,
+            "extraHeaders": { "Origin": "https://evil.example" },
+            "query": { "apiKey": PUBLIC_KEY, "role": "visitor", "visitorId": "ios_user_555" }
+        }))
+        .await;
+    let refused = driver.expect("evil", "connect_error").await;
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("not enabled on"),
+        "{refused}"
+    );
     // The seed's iOS parameters, by public key and by chatbot id; websocket-only too.
     let ios = json!({ "apiKey": PUBLIC_KEY, "role": "visitor", "visitorId": "ios_user_555", "visitorName": "iOS User" });
     driver.connect_with("ios", ios).await;
     driver.expect("ios", "connect").await;
-    let url = driver.url.clone();
     driver
         .command(json!({
             "cmd": "connect", "tab": "ws", "url": url, "transports": ["websocket"],
@@ -1056,5 +1072,63 @@ async fn malformed_frames_get_an_error_and_lose_nothing() {
     assert!(
         !events_of(&quiet, "b").contains(&"chat_error"),
         "{quiet:#?}"
+    );
+}
+
+#[tokio::test]
+async fn browsers_on_allowed_sites_may_long_poll() {
+    let server = start().await;
+    let path = "/socket.io/?EIO=4&transport=polling&apiKey=dosti_pub_demo&visitorId=web_visitor_1";
+    let preflight = |origin: &'static str| {
+        server
+            .http
+            .request(reqwest::Method::OPTIONS, server.url(path))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "content-type")
+            .send()
+    };
+    let allowed = preflight("http://localhost:5173").await.unwrap();
+    assert_eq!(allowed.status(), 204);
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+    let foreign = preflight("https://evil.example").await.unwrap();
+    assert!(
+        foreign
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none(),
+        "{:?}",
+        foreign.headers()
+    );
+    // The engine.io handshake itself carries the header for an allowed site.
+    let open = server
+        .http
+        .get(server.url(path))
+        .header("Origin", "http://localhost:5173")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(open.status(), 200);
+    assert_eq!(
+        open.headers()["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+    assert!(open.text().await.unwrap().starts_with("0{\"sid\""));
+    // Other paths keep their own CORS (seed 002's API answers its own preflights).
+    let api = server
+        .http
+        .request(reqwest::Method::OPTIONS, server.url("/api/v1/chat/config"))
+        .header("Origin", "http://localhost:5173")
+        .header("Access-Control-Request-Method", "GET")
+        .header("Access-Control-Request-Headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        api.headers()["access-control-allow-origin"],
+        "http://localhost:5173"
     );
 }

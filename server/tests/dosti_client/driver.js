@@ -2,7 +2,8 @@
 // stdin and prints everything that happens as JSON lines on stdout, so the Rust test can play
 // one or more Dosti visitors (tabs) step by step and assert on what they receive.
 //
-//   {"cmd":"connect","tab":"a","url":"http://127.0.0.1:1234","query":{...},"transports":[...]}
+//   {"cmd":"connect","tab":"a","url":"http://127.0.0.1:1234","query":{...},"transports":[...],
+//    "extraHeaders":{...}}
 //   {"cmd":"emit","tab":"a","event":"send_message","args":[{"type":"saas","message":"hi"}],"ack":true}
 //   {"cmd":"raw","tab":"a","data":"42[\"send_message\""}   (an engine.io message packet as is)
 //   {"cmd":"disconnect","tab":"a"}
@@ -23,6 +24,7 @@ function connect(cmd) {
   const socket = io(cmd.url, {
     query: cmd.query,
     transports: cmd.transports || ["polling", "websocket"],
+    extraHeaders: cmd.extraHeaders || {},
     reconnection: false,
     forceNew: true,
   });

@@ -54,4 +54,8 @@ fn cors(state: SharedState) -> CorsLayer {
 /// The Socket.IO server, as a layer around the whole app (it answers `/socket.io/` only).
 pub fn socket_io(app: Router, state: &SharedState) -> Router {
     app.layer(socket::layer(state))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            socket::polling_cors,
+        ))
 }

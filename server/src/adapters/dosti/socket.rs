@@ -24,12 +24,20 @@ use socketioxide::layer::SocketIoLayer;
 use socketioxide::{ParserError, SocketIo};
 use tokio::sync::broadcast;
 
+use axum::extract::State;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
 use super::visitor::{self, DostiVisitor, Via};
 use crate::SharedState;
 use crate::core::CoreError;
 use crate::core::hub::ConversationEvent;
+use crate::http::auth::origin_allowed;
 use crate::http::security::same_origin;
 
+/// Socket.IO's default path, as the seed's clients use it.
+const PATH: &str = "/socket.io/";
 /// The largest HTTP long-polling payload accepted: a message is at most 4,000 characters.
 const MAX_PAYLOAD: u64 = 64 * 1024;
 
@@ -43,6 +51,59 @@ pub fn layer(state: &SharedState) -> SocketIoLayer {
             .with(move |s: SocketRef| authenticate(s, authenticate_state)),
     );
     layer
+}
+
+/// CORS for `/socket.io/` (everything else passes untouched): the long-polling transport is
+/// plain HTTP, so a browser on a site a chatbot allows needs it to connect at all (the
+/// WebSocket transport does not). Which chatbot's site it must be is checked at connect,
+/// once the `apiKey` names the chatbot. No cookies are involved (`withCredentials` stays off).
+pub async fn polling_cors(
+    State(state): State<SharedState>,
+    req: axum::extract::Request,
+    next: Next,
+) -> Response {
+    if !req.uri().path().starts_with(PATH) {
+        return next.run(req).await;
+    }
+    let allowed = req
+        .headers()
+        .get(header::ORIGIN)
+        .filter(|o| {
+            o.to_str().is_ok_and(|o| {
+                state
+                    .chatbots
+                    .iter()
+                    .any(|bot| origin_allowed(&bot.allowed_origins, o))
+            })
+        })
+        .cloned();
+    let mut res = if req.method() == Method::OPTIONS {
+        let mut res = StatusCode::NO_CONTENT.into_response();
+        if allowed.is_some() {
+            let h = res.headers_mut();
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("GET, POST"),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static("content-type"),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("600"),
+            );
+        }
+        res
+    } else {
+        next.run(req).await
+    };
+    let h = res.headers_mut();
+    h.append(header::VARY, HeaderValue::from_static("origin"));
+    if let Some(origin) = allowed {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    }
+    res
 }
 
 /// Connect middleware: the query names a visitor of a chatbot, or the client gets
