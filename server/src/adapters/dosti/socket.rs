@@ -147,7 +147,13 @@ async fn on_connect(s: SocketRef, state: SharedState) {
     visitor::remember_name(&state.core, &visitor);
     let relay =
         tokio::spawn(relay(s.clone(), state.clone(), visitor.clone(), events)).abort_handle();
-    s.on_disconnect(move || async move { relay.abort() });
+    s.on_disconnect({
+        let relay = relay.clone();
+        move || async move { relay.abort() }
+    });
+    if !s.connected() {
+        relay.abort(); // gone before the disconnect handler was in place
+    }
 
     let st = state.clone();
     s.on(
