@@ -88,7 +88,8 @@ impl Follower {
             ConversationEvent::Livechat { .. }
             | ConversationEvent::AgentJoined(_)
             | ConversationEvent::AgentLeft { .. } => self.status_change(core),
-            ConversationEvent::Answer(_)
+            ConversationEvent::AnswerStarted { .. }
+            | ConversationEvent::Answer(_)
             | ConversationEvent::Tool(_)
             | ConversationEvent::HandoffOffered { .. } => None,
         }
