@@ -2,7 +2,8 @@
 //! catalogue (one JSON file), both named in the chatbot configuration and replaceable by the
 //! operator. The demo shop's are `server/demo/kb/` and `server/demo/catalogue.json`.
 //!
-//! An FAQ document is Markdown: a `# Title`, an optional `keywords: a, b, c` line, then
+//! An FAQ document is Markdown: a `# Title`, an optional `keywords: a, b, c` line, an optional
+//! `url: https://…` line (the page it comes from, named as an answer's source), then
 //! paragraphs and `-` bullet lists with `**bold**`, `~~strike~~` and `[links](https://…)`. It
 //! becomes the `rich_text` blocks and spans of the answer, so the bot never sends Markdown.
 //!
@@ -24,6 +25,8 @@ pub struct FaqDocument {
     pub name: String,
     pub title: String,
     pub keywords: Vec<String>,
+    /// The page the document comes from (its `url:` line), named when an answer cites it.
+    pub url: Option<String>,
     pub blocks: Vec<Block>,
     title_words: HashSet<String>,
     body_words: HashSet<String>,
@@ -298,6 +301,7 @@ impl FaqDocument {
     pub fn parse(name: &str, text: &str) -> Result<Self, String> {
         let mut title = None;
         let mut keywords = vec![];
+        let mut url = None;
         let mut body = String::new();
         for line in text.lines() {
             if let Some(t) = line.strip_prefix("# ").filter(|_| title.is_none()) {
@@ -308,6 +312,10 @@ impl FaqDocument {
                     .map(|k| k.trim().to_lowercase())
                     .filter(|k| !k.is_empty())
                     .collect();
+            } else if let Some(u) = line.strip_prefix("url:").map(str::trim)
+                && (u.starts_with("https://") || u.starts_with("http://"))
+            {
+                url = Some(u.to_owned());
             } else {
                 body.push_str(line);
                 body.push('\n');
@@ -324,6 +332,7 @@ impl FaqDocument {
             body_words: content_words(&body),
             title,
             keywords,
+            url,
             blocks,
         })
     }
@@ -396,8 +405,9 @@ mod tests {
 
     #[test]
     fn markdown_becomes_blocks_and_spans() {
-        let doc = FaqDocument::parse("t", "# T\nkeywords: a, b c\n\nSome **bold** and [a link](https://x.dk).\n\n- one\n- two ~~old~~\n").unwrap();
+        let doc = FaqDocument::parse("t", "# T\nkeywords: a, b c\nurl: https://x.dk/t\n\nSome **bold** and [a link](https://x.dk).\n\n- one\n- two ~~old~~\n").unwrap();
         assert_eq!(doc.keywords, ["a", "b c"]);
+        assert_eq!(doc.url.as_deref(), Some("https://x.dk/t"));
         assert_eq!(doc.blocks.len(), 2);
         let Block::Paragraph { spans } = &doc.blocks[0] else {
             panic!()
