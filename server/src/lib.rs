@@ -74,6 +74,8 @@ pub struct ServerConfig {
     pub auth_public_limit: config::RateLimit,
     /// A WebSocket client silent this long is closed (seed 001 pings every 25–30 s).
     pub ws_idle_timeout: Duration,
+    /// The time a client has to send a request's head (method, path, headers).
+    pub header_timeout: Duration,
 }
 
 /// A reply streamed verbatim (see [`ServerConfig::scripted_replies`]).
@@ -119,6 +121,7 @@ impl ServerConfig {
                 per_seconds: 60,
             },
             ws_idle_timeout: Duration::from_secs(90),
+            header_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -223,20 +226,64 @@ pub fn app(state: SharedState) -> Router {
     adapters::dosti::socket_io(app, &state)
 }
 
-/// [`app`] as a service that knows each connection's peer address (per-IP limits).
-pub fn service(
-    state: SharedState,
-) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, std::net::SocketAddr> {
-    app(state).into_make_service_with_connect_info::<std::net::SocketAddr>()
-}
-
 /// Serve `app(state)` on `listener` until the future is dropped, with the background work
 /// (webhook delivery, attachment retention) running beside it.
 pub async fn serve(listener: tokio::net::TcpListener, state: SharedState) -> std::io::Result<()> {
+    serve_until(listener, state, std::future::pending()).await
+}
+
+/// [`serve`] until `shutdown` completes (then no new connection is taken).
+///
+/// HTTP/1.1 with upgrades (WebSockets, Socket.IO), each request knowing its peer address
+/// (`ConnectInfo`, for per-IP limits). A client has [`ServerConfig::header_timeout`] to send a
+/// request's head: one that trickles or stalls (slowloris) is cut off, which `axum::serve`
+/// cannot do. Bodies have their own pace limit (`http::error::ApiJson`).
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    state: SharedState,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
     let background = spawn_background(state.core.clone());
-    let served = axum::serve(listener, service(state)).await;
+    let header_timeout = state.config.header_timeout;
+    let app = app(state);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(connection) => connection,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, then take connections again.
+                    eprintln!("dgbot-server: accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(
+                move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    app.clone().oneshot(req)
+                },
+            );
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            // A client that goes away mid-request is not the server's error.
+            let _ = connection.await;
+        });
+    }
     background.into_iter().for_each(|t| t.abort());
-    served
+    Ok(())
 }
 
 /// The server's background tasks: the webhook worker and attachment retention.

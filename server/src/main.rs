@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use dgbot_server::config::{Settings, repo_config};
 use dgbot_server::store::Store;
-use dgbot_server::{AppState, ServerConfig, service};
+use dgbot_server::{AppState, ServerConfig};
 
 #[tokio::main]
 async fn main() {
@@ -82,18 +82,16 @@ async fn main() {
         Settings::load(&config_path).unwrap_or_else(|e| fail(&format!("configuration: {e}")));
     let store = Store::open(&settings.database).unwrap_or_else(|e| fail(&e.to_string()));
     let state = AppState::with_store(config, settings.chatbots, store);
-    let _background = dgbot_server::spawn_background(state.core.clone());
     // The demo page is opened on `localhost` while the widget is served from `127.0.0.1`, so the
     // host page and the widget are different origins, as on a real customer site.
     println!(
         "dgbot demo: open http://localhost:{port}/demo/  (widget served from http://127.0.0.1:{port}; agent console at http://127.0.0.1:{port}/agent/)"
     );
-    axum::serve(listener, service(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .unwrap_or_else(|e| fail(&format!("server error: {e}")));
+    dgbot_server::serve_until(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .unwrap_or_else(|e| fail(&format!("server error: {e}")));
 }
 
 fn listen(port: u16) -> std::io::Result<tokio::net::TcpListener> {

@@ -17,7 +17,8 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
+use axum::routing::{any, delete, get, post, put};
+use dgbot_protocol::api::ApiErrorCode;
 
 use crate::SharedState;
 use crate::http::error::Failure;
@@ -26,9 +27,14 @@ use crate::http::security::{self, ClientIp};
 /// Every route of the seed: the visitor-token ones with CORS for the chatbots' allowed origins
 /// (the seed's browser client), the rest (API key, agent token, signed links) for servers.
 pub fn routes(state: &SharedState) -> Router<SharedState> {
-    visitor_routes()
+    with_envelope(visitor_routes())
         .layer(security::visitor_cors(state.clone()))
-        .merge(server_routes())
+        .merge(with_envelope(server_routes()))
+        // A path under the API that names no endpoint: the seed's envelope, not an empty 404.
+        .route(
+            "/api/v1/chat/{*rest}",
+            any(|| async { Failure::new(ApiErrorCode::NotFound, "No such endpoint") }),
+        )
         .route(
             "/api/v1/chat/auth/public",
             post(chat::auth_public).layer(middleware::from_fn_with_state(
@@ -55,6 +61,19 @@ async fn limit_auth_public(
         Ok(()) => next.run(req).await,
         Err(secs) => Failure::rate_limited(secs).into_response(),
     }
+}
+
+/// A method the path does not take answers `405` in the seed's envelope, code `not_found`
+/// (the seed has no code of its own for it), with axum's `Allow` header.
+fn with_envelope(routes: Router<SharedState>) -> Router<SharedState> {
+    routes.method_not_allowed_fallback(|| async {
+        let mut failure = Failure::new(
+            ApiErrorCode::NotFound,
+            "This endpoint does not take this method",
+        );
+        failure.status = Some(axum::http::StatusCode::METHOD_NOT_ALLOWED);
+        failure
+    })
 }
 
 /// The endpoints a visitor token opens: a browser on the chatbot's site may call them.
