@@ -672,11 +672,17 @@ fn bench_server(streams: &str) -> Result {
             "dgbot-server",
             "--test",
             "load",
+            "--test",
+            "load_webchatagent",
+            "--test",
+            "load_dosti",
             "--",
             "--ignored",
             "--nocapture",
+            "--test-threads=1",
         ])
         .env("DGBOT_LOAD_STREAMS", n.to_string())
+        .env("DGBOT_SEED_CLIENTS", seed_clients_dir().join("node_modules"))
         .env("DGBOT_PYTHONPATH", python_dir()))
 }
 
