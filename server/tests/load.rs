@@ -23,6 +23,9 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::ReleaseServer;
 use dgbot_protocol::sse::SseParser;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
@@ -146,77 +149,6 @@ async fn concurrent_sse_streams() {
         memory_before as f64 / 1024.0
     );
     assert_eq!(completed, n, "every stream ends with done");
-}
-
-/// The release server on a free port with the shipped configuration and a fresh database;
-/// killed and its files removed on drop.
-struct ReleaseServer {
-    child: std::process::Child,
-    base: String,
-    pid: u32,
-    dir: std::path::PathBuf,
-}
-
-impl ReleaseServer {
-    fn start(name: &str) -> ReleaseServer {
-        Self::start_with(name, &[])
-    }
-
-    fn start_with(name: &str, env: &[(&str, &str)]) -> ReleaseServer {
-        let dir = std::env::temp_dir().join(format!("dgbot-load-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let shipped = std::fs::read_to_string(dgbot_server::config::repo_config()).unwrap();
-        let server_dir = dgbot_server::config::repo_config()
-            .parent()
-            .unwrap()
-            .to_path_buf();
-        let config = shipped
-            .replace(
-                "database = \"../target/dgbot.sqlite\"",
-                &format!("database = {:?}", dir.join("load.sqlite")),
-            )
-            .replace(
-                "faq = \"demo/kb\"",
-                &format!("faq = {:?}", server_dir.join("demo/kb")),
-            )
-            .replace(
-                "catalogue = \"demo/catalogue.json\"",
-                &format!("catalogue = {:?}", server_dir.join("demo/catalogue.json")),
-            );
-        std::fs::write(dir.join("load.toml"), config).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_dgbot-server"))
-            .envs(env.iter().copied())
-            .env("PORT", "0")
-            .env("DGBOT_CONFIG", dir.join("load.toml"))
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let pid = child.id();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
-            .expect("the widget URL")
-            .trim_end_matches([')', ';'])
-            .to_owned();
-        ReleaseServer {
-            child,
-            base,
-            pid,
-            dir,
-        }
-    }
-}
-
-impl Drop for ReleaseServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 /// A visitor token each for `n` new visitors.

@@ -15,9 +15,12 @@
 //! connections dropped, time to the first event and to the answer (p50, p99), and the server's
 //! peak memory.
 
+mod common;
+
+use common::ReleaseServer;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -27,7 +30,7 @@ use serde_json::Value;
 fn socket_io_clients_each_get_a_streamed_answer() {
     let n: usize = env_or("DGBOT_LOAD_CLIENTS", "1000").parse().unwrap();
     let transport = env_or("DGBOT_LOAD_TRANSPORT", "websocket");
-    let server = ReleaseServer::start();
+    let server = ReleaseServer::start("dosti");
     std::thread::sleep(Duration::from_millis(500));
     let before = memory_kb(server.pid, "VmRSS:");
 
@@ -126,69 +129,4 @@ fn memory_kb(pid: u32, field: &str) -> u64 {
         .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
-}
-
-/// The release server on a free port with the shipped configuration and a fresh database;
-/// killed and its files removed on drop.
-struct ReleaseServer {
-    child: Child,
-    base: String,
-    pid: u32,
-    dir: PathBuf,
-}
-
-impl ReleaseServer {
-    fn start() -> ReleaseServer {
-        let dir = std::env::temp_dir().join(format!("dgbot-load-dosti-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let shipped = dgbot_server::config::repo_config();
-        let server_dir = shipped.parent().unwrap().to_path_buf();
-        let config = std::fs::read_to_string(&shipped)
-            .unwrap()
-            .replace(
-                "database = \"../target/dgbot.sqlite\"",
-                &format!("database = {:?}", dir.join("load.sqlite")),
-            )
-            .replace(
-                "faq = \"demo/kb\"",
-                &format!("faq = {:?}", server_dir.join("demo/kb")),
-            )
-            .replace(
-                "catalogue = \"demo/catalogue.json\"",
-                &format!("catalogue = {:?}", server_dir.join("demo/catalogue.json")),
-            );
-        std::fs::write(dir.join("load.toml"), config).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_dgbot-server"))
-            .env("PORT", "0")
-            .env("DGBOT_CONFIG", dir.join("load.toml"))
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let pid = child.id();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
-            .expect("the server's URL")
-            .trim_end_matches([')', ';'])
-            .to_owned();
-        ReleaseServer {
-            child,
-            base,
-            pid,
-            dir,
-        }
-    }
-}
-
-impl Drop for ReleaseServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }

@@ -14,8 +14,9 @@
 //! per idle connection, time to the first chunk and to the whole answer (p50, p99), events a
 //! second, sockets dropped, and the server's peak memory. N is `DGBOT_LOAD_SOCKETS` (1000).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
+
+use common::ReleaseServer;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,7 +47,10 @@ async fn concurrent_websockets() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
-    let server = ReleaseServer::start("webchatagent");
+    let server = ReleaseServer::start_with(
+        "webchatagent",
+        &[("DGBOT_AUTH_PUBLIC_PER_MINUTE", "1000000")],
+    );
     let (base, pid) = (server.base.clone(), server.pid);
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(100)
@@ -203,71 +207,4 @@ fn memory_kb(pid: u32, field: &str) -> u64 {
         .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
-}
-
-/// The release server on a free port with the shipped configuration and a fresh database
-/// (new sessions unlimited per IP: they all come from here); killed and its files removed on
-/// drop.
-struct ReleaseServer {
-    child: std::process::Child,
-    base: String,
-    pid: u32,
-    dir: std::path::PathBuf,
-}
-
-impl ReleaseServer {
-    fn start(name: &str) -> ReleaseServer {
-        let dir = std::env::temp_dir().join(format!("dgbot-load-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let config_path = dgbot_server::config::repo_config();
-        let server_dir = config_path.parent().unwrap().to_path_buf();
-        let config = std::fs::read_to_string(&config_path)
-            .unwrap()
-            .replace(
-                "database = \"../target/dgbot.sqlite\"",
-                &format!("database = {:?}", dir.join("load.sqlite")),
-            )
-            .replace(
-                "faq = \"demo/kb\"",
-                &format!("faq = {:?}", server_dir.join("demo/kb")),
-            )
-            .replace(
-                "catalogue = \"demo/catalogue.json\"",
-                &format!("catalogue = {:?}", server_dir.join("demo/catalogue.json")),
-            );
-        std::fs::write(dir.join("load.toml"), config).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_dgbot-server"))
-            .env("PORT", "0")
-            .env("DGBOT_CONFIG", dir.join("load.toml"))
-            .env("DGBOT_AUTH_PUBLIC_PER_MINUTE", "1000000")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let pid = child.id();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
-            .expect("the server's URL")
-            .trim_end_matches([')', ';'])
-            .to_owned();
-        ReleaseServer {
-            child,
-            base,
-            pid,
-            dir,
-        }
-    }
-}
-
-impl Drop for ReleaseServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }

@@ -124,29 +124,12 @@ fn terser_bin() -> PathBuf {
 
 /// `npm install --prefix dir package@version` (npm comes with Node; installed if missing).
 fn npm_install(dir: &Path, package: &str) -> Result {
-    if output_of(Command::new("npm").arg("--version")).is_none() {
-        apt_install(&["nodejs", "npm"])?;
-    }
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    run(Command::new("npm")
-        .args([
-            "install",
-            "--no-save",
-            "--no-audit",
-            "--no-fund",
-            "--loglevel=error",
-            "--prefix",
-        ])
-        .arg(dir)
-        .arg(package))
+    npm_install_all(dir, &[package])
 }
 
-/// `npm install` of several packages at once into one folder.
+/// `npm install` of several packages at once into one folder (an install prunes what it does
+/// not name, so packages that share a folder are installed together).
 fn npm_install_all(dir: &Path, packages: &[&str]) -> Result {
-    let (first, rest) = packages.split_first().ok_or("nothing to install")?;
-    if rest.is_empty() {
-        return npm_install(dir, first);
-    }
     if output_of(Command::new("npm").arg("--version")).is_none() {
         apt_install(&["nodejs", "npm"])?;
     }
@@ -682,7 +665,10 @@ fn bench_server(streams: &str) -> Result {
             "--test-threads=1",
         ])
         .env("DGBOT_LOAD_STREAMS", n.to_string())
-        .env("DGBOT_SEED_CLIENTS", seed_clients_dir().join("node_modules"))
+        .env(
+            "DGBOT_SEED_CLIENTS",
+            seed_clients_dir().join("node_modules"),
+        )
         .env("DGBOT_PYTHONPATH", python_dir()))
 }
 

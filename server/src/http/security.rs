@@ -22,8 +22,8 @@ use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::SharedState;
 use crate::http::auth::origin_allowed;
+use crate::{AppState, SharedState};
 
 /// The chat page (`/chat/`, `/chat/index.html`) gets [`chat_page_csp`] with `frame-ancestors`
 /// from its chatbot's `allowed_origins` (the same `scheme://host:*` patterns), so the browser
@@ -176,10 +176,7 @@ pub fn visitor_cors(state: SharedState) -> CorsLayer {
                 .and_then(|claims| state.chatbot(&claims.cid));
             match token_bot {
                 Some(bot) => origin_allowed(&bot.allowed_origins, origin),
-                None => state
-                    .chatbots
-                    .iter()
-                    .any(|bot| origin_allowed(&bot.allowed_origins, origin)),
+                None => some_chatbot_allows(&state, origin),
             }
         }))
         .allow_methods([Method::GET, Method::POST, Method::DELETE])
@@ -191,6 +188,15 @@ pub fn visitor_cors(state: SharedState) -> CorsLayer {
         ])
         .expose_headers([header::RETRY_AFTER])
         .max_age(std::time::Duration::from_secs(600))
+}
+
+/// Whether any chatbot allows pages on `origin`: what a CORS preflight, which names no
+/// chatbot, is answered for (each protocol then checks the request's own chatbot).
+pub fn some_chatbot_allows(state: &AppState, origin: &str) -> bool {
+    state
+        .chatbots
+        .iter()
+        .any(|bot| origin_allowed(&bot.allowed_origins, origin))
 }
 
 /// Whether a request's `Origin` is the server's own (the chat page calling its API): the

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+use std::io::BufRead;
+
 use serde_json::{Value, json};
 
 /// A visitor token for a new visitor of the demo chatbot, the way the widget gets one
@@ -18,4 +20,75 @@ pub async fn visitor_token(http: &reqwest::Client, base: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+/// The release server on a free port with the shipped configuration and a fresh database;
+/// killed and its files removed on drop.
+pub struct ReleaseServer {
+    pub child: std::process::Child,
+    pub base: String,
+    pub pid: u32,
+    pub dir: std::path::PathBuf,
+}
+
+impl ReleaseServer {
+    pub fn start(name: &str) -> ReleaseServer {
+        Self::start_with(name, &[])
+    }
+
+    pub fn start_with(name: &str, env: &[(&str, &str)]) -> ReleaseServer {
+        let dir = std::env::temp_dir().join(format!("dgbot-load-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let shipped = std::fs::read_to_string(dgbot_server::config::repo_config()).unwrap();
+        let server_dir = dgbot_server::config::repo_config()
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        let config = shipped
+            .replace(
+                "database = \"../target/dgbot.sqlite\"",
+                &format!("database = {:?}", dir.join("load.sqlite")),
+            )
+            .replace(
+                "faq = \"demo/kb\"",
+                &format!("faq = {:?}", server_dir.join("demo/kb")),
+            )
+            .replace(
+                "catalogue = \"demo/catalogue.json\"",
+                &format!("catalogue = {:?}", server_dir.join("demo/catalogue.json")),
+            );
+        std::fs::write(dir.join("load.toml"), config).unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dgbot-server"))
+            .envs(env.iter().copied())
+            .env("PORT", "0")
+            .env("DGBOT_CONFIG", dir.join("load.toml"))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .expect("the widget URL")
+            .trim_end_matches([')', ';'])
+            .to_owned();
+        ReleaseServer {
+            child,
+            base,
+            pid,
+            dir,
+        }
+    }
+}
+
+impl Drop for ReleaseServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }

@@ -20,7 +20,7 @@ use axum::routing::post;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::SharedState;
-use crate::http::auth::origin_allowed;
+use crate::http::security::some_chatbot_allows;
 
 /// The largest REST body: a message is at most 4,000 characters.
 const MAX_BODY: usize = 64 * 1024;
@@ -38,12 +38,9 @@ pub fn routes(state: &SharedState) -> Router<SharedState> {
 fn cors(state: SharedState) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(move |origin, _| {
-            origin.to_str().is_ok_and(|origin| {
-                state
-                    .chatbots
-                    .iter()
-                    .any(|bot| origin_allowed(&bot.allowed_origins, origin))
-            })
+            origin
+                .to_str()
+                .is_ok_and(|origin| some_chatbot_allows(&state, origin))
         }))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE])

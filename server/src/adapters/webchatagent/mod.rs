@@ -25,7 +25,7 @@ use axum::routing::{get, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::SharedState;
-use crate::http::auth::origin_allowed;
+use crate::http::security::some_chatbot_allows;
 pub use socket::Timings;
 
 pub fn routes(state: &SharedState) -> Router<SharedState> {
@@ -54,12 +54,9 @@ pub fn routes_with(state: &SharedState, timings: Timings) -> Router<SharedState>
 fn cors(state: SharedState) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(move |origin, _| {
-            origin.to_str().is_ok_and(|origin| {
-                state
-                    .chatbots
-                    .iter()
-                    .any(|bot| origin_allowed(&bot.allowed_origins, origin))
-            })
+            origin
+                .to_str()
+                .is_ok_and(|origin| some_chatbot_allows(&state, origin))
         }))
         .allow_methods([Method::POST])
         .allow_headers([
