@@ -66,7 +66,7 @@ impl Core {
         {
             // Answered and stored already: the same answer again, stored once.
             let mut replay = answer_of(&reply.message_id, reply.parts.clone());
-            replay.reply = None;
+            replay.store = false;
             return Ok(self.stream(key, &reply.message_id, replay, None));
         }
         let question_message = Message {
@@ -108,9 +108,8 @@ impl Core {
             .ok_or_else(|| CoreError::NotFound("No responder answers this chatbot".into()))?;
 
         let topic = answer
-            .reply
-            .as_ref()
-            .map(|reply| self.store.expect_classification(key, &reply.message_id));
+            .store
+            .then(|| self.store.expect_classification(key, &reply_id));
         Ok(self.stream(key, &reply_id, answer, topic))
     }
 
@@ -135,14 +134,32 @@ impl Core {
             },
         );
         tokio::spawn(async move {
-            let delay = core.settings.stream_delay;
-            let count = answer.items.len();
-            for (i, item) in answer.items.into_iter().enumerate() {
-                let paced = match &item {
+            let crate::core::responder::Answer {
+                mut items,
+                store,
+                paced,
+            } = answer;
+            let delay = if paced {
+                core.settings.stream_delay
+            } else {
+                Duration::ZERO
+            };
+            let mut reply = None;
+            // Pace the answer like a model would, word by word: a pause after each part event
+            // that something follows.
+            let mut owe_pause = false;
+            while let Some(item) = items.next().await {
+                if std::mem::take(&mut owe_pause) && !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                owe_pause = match &item {
                     AnswerItem::Event(ev) => {
                         if core.hub.is_watched(&key) {
                             core.hub
                                 .publish(&key, ConversationEvent::Answer(ev.clone()));
+                        }
+                        if let StreamEvent::Done(done) = ev {
+                            reply = Some(done.message.clone());
                         }
                         matches!(ev, StreamEvent::PartDelta(_) | StreamEvent::Part(_))
                     }
@@ -162,12 +179,8 @@ impl Core {
                 if tx.send(item).await.is_err() {
                     return; // the visitor went away; the reply was not delivered, so not stored
                 }
-                // Pace the answer like a model would, word by word (not after the last event).
-                if paced && !delay.is_zero() && i + 1 < count {
-                    tokio::time::sleep(delay).await;
-                }
             }
-            let (Some(reply), Some(topic)) = (answer.reply, topic) else {
+            let (Some(reply), Some(topic), true) = (reply, topic, store) else {
                 return;
             };
             if let Err(e) = core.store.push(&key, &reply) {

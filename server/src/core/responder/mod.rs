@@ -67,9 +67,34 @@ impl ToolStatus {
 }
 
 pub struct Answer {
-    pub items: Vec<AnswerItem>,
-    /// The assistant message to store once the whole stream has been delivered.
-    pub reply: Option<Message>,
+    pub items: Items,
+    /// Store the `done` event's message once the whole stream has been delivered (scripted
+    /// replies and replays of a stored answer store nothing).
+    pub store: bool,
+    /// Pace the parts by `stream_delay`, as a model would write them (a real model, or a
+    /// stream that waits on a tool, paces itself).
+    pub paced: bool,
+}
+
+/// An answer's items: all known when it starts, or arriving as the responder produces them
+/// (after a tool call, from a language model).
+pub enum Items {
+    Ready(std::vec::IntoIter<AnswerItem>),
+    Live(tokio::sync::mpsc::Receiver<AnswerItem>),
+}
+
+impl Items {
+    pub fn ready(items: Vec<AnswerItem>) -> Self {
+        Items::Ready(items.into_iter())
+    }
+
+    /// The next item, `None` at the end.
+    pub async fn next(&mut self) -> Option<AnswerItem> {
+        match self {
+            Items::Ready(items) => items.next(),
+            Items::Live(rx) => rx.recv().await,
+        }
+    }
 }
 
 pub trait Responder: Send + Sync {
@@ -95,7 +120,11 @@ impl Responder for Scripted {
                 ScriptedEvent::Drop => AnswerItem::Drop,
             })
             .collect();
-        Some(Answer { items, reply: None })
+        Some(Answer {
+            items: Items::ready(items),
+            store: false,
+            paced: true,
+        })
     }
 }
 
@@ -115,11 +144,10 @@ impl Responder for DemoBot {
         } else {
             demo_bot::answer_with_tools(q.text, q.reply_id, q.public_base, &q.chatbot.knowledge)
         };
-        let mut answer = answer_of(q.reply_id, parts);
+        let mut items = answer_items(q.reply_id, parts);
         // The tools ran before the answer was written: after `status: processing`, before the
         // first part.
-        let at = answer
-            .items
+        let at = items
             .iter()
             .position(|i| !matches!(i, AnswerItem::Event(StreamEvent::Status(_))))
             .unwrap_or(0);
@@ -131,19 +159,51 @@ impl Responder for DemoBot {
                 })
             })
         });
-        answer.items.splice(at..at, calls);
-        Some(answer)
+        items.splice(at..at, calls);
+        Some(Answer {
+            items: Items::ready(items),
+            store: true,
+            paced: true,
+        })
     }
 }
 
 /// The stream of a whole answer: `status` connected and processing, the parts as structured
-/// deltas (a whole `part` event where a part has no delta form), then `done`.
+/// deltas (a whole `part` event where a part has no delta form), then `done`. Stored once
+/// delivered, paced.
 pub fn answer_of(reply_id: &str, parts: Vec<Part>) -> Answer {
+    Answer {
+        items: Items::ready(answer_items(reply_id, parts)),
+        store: true,
+        paced: true,
+    }
+}
+
+/// The items of [`answer_of`].
+pub fn answer_items(reply_id: &str, parts: Vec<Part>) -> Vec<AnswerItem> {
     let mut items = vec![
         AnswerItem::Event(StreamEvent::status("connected")),
         AnswerItem::Event(StreamEvent::status("processing")),
     ];
-    for part in &parts {
+    items.extend(part_items(&parts));
+    let reply = Message {
+        message_id: reply_id.to_owned(),
+        role: Role::Assistant,
+        parts,
+        created_at: None,
+        author: None,
+    };
+    items.push(AnswerItem::Event(StreamEvent::Done(DoneEvent {
+        message: reply,
+    })));
+    items
+}
+
+/// `parts` as stream items: structured deltas, or a whole `part` event where a part has no
+/// delta form.
+pub fn part_items(parts: &[Part]) -> Vec<AnswerItem> {
+    let mut items = Vec::new();
+    for part in parts {
         match part_deltas(part) {
             Some(deltas) => {
                 let id = part.part_id().unwrap_or_default();
@@ -158,18 +218,5 @@ pub fn answer_of(reply_id: &str, parts: Vec<Part>) -> Answer {
             }))),
         }
     }
-    let reply = Message {
-        message_id: reply_id.to_owned(),
-        role: Role::Assistant,
-        parts,
-        created_at: None,
-        author: None,
-    };
-    items.push(AnswerItem::Event(StreamEvent::Done(DoneEvent {
-        message: reply.clone(),
-    })));
-    Answer {
-        items,
-        reply: Some(reply),
-    }
+    items
 }
