@@ -41,6 +41,10 @@ pub struct Chatbot {
     pub livechat: Option<LivechatSettings>,
     /// `[[chatbot.agents]]`: agent profiles created on start (the API adds more).
     pub agents: Vec<Author>,
+    /// `[[chatbot.actions]]`: custom API actions (seed 000), their secrets read.
+    pub actions: Vec<crate::core::actions::Action>,
+    /// `[chatbot.model]`: answers from a language model instead of the demo bot.
+    pub model: Option<crate::core::responder::model::ModelConfig>,
 }
 
 /// Per visitor: at most `messages` messages in any window of `per_seconds` seconds.
@@ -115,6 +119,9 @@ struct ChatbotFile {
     identity_secret: Option<String>,
     #[serde(default)]
     identity_required: bool,
+    #[serde(default)]
+    actions: Vec<crate::core::actions::ActionFile>,
+    model: Option<crate::core::responder::model::ModelConfig>,
 }
 
 #[derive(Deserialize)]
@@ -259,6 +266,18 @@ impl Settings {
                     return bad(&format!("agents[{j}]"), "id and display_name are required");
                 }
             }
+            let mut actions = Vec::new();
+            for (j, a) in c.actions.into_iter().enumerate() {
+                match a.resolve(|name| std::env::var(name).ok()) {
+                    Ok(a) => actions.push(a),
+                    Err((f, why)) => return bad(&format!("actions[{j}].{f}"), &why),
+                }
+            }
+            if let Some(m) = &c.model
+                && let Err((f, why)) = m.check()
+            {
+                return bad(&format!("model.{f}"), &why);
+            }
             let knowledge = KnowledgeBase::load(
                 &dir.join(&c.knowledge_base.faq),
                 &dir.join(&c.knowledge_base.catalogue),
@@ -304,6 +323,8 @@ impl Settings {
                         avatar_url: a.avatar_url,
                     })
                     .collect(),
+                actions,
+                model: c.model,
             });
         }
         Ok(Settings {

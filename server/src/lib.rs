@@ -196,6 +196,11 @@ impl AppState {
             limiter: Default::default(),
             responders,
             webhook_wake: tokio::sync::Notify::new(),
+            // No redirects: an action calls its configured URL and nowhere else.
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("an HTTP client"),
         };
         Arc::new(AppState {
             config,

@@ -9,6 +9,7 @@
 //! - [`hub`]: per-conversation broadcast of conversation events, behind a trait.
 //! - [`validation`], [`rate_limit`], [`classify`].
 
+pub mod actions;
 pub mod classify;
 pub mod clock;
 pub mod conversation;
@@ -66,6 +67,8 @@ pub struct Core {
     pub responders: Vec<Arc<dyn responder::Responder>>,
     /// Wakes the webhook worker when an event is queued.
     pub webhook_wake: tokio::sync::Notify,
+    /// Outbound HTTP: custom API actions (and a language model's API).
+    pub http: reqwest::Client,
 }
 
 impl Core {

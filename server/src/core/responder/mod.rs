@@ -5,6 +5,7 @@
 
 pub mod demo_bot;
 pub mod knowledge;
+pub mod model;
 
 use dgbot_protocol::stream::{DoneEvent, PartEvent, part_deltas};
 use dgbot_protocol::{Block, Message, Part, RichText, Role, Span, StreamEvent};

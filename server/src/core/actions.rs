@@ -1,0 +1,383 @@
+//! Seed 000's custom API actions: "Configure your chatbot to call any HTTPS endpoint in
+//! response to visitor actions. The bot can send visitor data to your backend and use the
+//! response to inform its answer."
+//!
+//! A chatbot's `[[chatbot.actions]]` name an endpoint, what the bot may send it and how the
+//! response informs the answer. Only the configured URL is ever called (nothing from the
+//! visitor or a model becomes a URL); the request is a signed JSON `POST` carrying only the
+//! fields the action lists; the response is limited in time and size, and a failing endpoint
+//! gives the visitor a polite answer and the tool event `status: "error"`, never a broken
+//! stream. docs/protocol.md, "Custom API actions".
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::core::{ConversationKey, Core};
+
+/// The largest response an action may return.
+pub const MAX_RESPONSE: usize = 64 * 1024;
+
+/// `[[chatbot.actions]]` as written in the configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionFile {
+    /// The tool's name (`order_status`): letters, digits and `_`.
+    pub name: String,
+    /// When the bot should use it (a language model reads this).
+    pub description: String,
+    /// What the visitor sees while it runs: "Looking up {label}…" (default: the name in words).
+    pub label: Option<String>,
+    /// `https://…`, or `http://` on a loopback host for development.
+    pub url: String,
+    /// `POST` (the default) or `PUT`: the visitor data goes in the JSON body, never the URL.
+    #[serde(default = "default_method")]
+    pub method: String,
+    /// Extra request headers. A value `env:NAME` is read from the environment at start (put
+    /// secrets there, never in the file).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// What the bot may send: `question`, `page`, `identity` (the verified identity only), and
+    /// values it extracts from the question (`order_number`, `email`).
+    #[serde(default)]
+    pub send: Vec<String>,
+    /// For the demo bot: words in a question that call for this action.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// The answer, from the JSON response: `{{field}}` or `{{a.b}}` is replaced by that value.
+    pub answer: String,
+    /// The answer when the endpoint fails or times out.
+    #[serde(default = "default_failure")]
+    pub failure_answer: String,
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// `env:NAME`: the secret that signs requests (`x-dgbot-signature`), as webhooks are signed.
+    pub signing_secret: Option<String>,
+}
+
+fn default_method() -> String {
+    "POST".into()
+}
+
+fn default_failure() -> String {
+    "Sorry, I couldn't look that up right now. Please try again in a moment, or ask for a person."
+        .into()
+}
+
+fn default_timeout_ms() -> u64 {
+    5000
+}
+
+/// What can be sent, by name.
+pub const SENDABLE: [&str; 5] = ["question", "page", "identity", "order_number", "email"];
+
+/// A configured action, its secrets read.
+#[derive(Debug, Clone)]
+pub struct Action {
+    pub name: String,
+    pub description: String,
+    pub label: String,
+    pub url: String,
+    pub method: reqwest::Method,
+    pub headers: Vec<(String, String)>,
+    pub send: Vec<String>,
+    pub keywords: Vec<String>,
+    pub answer: String,
+    pub failure_answer: String,
+    pub timeout: Duration,
+    pub signing_secret: Option<String>,
+}
+
+impl ActionFile {
+    /// Checked and with its secrets read from `env`, or what is wrong (naming the field).
+    pub fn resolve(self, env: impl Fn(&str) -> Option<String>) -> Result<Action, (String, String)> {
+        let bad = |field: &str, why: String| Err((field.to_owned(), why));
+        if self.name.is_empty()
+            || !self
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return bad("name", "letters, digits and _ only".into());
+        }
+        if !url_allowed(&self.url) {
+            return bad(
+                "url",
+                format!(
+                    "{:?}: https, or http on a loopback host (127.0.0.1, localhost)",
+                    self.url
+                ),
+            );
+        }
+        let method = match self.method.to_ascii_uppercase().as_str() {
+            "POST" => reqwest::Method::POST,
+            "PUT" => reqwest::Method::PUT,
+            other => return bad("method", format!("{other:?}: POST or PUT")),
+        };
+        if let Some(s) = self.send.iter().find(|s| !SENDABLE.contains(&s.as_str())) {
+            return bad("send", format!("{s:?}: one of {}", SENDABLE.join(", ")));
+        }
+        let secret = |field: &str, v: String| -> Result<String, (String, String)> {
+            match v.strip_prefix("env:") {
+                Some(name) => env(name)
+                    .ok_or_else(|| (field.to_owned(), format!("the environment has no {name}"))),
+                None => Ok(v),
+            }
+        };
+        let mut headers = Vec::new();
+        for (name, value) in self.headers {
+            let value = secret(&format!("headers.{name}"), value)?;
+            headers.push((name, value));
+        }
+        let signing_secret = match self.signing_secret {
+            Some(s) if s.starts_with("env:") => Some(secret("signing_secret", s)?),
+            Some(_) => {
+                return bad(
+                    "signing_secret",
+                    "write env:NAME and put the secret in that environment variable".into(),
+                );
+            }
+            None => None,
+        };
+        Ok(Action {
+            label: self.label.unwrap_or_else(|| self.name.replace('_', " ")),
+            name: self.name,
+            description: self.description,
+            url: self.url,
+            method,
+            headers,
+            send: self.send,
+            keywords: self
+                .keywords
+                .into_iter()
+                .map(|k| k.to_lowercase())
+                .collect(),
+            answer: self.answer,
+            failure_answer: self.failure_answer,
+            timeout: Duration::from_millis(self.timeout_ms.clamp(100, 30_000)),
+            signing_secret,
+        })
+    }
+}
+
+/// `https://…`, or plain `http://` to a loopback host (development).
+pub fn url_allowed(url: &str) -> bool {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    match u.scheme() {
+        "https" => u.host_str().is_some(),
+        "http" => matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")),
+        _ => false,
+    }
+}
+
+/// What the bot knows when it calls an action.
+#[derive(Debug, Clone, Default)]
+pub struct ActionInput {
+    pub question: String,
+    pub page: Option<String>,
+    /// Values the bot extracted (the demo bot) or a model gave as the tool's arguments.
+    pub values: Map<String, Value>,
+}
+
+/// Why an action gave no usable answer (logged; the visitor sees the failure answer).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionError {
+    /// A value the action needs is not known (say, no order number in the question).
+    Missing(String),
+    Timeout,
+    Failed(String),
+}
+
+impl std::fmt::Display for ActionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ActionError::Missing(what) => write!(f, "no {what} to send"),
+            ActionError::Timeout => write!(f, "timed out"),
+            ActionError::Failed(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+/// The first run of 3–12 digits in `text` (an order number).
+pub fn extract_order_number(text: &str) -> Option<String> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|run| (3..=12).contains(&run.len()))
+        .map(str::to_owned)
+}
+
+/// The first word of `text` that looks like an email address.
+pub fn extract_email(text: &str) -> Option<String> {
+    text.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '@' && c != '.'))
+        .find(|w| {
+            w.split_once('@')
+                .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
+        })
+        .map(str::to_owned)
+}
+
+/// `template` with `{{field}}` / `{{a.b}}` replaced by values of `data` (strings as they are,
+/// other values as JSON; a missing one as empty).
+pub fn render(template: &str, data: &Value) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find("}}") else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let path = rest[start + 2..start + end].trim();
+        let value = path
+            .split('.')
+            .try_fold(data, |v, key| v.get(key))
+            .unwrap_or(&Value::Null);
+        match value {
+            Value::String(s) => out.push_str(s),
+            Value::Null => {}
+            other => out.push_str(&other.to_string()),
+        }
+        rest = &rest[start + end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+impl Core {
+    /// The body an action sends: only the fields it lists, from what the bot knows.
+    pub fn action_body(
+        &self,
+        key: &ConversationKey,
+        action: &Action,
+        input: &ActionInput,
+    ) -> Result<Map<String, Value>, ActionError> {
+        let mut body = Map::new();
+        body.insert("action".into(), action.name.clone().into());
+        body.insert("chatbot_id".into(), key.chatbot_id.clone().into());
+        body.insert("visitor_id".into(), key.visitor_id.clone().into());
+        for field in &action.send {
+            let value = match field.as_str() {
+                "question" => Value::from(input.question.clone()),
+                "page" => input.page.clone().map(Value::from).unwrap_or(Value::Null),
+                "identity" => match self.store.identity_of(key) {
+                    // Only what the site vouched for (seed 000's user_hash or token).
+                    Ok(Some((user, true))) => serde_json::json!({
+                        "user_id": user.user_id,
+                        "name": user.name,
+                        "email": user.email,
+                        "verified": true,
+                    }),
+                    _ => Value::Null,
+                },
+                other => {
+                    let found = input.values.get(other).cloned().or_else(|| {
+                        match other {
+                            "order_number" => extract_order_number(&input.question),
+                            "email" => extract_email(&input.question),
+                            _ => None,
+                        }
+                        .map(Value::from)
+                    });
+                    match found {
+                        Some(v) if !v.is_null() => v,
+                        _ => return Err(ActionError::Missing(other.replace('_', " "))),
+                    }
+                }
+            };
+            body.insert(field.clone(), value);
+        }
+        Ok(body)
+    }
+
+    /// Call `action` for `key`: a signed JSON request with only the listed fields; the JSON
+    /// response, within the action's time and [`MAX_RESPONSE`].
+    pub async fn run_action(
+        &self,
+        key: &ConversationKey,
+        action: &Action,
+        input: &ActionInput,
+    ) -> Result<Value, ActionError> {
+        let body = Value::Object(self.action_body(key, action, input)?).to_string();
+        let mut req = self
+            .http
+            .request(action.method.clone(), &action.url)
+            .timeout(action.timeout)
+            .header("content-type", "application/json")
+            .header("x-dgbot-action", &action.name);
+        for (name, value) in &action.headers {
+            req = req.header(name, value);
+        }
+        if let Some(secret) = &action.signing_secret {
+            let timestamp = self.clock.unix().to_string();
+            req = req.header("x-dgbot-timestamp", &timestamp).header(
+                "x-dgbot-signature",
+                crate::webhooks::signing::sign(secret, &timestamp, &body),
+            );
+        }
+        let res = req.body(body).send().await.map_err(|e| {
+            if e.is_timeout() {
+                ActionError::Timeout
+            } else {
+                ActionError::Failed(format!("request failed: {e}"))
+            }
+        })?;
+        if !res.status().is_success() {
+            return Err(ActionError::Failed(format!("answered {}", res.status())));
+        }
+        let mut res = res;
+        let mut bytes = Vec::new();
+        loop {
+            match tokio::time::timeout(action.timeout, res.chunk()).await {
+                Err(_) => return Err(ActionError::Timeout),
+                Ok(Err(e)) => return Err(ActionError::Failed(format!("response broke off: {e}"))),
+                Ok(Ok(None)) => break,
+                Ok(Ok(Some(chunk))) => {
+                    bytes.extend_from_slice(&chunk);
+                    if bytes.len() > MAX_RESPONSE {
+                        return Err(ActionError::Failed(format!(
+                            "response larger than {MAX_RESPONSE} bytes"
+                        )));
+                    }
+                }
+            }
+        }
+        serde_json::from_slice(&bytes)
+            .map_err(|e| ActionError::Failed(format!("response is not JSON: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn templates_and_extraction() {
+        let data = json!({ "status": "shipped", "eta": { "date": "25 Nov" }, "n": 3 });
+        assert_eq!(
+            render(
+                "It is {{ status }}, due {{eta.date}} ({{n}} parcels){{nope}}.",
+                &data
+            ),
+            "It is shipped, due 25 Nov (3 parcels)."
+        );
+        assert_eq!(render("no {{end", &data), "no {{end");
+        assert_eq!(
+            extract_order_number("Where is my order 1042?").as_deref(),
+            Some("1042")
+        );
+        assert_eq!(extract_order_number("order 12"), None);
+        assert_eq!(
+            extract_email("mail me: ada@example.com.").as_deref(),
+            Some("ada@example.com")
+        );
+        assert!(url_allowed("https://shop.example.com/api"));
+        assert!(url_allowed("http://127.0.0.1:8080/demo/api/order-status"));
+        assert!(!url_allowed("http://shop.example.com/api"));
+        assert!(!url_allowed("file:///etc/passwd"));
+    }
+}
