@@ -212,7 +212,10 @@ pub fn extract_order_number(text: &str) -> Option<String> {
 /// The first word of `text` that looks like an email address.
 pub fn extract_email(text: &str) -> Option<String> {
     text.split_whitespace()
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '@' && c != '.'))
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric() && c != '@' && c != '.')
+                .trim_end_matches('.')
+        })
         .find(|w| {
             w.split_once('@')
                 .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
