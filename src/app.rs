@@ -319,6 +319,11 @@ fn MessageLog() -> impl IntoView {
                 <div class="msg assistant" data-testid="typing">
                     <div class="bubble typing" aria-label="The assistant is typing">
                         <span></span><span></span><span></span>
+                        {move || chat.looking_up.get().map(|label| view! {
+                            <em class="looking-up" role="status" data-testid="looking-up">
+                                {format!("Looking up {label}…")}
+                            </em>
+                        })}
                     </div>
                 </div>
             </Show>

@@ -95,6 +95,8 @@ pub struct Chat {
     pub streaming: RwSignal<bool>,
     /// Waiting for the first token of the answer (the typing indicator).
     pub waiting: RwSignal<bool>,
+    /// What the assistant is looking up meanwhile (a custom API action's label).
+    pub looking_up: RwSignal<Option<String>>,
     abort: StoredValue<Option<AbortController>, LocalStorage>,
     /// Bumped whenever the log's content grows; the log scrolls on it.
     pub grew: RwSignal<u64>,
@@ -178,6 +180,7 @@ impl Chat {
             transcript: StoredValue::new(Transcript::new()),
             streaming: RwSignal::new(false),
             waiting: RwSignal::new(false),
+            looking_up: RwSignal::new(None),
             abort: StoredValue::new_local(None),
             grew: RwSignal::new(0),
             composer_focus: RwSignal::new(0),
@@ -746,6 +749,17 @@ impl Chat {
     }
 
     fn on_event(&self, event: &StreamEvent, reply: &MessageVm) {
+        if let StreamEvent::Status(s) = event
+            && s.status == "tool_call"
+        {
+            let label = s.label.clone().unwrap_or_default();
+            self.looking_up.set(Some(label.clone()));
+            self.post(FrameAction::ToolAction {
+                tool: s.tool.clone().unwrap_or_default(),
+                status: "calling".into(),
+                label,
+            });
+        }
         if self.waiting.get_untracked()
             && matches!(
                 event,
@@ -753,6 +767,7 @@ impl Chat {
             )
         {
             self.waiting.set(false);
+            self.looking_up.set(None);
             self.messages.update(|m| m.push(reply.clone()));
             self.post(FrameAction::AssistantFirstToken);
             self.post(FrameAction::StreamStart);

@@ -120,6 +120,14 @@ pub enum FrameAction {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         agent_name: Option<String>,
     },
+    /// The assistant is using a tool (seed 001: `tool_action`, `status: "calling"`): a custom
+    /// API action, `label` saying what it looks up.
+    #[serde(rename = "tool_action")]
+    ToolAction {
+        tool: String,
+        status: String,
+        label: String,
+    },
     /// A message could not be sent or an answer failed (the ApiError or stream error code).
     #[serde(rename = "error")]
     Error {

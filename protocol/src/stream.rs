@@ -12,10 +12,16 @@ use crate::message::{
     Block, ListItem, Message, Part, Product, ProductsPart, Span, TableCell, TablePart,
 };
 
-/// `event: status`: lifecycle updates (`connected`, then `processing`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `event: status`: lifecycle updates (`connected`, then `processing`). Ours: `tool_call`
+/// while the assistant uses a tool (a custom API action), naming it in `tool` and saying what
+/// it does in `label` ("order status": the widget shows "Looking up order status…").
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct StatusEvent {
     pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// `event: part_delta`: one structured operation on a streamed part.
@@ -210,6 +216,16 @@ impl StreamEvent {
     pub fn status(status: &str) -> Self {
         StreamEvent::Status(StatusEvent {
             status: status.to_owned(),
+            ..Default::default()
+        })
+    }
+
+    /// `status: tool_call` for `tool`, which the visitor sees as "Looking up {label}…".
+    pub fn tool_call(tool: &str, label: &str) -> Self {
+        StreamEvent::Status(StatusEvent {
+            status: "tool_call".to_owned(),
+            tool: Some(tool.to_owned()),
+            label: Some(label.to_owned()),
         })
     }
 

@@ -218,6 +218,7 @@ pub fn app(state: SharedState) -> Router {
         .merge(adapters::webchatagent::routes(&state))
         .merge(adapters::dosti::routes(&state))
         .merge(http::assets::routes(&state.config))
+        .merge(http::demo_shop::routes())
         .route(
             "/csp-report",
             axum::routing::post(http::security::csp_report)

@@ -102,11 +102,11 @@ impl ActionFile {
         {
             return bad("name", "letters, digits and _ only".into());
         }
-        if !url_allowed(&self.url) {
+        if !action_url_allowed(&self.url) {
             return bad(
                 "url",
                 format!(
-                    "{:?}: https, or http on a loopback host (127.0.0.1, localhost)",
+                    "{:?}: https, http on a loopback host (127.0.0.1, localhost), or a path on this server",
                     self.url
                 ),
             );
@@ -162,6 +162,12 @@ impl ActionFile {
     }
 }
 
+/// `https://…`, plain `http://` to a loopback host (development), or a path (`/…`) on this
+/// server itself (the demo shop's own backend).
+pub fn action_url_allowed(url: &str) -> bool {
+    (url.starts_with('/') && !url.starts_with("//")) || url_allowed(url)
+}
+
 /// `https://…`, or plain `http://` to a loopback host (development).
 pub fn url_allowed(url: &str) -> bool {
     let Ok(u) = reqwest::Url::parse(url) else {
@@ -202,11 +208,35 @@ impl std::fmt::Display for ActionError {
     }
 }
 
-/// The first run of 3–12 digits in `text` (an order number).
+/// An order number in `text`: 3–12 digits written `#1042`, or following "order", "number",
+/// "package" and the like within three words ("where is my order 1042", "order no. 1042"),
+/// so that "2 lamps under 1000 kr" holds none.
 pub fn extract_order_number(text: &str) -> Option<String> {
-    text.split(|c: char| !c.is_ascii_digit())
-        .find(|run| (3..=12).contains(&run.len()))
-        .map(str::to_owned)
+    const CUES: [&str; 10] = [
+        "order", "orders", "ordre", "number", "no", "nr", "package", "parcel", "delivery",
+        "tracking",
+    ];
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric() && c != '#')
+                .to_lowercase()
+        })
+        .collect();
+    let digits = |w: &str| (3..=12).contains(&w.len()) && w.bytes().all(|b| b.is_ascii_digit());
+    if let Some(n) = words
+        .iter()
+        .find_map(|w| w.strip_prefix('#').filter(|n| digits(n)))
+    {
+        return Some(n.to_owned());
+    }
+    words.iter().enumerate().find_map(|(i, w)| {
+        (digits(w)
+            && words[i.saturating_sub(3)..i]
+                .iter()
+                .any(|p| CUES.contains(&p.as_str())))
+        .then(|| w.clone())
+    })
 }
 
 /// The first word of `text` that looks like an email address.
@@ -224,8 +254,21 @@ pub fn extract_email(text: &str) -> Option<String> {
 }
 
 /// `template` with `{{field}}` / `{{a.b}}` replaced by values of `data` (strings as they are,
+/// other values as JSON); `None` when a field it names is missing or null, since an answer
+/// with holes in it is worse than saying the lookup failed.
+pub fn render_complete(template: &str, data: &Value) -> Option<String> {
+    let mut complete = true;
+    let text = render_with(template, data, &mut complete);
+    complete.then_some(text)
+}
+
+/// `template` with `{{field}}` / `{{a.b}}` replaced by values of `data` (strings as they are,
 /// other values as JSON; a missing one as empty).
 pub fn render(template: &str, data: &Value) -> String {
+    render_with(template, data, &mut true)
+}
+
+fn render_with(template: &str, data: &Value, complete: &mut bool) -> String {
     let mut out = String::new();
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
@@ -241,7 +284,7 @@ pub fn render(template: &str, data: &Value) -> String {
             .unwrap_or(&Value::Null);
         match value {
             Value::String(s) => out.push_str(s),
-            Value::Null => {}
+            Value::Null => *complete = false,
             other => out.push_str(&other.to_string()),
         }
         rest = &rest[start + end + 2..];
@@ -305,9 +348,18 @@ impl Core {
         input: &ActionInput,
     ) -> Result<Value, ActionError> {
         let body = Value::Object(self.action_body(key, action, input)?).to_string();
+        let url = if action.url.starts_with('/') {
+            format!(
+                "{}{}",
+                self.settings.public_base.trim_end_matches('/'),
+                action.url
+            )
+        } else {
+            action.url.clone()
+        };
         let mut req = self
             .http
-            .request(action.method.clone(), &action.url)
+            .request(action.method.clone(), url)
             .timeout(action.timeout)
             .header("content-type", "application/json")
             .header("x-dgbot-action", &action.name);
@@ -370,10 +422,27 @@ mod tests {
         );
         assert_eq!(render("no {{end", &data), "no {{end");
         assert_eq!(
+            render_complete("{{status}} {{eta.date}}", &data).as_deref(),
+            Some("shipped 25 Nov")
+        );
+        assert_eq!(render_complete("{{status}} {{eta.time}}", &data), None);
+        assert_eq!(
             extract_order_number("Where is my order 1042?").as_deref(),
             Some("1042")
         );
         assert_eq!(extract_order_number("order 12"), None);
+        assert_eq!(
+            extract_order_number("Status of order no. 1077, please").as_deref(),
+            Some("1077")
+        );
+        assert_eq!(
+            extract_order_number("Any news on #1500?").as_deref(),
+            Some("1500")
+        );
+        assert_eq!(
+            extract_order_number("I want to order 2 lamps under 1000 kr"),
+            None
+        );
         assert_eq!(
             extract_email("mail me: ada@example.com.").as_deref(),
             Some("ada@example.com")

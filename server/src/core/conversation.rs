@@ -45,6 +45,18 @@ impl Core {
         parts: Vec<Part>,
         client_id: Option<&str>,
     ) -> Result<mpsc::Receiver<AnswerItem>, CoreError> {
+        self.post_message_from(key, parts, client_id, None)
+    }
+
+    /// [`Self::post_message`], saying which page the visitor asks from (seed 002's
+    /// `context.page`; a custom API action may send it).
+    pub fn post_message_from(
+        self: &Arc<Self>,
+        key: &ConversationKey,
+        parts: Vec<Part>,
+        client_id: Option<&str>,
+        page: Option<&str>,
+    ) -> Result<mpsc::Receiver<AnswerItem>, CoreError> {
         validation::client_id(client_id)?;
         let (text, has_image) = validation::visitor_text(&parts)?;
         let chatbot = self.chatbot_of(key)?;
@@ -100,6 +112,8 @@ impl Core {
             has_image,
             reply_id: &reply_id,
             public_base: &self.settings.public_base,
+            page,
+            core: self,
         };
         let answer = self
             .responders

@@ -5,5 +5,6 @@
 
 pub mod assets;
 pub mod auth;
+pub mod demo_shop;
 pub mod error;
 pub mod security;

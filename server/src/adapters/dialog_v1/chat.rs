@@ -114,9 +114,12 @@ pub async fn send_message(
     headers: HeaderMap,
     ApiJson(req): ApiJson<SendMessageRequest>,
 ) -> Result<SseStream, Failure> {
-    let rx = state
-        .core
-        .post_message(&key, req.message.parts, idempotency_key(&headers))?;
+    let rx = state.core.post_message_from(
+        &key,
+        req.message.parts,
+        idempotency_key(&headers),
+        req.context.as_ref().and_then(|c| c.page.as_deref()),
+    )?;
     let events = ReceiverStream::new(rx).filter_map(|item| match item {
         AnswerItem::Event(ev) => Some(Ok(Event::default().event(ev.name()).data(ev.data()))),
         AnswerItem::Raw { name, data } => Some(Ok(Event::default().event(name).data(data))),

@@ -401,7 +401,7 @@ fn joined(agent: &Author) -> AgentJoined {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dgbot_protocol::stream::{DoneEvent, StatusEvent};
+    use dgbot_protocol::stream::DoneEvent;
     use dgbot_protocol::{Part, Role, message::TextPart};
 
     fn relay() -> Relay {
@@ -429,9 +429,7 @@ mod tests {
     #[test]
     fn an_answer_is_typing_then_one_message() {
         let mut r = relay();
-        let status = ConversationEvent::Answer(StreamEvent::Status(StatusEvent {
-            status: "thinking".into(),
-        }));
+        let status = ConversationEvent::Answer(StreamEvent::status("thinking"));
         assert_eq!(names(&r.outgoing(status.clone())), ["partner_typing"]);
         assert!(r.outgoing(status).is_empty(), "typing is said once");
         let done = ConversationEvent::Answer(StreamEvent::Done(DoneEvent {

@@ -63,6 +63,24 @@ pub fn answer(question: &str, message_id: &str, base: &str, kb: &KnowledgeBase) 
     answer_with_tools(question, message_id, base, kb).0
 }
 
+/// The custom API action a question calls for: one whose keywords it contains, when the
+/// question also holds what the action must send (an order number, an email address).
+pub fn action_for<'a>(
+    question: &str,
+    actions: &'a [crate::core::actions::Action],
+) -> Option<&'a crate::core::actions::Action> {
+    use crate::core::actions::{extract_email, extract_order_number};
+    let q = question.to_lowercase();
+    actions.iter().find(|a| {
+        a.keywords.iter().any(|k| q.contains(k.as_str()))
+            && a.send.iter().all(|field| match field.as_str() {
+                "order_number" => extract_order_number(question).is_some(),
+                "email" => extract_email(question).is_some(),
+                _ => true,
+            })
+    })
+}
+
 /// The catalogue search, as a tool (seed 001's `tool_action`).
 pub const SEARCH_PRODUCTS: &str = "search_products";
 /// The FAQ lookup, as a tool.

@@ -25,6 +25,10 @@ pub struct Question<'a> {
     pub reply_id: &'a str,
     /// The server's public origin, for image and product URLs.
     pub public_base: &'a str,
+    /// The page the visitor asks from (seed 002's `context.page`), when the client said.
+    pub page: Option<&'a str>,
+    /// The core, for what an answer may do besides writing (custom API actions).
+    pub core: &'a std::sync::Arc<crate::core::Core>,
 }
 
 /// One item of an answer's stream.
@@ -134,6 +138,11 @@ pub struct DemoBot;
 
 impl Responder for DemoBot {
     fn respond(&self, q: &Question<'_>) -> Option<Answer> {
+        if !q.has_image
+            && let Some(action) = demo_bot::action_for(q.text, &q.chatbot.actions)
+        {
+            return Some(action_answer(q, action.clone()));
+        }
         let (parts, tools) = if q.has_image {
             let thanks = Part::RichText(RichText {
                 part_id: format!("{}_part_1", q.reply_id),
@@ -166,6 +175,69 @@ impl Responder for DemoBot {
             store: true,
             paced: true,
         })
+    }
+}
+
+/// The demo bot's answer through a custom API action: it says it is looking something up
+/// (`status: tool_call`, the tool events), calls the action, then answers from the response
+/// with the action's template, or with its failure answer when the call fails.
+fn action_answer(q: &Question<'_>, action: crate::core::actions::Action) -> Answer {
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let core = q.core.clone();
+    let key = q.key.clone();
+    let reply_id = q.reply_id.to_owned();
+    let input = crate::core::actions::ActionInput {
+        question: q.text.to_owned(),
+        page: q.page.map(str::to_owned),
+        values: Default::default(),
+    };
+    tokio::spawn(async move {
+        let tool = |status| {
+            AnswerItem::Tool(ToolEvent {
+                tool: action.name.clone(),
+                status,
+            })
+        };
+        let opening = [
+            AnswerItem::Event(StreamEvent::status("connected")),
+            AnswerItem::Event(StreamEvent::status("processing")),
+            AnswerItem::Event(StreamEvent::tool_call(&action.name, &action.label)),
+            tool(ToolStatus::Calling),
+        ];
+        for item in opening {
+            if tx.send(item).await.is_err() {
+                return;
+            }
+        }
+        let answer = match core.run_action(&key, &action, &input).await {
+            Ok(response) => crate::core::actions::render_complete(&action.answer, &response)
+                .ok_or_else(|| "the response lacks a field the answer names".to_owned()),
+            Err(e) => Err(e.to_string()),
+        };
+        let (text, status) = match answer {
+            Ok(text) => (text, ToolStatus::Done),
+            Err(why) => {
+                eprintln!("dgbot-server: action {} failed: {why}", action.name);
+                (action.failure_answer.clone(), ToolStatus::Error)
+            }
+        };
+        let _ = tx.send(tool(status)).await;
+        let parts = vec![Part::RichText(RichText {
+            part_id: format!("{reply_id}_part_1"),
+            blocks: vec![Block::paragraph(vec![Span::text(text)])],
+        })];
+        let items = answer_items(&reply_id, parts);
+        // `connected` and `processing` were said already.
+        for item in items.into_iter().skip(2) {
+            if tx.send(item).await.is_err() {
+                return;
+            }
+        }
+    });
+    Answer {
+        items: Items::Live(rx),
+        store: true,
+        paced: true,
     }
 }
 
