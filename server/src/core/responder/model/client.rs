@@ -106,6 +106,16 @@ impl Completion {
                 reason: why,
             });
         }
+        let content_type = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !content_type.contains("event-stream") {
+            return Err(Failure::permanent(format!(
+                "the model's server sent {content_type:?}, not an event stream: is base_url an OpenAI-compatible API?"
+            )));
+        }
         Ok(Completion {
             res,
             parser: SseParser::new(),

@@ -730,6 +730,7 @@ fn inline_safe_len(line: &str) -> usize {
     let mut strike: Option<usize> = None;
     let mut code: Option<usize> = None;
     let mut link: Option<usize> = None;
+    let mut dest: Option<usize> = None;
     let mut other: Option<usize> = None;
     let toggle = |slot: &mut Option<usize>, at: usize| {
         *slot = match slot {
@@ -767,12 +768,20 @@ fn inline_safe_len(line: &str) -> usize {
             }
             b'~' => toggle(&mut strike, i),
             b'[' if link.is_none() => link = Some(i),
-            b']' if link.is_some() => match b.get(i + 1) {
-                Some(b'(') => {}
+            b']' if link.is_some() && dest.is_none() => match b.get(i + 1) {
+                Some(b'(') => dest = Some(0),
                 None => {}
                 Some(_) => link = None,
             },
-            b')' if link.is_some() => link = None,
+            // The destination may hold balanced parentheses: `(javascript:alert(1))`.
+            b'(' if dest.is_some() => dest = dest.map(|d| d + run),
+            b')' if dest.is_some() => {
+                let depth = dest.unwrap_or(0).saturating_sub(run);
+                dest = Some(depth);
+                if depth == 0 {
+                    (link, dest) = (None, None);
+                }
+            }
             b'<' | b'&' if other.is_none() => other = Some(i),
             b'>' | b';' | b' ' if other.is_some() => other = None,
             b'\\' | b'!' if i + run == b.len() => other = other.or(Some(i)),
@@ -826,6 +835,9 @@ mod tests {
         )
     }
 
+    /// With a link whose destination has parentheses.
+    const LINKS: &str = "See [its page](https://shop.example/aurora), not [this](javascript:alert(1)).\n\n- [a (b) c](https://x.example/(y)) **z**\n";
+
     const ANSWER: &str = "Our **Aurora** lamp is ~~sold out~~ back in stock. See [the page](https://shop.example/aurora) or [this](javascript:alert(1)).\n\nWhat you get:\n\n- a *soft* light\n- **dimmable** and `quiet`\n  - nested detail\n1. first\n2. second\n\n| Lamp | Price |\n|---|---|\n| Aurora | 1 299 kr |\n| **Nova** | 899 kr |\n\n## Delivery\nShips in 2&ndash;4 days.  \nFree over 500 kr.\n";
 
     #[test]
@@ -876,6 +888,18 @@ mod tests {
         assert_eq!(rebuilt, parts);
         assert_eq!(parts, markdown_parts(ANSWER, "m", 1));
         assert_eq!(replaced, 0, "parts replaced");
+    }
+
+    #[test]
+    fn links_with_parentheses_stream_as_appends() {
+        for size in 1..8 {
+            let chars: Vec<char> = LINKS.chars().collect();
+            let chunks: Vec<String> = chars.chunks(size).map(|c| c.iter().collect()).collect();
+            let chunks: Vec<&str> = chunks.iter().map(String::as_str).collect();
+            let (rebuilt, parts, replaced) = stream(&chunks, None);
+            assert_eq!(rebuilt, parts);
+            assert_eq!(replaced, 0, "chunks of {size}");
+        }
     }
 
     #[test]
