@@ -227,16 +227,23 @@ async fn completions(State(seen): State<Shared>, Json(req): Json<Value>) -> Resp
             .body(Body::from("<html>not an API</html>"))
             .unwrap(),
         "bench" => {
-            // A model that thinks for 20 ms, then writes.
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            seen.lock().unwrap().first_sent = Some(Instant::now());
-            streamed(
+            // A model whose headers come at once and whose first token takes 20 ms.
+            let mut frames: Vec<Vec<u8>> =
                 text_stream("The **answer** to your question, in a few words.", 6)
                     .into_iter()
                     .map(String::into_bytes)
-                    .collect(),
-                End::Clean,
-            )
+                    .collect();
+            let first = frames.remove(0);
+            let first = futures_util::stream::once(async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                seen.lock().unwrap().first_sent = Some(Instant::now());
+                Ok::<_, std::io::Error>(first)
+            });
+            let rest = futures_util::stream::iter(frames.into_iter().map(Ok));
+            Response::builder()
+                .header("content-type", "text/event-stream")
+                .body(Body::from_stream(first.chain(rest)))
+                .unwrap()
         }
         _ => streamed(
             odd_frames(text_stream("I can help with that.", 4)),
@@ -266,6 +273,10 @@ async fn start() -> Setup {
         .route("/v1/chat/completions", post(completions))
         .route("/orders", post(order_endpoint))
         .with_state(seen.clone());
+    // Like a real model server: no Nagle delay on its small writes.
+    let fake = axum::serve::ListenerExt::tap_io(fake, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     tokio::spawn(async move { axum::serve(fake, routes).await.unwrap() });
 
     let mut bot = Chatbot::demo();
