@@ -173,11 +173,7 @@ impl AppState {
                 }
             }
         }
-        let responders: Vec<Arc<dyn core::responder::Responder>> = vec![
-            Arc::new(core::responder::Scripted(config.scripted_replies.clone())),
-            Arc::new(core::responder::DemoBot),
-        ];
-        let core = Core {
+        let core = Arc::new(Core {
             settings: core::CoreSettings {
                 public_base: config.public_base.clone(),
                 stream_delay: config.stream_delay,
@@ -194,18 +190,22 @@ impl AppState {
             hub: Arc::new(core::hub::InProcessHub::default()),
             clock: config.clock.clone(),
             limiter: Default::default(),
-            responders,
+            responders: vec![
+                Arc::new(core::responder::Scripted(config.scripted_replies.clone())),
+                Arc::new(core::responder::model::ModelResponder),
+                Arc::new(core::responder::DemoBot),
+            ],
             webhook_wake: tokio::sync::Notify::new(),
             // No redirects: an action calls its configured URL and nowhere else.
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("an HTTP client"),
-        };
+        });
         Arc::new(AppState {
             config,
             tokens,
-            core: Arc::new(core),
+            core,
             csp_reports: Default::default(),
         })
     }

@@ -11,6 +11,7 @@ use dgbot_protocol::api::{
 };
 use dgbot_protocol::forms::{check_attachments, check_fields};
 use dgbot_protocol::livechat::LivechatStatus;
+use dgbot_protocol::transcript::Transcript;
 use dgbot_protocol::{Message, Part, Role, StreamEvent};
 use tokio::sync::mpsc;
 
@@ -128,7 +129,9 @@ impl Core {
     }
 
     /// Send `answer`'s items, paced, to the returned receiver (and the conversation's hub);
-    /// once all are delivered, store its reply and classify the conversation.
+    /// once all are delivered, store its reply and classify the conversation. An answer that
+    /// ends in seed 002's `error` is stored as far as it got (what the visitor saw, rebuilt from
+    /// its deltas), marked partial so that a retry of the question gets a new answer.
     fn stream(
         self: &Arc<Self>,
         key: &ConversationKey,
@@ -139,12 +142,13 @@ impl Core {
         let (tx, rx) = mpsc::channel::<AnswerItem>(16);
         let core = self.clone();
         let key = key.clone();
+        let message_id = message_id.to_owned();
         // Those attached to the conversation learn the answer's id before its first event
         // (seed 001's `stream_start {message_id}`).
         self.hub.publish(
             &key,
             ConversationEvent::AnswerStarted {
-                message_id: message_id.to_owned(),
+                message_id: message_id.clone(),
             },
         );
         tokio::spawn(async move {
@@ -159,6 +163,13 @@ impl Core {
                 Duration::ZERO
             };
             let mut reply = None;
+            // What the visitor has seen of an answer to store: kept if the answer fails.
+            let mut seen = store.then(|| {
+                let mut t = Transcript::new();
+                t.begin_draft();
+                t
+            });
+            let mut partial = false;
             // Pace the answer like a model would, word by word: a pause after each part event
             // that something follows.
             let mut owe_pause = false;
@@ -172,8 +183,22 @@ impl Core {
                             core.hub
                                 .publish(&key, ConversationEvent::Answer(ev.clone()));
                         }
-                        if let StreamEvent::Done(done) = ev {
-                            reply = Some(done.message.clone());
+                        match ev {
+                            StreamEvent::Done(done) => reply = Some(done.message.clone()),
+                            StreamEvent::PartDelta(_) | StreamEvent::Part(_) => {
+                                if let Some(t) = &mut seen {
+                                    let _ = t.apply(ev);
+                                }
+                            }
+                            StreamEvent::Error(_) => {
+                                // Seed 002: no `done` follows. Keep what was said.
+                                reply = seen.as_mut().and_then(|t| {
+                                    let kept = t.end_draft(message_id.as_str())?;
+                                    t.messages().get(kept).cloned()
+                                });
+                                partial = true;
+                            }
+                            StreamEvent::Status(_) => {}
                         }
                         matches!(ev, StreamEvent::PartDelta(_) | StreamEvent::Part(_))
                     }
@@ -197,7 +222,11 @@ impl Core {
             let (Some(reply), Some(topic), true) = (reply, topic, store) else {
                 return;
             };
-            if let Err(e) = core.store.push(&key, &reply) {
+            let kept = match partial {
+                true => core.store.push_partial(&key, &reply),
+                false => core.store.push(&key, &reply),
+            };
+            if let Err(e) = kept {
                 eprintln!("dgbot-server: answer {} not stored: {e}", reply.message_id);
             }
             if let Ok(Some(s)) = core.store.latest_session(&key)

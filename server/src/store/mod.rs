@@ -175,6 +175,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX webhook_attempts_by_event ON webhook_attempts (event_id, attempt);",
     // Identities checked against the chatbot's identity secret (seed 000).
     "ALTER TABLE identities ADD COLUMN verified INTEGER NOT NULL DEFAULT 0;",
+    // Answers cut off by a failure (kept, but never replayed as a retry's answer).
+    "ALTER TABLE messages ADD COLUMN partial INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// A database failure (disk full, a broken file): the request fails with `500 internal`.
@@ -324,6 +326,17 @@ impl Store {
         self.push_in(visitor, None, None, message).map(|_| ())
     }
 
+    /// Keep what an answer said before it failed. It is history like any message, but a retry
+    /// of its question (the same `Idempotency-Key`) gets a new answer, not this one again.
+    pub fn push_partial(&self, visitor: &Visitor, message: &Message) -> Result<()> {
+        self.push(visitor, message)?;
+        self.db().execute(
+            "UPDATE messages SET partial = 1 WHERE chatbot_id = ?1 AND visitor_id = ?2 AND message_id = ?3",
+            params![visitor.chatbot_id, visitor.visitor_id, message.message_id],
+        )?;
+        Ok(())
+    }
+
     /// Keep `message`, written in livechat session `livechat_session_id` when given. With a
     /// `client_id` the visitor already used, nothing is written and this answers `false`.
     pub fn push_in(
@@ -347,7 +360,7 @@ impl Store {
     }
 
     /// The visitor's message sent with `client_id`, and the message that came right after it
-    /// (its answer, when there is one).
+    /// (its answer, when there is one; an answer cut off by a failure does not count).
     pub fn by_client_id(
         &self,
         visitor: &Visitor,
@@ -355,7 +368,7 @@ impl Store {
     ) -> Result<Option<(Message, Option<Message>)>> {
         let db = self.db();
         let mut stmt = db.prepare_cached(
-            "SELECT message_id, role, parts, created_at, author FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 AND seq >= (SELECT seq FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 AND client_id = ?3) ORDER BY seq LIMIT 2",
+            "SELECT message_id, role, parts, created_at, author FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 AND seq >= (SELECT seq FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 AND client_id = ?3) AND partial = 0 ORDER BY seq LIMIT 2",
         )?;
         let rows = stmt.query_map(
             params![visitor.chatbot_id, visitor.visitor_id, client_id],

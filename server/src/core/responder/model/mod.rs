@@ -1,0 +1,430 @@
+//! Answers from a language model: any server that speaks the OpenAI-compatible chat
+//! completions API with streaming (OpenAI, Azure OpenAI, Mistral, Groq, Ollama, vLLM,
+//! llama.cpp's server), chosen per chatbot by `[chatbot.model]`.
+
+//!
+//! - [`client`]: one streamed request, its chunks and tool-call fragments, and why it failed.
+//! - [`markdown`]: the model's Markdown, as it streams, to our parts as O(delta) `part_delta`s.
+//! - [`prompt`]: instructions, grounding in the knowledge base, history, tools.
+//!
+//! An answer is a loop of rounds: stream the model's text into parts; if it asked for tools,
+//! run them (`show_products` → a `products` part from the catalogue; a custom API action →
+//! `Core::run_action`), each with its tool events, give the results back and let it continue.
+//! A failure ends the stream with seed 002's `generation_failed`, what was said kept.
+//! docs/protocol.md, "Language model responder".
+
+pub mod client;
+pub mod markdown;
+pub mod prompt;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dgbot_protocol::message::Product;
+use dgbot_protocol::stream::{DoneEvent, StreamErrorCode, StreamErrorEvent};
+use dgbot_protocol::{Message, Role, StreamEvent};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use self::client::{Completion, Failure, ToolCall};
+use self::markdown::PartWriter;
+use super::knowledge::{CatalogueItem, KnowledgeBase};
+use super::{Answer, AnswerItem, Items, Question, Responder, ToolEvent, ToolStatus};
+use crate::core::actions::{Action, ActionInput};
+use crate::core::{ConversationKey, Core};
+
+/// `[chatbot.model]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// The API's base URL, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1`.
+    pub base_url: String,
+    pub model: String,
+    /// The environment variable that holds the API key; none for local servers.
+    pub api_key_env: Option<String>,
+    /// The header that carries the key: `Authorization: Bearer …` unless another is named
+    /// (Azure OpenAI's `api-key`).
+    pub api_key_header: Option<String>,
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
+    /// Replaces the built-in instructions (grounding in the knowledge base is always added).
+    pub system_prompt: Option<String>,
+    /// How long the whole answer may take.
+    #[serde(default = "default_timeout_seconds")]
+    pub timeout_seconds: u64,
+}
+
+fn default_timeout_seconds() -> u64 {
+    60
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            base_url: String::new(),
+            model: String::new(),
+            api_key_env: None,
+            api_key_header: None,
+            temperature: None,
+            max_tokens: None,
+            system_prompt: None,
+            timeout_seconds: default_timeout_seconds(),
+        }
+    }
+}
+
+impl ModelConfig {
+    /// What is wrong with it, naming the field.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        if !crate::core::actions::url_allowed(&self.base_url) {
+            return Err((
+                "base_url".into(),
+                format!(
+                    "{:?}: https, or http on a loopback host (127.0.0.1, localhost)",
+                    self.base_url
+                ),
+            ));
+        }
+        if self.model.trim().is_empty() {
+            return Err(("model".into(), "the model's name is required".into()));
+        }
+        if let Some(name) = &self.api_key_env
+            && std::env::var(name).is_err()
+        {
+            return Err((
+                "api_key_env".into(),
+                format!("the environment has no {name}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The API key, read from the environment when asked (so a rotated key is used at once).
+    pub fn api_key(&self) -> Option<String> {
+        std::env::var(self.api_key_env.as_deref()?).ok()
+    }
+}
+
+/// The most rounds of tool calls in one answer (a model that keeps calling tools is stopped).
+const MAX_ROUNDS: usize = 4;
+
+/// Product cards shown at most per call.
+const MAX_PRODUCTS: usize = 6;
+
+/// What the visitor reads when an answer fails (seed 002's example wording).
+const FAILED: &str = "Failed to generate a response. Please try again.";
+const UNAVAILABLE: &str = "The assistant can't answer right now. Please contact us another way.";
+
+/// Answers the chatbots that have a `[chatbot.model]`; the others go to the next responder.
+pub struct ModelResponder;
+
+impl Responder for ModelResponder {
+    fn respond(&self, q: &Question<'_>) -> Option<Answer> {
+        let config = q.chatbot.model.clone()?;
+        let core = q.core.clone();
+        let question = match (q.text.trim(), q.has_image) {
+            ("", true) => "(The visitor sent a photo.)".to_owned(),
+            (text, _) => text.to_owned(),
+        };
+        let history = earlier_messages(&core, q.key, &question);
+        let system = prompt::system_prompt(
+            &q.chatbot.config.name,
+            &q.chatbot.config.language,
+            config.system_prompt.as_deref(),
+            &q.chatbot.knowledge,
+            &question,
+        );
+        let job = Job {
+            messages: prompt::messages(system, &history, &question),
+            tools: prompt::tools(&q.chatbot.knowledge, &q.chatbot.actions),
+            core,
+            config,
+            key: q.key.clone(),
+            knowledge: q.chatbot.knowledge.clone(),
+            actions: q.chatbot.actions.clone(),
+            question,
+            page: q.page.map(str::to_owned),
+            reply_id: q.reply_id.to_owned(),
+            public_base: q.public_base.to_owned(),
+        };
+        let (tx, rx) = mpsc::channel(64);
+        tokio::spawn(job.run(tx));
+        Some(Answer {
+            items: Items::Live(rx),
+            store: true,
+            // The model paces itself.
+            paced: false,
+        })
+    }
+}
+
+/// The conversation before the question (which is stored already, as its last message).
+fn earlier_messages(core: &Core, key: &ConversationKey, question: &str) -> Vec<Message> {
+    let mut messages = core.store.messages(key).unwrap_or_default();
+    if messages
+        .last()
+        .is_some_and(|m| m.role == Role::User && m.plain_text().trim() == question)
+    {
+        messages.pop();
+    }
+    messages
+}
+
+/// One answer being written.
+struct Job {
+    core: Arc<Core>,
+    config: ModelConfig,
+    key: ConversationKey,
+    knowledge: Arc<KnowledgeBase>,
+    actions: Vec<Action>,
+    question: String,
+    /// The page the visitor asks from, for actions that send it.
+    page: Option<String>,
+    reply_id: String,
+    public_base: String,
+    messages: Vec<Value>,
+    tools: Vec<Value>,
+}
+
+/// The visitor went away: stop asking the model.
+struct Gone;
+
+impl Job {
+    async fn run(mut self, tx: mpsc::Sender<AnswerItem>) {
+        let mut writer = PartWriter::new(&self.reply_id);
+        let result = self.answer(&tx, &mut writer).await;
+        let mut items: Vec<AnswerItem> =
+            writer.finish().into_iter().map(AnswerItem::Event).collect();
+        items.push(AnswerItem::Event(match result {
+            Ok(Ok(())) => StreamEvent::Done(DoneEvent {
+                message: Message {
+                    message_id: self.reply_id.clone(),
+                    role: Role::Assistant,
+                    parts: writer.parts().to_vec(),
+                    created_at: None,
+                    author: None,
+                },
+            }),
+            Ok(Err(failure)) => {
+                eprintln!(
+                    "dgbot-server: the model's answer {} failed: {}",
+                    self.reply_id, failure.reason
+                );
+                StreamEvent::Error(StreamErrorEvent {
+                    code: StreamErrorCode::GenerationFailed,
+                    message: if failure.retryable {
+                        FAILED
+                    } else {
+                        UNAVAILABLE
+                    }
+                    .into(),
+                    retryable: failure.retryable,
+                })
+            }
+            Err(Gone) => return,
+        }));
+        for item in items {
+            if tx.send(item).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Stream the model's answer into `writer`, running the tools it calls between rounds.
+    async fn answer(
+        &mut self,
+        tx: &mpsc::Sender<AnswerItem>,
+        writer: &mut PartWriter,
+    ) -> Result<Result<(), Failure>, Gone> {
+        for status in ["connected", "processing"] {
+            send(tx, AnswerItem::Event(StreamEvent::status(status))).await?;
+        }
+        let deadline = Instant::now() + Duration::from_secs(self.config.timeout_seconds);
+        for round in 0..MAX_ROUNDS {
+            let body = self.request_body(round + 1 < MAX_ROUNDS);
+            let mut completion =
+                match Completion::start(&self.core.http, &self.config, &body, deadline).await {
+                    Ok(c) => c,
+                    Err(failure) => return Ok(Err(failure)),
+                };
+            let mut said = String::new();
+            loop {
+                match completion.next_text().await {
+                    Ok(Some(text)) => {
+                        said.push_str(&text);
+                        for event in writer.push(&text) {
+                            send(tx, AnswerItem::Event(event)).await?;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(failure) => return Ok(Err(failure)),
+                }
+            }
+            let calls: Vec<ToolCall> = completion
+                .tool_calls
+                .into_iter()
+                .filter(|c| !c.name.is_empty())
+                .collect();
+            if calls.is_empty() {
+                return Ok(Ok(()));
+            }
+            self.messages.push(assistant_calls(&said, &calls));
+            for call in calls {
+                let result = self.call_tool(&call, tx, writer).await?;
+                self.messages.push(json!({
+                    "role": "tool",
+                    "tool_call_id": call.id,
+                    "content": result.to_string(),
+                }));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// The request of one round; the last round offers no tools, so the model must answer.
+    fn request_body(&self, with_tools: bool) -> Value {
+        let mut body = json!({
+            "model": self.config.model,
+            "messages": self.messages,
+            "stream": true,
+        });
+        if let Some(t) = self.config.temperature {
+            body["temperature"] = json!(t);
+        }
+        if let Some(n) = self.config.max_tokens {
+            body["max_tokens"] = json!(n);
+        }
+        if with_tools && !self.tools.is_empty() {
+            body["tools"] = json!(self.tools);
+        }
+        body
+    }
+
+    /// Run one tool call, with its tool events; what it returns for the model.
+    async fn call_tool(
+        &self,
+        call: &ToolCall,
+        tx: &mpsc::Sender<AnswerItem>,
+        writer: &mut PartWriter,
+    ) -> Result<Value, Gone> {
+        let tool = |status| {
+            AnswerItem::Tool(ToolEvent {
+                tool: call.name.clone(),
+                status,
+            })
+        };
+        send(tx, tool(ToolStatus::Calling)).await?;
+        let args: Value = serde_json::from_str(&call.arguments).unwrap_or(Value::Null);
+        let (ok, result) = if call.name == prompt::SHOW_PRODUCTS {
+            let (products, result) = self.show_products(&args);
+            let shown = !products.is_empty();
+            for event in writer.products(products) {
+                send(tx, AnswerItem::Event(event)).await?;
+            }
+            (shown, result)
+        } else if let Some(action) = self.actions.iter().find(|a| a.name == call.name) {
+            // The widget says what is being looked up ("Looking up order status…").
+            send(
+                tx,
+                AnswerItem::Event(StreamEvent::tool_call(&action.name, &action.label)),
+            )
+            .await?;
+            self.run_action(action, &args).await
+        } else {
+            (
+                false,
+                json!({ "error": format!("there is no tool {:?}", call.name) }),
+            )
+        };
+        let status = if ok {
+            ToolStatus::Done
+        } else {
+            ToolStatus::Error
+        };
+        send(tx, tool(status)).await?;
+        Ok(result)
+    }
+
+    /// The catalogue's products among `product_ids` (unknown ids are dropped), as cards.
+    fn show_products(&self, args: &Value) -> (Vec<Product>, Value) {
+        let ids: Vec<&str> = args
+            .get("product_ids")
+            .and_then(Value::as_array)
+            .map(|ids| ids.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let mut shown: Vec<&CatalogueItem> = Vec::new();
+        let mut unknown = Vec::new();
+        for id in ids {
+            match self.knowledge.catalogue.iter().find(|p| p.id == id) {
+                Some(p) if !shown.iter().any(|s| s.id == p.id) => shown.push(p),
+                Some(_) => {}
+                None => unknown.push(id),
+            }
+        }
+        shown.truncate(MAX_PRODUCTS);
+        let result = json!({
+            "shown": shown.iter().map(|p| &p.id).collect::<Vec<_>>(),
+            "unknown_ids": unknown,
+        });
+        let cards = shown
+            .iter()
+            .map(|p| p.to_product(&self.public_base))
+            .collect();
+        (cards, result)
+    }
+
+    /// Call a custom API action with the values the model gave (only those the action sends).
+    async fn run_action(&self, action: &Action, args: &Value) -> (bool, Value) {
+        let fields = prompt::model_fields(action);
+        let values = args
+            .as_object()
+            .map(|given| {
+                given
+                    .iter()
+                    .filter(|(k, v)| fields.contains(&k.as_str()) && !v.is_null())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let input = ActionInput {
+            question: self.question.clone(),
+            page: self.page.clone(),
+            values,
+        };
+        match self.core.run_action(&self.key, action, &input).await {
+            Ok(response) => (true, response),
+            Err(e) => {
+                eprintln!("dgbot-server: action {} failed: {e}", action.name);
+                (
+                    false,
+                    json!({ "error": e.to_string(), "tell_the_visitor": action.failure_answer }),
+                )
+            }
+        }
+    }
+}
+
+/// The assistant's turn that asked for tools, as the API wants it back.
+fn assistant_calls(said: &str, calls: &[ToolCall]) -> Value {
+    let calls: Vec<Value> = calls
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "type": "function",
+                "function": { "name": c.name, "arguments": c.arguments },
+            })
+        })
+        .collect();
+    json!({
+        "role": "assistant",
+        "content": if said.is_empty() { Value::Null } else { Value::from(said) },
+        "tool_calls": calls,
+    })
+}
+
+async fn send(tx: &mpsc::Sender<AnswerItem>, item: AnswerItem) -> Result<(), Gone> {
+    tx.send(item).await.map_err(|_| Gone)
+}
