@@ -576,6 +576,7 @@ impl Chat {
         self.sent_at.set_value(Some(js_sys::Date::now()));
         self.streaming.set(true);
         self.waiting.set(true);
+        self.looking_up.set(None);
         let prompt: String = parts
             .iter()
             .filter_map(|p| {
@@ -753,7 +754,10 @@ impl Chat {
             && s.status == "tool_call"
         {
             let label = s.label.clone().unwrap_or_default();
-            self.looking_up.set(Some(label.clone()));
+            // Shown in the typing bubble, while nothing of the answer is there yet.
+            if self.waiting.get_untracked() {
+                self.looking_up.set(Some(label.clone()));
+            }
             self.post(FrameAction::ToolAction {
                 tool: s.tool.clone().unwrap_or_default(),
                 status: "calling".into(),
