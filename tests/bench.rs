@@ -16,10 +16,19 @@ use dgbot_server::{ScriptedEvent, ScriptedReply};
 use serde_json::json;
 use support::Harness;
 
-const EVENTS: usize = 5000;
+/// Events in the streamed reply: 5,000, or `DGBOT_BENCH_EVENTS` (2,000: a language model's
+/// 2,000-token answer, one delta a token).
+fn events_wanted() -> usize {
+    std::env::var("DGBOT_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n >= 10)
+        .unwrap_or(5000)
+}
 const WORD: &str = " word";
 
-/// 5,000 events: start, paragraphs of 100 words each (block + span + 99 text ops), done.
+/// 5,000 events (see [`events_wanted`]): start, paragraphs of 100 words each (block + span + 99
+/// text ops), done.
 fn long_reply() -> (Vec<ScriptedEvent>, usize) {
     let sse = |ev: StreamEvent| ScriptedEvent::Sse(ev.name().to_owned(), ev.data());
     let mut events = vec![sse(StreamEvent::delta(
@@ -32,7 +41,7 @@ fn long_reply() -> (Vec<ScriptedEvent>, usize) {
         },
     ))];
     let mut blocks = vec![];
-    while events.len() < EVENTS - 1 {
+    while events.len() < events_wanted() - 1 {
         if blocks.len() * 100 < events.len() {
             events.push(sse(StreamEvent::delta(
                 "p",
@@ -77,7 +86,7 @@ fn long_reply() -> (Vec<ScriptedEvent>, usize) {
 #[ignore = "a benchmark: cargo xtask bench"]
 async fn stream_5000_events() {
     let (events, final_len) = long_reply();
-    assert_eq!(events.len(), EVENTS);
+    assert_eq!(events.len(), events_wanted());
     let h = Harness::start_with(|config| {
         config.stream_delay = Duration::from_millis(2);
         config.scripted_replies = vec![ScriptedReply {
@@ -216,7 +225,8 @@ async fn stream_5000_events() {
         );
     }
     println!(
-        "bench: {EVENTS} events, one every 2 ms, {final_len} characters, streamed in {:.1} s",
+        "bench: {} events, one every 2 ms, {final_len} characters, streamed in {:.1} s",
+        events_wanted(),
         samples.last().unwrap().0
     );
     let seconds = samples.last().unwrap().0;
