@@ -636,6 +636,14 @@ async fn the_action_answer_streams_over_sse_too() {
         "Your order has shipped."
     );
     assert_eq!(s.seen.lock().unwrap().action_bodies.len(), 1);
+    // The SSE stream names the tool while it runs, for the widget's "Looking up …".
+    assert!(
+        asked
+            .events
+            .contains(&StreamEvent::tool_call("order_status", "your order")),
+        "{:?}",
+        asked.events
+    );
 }
 
 #[tokio::test]
