@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 use dgbot_protocol::sse::SseParser;
 use dgbot_server::core::actions::ActionFile;
-use dgbot_server::{AppState, Chatbot, ServerConfig, SharedState, serve};
+use dgbot_server::{Chatbot, SharedState};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as Ws;
@@ -122,11 +122,7 @@ struct Server {
 }
 
 async fn start(bot: Chatbot) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::new(ServerConfig::for_repo(&base), vec![bot]);
-    let served = state.clone();
-    tokio::spawn(async move { serve(listener, served).await.unwrap() });
+    let (base, state) = common::start_server(|_| {}, vec![bot]).await;
     Server {
         base,
         http: reqwest::Client::new(),

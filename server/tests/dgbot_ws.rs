@@ -4,10 +4,12 @@
 //! visitor reconnecting and attached twice; and a hand-over to an agent of the agent API and
 //! back.
 
+mod common;
+
 use std::time::Duration;
 
 use dgbot_server::core::ConversationKey;
-use dgbot_server::{AppState, Chatbot, ServerConfig, SharedState, serve};
+use dgbot_server::{Chatbot, ServerConfig, SharedState};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as Ws;
@@ -22,13 +24,7 @@ struct Server {
 }
 
 async fn start(configure: impl FnOnce(&mut ServerConfig)) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut config = ServerConfig::for_repo(&base);
-    configure(&mut config);
-    let state = AppState::new(config, vec![Chatbot::demo()]);
-    let served = state.clone();
-    tokio::spawn(async move { serve(listener, served).await.unwrap() });
+    let (base, state) = common::start_server(configure, vec![Chatbot::demo()]).await;
     Server { base, state }
 }
 

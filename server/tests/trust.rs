@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use dgbot_server::{AppState, Chatbot, ServerConfig, SharedState, serve};
+use dgbot_server::{Chatbot, ServerConfig, SharedState};
 use serde_json::{Value, json};
 
 struct Server {
@@ -20,17 +20,11 @@ struct Server {
 /// The server as `main` runs it (`serve`: with each connection's peer address), with the demo
 /// chatbot allowed on `http://localhost:*` only, plus `bots`.
 async fn start(configure: impl FnOnce(&mut ServerConfig), bots: Vec<Chatbot>) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut config = ServerConfig::for_repo(&base);
-    configure(&mut config);
     let mut demo = Chatbot::demo();
     demo.allowed_origins = vec!["http://localhost:*".into()];
     let mut chatbots = vec![demo];
     chatbots.extend(bots);
-    let state = AppState::new(config, chatbots);
-    let served = state.clone();
-    tokio::spawn(async move { serve(listener, served).await.unwrap() });
+    let (base, state) = common::start_server(configure, chatbots).await;
     Server {
         base,
         http: reqwest::Client::new(),

@@ -92,3 +92,19 @@ impl Drop for ReleaseServer {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// The server as `main` runs it (`serve`: each request knows its peer address) on a free
+/// loopback port, with `configure` applied and `bots`: its base URL and state.
+pub async fn start_server(
+    configure: impl FnOnce(&mut dgbot_server::ServerConfig),
+    bots: Vec<dgbot_server::Chatbot>,
+) -> (String, dgbot_server::SharedState) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut config = dgbot_server::ServerConfig::for_repo(&base);
+    configure(&mut config);
+    let state = dgbot_server::AppState::new(config, bots);
+    let served = state.clone();
+    tokio::spawn(async move { dgbot_server::serve(listener, served).await.unwrap() });
+    (base, state)
+}
