@@ -20,6 +20,7 @@ pub mod adapters;
 pub mod config;
 pub mod core;
 pub mod http;
+pub mod ops;
 pub mod store;
 pub mod webhooks;
 
@@ -67,15 +68,18 @@ pub struct ServerConfig {
     pub webhook_retry_base: Duration,
     pub webhook_max_attempts: u32,
     pub webhook_timeout: Duration,
-    /// Take the client's address from the last `X-Forwarded-For` entry (behind a proxy this
-    /// server trusts; `DGBOT_TRUST_PROXY=1`), for per-IP limits.
-    pub trust_proxy: bool,
+    /// The reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client, for per-IP
+    /// limits (`DGBOT_TRUSTED_PROXIES`; none by default).
+    pub trusted_proxies: http::security::TrustedProxies,
     /// Visitor tokens `/auth/public` gives one IP address (`DGBOT_AUTH_PUBLIC_PER_MINUTE`).
     pub auth_public_limit: config::RateLimit,
     /// A WebSocket client silent this long is closed (seed 001 pings every 25–30 s).
     pub ws_idle_timeout: Duration,
     /// The time a client has to send a request's head (method, path, headers).
     pub header_timeout: Duration,
+    /// On shutdown, how long requests in flight (SSE answers included) and the webhook worker's
+    /// current deliveries may take to finish (`DGBOT_DRAIN_SECS`).
+    pub drain_timeout: Duration,
 }
 
 /// A reply streamed verbatim (see [`ServerConfig::scripted_replies`]).
@@ -113,7 +117,7 @@ impl ServerConfig {
             webhook_retry_base: Duration::from_secs(10),
             webhook_max_attempts: 10,
             webhook_timeout: Duration::from_secs(10),
-            trust_proxy: false,
+            trusted_proxies: Default::default(),
             // A page view asks for one token; an office or a mobile carrier puts many
             // visitors behind one address.
             auth_public_limit: config::RateLimit {
@@ -122,6 +126,7 @@ impl ServerConfig {
             },
             ws_idle_timeout: Duration::from_secs(90),
             header_timeout: Duration::from_secs(10),
+            drain_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -158,7 +163,7 @@ impl AppState {
     ) -> SharedState {
         if config.token_secret.is_empty() {
             config.token_secret = store.secret("token_secret").unwrap_or_else(|e| {
-                eprintln!("dgbot-server: no token secret in the database ({e}); using a new one");
+                tracing::warn!("no token secret in the database ({e}); using a new one");
                 let mut fresh = vec![0u8; 32];
                 getrandom::fill(&mut fresh).expect("the OS has a random source");
                 fresh
@@ -169,7 +174,7 @@ impl AppState {
         for bot in &chatbots {
             for agent in &bot.agents {
                 if let Err(e) = store.put_agent(&bot.id, agent) {
-                    eprintln!("dgbot-server: agent {} not stored: {e}", agent.agent_id);
+                    tracing::warn!("agent {} not stored: {e}", agent.agent_id);
                 }
             }
         }
@@ -212,6 +217,7 @@ impl AppState {
 }
 
 pub fn app(state: SharedState) -> Router {
+    ops::metrics_handle(); // the recorder, before anything is counted
     let app = Router::new()
         .merge(adapters::dialog_v1::routes(&state))
         .merge(adapters::dgbot_ws::routes(&state))
@@ -224,12 +230,19 @@ pub fn app(state: SharedState) -> Router {
             axum::routing::post(http::security::csp_report)
                 .layer(axum::extract::DefaultBodyLimit::max(16 * 1024)),
         )
+        .route("/healthz", axum::routing::get(ops::healthz))
+        .route("/readyz", axum::routing::get(ops::readyz))
+        .route("/metrics", axum::routing::get(ops::metrics))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             http::security::chat_page_policy,
         ))
         .with_state(state.clone());
-    adapters::dosti::socket_io(app, &state)
+    // The request log is outermost, so it sees Socket.IO's requests and every final status.
+    adapters::dosti::socket_io(app, &state).layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        ops::request_log,
+    ))
 }
 
 /// Serve `app(state)` on `listener` until the future is dropped, with the background work
@@ -238,7 +251,12 @@ pub async fn serve(listener: tokio::net::TcpListener, state: SharedState) -> std
     serve_until(listener, state, std::future::pending()).await
 }
 
-/// [`serve`] until `shutdown` completes (then no new connection is taken).
+/// [`serve`] until `shutdown` completes, then shut down gracefully: no new connection is
+/// taken, requests in flight (SSE answers included) finish, keep-alive connections close, and
+/// the webhook worker finishes the deliveries it has started (each attempt is recorded in the
+/// outbox as it ends); all bounded by [`ServerConfig::drain_timeout`], after which what is left
+/// is cut. Upgraded connections (WebSockets, Socket.IO) are not waited for: their clients
+/// reconnect. Returns once drained.
 ///
 /// HTTP/1.1 with upgrades (WebSockets, Socket.IO), each request knowing its peer address
 /// (`ConnectInfo`, for per-IP limits). A client has [`ServerConfig::header_timeout`] to send a
@@ -252,9 +270,14 @@ pub async fn serve_until(
     use hyper_util::rt::{TokioIo, TokioTimer};
     use tower::ServiceExt;
 
-    let background = spawn_background(state.core.clone());
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let webhooks = webhooks::delivery::spawn(state.core.clone(), stop.clone());
+    let retention = spawn_retention(state.core.clone());
     let header_timeout = state.config.header_timeout;
+    let drain_timeout = state.config.drain_timeout;
     let app = app(state);
+    // Each connection's task holds a sender; all dropped = all connections done.
+    let (open_tx, mut all_closed) = tokio::sync::mpsc::channel::<()>(1);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -262,7 +285,7 @@ pub async fn serve_until(
                 Ok(connection) => connection,
                 Err(e) => {
                     // Out of file descriptors and the like: wait, then take connections again.
-                    eprintln!("dgbot-server: accept: {e}");
+                    tracing::warn!("accept: {e}");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }
@@ -271,7 +294,10 @@ pub async fn serve_until(
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
+        let mut stop = stop.clone();
+        let open = open_tx.clone();
         tokio::spawn(async move {
+            let _open = open;
             let service = hyper::service::service_fn(
                 move |mut req: axum::extract::Request<hyper::body::Incoming>| {
                     req.extensions_mut()
@@ -284,20 +310,44 @@ pub async fn serve_until(
                 .header_read_timeout(header_timeout)
                 .serve_connection(TokioIo::new(stream), service)
                 .with_upgrades();
+            let mut connection = std::pin::pin!(connection);
             // A client that goes away mid-request is not the server's error.
+            tokio::select! {
+                _ = connection.as_mut() => return,
+                _ = stop.wait_for(|stop| *stop) => {}
+            }
+            // Shutting down: finish the response in flight, then close.
+            connection.as_mut().graceful_shutdown();
             let _ = connection.await;
         });
     }
-    background.into_iter().for_each(|t| t.abort());
+    drop(listener);
+    tracing::info!("shutting down: draining for at most {drain_timeout:?}");
+    let _ = stop_tx.send(true);
+    drop(open_tx);
+    let drained = tokio::time::timeout(drain_timeout, async {
+        let _ = all_closed.recv().await;
+        let _ = webhooks.await;
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("shutdown: still busy after {drain_timeout:?}; cutting off the rest");
+    }
+    retention.abort();
     Ok(())
 }
 
-/// The server's background tasks: the webhook worker and attachment retention.
+/// The server's background tasks: the webhook worker and attachment retention (for as long as
+/// the runtime runs).
 pub fn spawn_background(core: Arc<Core>) -> Vec<tokio::task::JoinHandle<()>> {
-    vec![
-        webhooks::delivery::spawn(core.clone()),
-        spawn_retention(core),
-    ]
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    // Never stopped: the sender lives as long as the worker.
+    let worker = webhooks::delivery::spawn(core.clone(), stop);
+    let keep = tokio::spawn(async move {
+        let _ = worker.await;
+        drop(stop_tx);
+    });
+    vec![keep, spawn_retention(core)]
 }
 
 /// Delete livechat attachments past their retention now and then every hour, for as long as
@@ -308,7 +358,7 @@ pub fn spawn_retention(core: Arc<Core>) -> tokio::task::JoinHandle<()> {
         loop {
             every.tick().await;
             if let Err(e) = core.purge_attachments() {
-                eprintln!("dgbot-server: attachment retention: {e}");
+                tracing::warn!("attachment retention: {e}");
             }
         }
     })

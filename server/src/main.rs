@@ -1,85 +1,155 @@
-//! `dgbot-server`: binds 127.0.0.1 on `PORT` (default 8080) and prints the demo URL.
+//! `dgbot-server`: binds `DGBOT_BIND` (default `127.0.0.1:PORT`, `PORT` default 8080) and
+//! prints the demo URL. Every setting is a command-line option and an environment variable
+//! (`dgbot-server --help` lists them; docs/deploy.md explains them); `--check-config`
+//! validates the settings and the configuration file, then exits.
 //!
-//! Environment: `PORT`; `DGBOT_STREAM_DELAY_MS` (pause between streamed events, default 35);
-//! `DGBOT_CLASSIFY_DELAY_MS` (time to classify a conversation after an answer, default 1500);
-//! `DGBOT_DIST`, `DGBOT_LOADER`, `DGBOT_DEMO` (directories, default the repository's);
-//! `DGBOT_TOKEN_SECRET` (visitor-token signing key; when unset, one made once and kept in the
-//! database, so a restart keeps visitors' tokens valid);
-//! `DGBOT_CONFIG` (the chatbots and the database, default `server/dgbot.toml`);
-//! `DGBOT_WEBHOOK_RETRY_BASE_MS` (the first wait before a webhook retry, default 10000);
-//! `DGBOT_AUTH_PUBLIC_PER_MINUTE` (visitor tokens `/auth/public` gives one IP address a
-//! minute, default 120); `DGBOT_TRUST_PROXY=1` (behind a reverse proxy: the client's address
-//! is the last `X-Forwarded-For` entry).
+//! On SIGTERM or Ctrl-C it stops taking connections, lets requests in flight finish (at most
+//! `DGBOT_DRAIN_SECS`), lets the webhook worker record the deliveries it started, and exits 0.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::Parser;
 use dgbot_server::config::{Settings, repo_config};
+use dgbot_server::http::security::TrustedProxies;
+use dgbot_server::ops::LogFormat;
 use dgbot_server::store::Store;
 use dgbot_server::{AppState, ServerConfig};
 
+/// dgbot reference server: the chat API, the widget's files and the demo.
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    after_help = "Every option can be set by its environment variable instead. API keys and \
+                  model keys named in the configuration file (`*_env`) are read from the \
+                  environment too. See docs/deploy.md."
+)]
+struct Cli {
+    /// The address and port to listen on (wins over PORT), e.g. 0.0.0.0:8080.
+    #[arg(long, env = "DGBOT_BIND")]
+    bind: Option<SocketAddr>,
+    /// The port on 127.0.0.1 when DGBOT_BIND is not set (the demo's setting).
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    port: u16,
+    /// The chatbots and the database (TOML) [default: server/dgbot.toml of the repository].
+    #[arg(long, env = "DGBOT_CONFIG")]
+    config: Option<PathBuf>,
+    /// Check the settings and the configuration file, print a summary, and exit (0: valid).
+    #[arg(long)]
+    check_config: bool,
+    /// The origin the widget is served from, as host pages name it
+    /// [default: http://127.0.0.1:PORT, or http://BIND].
+    #[arg(long, env = "DGBOT_PUBLIC_BASE")]
+    public_base: Option<String>,
+    /// Pause between streamed events of the demo bot, in milliseconds.
+    #[arg(long, env = "DGBOT_STREAM_DELAY_MS", default_value_t = 35)]
+    stream_delay_ms: u64,
+    /// Time to classify a conversation after an answer, in milliseconds.
+    #[arg(long, env = "DGBOT_CLASSIFY_DELAY_MS", default_value_t = 1500)]
+    classify_delay_ms: u64,
+    /// The widget's iframe app (trunk's output) [default: dist/ of the repository].
+    #[arg(long, env = "DGBOT_DIST")]
+    dist: Option<PathBuf>,
+    /// The host-page loader [default: loader/ of the repository].
+    #[arg(long, env = "DGBOT_LOADER")]
+    loader: Option<PathBuf>,
+    /// The demo host pages [default: server/demo/ of the repository].
+    #[arg(long, env = "DGBOT_DEMO")]
+    demo: Option<PathBuf>,
+    /// Visitor-token signing key; when unset, one made once and kept in the database, so a
+    /// restart keeps visitors' tokens valid.
+    #[arg(long, env = "DGBOT_TOKEN_SECRET", hide_env_values = true)]
+    token_secret: Option<String>,
+    /// The first wait before a webhook retry, in milliseconds (it doubles, with jitter).
+    #[arg(long, env = "DGBOT_WEBHOOK_RETRY_BASE_MS", default_value_t = 10_000)]
+    webhook_retry_base_ms: u64,
+    /// Visitor tokens `/auth/public` gives one IP address a minute.
+    #[arg(long, env = "DGBOT_AUTH_PUBLIC_PER_MINUTE", default_value_t = 120,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    auth_public_per_minute: u32,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` are believed: addresses and CIDR
+    /// blocks, comma-separated (e.g. 127.0.0.1,10.0.0.0/8). None by default.
+    #[arg(long, env = "DGBOT_TRUSTED_PROXIES", default_value = "")]
+    trusted_proxies: TrustedProxies,
+    /// On shutdown, how long requests in flight and webhook deliveries may take, in seconds.
+    #[arg(long, env = "DGBOT_DRAIN_SECS", default_value_t = 10)]
+    drain_secs: u64,
+    /// Log format: `human` lines or one `json` object a line.
+    #[arg(long, env = "DGBOT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
+    log_format: LogFormat,
+    /// Log filter, `RUST_LOG`-style (`info`, `dgbot_server=debug,warn`).
+    #[arg(long, env = "DGBOT_LOG", default_value = "info")]
+    log: String,
+}
+
 #[tokio::main]
 async fn main() {
-    let port: u16 = match std::env::var("PORT") {
-        Ok(p) => p
-            .parse()
-            .unwrap_or_else(|_| fail(&format!("PORT must be a port number, got {p:?}"))),
-        Err(_) => 8080,
-    };
+    let cli = Cli::parse();
+    if std::env::var_os("DGBOT_TRUST_PROXY").is_some() {
+        fail(
+            "DGBOT_TRUST_PROXY is gone: list your proxies in DGBOT_TRUSTED_PROXIES \
+             (e.g. DGBOT_TRUSTED_PROXIES=127.0.0.1)",
+        );
+    }
+    let config_path = cli.config.clone().unwrap_or_else(repo_config);
+    let settings =
+        Settings::load(&config_path).unwrap_or_else(|e| fail(&format!("configuration: {e}")));
+    let bind = cli
+        .bind
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], cli.port)));
+    if cli.check_config {
+        println!(
+            "dgbot-server: configuration OK ({}: {} chatbot(s), database {}; listening on {bind})",
+            config_path.display(),
+            settings.chatbots.len(),
+            settings.database.display()
+        );
+        return;
+    }
+    if let Err(e) = dgbot_server::ops::init_logging(cli.log_format, &cli.log) {
+        fail(&e);
+    }
+
     // A backlog of 4,096 (tokio's default is 1,024): a thousand visitors connecting at once
     // must not have their connections dropped and retried a second later (BENCHMARKS.md).
-    let listener =
-        listen(port).unwrap_or_else(|e| fail(&format!("cannot listen on 127.0.0.1:{port}: {e}")));
-    let port = listener.local_addr().expect("bound").port();
+    let listener = listen(bind).unwrap_or_else(|e| fail(&format!("cannot listen on {bind}: {e}")));
+    let bound = listener.local_addr().expect("bound");
+    let port = bound.port();
+    let public_base = cli.public_base.clone().unwrap_or_else(|| {
+        if bound.ip().is_unspecified() || bound.ip().is_loopback() {
+            format!("http://127.0.0.1:{port}")
+        } else {
+            format!("http://{bound}")
+        }
+    });
 
-    let mut config = ServerConfig::for_repo(format!("http://127.0.0.1:{port}"));
-    let delay_ms = std::env::var("DGBOT_STREAM_DELAY_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(35);
-    config.stream_delay = Duration::from_millis(delay_ms);
-    let classify_ms = std::env::var("DGBOT_CLASSIFY_DELAY_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1500);
-    config.classify_delay = Duration::from_millis(classify_ms);
-    for (var, dir) in [
-        ("DGBOT_DIST", &mut config.dist_dir),
-        ("DGBOT_LOADER", &mut config.loader_dir),
-        ("DGBOT_DEMO", &mut config.demo_dir),
+    let mut config = ServerConfig::for_repo(public_base);
+    config.stream_delay = Duration::from_millis(cli.stream_delay_ms);
+    config.classify_delay = Duration::from_millis(cli.classify_delay_ms);
+    for (value, dir) in [
+        (cli.dist, &mut config.dist_dir),
+        (cli.loader, &mut config.loader_dir),
+        (cli.demo, &mut config.demo_dir),
     ] {
-        if let Ok(v) = std::env::var(var) {
-            *dir = v.into();
+        if let Some(v) = value {
+            *dir = v;
         }
     }
-    if let Some(ms) = std::env::var("DGBOT_WEBHOOK_RETRY_BASE_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        config.webhook_retry_base = Duration::from_millis(ms);
-    }
-    config.trust_proxy = std::env::var("DGBOT_TRUST_PROXY").is_ok_and(|v| v == "1");
-    if let Some(n) = std::env::var("DGBOT_AUTH_PUBLIC_PER_MINUTE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|n| *n > 0)
-    {
-        config.auth_public_limit.messages = n;
-    }
-    if let Ok(secret) = std::env::var("DGBOT_TOKEN_SECRET") {
+    config.webhook_retry_base = Duration::from_millis(cli.webhook_retry_base_ms);
+    config.trusted_proxies = cli.trusted_proxies;
+    config.auth_public_limit.messages = cli.auth_public_per_minute;
+    config.drain_timeout = Duration::from_secs(cli.drain_secs);
+    if let Some(secret) = cli.token_secret {
         config.token_secret = secret.into_bytes();
     }
     if !config.dist_dir.join("index.html").exists() {
-        eprintln!(
-            "warning: {} has no index.html; build the widget first (cargo xtask build)",
+        tracing::warn!(
+            "{} has no index.html; build the widget first (cargo xtask build)",
             config.dist_dir.display()
         );
     }
 
-    let config_path = std::env::var_os("DGBOT_CONFIG")
-        .map(Into::into)
-        .unwrap_or_else(repo_config);
-    let settings =
-        Settings::load(&config_path).unwrap_or_else(|e| fail(&format!("configuration: {e}")));
     let store = Store::open(&settings.database).unwrap_or_else(|e| fail(&e.to_string()));
     let state = AppState::with_store(config, settings.chatbots, store);
     // The demo page is opened on `localhost` while the widget is served from `127.0.0.1`, so the
@@ -87,17 +157,37 @@ async fn main() {
     println!(
         "dgbot demo: open http://localhost:{port}/demo/  (widget served from http://127.0.0.1:{port}; agent console at http://127.0.0.1:{port}/agent/)"
     );
-    dgbot_server::serve_until(listener, state, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
-    .unwrap_or_else(|e| fail(&format!("server error: {e}")));
+    tracing::info!("listening on {bound}");
+    dgbot_server::serve_until(listener, state, shutdown_signal())
+        .await
+        .unwrap_or_else(|e| fail(&format!("server error: {e}")));
+    tracing::info!("stopped");
 }
 
-fn listen(port: u16) -> std::io::Result<tokio::net::TcpListener> {
-    let socket = tokio::net::TcpSocket::new_v4()?;
+/// SIGTERM (a service manager, a container runtime) or Ctrl-C.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).expect("a SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
     socket.set_reuseaddr(true)?;
-    socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], port)))?;
+    socket.bind(addr)?;
     socket.listen(4096)
 }
 

@@ -253,7 +253,7 @@ async fn auth_public_is_limited_per_ip_address() {
     let s = start(
         |c| {
             limit(c);
-            c.trust_proxy = true;
+            c.trusted_proxies = "127.0.0.1".parse().unwrap();
         },
         vec![],
     )

@@ -151,7 +151,9 @@ impl Core {
                 message_id: message_id.clone(),
             },
         );
+        let started = std::time::Instant::now();
         tokio::spawn(async move {
+            let mut first = true;
             let crate::core::responder::Answer {
                 mut items,
                 store,
@@ -215,10 +217,15 @@ impl Core {
                         return;
                     }
                 };
+                if std::mem::take(&mut first) {
+                    metrics::histogram!("dgbot_time_to_first_event_seconds")
+                        .record(started.elapsed().as_secs_f64());
+                }
                 if tx.send(item).await.is_err() {
                     return; // the visitor went away; the reply was not delivered, so not stored
                 }
             }
+            metrics::counter!("dgbot_answers_streamed_total").increment(1);
             let (Some(reply), Some(topic), true) = (reply, topic, store) else {
                 return;
             };
@@ -227,7 +234,7 @@ impl Core {
                 false => core.store.push(&key, &reply),
             };
             if let Err(e) = kept {
-                eprintln!("dgbot-server: answer {} not stored: {e}", reply.message_id);
+                tracing::warn!("answer {} not stored: {e}", reply.message_id);
             }
             if let Ok(Some(s)) = core.store.latest_session(&key)
                 && s.status == LivechatStatus::Waiting
@@ -249,18 +256,12 @@ impl Core {
             let label = match core.store.messages(&key) {
                 Ok(messages) => Some(crate::core::classify::classify(&messages)),
                 Err(e) => {
-                    eprintln!(
-                        "dgbot-server: classification of {} failed: {e}",
-                        reply.message_id
-                    );
+                    tracing::warn!("classification of {} failed: {e}", reply.message_id);
                     None
                 }
             };
             if let Err(e) = core.store.classified(&key, &reply.message_id, label) {
-                eprintln!(
-                    "dgbot-server: classification of {} not stored: {e}",
-                    reply.message_id
-                );
+                tracing::warn!("classification of {} not stored: {e}", reply.message_id);
             }
             let _ = topic.send(Some(label.map(str::to_owned)));
         });

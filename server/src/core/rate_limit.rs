@@ -71,6 +71,7 @@ impl RateLimiter {
         if times.len() >= limit.messages as usize {
             let oldest = *times.front().expect("a full window");
             let wait = window.saturating_sub(now.duration_since(oldest));
+            metrics::counter!("dgbot_rate_limited_total", "limit" => what).increment(1);
             return Err(wait.as_secs_f64().ceil().max(1.0) as u64);
         }
         times.push_back(now);

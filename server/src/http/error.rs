@@ -45,7 +45,7 @@ impl From<CoreError> for Failure {
             }
             CoreError::RateLimited(secs) => Failure::rate_limited(secs),
             CoreError::Store(e) => {
-                eprintln!("dgbot-server: {e}");
+                tracing::warn!("{e}");
                 Failure::new(
                     ApiErrorCode::Internal,
                     "Something went wrong on our side. Please try again.",

@@ -7,7 +7,8 @@
 //! - CSP violation reports ([`csp_report`], `POST /csp-report`), kept for the tests and logged;
 //! - CORS for the visitor-token endpoints ([`visitor_cors`]): the seed's browser client
 //!   (`fetchEventSource` from the site's own page) works from the chatbot's allowed origins;
-//! - the caller's address ([`ClientIp`]), for the per-IP limit of `/auth/public`.
+//! - the caller's address ([`ClientIp`], believing only [`TrustedProxies`]), for the per-IP
+//!   limit of `/auth/public`.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -145,7 +146,7 @@ const KEPT_REPORTS: usize = 100;
 /// [`KEPT_REPORTS`]); a violation on our own page is a bug or an attack either way.
 pub async fn csp_report(State(state): State<SharedState>, body: Bytes) -> StatusCode {
     let report = String::from_utf8_lossy(&body[..body.len().min(4096)]).into_owned();
-    eprintln!("dgbot-server: CSP violation on the chat page: {report}");
+    tracing::warn!("CSP violation on the chat page: {report}");
     let mut reports = state.csp_reports.lock().unwrap_or_else(|e| e.into_inner());
     if reports.len() >= KEPT_REPORTS {
         reports.remove(0);
@@ -217,10 +218,139 @@ pub fn same_origin(parts: &Parts, origin: &str, public_base: &str) -> bool {
             .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
 }
 
-/// The caller's IP address: the peer of the connection, or, when the server runs behind a
-/// proxy it trusts (`DGBOT_TRUST_PROXY=1`), the last address of `X-Forwarded-For` (the one
-/// that proxy added). `None` when the server was started without connection info (tests that
-/// call `axum::serve` on the bare router): those requests share one budget.
+/// The reverse proxies this server believes about the client's address
+/// (`DGBOT_TRUSTED_PROXIES`: addresses and CIDR blocks, comma-separated, e.g.
+/// `127.0.0.1,10.0.0.0/8,::1`). Empty (the default): no forwarding header is believed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<(IpAddr, u8)>);
+
+impl TrustedProxies {
+    /// Whether `ip` is one of the trusted proxies (IPv4-mapped IPv6 addresses count as IPv4).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        self.0.iter().any(|&(net, bits)| match (net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The client's address for a request from `peer` with these `headers`: the peer itself
+    /// unless it is a trusted proxy; then the forwarding chain (RFC 7239 `Forwarded: for=`
+    /// when present, else `X-Forwarded-For`) walked right to left past trusted hops, so the
+    /// first untrusted address is the client. A chain of trusted hops only gives its first
+    /// entry; an entry that is not an address (`unknown`, an obfuscated name) stops the walk
+    /// at the hop that reported it.
+    pub fn client_of(&self, peer: IpAddr, headers: &axum::http::HeaderMap) -> IpAddr {
+        if !self.contains(peer) {
+            return peer;
+        }
+        let chain = forwarded_for(headers).unwrap_or_else(|| x_forwarded_for(headers));
+        let mut client = peer;
+        for hop in chain.iter().rev() {
+            let Some(ip) = hop else { break };
+            client = canonical(*ip);
+            if !self.contains(client) {
+                break;
+            }
+        }
+        client
+    }
+}
+
+impl std::str::FromStr for TrustedProxies {
+    type Err = String;
+
+    fn from_str(list: &str) -> Result<Self, String> {
+        let mut nets = Vec::new();
+        for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (addr, bits) = match item.split_once('/') {
+                Some((a, b)) => (a, Some(b)),
+                None => (item, None),
+            };
+            let ip: IpAddr = addr
+                .parse()
+                .map_err(|_| format!("{item:?} is not an IP address or CIDR block"))?;
+            let ip = canonical(ip);
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            let bits = match bits {
+                Some(b) => b
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|b| *b <= max)
+                    .ok_or_else(|| format!("{item:?}: the prefix length must be 0 to {max}"))?,
+                None => max,
+            };
+            nets.push((ip, bits));
+        }
+        Ok(TrustedProxies(nets))
+    }
+}
+
+/// `::ffff:10.0.0.1` is `10.0.0.1` (a dual-stack listener reports IPv4 peers so).
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// Every `X-Forwarded-For` entry, in order (`None`: not an address).
+fn x_forwarded_for(headers: &axum::http::HeaderMap) -> Vec<Option<IpAddr>> {
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .flat_map(|v| v.to_str().unwrap_or("unknown").split(','))
+        .map(|a| a.trim().parse().ok())
+        .collect()
+}
+
+/// The `for=` of every RFC 7239 `Forwarded` element, in order; `None` when the header is
+/// absent. `for=192.0.2.60`, `for="192.0.2.60:8080"`, `for="[2001:db8::1]:4711"`.
+fn forwarded_for(headers: &axum::http::HeaderMap) -> Option<Vec<Option<IpAddr>>> {
+    let values: Vec<&str> = headers
+        .get_all(header::FORWARDED)
+        .iter()
+        .map(|v| v.to_str().unwrap_or(""))
+        .collect();
+    if values.is_empty() {
+        return None;
+    }
+    let mut chain = Vec::new();
+    for element in values.iter().flat_map(|v| v.split(',')) {
+        let node = element.split(';').find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            k.trim()
+                .eq_ignore_ascii_case("for")
+                .then(|| v.trim().trim_matches('"'))
+        });
+        let Some(node) = node else { continue };
+        let ip = if let Some(v6) = node.strip_prefix('[') {
+            v6.split(']').next().and_then(|a| a.parse().ok())
+        } else {
+            node.parse()
+                .ok()
+                .or_else(|| node.rsplit_once(':').and_then(|(a, _)| a.parse().ok()))
+        };
+        chain.push(ip);
+    }
+    Some(chain)
+}
+
+/// The caller's IP address: the peer of the connection, or, when that peer is one of the
+/// configured trusted proxies (`DGBOT_TRUSTED_PROXIES`), the client it forwarded for
+/// ([`TrustedProxies::client_of`]). `None` when the server was started without connection
+/// info (tests that call `axum::serve` on the bare router): those requests share one budget.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<IpAddr>);
 
@@ -231,24 +361,16 @@ impl FromRequestParts<SharedState> for ClientIp {
         parts: &mut Parts,
         state: &SharedState,
     ) -> Result<Self, Self::Rejection> {
-        if state.config.trust_proxy {
-            let forwarded = parts
-                .headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-                .next_back();
-            if forwarded.is_some() {
-                return Ok(ClientIp(forwarded));
-            }
-        }
         Ok(ClientIp(
             parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip()),
+                .map(|ConnectInfo(addr)| {
+                    state
+                        .config
+                        .trusted_proxies
+                        .client_of(addr.ip(), &parts.headers)
+                }),
         ))
     }
 }
@@ -287,5 +409,56 @@ mod tests {
             h("a()")
         )));
         assert!(!csp.contains("unsafe-inline") && !csp.contains(" 'unsafe-eval'"));
+    }
+
+    #[test]
+    fn only_trusted_proxies_are_believed() {
+        use axum::http::HeaderMap;
+        let trusted: super::TrustedProxies = "127.0.0.1, 10.0.0.0/8, ::1".parse().unwrap();
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let headers = |pairs: &[(&'static str, &str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.append(*k, v.parse().unwrap());
+            }
+            h
+        };
+        let xff = headers(&[("x-forwarded-for", "198.51.100.7, 10.1.2.3")]);
+        // An untrusted peer's header is ignored.
+        assert_eq!(
+            trusted.client_of(ip("203.0.113.9"), &xff),
+            ip("203.0.113.9")
+        );
+        // From a trusted peer, right to left past trusted hops.
+        assert_eq!(trusted.client_of(ip("127.0.0.1"), &xff), ip("198.51.100.7"));
+        assert_eq!(
+            trusted.client_of(ip("::ffff:10.0.0.5"), &xff),
+            ip("198.51.100.7")
+        );
+        // A forged left entry does not win over the first untrusted one.
+        let forged = headers(&[("x-forwarded-for", "1.2.3.4, 198.51.100.7")]);
+        assert_eq!(trusted.client_of(ip("::1"), &forged), ip("198.51.100.7"));
+        // RFC 7239 wins over X-Forwarded-For; ports and IPv6 brackets are understood.
+        let fwd = headers(&[
+            (
+                "forwarded",
+                "for=192.0.2.60;proto=http, for=\"[2001:db8::17]:4711\"",
+            ),
+            ("forwarded", "For=\"10.0.0.2:80\";by=10.0.0.1"),
+            ("x-forwarded-for", "1.2.3.4"),
+        ]);
+        assert_eq!(trusted.client_of(ip("127.0.0.1"), &fwd), ip("2001:db8::17"));
+        // `unknown` stops the walk at the hop that reported it.
+        let unknown = headers(&[("forwarded", "for=unknown, for=10.9.9.9")]);
+        assert_eq!(trusted.client_of(ip("127.0.0.1"), &unknown), ip("10.9.9.9"));
+        assert!("10.0.0.0/33".parse::<super::TrustedProxies>().is_err());
+        assert!("proxy.local".parse::<super::TrustedProxies>().is_err());
+        assert!("".parse::<super::TrustedProxies>().unwrap().is_empty());
+        assert!(
+            "0.0.0.0/0"
+                .parse::<super::TrustedProxies>()
+                .unwrap()
+                .contains(ip("8.8.8.8"))
+        );
     }
 }

@@ -179,6 +179,15 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE messages ADD COLUMN partial INTEGER NOT NULL DEFAULT 0;",
 ];
 
+/// Counts for the metrics ([`Store::ops_counts`]).
+#[derive(Debug, Default)]
+pub struct OpsCounts {
+    /// `(status, sessions)`, e.g. `("waiting", 2)`.
+    pub sessions: Vec<(String, u64)>,
+    /// Webhook events pending delivery.
+    pub webhook_queue: u64,
+}
+
 /// A database failure (disk full, a broken file): the request fails with `500 internal`.
 #[derive(Debug)]
 pub struct StoreError(pub String);
@@ -301,6 +310,44 @@ impl Store {
             db: Mutex::new(conn),
             clock: Clock::system(),
             pending: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Readiness (`GET /readyz`): the database answers, every migration is applied, and the
+    /// tables the requests use are there.
+    pub fn ready(&self) -> Result<()> {
+        let db = self.db();
+        let version: i64 = db.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version != MIGRATIONS.len() as i64 {
+            return Err(StoreError(format!(
+                "schema version {version}, expected {}",
+                MIGRATIONS.len()
+            )));
+        }
+        db.prepare_cached(
+            "SELECT 1 FROM messages, livechat_sessions, webhook_events, attachments LIMIT 0",
+        )?
+        .query([])?
+        .next()?;
+        Ok(())
+    }
+
+    /// What `/metrics` reads from the database: livechat sessions by state, and webhook
+    /// events waiting for a (first or next) delivery.
+    pub fn ops_counts(&self) -> Result<OpsCounts> {
+        let db = self.db();
+        let sessions = db
+            .prepare_cached("SELECT status, COUNT(*) FROM livechat_sessions GROUP BY status")?
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let webhook_queue = db.query_row(
+            "SELECT COUNT(*) FROM webhook_events WHERE state = 'pending'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(OpsCounts {
+            sessions,
+            webhook_queue,
         })
     }
 

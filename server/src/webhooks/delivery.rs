@@ -28,8 +28,13 @@ pub fn backoff(base: Duration, attempt: u32) -> Duration {
     capped.mul_f64(0.75 + jitter * 0.5)
 }
 
-/// Run the worker for as long as the runtime runs.
-pub fn spawn(core: Arc<Core>) -> tokio::task::JoinHandle<()> {
+/// Run the worker until `stop` turns `true`: then it claims nothing more, lets the deliveries
+/// it has started finish (each records its attempt in the outbox) and returns. Events it never
+/// claimed stay pending for the next start.
+pub fn spawn(
+    core: Arc<Core>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let client = match reqwest::Client::builder()
             .timeout(core.settings.webhook_timeout)
@@ -39,25 +44,30 @@ pub fn spawn(core: Arc<Core>) -> tokio::task::JoinHandle<()> {
         {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("dgbot-server: webhooks are off: {e}");
+                tracing::warn!("webhooks are off: {e}");
                 return;
             }
         };
         let slots = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
         let lease_ms = core.settings.webhook_timeout.as_millis() as u64 + 5_000;
         loop {
+            if *stop.borrow() {
+                // Wait for the deliveries in flight (their permits) before returning.
+                let _ = slots.acquire_many(PARALLEL as u32).await;
+                return;
+            }
             let now = core.clock.unix();
             if let Err(e) = core.store.expire_webhooks(
                 now.saturating_sub(RETENTION_SECS),
                 now.saturating_sub(RETENTION_SECS + GRACE_SECS),
             ) {
-                eprintln!("dgbot-server: webhook expiry: {e}");
+                tracing::warn!("webhook expiry: {e}");
             }
             let due = core
                 .store
                 .claim_due_webhooks(core.clock.unix_ms(), lease_ms, PARALLEL * 4)
                 .unwrap_or_else(|e| {
-                    eprintln!("dgbot-server: webhook outbox: {e}");
+                    tracing::warn!("webhook outbox: {e}");
                     vec![]
                 });
             let busy = !due.is_empty();
@@ -82,6 +92,11 @@ pub fn spawn(core: Arc<Core>) -> tokio::task::JoinHandle<()> {
             if !busy || !wait.is_zero() {
                 tokio::select! {
                     _ = core.webhook_wake.notified() => {}
+                    changed = stop.changed() => {
+                        if changed.is_err() {
+                            return; // the server is gone
+                        }
+                    }
                     _ = tokio::time::sleep(wait.max(Duration::from_millis(5))) => {}
                 }
             }
@@ -153,6 +168,14 @@ async fn deliver(core: &Core, client: &reqwest::Client, event: OutboxEvent) {
         Err(e) => (None, Some(e)),
     };
     let delivered = error.is_none();
+    let outcome = if delivered {
+        "delivered"
+    } else if attempt >= core.settings.webhook_max_attempts {
+        "failed"
+    } else {
+        "retry"
+    };
+    metrics::counter!("dgbot_webhook_deliveries_total", "outcome" => outcome).increment(1);
     let now_ms = core.clock.unix_ms();
     let (state, next) = if delivered {
         ("delivered", now_ms)
@@ -175,10 +198,7 @@ async fn deliver(core: &Core, client: &reqwest::Client, event: OutboxEvent) {
         core.store
             .webhook_attempted(&record, state, next, delivered.then(|| core.clock.unix()))
     {
-        eprintln!(
-            "dgbot-server: webhook attempt of {} not recorded: {e}",
-            event.event_id
-        );
+        tracing::warn!("webhook attempt of {} not recorded: {e}", event.event_id);
     }
 }
 

@@ -179,7 +179,7 @@ impl Core {
             Ok(Some(c)) if c.wants(event_type) => c,
             Ok(_) => return,
             Err(e) => {
-                eprintln!("dgbot-server: webhook {event_type} not queued: {e}");
+                tracing::warn!("webhook {event_type} not queued: {e}");
                 return;
             }
         };
@@ -208,7 +208,7 @@ impl Core {
         };
         match self.store.enqueue_webhook(&event) {
             Ok(()) => self.webhook_wake.notify_one(),
-            Err(e) => eprintln!("dgbot-server: webhook {event_type} not queued: {e}"),
+            Err(e) => tracing::warn!("webhook {event_type} not queued: {e}"),
         }
     }
 }

@@ -68,6 +68,7 @@ async fn upgrade(
         // of an idle connection's memory (BENCHMARKS.md).
         .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| async move {
+            let _open = crate::ops::OpenConnection::new("ws");
             match admitted {
                 Ok(key) => Connection::new(state, key, with_parts).run(socket).await,
                 Err((code, message)) => refuse(socket, code, &message).await,

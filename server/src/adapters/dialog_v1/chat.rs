@@ -120,12 +120,16 @@ pub async fn send_message(
         idempotency_key(&headers),
         req.context.as_ref().and_then(|c| c.page.as_deref()),
     )?;
-    let events = ReceiverStream::new(rx).filter_map(|item| match item {
-        AnswerItem::Event(ev) => Some(Ok(Event::default().event(ev.name()).data(ev.data()))),
-        AnswerItem::Raw { name, data } => Some(Ok(Event::default().event(name).data(data))),
-        // Seed 002's stream has no tool events: the parts say what the tools found.
-        AnswerItem::Tool(_) => None,
-        AnswerItem::Drop => Some(Err(std::io::Error::other("scripted connection drop"))),
+    let open = crate::ops::OpenConnection::new("sse");
+    let events = ReceiverStream::new(rx).filter_map(move |item| {
+        let _open = &open; // counted while the stream lives
+        match item {
+            AnswerItem::Event(ev) => Some(Ok(Event::default().event(ev.name()).data(ev.data()))),
+            AnswerItem::Raw { name, data } => Some(Ok(Event::default().event(name).data(data))),
+            // Seed 002's stream has no tool events: the parts say what the tools found.
+            AnswerItem::Tool(_) => None,
+            AnswerItem::Drop => Some(Err(std::io::Error::other("scripted connection drop"))),
+        }
     });
     let stream: std::pin::Pin<Box<dyn tokio_stream::Stream<Item = _> + Send>> = Box::pin(events);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))

@@ -143,6 +143,9 @@ async fn on_connect(s: SocketRef, state: SharedState) {
         let _ = s.disconnect();
         return;
     };
+    // Counted until the socket (and its extensions) is dropped.
+    s.extensions
+        .insert(Arc::new(crate::ops::OpenConnection::new("socketio")));
     let events = state.hub.subscribe(&visitor.key);
     visitor::remember_name(&state.core, &visitor);
     let relay =

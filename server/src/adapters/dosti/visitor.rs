@@ -121,7 +121,7 @@ pub fn remember_name(core: &Core, visitor: &DostiVisitor) {
         }
         Ok(_) => {}
         Err(e) => {
-            eprintln!("dgbot-server: dosti: identity of {}: {e}", key.visitor_id);
+            tracing::warn!("dosti: identity of {}: {e}", key.visitor_id);
             return;
         }
     }
@@ -182,7 +182,7 @@ fn enter_queue(core: &Core, key: &ConversationKey, via: Via) {
     };
     match core.handover(key, request) {
         Ok(_) | Err(CoreError::Forbidden(_)) => {}
-        Err(e) => eprintln!("dgbot-server: dosti: hand-over of {}: {e}", key.visitor_id),
+        Err(e) => tracing::warn!("dosti: hand-over of {}: {e}", key.visitor_id),
     }
 }
 
@@ -306,7 +306,7 @@ pub fn failure(e: &CoreError) -> (StatusCode, Failure) {
             .collect::<Vec<_>>()
             .join("; "),
         CoreError::Store(store) => {
-            eprintln!("dgbot-server: dosti: {store}");
+            tracing::warn!("dosti: {store}");
             "Something went wrong on our side. Please try again.".into()
         }
         other => other.to_string(),

@@ -55,7 +55,7 @@ impl Follower {
         match self.status_now(core) {
             Ok(event) => (self.told != before).then_some(event),
             Err(e) => {
-                eprintln!("dgbot-server: webchatagent: livechat state: {e}");
+                tracing::warn!("webchatagent: livechat state: {e}");
                 None
             }
         }

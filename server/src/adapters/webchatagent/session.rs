@@ -77,7 +77,7 @@ impl From<CoreError> for Refusal {
                 )
             },
             CoreError::Store(e) => {
-                eprintln!("dgbot-server: webchatagent: {e}");
+                tracing::warn!("webchatagent: {e}");
                 Refusal::new(
                     ErrorCode::Internal,
                     "Something went wrong on our side. Please send your message again.",

@@ -82,14 +82,19 @@ pub async fn upgrade(
         .write_buffer_size(0)
         .on_upgrade(move |socket| {
             let (outbox, outgoing) = mpsc::channel(OUTBOX);
-            Connection {
+            let open = crate::ops::OpenConnection::new("livechat");
+            let run = Connection {
                 state,
                 page,
                 timings,
                 joined: None,
                 outbox,
             }
-            .run(socket, outgoing)
+            .run(socket, outgoing);
+            async move {
+                run.await;
+                drop(open);
+            }
         })
 }
 

@@ -217,7 +217,7 @@ fn action_answer(q: &Question<'_>, action: crate::core::actions::Action) -> Answ
         let (text, status) = match answer {
             Ok(text) => (text, ToolStatus::Done),
             Err(why) => {
-                eprintln!("dgbot-server: action {} failed: {why}", action.name);
+                tracing::warn!("action {} failed: {why}", action.name);
                 (action.failure_answer.clone(), ToolStatus::Error)
             }
         };

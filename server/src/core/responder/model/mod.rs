@@ -208,9 +208,10 @@ impl Job {
                 },
             }),
             Ok(Err(failure)) => {
-                eprintln!(
-                    "dgbot-server: the model's answer {} failed: {}",
-                    self.reply_id, failure.reason
+                tracing::warn!(
+                    "the model's answer {} failed: {}",
+                    self.reply_id,
+                    failure.reason
                 );
                 StreamEvent::Error(StreamErrorEvent {
                     code: StreamErrorCode::GenerationFailed,
@@ -396,7 +397,7 @@ impl Job {
         match self.core.run_action(&self.key, action, &input).await {
             Ok(response) => (true, response),
             Err(e) => {
-                eprintln!("dgbot-server: action {} failed: {e}", action.name);
+                tracing::warn!("action {} failed: {e}", action.name);
                 (
                     false,
                     json!({ "error": e.to_string(), "tell_the_visitor": action.failure_answer }),
