@@ -1,6 +1,7 @@
 /* dgbot loader: the only dgbot code that runs on the host page.
  *   <script src="https://HOST/widget.js" data-chatbot-id="ID" async></script>
- * Paints a launcher bubble at once, creates the chat iframe lazily (idle time or first intent),
+ * Paints a launcher bubble at once, creates the chat iframe lazily (on intent, or at idle time
+ * when the chat has something to show),
  * and talks to it only by origin-checked postMessage. Styles live in a shadow root with a
  * constructed stylesheet: nothing leaks into or out of the host page, and no inline style or
  * script is needed, so it runs under a strict Content-Security-Policy. No dependencies.
@@ -24,15 +25,16 @@
   // (A data-api that is no URL at all stops here with the browser's "Invalid URL" error.)
   var base = new URL(attr("data-api") || script.src, location).origin;
 
-  var SRC = "dgbot", ready, isOpen, size = "", frame;
+  var SRC = "dgbot", isOpen, size = "", frame;
   // Every listener goes through `listen`, so destroy() removes them all with one abort().
   var queue = [], handlers = {}, enc = encodeURIComponent, bye = new AbortController();
-  var listen = (target, type, f) => target.addEventListener(type, f, { signal: bye.signal });
+  // A space-separated list of types: listen(launcher, "pointerenter focus", f).
+  var listen = (target, types, f) => types.split(" ").forEach((t) => target.addEventListener(t, f, { signal: bye.signal }));
 
   // on()/off() handlers get `detail`; the seed's chat_* events also go to window as CustomEvents.
-  function emit(type, detail) {
+  var emit = (type, detail) => {
     handlers[type]?.forEach((f) => {
-      try { f(detail); } catch (e) { console.error(e); }
+      try { f(detail); } catch (e) { reportError(e); }
     });
   }
 
@@ -68,12 +70,14 @@
   // sends it back when it changes (null after "Delete my data").
   var key = SRC + "_" + botId, ls = (f) => { try { return f(localStorage); } catch (e) {} };
 
-  function ensureFrame() {
+  var ensureFrame = () => {
     if (frame) return;
     frame = d.createElement("iframe");
     // Commands go out once the chat's page has loaded (its index.html keeps them until the
     // app runs, which waits for its start-up before carrying them out).
-    frame.onload = () => { ready = 1; queue.splice(0).forEach(post); };
+    // `queue` is 0 from then on: post() sends at once. (splice's receiver is read before
+    // its argument sets `queue`.)
+    frame.onload = () => queue && queue.splice(queue = 0).forEach(post);
     frame.title = "Chat";
     var o = inline && w.__CHATBOT_INLINE_OVERRIDES__ || {};
     frame.src = base + "/chat/?chatbot_id=" + enc(botId) + "&host=" + enc(location.origin) +
@@ -86,15 +90,15 @@
   // Every command carries the page address, for `context.page` of the visitor's next message.
   // Nothing the host page calls can throw into it: a value postMessage cannot copy (say, a
   // function in identify()'s user) is a warning.
-  function post(m) {
+  var post = (m) => {
     ensureFrame();
     m.source = SRC; m.v = 1; m.page = location.href;
-    try { ready ? frame.contentWindow.postMessage(m, base) : queue.push(m); } // flushed through post() too
+    try { queue ? queue.push(m) : frame.contentWindow.postMessage(m, base); } // flushed through post() too
     catch (e) { warn(e); }
   }
 
   // Full screen on small screens, sized to the visual viewport so the keyboard never covers it.
-  function render() {
+  var render = () => {
     if (inline) return;
     var v = w.visualViewport, fit = isOpen && v && w.innerWidth <= 480;
     if (frame) {
@@ -104,33 +108,32 @@
     launcher.ariaLabel = isOpen ? "Close chat" : "Open chat";
   }
 
-  function open(message) {
+  var open = (message) => {
     if (message != null && !message.trim) return warn("open(message)?"); // strings only
-    ensureFrame();
-    show();
+    show(); // post() below makes the frame if there is none yet
     // The chat answers `opened` with seed 002's chat_open (its chat_type is the config's).
     if (!isOpen) { isOpen = 1; size = ""; render(); emit("open"); post({ action: "opened" }); }
-    if (message && message.trim()) post({ action: "sendMessage", message });
+    if (message?.trim()) post({ action: "sendMessage", message });
   }
-  function close() {
+  var close = () => {
     if (inline || !isOpen) return;
     isOpen = 0; render(); emit("close");
     if (d.activeElement == host) launcher.focus();
   }
   // (host.style, not the hidden attribute: the shadow root's `all:initial` outranks it)
-  function hide() { close(); host.style.display = "none"; }
-  function show() { host.style.display = ""; }
-  function destroy() {
+  var hide = () => { close(); host.style.display = "none"; }
+  var show = () => { host.style.display = ""; }
+  var destroy = () => {
     bye.abort();
     inline && !host._dgbotMade ? frame && frame.remove() : host.remove();
     w.DGbot = w.DialogIntelligens = null;
   }
-  function on(type, f) {
+  var on = (type, f) => {
     if (!f?.call) return warn("on(event, handler)?");
     (handlers[type] ||= new Set()).add(f);
     return () => off(type, f);
   }
-  function off(type, f) {
+  var off = (type, f) => {
     handlers[type]?.delete(f);
   }
   // The iframe checks these arguments and warns in the console when they are bad
@@ -142,7 +145,7 @@
   // that maps to a seed CustomEvent names it in `event` with its `detail`; our own snake_case
   // actions (ready, message, stream_*, error, livechat events) go to on() handlers as they are.
   var SIZES = { expandChat: " x", collapseChat: "", peekChat: " k" };
-  function onMessage(e) {
+  var onMessage = (e) => {
     if (e.source !== frame?.contentWindow || e.origin !== base) return;
     var m = e.data, a = m?.source == SRC && m.action;
     if (!a) return;
@@ -166,16 +169,23 @@
   listen(w, "message", onMessage);
   if (!inline) {
     listen(launcher, "click", () => isOpen ? close() : open());
-    listen(launcher, "pointerenter", ensureFrame);
-    listen(launcher, "focus", ensureFrame);
+    // Intent: the frame starts loading before the click lands. A finger fires pointerenter too,
+    // before touchstart, in every browser this script runs in (see Decisions, docs/host-page.md).
+    listen(launcher, "pointerenter focus", ensureFrame);
     listen(d, "keydown", (e) => e.key == "Escape" && close());
-    ["resize", "scroll"].forEach((t) => listen(w.visualViewport || w, t, render));
+    listen(w.visualViewport || w, "resize scroll", render);
     render();
     body.appendChild(host);
   }
   // When the visitor moves into the chat, tell it the page's current address (SPA routes).
   listen(w, "blur", () => d.activeElement == (inline ? frame : host) && post({ action: "page" }));
-  inline ? ensureFrame() : (w.requestIdleCallback || ((f) => setTimeout(f, 1500)))(ensureFrame);
+  // Nothing heavy before the visitor wants it: at idle time the frame is made only for a
+  // returning visitor (a conversation may be going on) or when the chatbot has popup messages,
+  // which the server says in a one-line module (`export default 1`, or nothing); script-src
+  // already allows our origin, so no new CSP line. Otherwise intent or open() makes it.
+  inline ? ensureFrame() : (w.requestIdleCallback || setTimeout)(() =>
+    ls((s) => s[key]) ? ensureFrame() :
+      import(base + "/popup/" + enc(botId)).then((m) => m.default && ensureFrame(), warn));
 
   // ?chat=open, ?chat=open&chatbot_message=…, ?chatbot_message=…: once, then off the address bar.
   var u = new URL(location), p = u.searchParams, msg = p.get("chatbot_message"), chat = p.get("chat") == "open";

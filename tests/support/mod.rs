@@ -39,6 +39,9 @@ pub struct Options {
     pub storage: Storage,
     /// An SQLite file, so the server can be restarted on the same data (in memory otherwise).
     pub database: Option<PathBuf>,
+    /// More Chromium switches (a benchmark's: the chat frame in the page's process, so DevTools
+    /// network emulation of the page reaches it).
+    pub browser_args: Vec<String>,
 }
 
 impl Default for Options {
@@ -46,6 +49,7 @@ impl Default for Options {
         Options {
             storage: Storage::ThirdPartyBlocked,
             database: None,
+            browser_args: Vec::new(),
         }
     }
 }
@@ -264,15 +268,21 @@ impl Harness {
         )
         .unwrap();
         let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({ "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--disable-quic", "--window-size=1280,800",
-                format!("--user-data-dir={}", profile.display()),
-            ] }),
-        );
+        let mut args = vec![
+            "--headless=new".to_owned(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--no-first-run".into(),
+            "--disable-quic".into(),
+            "--window-size=1280,800".into(),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        args.extend(options.browser_args.iter().cloned());
+        caps.insert("goog:chromeOptions".into(), json!({ "args": args }));
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{driver_port}"))
