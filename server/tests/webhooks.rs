@@ -20,6 +20,8 @@ const SECRET: &str = "whsec_test_0123456789abcdef";
 struct Receiver {
     port: u16,
     lines: tokio::sync::mpsc::Receiver<Value>,
+    /// Deliveries `until` passed over, oldest first.
+    passed_over: Vec<Value>,
     _child: tokio::process::Child,
 }
 
@@ -70,6 +72,7 @@ impl Receiver {
         Receiver {
             port: first["listening"].as_u64().unwrap() as u16,
             lines,
+            passed_over: Vec::new(),
             _child: child,
         }
     }
@@ -78,21 +81,36 @@ impl Receiver {
         format!("http://127.0.0.1:{}/hooks", self.port)
     }
 
-    /// The next delivery, within 20 s.
+    /// The next delivery, within 20 s (one passed over by [`Self::until`] first).
     async fn next(&mut self) -> Value {
+        if !self.passed_over.is_empty() {
+            return self.passed_over.remove(0);
+        }
         tokio::time::timeout(Duration::from_secs(20), self.lines.recv())
             .await
             .expect("a delivery within 20 s")
             .expect("the receiver is running")
     }
 
-    /// Deliveries until one of `event_type` arrives; returns it.
+    /// The first delivery of `event_type`. Deliveries run in parallel, so events queued a
+    /// moment apart may arrive in either order: the others are kept for later calls.
     async fn until(&mut self, event_type: &str) -> Value {
+        if let Some(i) = self
+            .passed_over
+            .iter()
+            .position(|d| d["headers"]["x-di-event"] == event_type)
+        {
+            return self.passed_over.remove(i);
+        }
         loop {
-            let d = self.next().await;
+            let d = tokio::time::timeout(Duration::from_secs(20), self.lines.recv())
+                .await
+                .expect("a delivery within 20 s")
+                .expect("the receiver is running");
             if d["headers"]["x-di-event"] == event_type {
                 return d;
             }
+            self.passed_over.push(d);
         }
     }
 }
