@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use dgbot_server::{AppState, Chatbot, ServerConfig, SharedState, serve};
+use dgbot_server::{Chatbot, SharedState};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
@@ -34,13 +34,11 @@ struct Server {
 
 /// The server as `main` runs it, with the demo chatbot (livechat on and live, `dosti_pub_demo`).
 async fn start() -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut config = ServerConfig::for_repo(&base);
-    config.stream_delay = Duration::from_millis(2);
-    let state = AppState::new(config, vec![Chatbot::demo()]);
-    let served = state.clone();
-    tokio::spawn(async move { serve(listener, served).await.unwrap() });
+    let (base, state) = common::start_server(
+        |config| config.stream_delay = Duration::from_millis(2),
+        vec![Chatbot::demo()],
+    )
+    .await;
     Server {
         base,
         http: reqwest::Client::new(),

@@ -30,14 +30,7 @@ use dgbot_protocol::sse::SseParser;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-const QUESTIONS: &[&str] = &[
-    "How long does shipping take?",
-    "Which lamps do you recommend?",
-    "Can I return a lamp?",
-    "When are you open on Saturday?",
-    "Compare your lamps",
-    "Where is my order?",
-];
+use common::QUESTIONS;
 
 #[derive(Debug)]
 struct Outcome {

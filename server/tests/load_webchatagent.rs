@@ -24,14 +24,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as Frame;
 
-const QUESTIONS: &[&str] = &[
-    "How long does shipping take?",
-    "Which lamps do you recommend?",
-    "Can I return a lamp?",
-    "When are you open on Saturday?",
-    "Compare your lamps",
-    "Where is my order?",
-];
+use common::QUESTIONS;
 
 #[derive(Debug)]
 struct Outcome {

@@ -108,3 +108,13 @@ pub async fn start_server(
     tokio::spawn(async move { dgbot_server::serve(listener, served).await.unwrap() });
     (base, state)
 }
+
+/// The questions the load benchmarks ask, in turn (FAQ answers, products, a table).
+pub const QUESTIONS: &[&str] = &[
+    "How long does shipping take?",
+    "Which lamps do you recommend?",
+    "Can I return a lamp?",
+    "When are you open on Saturday?",
+    "Compare your lamps",
+    "Where is my order?",
+];
