@@ -478,6 +478,33 @@ fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
     }
 }
 
+type ChunkFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<AnyView, crate::Unloaded>>>>;
+
+/// What a lazily loaded chunk draws (`lazy!`): nothing while it loads (a chunk is small and
+/// usually cached), and if it cannot be fetched a notice with "Try again", which loads it anew.
+pub fn chunk_view(load: Box<dyn Fn() -> ChunkFuture>) -> impl IntoView {
+    use leptos::__reexports::send_wrapper::SendWrapper;
+    let attempt = RwSignal::new(0u32);
+    let load = SendWrapper::new(load);
+    move || {
+        attempt.track();
+        let pending = SendWrapper::new(load());
+        Suspend::new(async move {
+            match pending.await {
+                Ok(view) => view,
+                Err(crate::Unloaded) => view! {
+                    <p class="notice error" role="alert" data-testid="chunk-error">
+                        "This part of the chat could not be loaded. "
+                        <button type="button" class="link-button" on:click=move |_| attempt.update(|n| *n += 1)>"Try again"</button>
+                    </p>
+                }
+                .into_any(),
+            }
+        })
+    }
+}
+
 /// Five star buttons setting `rating` (test ids `{prefix}-1` … `{prefix}-5`).
 pub fn star_buttons(rating: RwSignal<u8>, prefix: &'static str) -> impl IntoView {
     (1..=5u8)
@@ -505,8 +532,6 @@ fn ConversationTools() -> impl IntoView {
     let tool = RwSignal::new(Tool::Closed);
     let status = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let rating = RwSignal::new(0u8);
-    let feedback = RwSignal::new(String::new());
     let open = move |t: Tool| {
         status.set(None);
         tool.set(if tool.get_untracked() == t {
@@ -515,6 +540,26 @@ fn ConversationTools() -> impl IntoView {
             t
         });
     };
+    view! {
+        {move || (tool.get() != Tool::Closed).then(|| chunk_view(Box::new(move || Box::pin(tool_panels(chat, tool, status, busy)))))}
+        <p class="tool-status" role="status" data-testid="tool-status">{move || status.get()}</p>
+        <p class="footer-note">
+            <TalkToPerson />
+            <button type="button" class="link-button" data-testid="rate" aria-expanded=move || (tool.get() == Tool::Rate).to_string()
+                on:click=move |_| open(Tool::Rate)>"Rate this chat"</button>
+            " · "
+            <button type="button" class="link-button" data-testid="delete" aria-expanded=move || (tool.get() == Tool::Delete).to_string()
+                on:click=move |_| open(Tool::Delete)>"Delete my data"</button>
+            " · Powered by dgbot"
+        </p>
+    }
+}
+
+crate::lazy! { tools:
+/// The rate and delete panels, loaded the first time the visitor opens one.
+fn tool_panels(chat: Chat, tool: RwSignal<Tool>, status: RwSignal<Option<String>>, busy: RwSignal<bool>) -> AnyView {
+    let rating = RwSignal::new(0u8);
+    let feedback = RwSignal::new(String::new());
     let send_rating = move |_| {
         busy.set(true);
         let feedback = Some(feedback.get_untracked()).filter(|f| !f.trim().is_empty());
@@ -570,15 +615,6 @@ fn ConversationTools() -> impl IntoView {
                 </div>
             </div>
         </Show>
-        <p class="tool-status" role="status" data-testid="tool-status">{move || status.get()}</p>
-        <p class="footer-note">
-            <TalkToPerson />
-            <button type="button" class="link-button" data-testid="rate" aria-expanded=move || (tool.get() == Tool::Rate).to_string()
-                on:click=move |_| open(Tool::Rate)>"Rate this chat"</button>
-            " · "
-            <button type="button" class="link-button" data-testid="delete" aria-expanded=move || (tool.get() == Tool::Delete).to_string()
-                on:click=move |_| open(Tool::Delete)>"Delete my data"</button>
-            " · Powered by dgbot"
-        </p>
-    }
+    }.into_any()
+}
 }

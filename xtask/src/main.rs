@@ -1,8 +1,8 @@
 //! Project automation: `cargo xtask <command>` (a cargo alias in .cargo/config.toml).
 //!
-//!   setup       install what is missing: wasm32 target, trunk, wasm-bindgen-cli, wasm-opt,
+//!   setup       install what is missing: wasm32 target, wasm-split-cli, wasm-bindgen-cli, wasm-opt,
 //!               Chromium and ChromeDriver (each skipped when present at the right version)
-//!   build       build the iframe app (trunk, release, wasm-opt) and the server (release)
+//!   build       build the iframe app (release: split into chunks, wasm-opt) and the server
 //!   demo        build, then run the server on 127.0.0.1:$PORT (default 8080)
 //!   test        build, then every test: native, wasm in headless Chromium, end-to-end
 //!   screenshot  build, then retake docs/screenshot.png of the open widget on the demo page
@@ -22,7 +22,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
-const TRUNK_VERSION: &str = "0.21.14";
+/// wasm-split-cli (crate `wasm_split_cli_support`, the splitter cargo-leptos uses): the
+/// widget's lazily loaded chunks.
+const WASM_SPLIT_VERSION: &str = "0.2.4";
 /// binaryen from the npm registry: Debian's binaryen (108) breaks the module at start-up.
 const BINARYEN_VERSION: &str = "132";
 /// terser from the npm registry minifies the loader.
@@ -147,7 +149,7 @@ fn npm_install_all(dir: &Path, packages: &[&str]) -> Result {
         .args(packages))
 }
 
-/// PATH with our tools first, so trunk finds the right wasm-bindgen and wasm-opt.
+/// PATH with our tools first (the right wasm-bindgen and wasm-opt).
 fn tool_path() -> OsString {
     let mut paths = vec![wasm_opt_bin(), cargo_bin()];
     paths.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
@@ -207,15 +209,18 @@ fn setup(needs: Needs) -> Result {
         run(Command::new("rustup").args(["component", "add", "rust-src"]))?;
     }
 
-    // trunk
-    let trunk = output_of(Command::new(cargo_bin().join("trunk")).arg("--version"));
-    if trunk.as_deref() != Some(&format!("trunk {TRUNK_VERSION}")) {
-        eprintln!("setup: installing trunk {TRUNK_VERSION} (about 12 minutes on 2 cores)");
+    // wasm-split-cli: splits the app's `lazy!` chunks out of the wasm (`build_widget`)
+    let installed =
+        output_of(Command::new("cargo").args(["install", "--list"])).unwrap_or_default();
+    if !installed.contains(&format!("wasm_split_cli_support v{WASM_SPLIT_VERSION}:")) {
+        eprintln!("setup: installing wasm-split-cli {WASM_SPLIT_VERSION} (about 2 minutes)");
         run(Command::new("cargo").args([
             "install",
-            "trunk",
+            "wasm_split_cli_support",
             "--version",
-            TRUNK_VERSION,
+            WASM_SPLIT_VERSION,
+            "--features",
+            "build-binary",
             "--locked",
         ]))?;
     }
@@ -368,30 +373,193 @@ fn build_with(needs: Needs) -> Result {
     setup(needs)?;
     let started = Instant::now();
     minify_loader()?;
-    // The widget with its own `std`: panics become a bare trap, no `Debug` formatting or panic
-    // locations (BENCHMARKS.md, "Bundle sizes"). Stable rustc takes these with RUSTC_BOOTSTRAP,
-    // for this build only; the tests build the app normally, with readable panics.
-    // trunk runs cargo offline: fetch what building `std` needs first (a no-op when present).
-    run(cmd("cargo")
-        .args([
-            "fetch",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-Zbuild-std=std,panic_abort",
-        ])
-        .env("RUSTC_BOOTSTRAP", "1"))?;
-    run(cmd(cargo_bin().join("trunk"))
-        .args(["build", "--release", "--offline"])
-        .env("RUSTC_BOOTSTRAP", "1")
-        .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
-        .env(
-            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
-            "-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none",
-        ))?;
+    build_widget()?;
     precompress(&root().join("dist"))?;
     eprintln!("build: widget built in {:.0?}", started.elapsed());
     run(cmd("cargo").args(["build", "--release", "-p", "dgbot-server"]))?;
     sizes()
+}
+
+/// The iframe app, release: compile, split, bind, optimise, name by content, into `dist/`.
+///
+/// - Compiled with its own `std`: panics become a bare trap, no `Debug` formatting or panic
+///   locations (BENCHMARKS.md, "Bundle sizes"). Stable rustc takes these with
+///   `RUSTC_BOOTSTRAP`, for this build only; the tests build the app normally, with readable
+///   panics. `--emit-relocs` and the `split` feature let wasm-split find the `lazy!` functions.
+/// - `wasm-split-cli` moves each `lazy!` chunk (src/lib.rs) and the code only it uses into its
+///   own `split_<chunk>.wasm`, fetched on first use by `__wasm_split.js`.
+/// - wasm-bindgen writes the JS glue; wasm-opt -Oz each module; terser the glue.
+/// - Every file of one build gets one content hash (`name-<16 hex>`), so the server can send
+///   them `immutable`; `index.html` (the template at the root) is rewritten to those names.
+///
+/// This is what trunk did before the split (it has no step between cargo and wasm-bindgen).
+fn build_widget() -> Result {
+    run(cmd("cargo")
+        .args([
+            "build",
+            "--profile",
+            "wasm-release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--bin",
+            "dgbot",
+            "--features",
+            "split",
+        ])
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+            "-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none \
+             -Clink-args=--emit-relocs",
+        ))?;
+    let work = root().join("target/widget");
+    let _ = std::fs::remove_dir_all(&work);
+    let (split, bound) = (work.join("split"), work.join("bindgen"));
+    run(cmd(cargo_bin().join("wasm-split-cli"))
+        .args(["--target", "web", "--out-name", "dgbot"])
+        .arg(root().join("target/wasm32-unknown-unknown/wasm-release/dgbot.wasm"))
+        .arg(&split))?;
+    run(cmd(cargo_bin().join("wasm-bindgen"))
+        .args([
+            "--target",
+            "web",
+            "--keep-lld-exports",
+            "--no-demangle",
+            "--no-typescript",
+            "--out-name",
+            "dgbot",
+            "--out-dir",
+        ])
+        .arg(&bound)
+        .arg(split.join("dgbot.wasm")))?;
+    // The modules: the main one (bound) and the chunks, optimised in place.
+    let mut modules = vec![bound.join("dgbot_bg.wasm")];
+    let mut chunks = Vec::new();
+    for entry in std::fs::read_dir(&split).map_err(|e| e.to_string())? {
+        let name = entry.map_err(|e| e.to_string())?.file_name();
+        let name = name.to_string_lossy().into_owned();
+        if name.starts_with("split_") && name.ends_with(".wasm") {
+            chunks.push(name.trim_end_matches(".wasm").to_owned());
+            modules.push(split.join(&name));
+        }
+    }
+    chunks.sort();
+    for module in &modules {
+        run(cmd(wasm_opt_bin().join("wasm-opt"))
+            .args([
+                "-Oz",
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+            ])
+            .arg(module)
+            .arg("-o")
+            .arg(module))?;
+    }
+    let glue = work.join("dgbot.min.js");
+    run(cmd("node")
+        .arg(terser_bin())
+        .arg(bound.join("dgbot.js"))
+        .args(["--module", "--compress", "passes=2", "--mangle", "--output"])
+        .arg(&glue))?;
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let text = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
+    let css = minify_css(&text(&root().join("style/widget.css"))?);
+    let loader = if chunks.is_empty() {
+        String::new()
+    } else {
+        text(&split.join("__wasm_split.js"))?
+    };
+    // One hash over everything this build wrote.
+    let mut hash = Fnv::default();
+    for module in &modules {
+        hash.write(&read(module)?);
+    }
+    for part in [text(&glue)?.as_bytes(), css.as_bytes(), loader.as_bytes()] {
+        hash.write(part);
+    }
+    let h = format!("{:016x}", hash.0);
+    let dist = root().join("dist");
+    let _ = std::fs::remove_dir_all(&dist);
+    std::fs::create_dir_all(&dist).map_err(|e| e.to_string())?;
+    let write = |name: String, bytes: &[u8]| {
+        std::fs::write(dist.join(&name), bytes).map_err(|e| format!("dist/{name}: {e}"))
+    };
+    let glue = text(&glue)?.replace(
+        "\"./__wasm_split.js\";",
+        &format!("\"./__wasm_split-{h}.js\";"),
+    );
+    write(format!("dgbot-{h}.js"), glue.as_bytes())?;
+    write(format!("dgbot-{h}_bg.wasm"), &read(&modules[0])?)?;
+    if !chunks.is_empty() {
+        let mut loader = loader.replace("\"./dgbot.js\"", &format!("\"./dgbot-{h}.js\""));
+        for chunk in &chunks {
+            loader = loader.replace(
+                &format!("\"./{chunk}.wasm\""),
+                &format!("\"./{chunk}-{h}.wasm\""),
+            );
+            write(
+                format!("{chunk}-{h}.wasm"),
+                &read(&split.join(format!("{chunk}.wasm")))?,
+            )?;
+        }
+        write(format!("__wasm_split-{h}.js"), loader.as_bytes())?;
+    }
+    write(format!("widget-{h}.css"), css.as_bytes())?;
+    let page = text(&root().join("index.html"))?
+        .replace("/chat/widget.css", &format!("/chat/widget-{h}.css"))
+        .replace("/chat/dgbot.js", &format!("/chat/dgbot-{h}.js"))
+        .replace("/chat/dgbot_bg.wasm", &format!("/chat/dgbot-{h}_bg.wasm"));
+    write("index.html".into(), page.as_bytes())
+}
+
+/// FNV-1a, 64 bits: the build's content hash (not for security).
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+}
+
+/// The stylesheet without comments and with whitespace runs collapsed: no CSS tool needed
+/// for a hand-written file with no strings or `url()`s that hold significant spaces.
+fn minify_css(css: &str) -> String {
+    let mut out = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find("*/")
+            .map_or("", |end| &rest[start + end + 2..]);
+    }
+    out.push_str(rest);
+    let mut min = String::with_capacity(out.len());
+    let mut space = false;
+    for c in out.chars() {
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space
+            && !min.is_empty()
+            && !"{};,>".contains(c)
+            && !min.ends_with(['{', '}', ';', ':', ',', '>'])
+        {
+            min.push(' ');
+        }
+        space = false;
+        min.push(c);
+    }
+    min
 }
 
 /// loader/src/widget.js (the source) → loader/widget.js and loader/chatbotinline.js (what the
@@ -478,18 +646,28 @@ fn sizes() -> Result {
     let inline = gzipped_len(&root().join("loader/chatbotinline.js"))?;
     let searchbar = gzipped_len(&root().join("loader/searchbar.js"))?;
     let (mut widget, mut wasm, mut widget_br) = (0, 0, 0);
-    for entry in std::fs::read_dir(root().join("dist"))
+    let mut chunks = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(root().join("dist"))
         .map_err(|e| format!("dist/: {e} (run cargo xtask build)"))?
-    {
-        let path = entry.map_err(|e| e.to_string())?.path();
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        if matches!(ext, "wasm" | "js" | "css" | "html") {
-            let n = gzipped_len(&path)?;
-            widget += n;
-            widget_br += brotli_len(&path)?;
-            if ext == "wasm" {
-                wasm = n;
-            }
+        if !matches!(ext, "wasm" | "js" | "css" | "html") {
+            continue;
+        }
+        let (n, br) = (gzipped_len(&path)?, brotli_len(&path)?);
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if name.starts_with("split_") {
+            // A lazily loaded chunk: fetched the first time its feature is used.
+            chunks.push(format!("{name} {n} B ({br} B Brotli)"));
+            continue;
+        }
+        widget += n;
+        widget_br += br;
+        if ext == "wasm" {
+            wasm = n;
         }
     }
     println!("sizes: loader/widget.js {loader} B gzipped, file name included (budget 2048)");
@@ -497,8 +675,11 @@ fn sizes() -> Result {
         "sizes: loader/chatbotinline.js {inline} B, loader/searchbar.js {searchbar} B gzipped"
     );
     println!(
-        "sizes: opened widget (dist: wasm+js+css+html) {widget} B gzipped, of which wasm {wasm} B (budget 153600); {widget_br} B with Brotli 11"
+        "sizes: opened widget (dist: wasm+js+css+html, without the chunks) {widget} B gzipped, of which wasm {wasm} B (budget 153600); {widget_br} B with Brotli 11"
     );
+    for chunk in chunks {
+        println!("sizes: chunk, loaded on first use: {chunk}");
+    }
     if loader > 2048 {
         return Err(format!(
             "loader/widget.js is {loader} B gzipped, over its 2,048 B budget"
