@@ -478,7 +478,7 @@ fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
     }
 }
 
-type ChunkFuture =
+pub type ChunkFuture =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<AnyView, crate::Unloaded>>>>;
 
 /// What a lazily loaded chunk draws (`lazy!`): nothing while it loads (a chunk is small and
@@ -486,23 +486,29 @@ type ChunkFuture =
 pub fn chunk_view(load: Box<dyn Fn() -> ChunkFuture>) -> impl IntoView {
     use leptos::__reexports::send_wrapper::SendWrapper;
     let attempt = RwSignal::new(0u32);
+    let loading = RwSignal::new(true);
     let load = SendWrapper::new(load);
-    move || {
+    let content = move || {
         attempt.track();
         let pending = SendWrapper::new(load());
         Suspend::new(async move {
-            match pending.await {
+            let loaded = pending.await;
+            loading.set(false);
+            match loaded {
                 Ok(view) => view,
                 Err(crate::Unloaded) => view! {
                     <p class="notice error" role="alert" data-testid="chunk-error">
                         "This part of the chat could not be loaded. "
-                        <button type="button" class="link-button" on:click=move |_| attempt.update(|n| *n += 1)>"Try again"</button>
+                        <button type="button" class="link-button"
+                            on:click=move |_| { loading.set(true); attempt.update(|n| *n += 1) }>"Try again"</button>
                     </p>
                 }
                 .into_any(),
             }
         })
-    }
+    };
+    // `display: contents`: the wrapper only carries `aria-busy` while the chunk loads.
+    view! { <div class="later" aria-busy=move || loading.get().to_string()>{content}</div> }
 }
 
 /// Five star buttons setting `rating` (test ids `{prefix}-1` … `{prefix}-5`).

@@ -21,6 +21,7 @@ macro_rules! lazy {
     ($chunk:ident: $(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
         $(#[$meta])*
         #[cfg(feature = "split")]
+        #[allow(unused_braces)]
         #[leptos::wasm_split::wasm_split($chunk, wasm_split_path = ::leptos::wasm_split, fallible)]
         $vis fn $name($($arg: $ty),*) -> ::core::result::Result<$ret, $crate::Unloaded> {
             Ok($body)
@@ -28,6 +29,7 @@ macro_rules! lazy {
 
         $(#[$meta])*
         #[cfg(not(feature = "split"))]
+        #[allow(unused_braces)]
         $vis async fn $name($($arg: $ty),*) -> ::core::result::Result<$ret, $crate::Unloaded> {
             Ok($body)
         }

@@ -8,6 +8,7 @@ use dgbot_protocol::message::{FilePart, ImagePart, Product, SpanKind, TableCell,
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 
+use crate::app::{ChunkFuture, chunk_view};
 use crate::chat::Chat;
 use crate::markers::marker_view;
 use crate::view_model::{BlockVm, Delivery, MessageVm, PartBody, PartVm, SpanVm};
@@ -56,14 +57,44 @@ fn part_view(part: PartVm) -> AnyView {
         .into_any(),
         PartBody::Text(text) => view! { <p class="text" data-part="text">{text}</p> }.into_any(),
         PartBody::Image(image) => image_view(image),
-        PartBody::File(file) => file_view(file),
-        PartBody::Table { caption, columns, rows } => table_view(caption, columns, rows),
-        PartBody::Products { products } => products_view(products),
-        PartBody::Marker(marker) => marker_view(marker),
+        PartBody::File(file) => later(move || Box::pin(file_chunk(file.clone()))),
+        PartBody::Table { caption, columns, rows } => later(move || {
+            Box::pin(table_chunk(caption.clone(), columns.clone(), rows.clone()))
+        }),
+        PartBody::Products { products } => later(move || Box::pin(products_chunk(products.clone()))),
+        PartBody::Marker(marker) => later(move || Box::pin(marker_chunk(marker.clone()))),
         PartBody::Unknown => {
             view! { <p class="unsupported" data-part="unknown">"This content can't be shown here."</p> }.into_any()
         }
     }
+}
+
+/// A part drawn by a lazily loaded chunk (`lazy!`): tables, products and attachments in
+/// `split_parts`, the marker forms in `split_markers`. Most conversations need neither.
+fn later(load: impl Fn() -> ChunkFuture + 'static) -> AnyView {
+    chunk_view(Box::new(load)).into_any()
+}
+
+crate::lazy! { parts:
+    fn file_chunk(file: FilePart) -> AnyView { file_view(file) }
+}
+
+crate::lazy! { parts:
+    fn table_chunk(
+        caption: Option<String>,
+        columns: Vec<TableCell>,
+        rows: ArcRwSignal<Vec<Vec<TableCell>>>,
+    ) -> AnyView {
+        table_view(caption, columns, rows)
+    }
+}
+
+crate::lazy! { parts:
+    fn products_chunk(products: ArcRwSignal<Vec<Product>>) -> AnyView { products_view(products) }
+}
+
+crate::lazy! { markers:
+    fn marker_chunk(part: dgbot_protocol::Part) -> AnyView { marker_view(part) }
 }
 
 /// Images load lazily, with their alt text; only allow-listed sources get an `<img>`.

@@ -790,3 +790,45 @@ async fn typing_indicator_then_follow_the_answer_unless_the_visitor_scrolls_up()
     assert!(top < 5.0, "no jump back to the bottom: scrollTop {top}");
     h.finish().await;
 }
+
+/// Tables, products and forms come in lazily loaded chunks (`lazy!`): one that cannot be
+/// fetched leaves the answer's text in place and offers "Try again", which loads it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_whose_chunk_cannot_load_offers_to_try_again() {
+    let h = Harness::start().await;
+    // The app top-level, so DevTools' network blocking applies to it.
+    h.cdp("Network.enable", serde_json::json!({})).await;
+    h.cdp(
+        "Network.setBlockedURLs",
+        serde_json::json!({ "urls": ["*/chat/split_parts-*"] }),
+    )
+    .await;
+    h.client
+        .goto(&format!(
+            "{}/chat/?chatbot_id=demo-shop&host={}",
+            h.widget_base, h.host_base
+        ))
+        .await
+        .unwrap();
+    h.wait_css("[data-testid=welcome]").await;
+    h.ask("Compare your lamps").await;
+    let text = h.finished_answer().await;
+    assert!(text.contains("Here is how our lamps compare"), "{text}");
+    let retry = h.wait_css("[data-testid=chunk-error] button").await;
+    assert_eq!(h.count("[data-part=table]").await, 0);
+
+    h.cdp("Network.setBlockedURLs", serde_json::json!({ "urls": [] }))
+        .await;
+    retry.click().await.unwrap();
+    let table = h.wait_css("[data-part=table]").await;
+    assert_eq!(
+        table
+            .find_all(Locator::Css("tbody tr"))
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(h.count("[data-testid=chunk-error]").await, 0);
+    h.finish().await;
+}

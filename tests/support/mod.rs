@@ -513,9 +513,19 @@ impl Harness {
             .unwrap()
     }
 
-    /// The last finished assistant message element.
+    /// The last finished assistant message element, with its lazily loaded parts (tables,
+    /// products, forms: `aria-busy` while their chunk loads) drawn.
     pub async fn last_answer(&self) -> Element {
         self.finished_answer().await;
+        self.eventually("the answer's lazily loaded parts", || async {
+            let busy = self
+                .client
+                .find_all(Locator::Css("[data-testid=message] [aria-busy=true]"))
+                .await
+                .ok()?;
+            busy.is_empty().then_some(())
+        })
+        .await;
         let all = self
             .client
             .find_all(Locator::Css("[data-testid=message][data-role=assistant]"))

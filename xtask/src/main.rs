@@ -387,7 +387,8 @@ fn build_with(needs: Needs) -> Result {
 ///   `RUSTC_BOOTSTRAP`, for this build only; the tests build the app normally, with readable
 ///   panics. `--emit-relocs` and the `split` feature let wasm-split find the `lazy!` functions.
 /// - `wasm-split-cli` moves each `lazy!` chunk (src/lib.rs) and the code only it uses into its
-///   own `split_<chunk>.wasm`, fetched on first use by `__wasm_split.js`.
+///   own `split_<chunk>.wasm` (and code several chunks share into `chunk_<n>.wasm`), fetched
+///   on first use by `__wasm_split.js`.
 /// - wasm-bindgen writes the JS glue; wasm-opt -Oz each module; terser the glue.
 /// - Every file of one build gets one content hash (`name-<16 hex>`), so the server can send
 ///   them `immutable`; `index.html` (the template at the root) is rewritten to those names.
@@ -439,7 +440,8 @@ fn build_widget() -> Result {
     for entry in std::fs::read_dir(&split).map_err(|e| e.to_string())? {
         let name = entry.map_err(|e| e.to_string())?.file_name();
         let name = name.to_string_lossy().into_owned();
-        if name.starts_with("split_") && name.ends_with(".wasm") {
+        // `split_<chunk>.wasm`, and `chunk_<n>.wasm` for code that several chunks share.
+        if name.ends_with(".wasm") && name != "dgbot.wasm" {
             chunks.push(name.trim_end_matches(".wasm").to_owned());
             modules.push(split.join(&name));
         }
@@ -659,7 +661,7 @@ fn sizes() -> Result {
         }
         let (n, br) = (gzipped_len(&path)?, brotli_len(&path)?);
         let name = path.file_name().unwrap_or_default().to_string_lossy();
-        if name.starts_with("split_") {
+        if name.starts_with("split_") || name.starts_with("chunk_") {
             // A lazily loaded chunk: fetched the first time its feature is used.
             chunks.push(format!("{name} {n} B ({br} B Brotli)"));
             continue;
