@@ -190,6 +190,11 @@ impl Api {
         self.visitor_id.set_value(id);
     }
 
+    /// Whether this visitor came with an id (stored here or by the host page).
+    pub fn has_visitor(&self) -> bool {
+        self.visitor_id.with_value(Option::is_some)
+    }
+
     /// Keep (or with `None`, forget) the visitor id: here, in this frame's storage when the
     /// browser allows it, and in the host page's through the loader.
     pub fn keep_visitor(&self, id: Option<String>) {

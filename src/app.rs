@@ -8,7 +8,7 @@ use web_sys::KeyboardEvent;
 
 use crate::chat::{Chat, LaunchParams};
 use crate::livechat::Route;
-use crate::livechat_view::{AttachForAgent, EndLivechat, LivechatStatusView, TalkToPerson};
+use crate::livechat_view::{TalkToPerson, attach_slot, end_livechat_slot, livechat_status_slot};
 use crate::render::message_view;
 use crate::view_model::{Delivery, MessageVm};
 use dgbot_protocol::Part;
@@ -236,7 +236,7 @@ fn Header() -> impl IntoView {
                     }.into_any(),
                 }}
             </div>
-            <EndLivechat />
+            {end_livechat_slot(chat)}
             {(!inline).then(|| view! {
                 <button class="icon-button size-button" type="button" data-testid="size"
                     aria-label=move || if large.get() { "Make the chat smaller" } else { "Make the chat larger" }
@@ -314,7 +314,7 @@ fn MessageLog() -> impl IntoView {
                 key=|m| m.key
                 children=move |m| message_view(m, move |m| delivery_footer(chat, m))
             />
-            <LivechatStatusView />
+            {livechat_status_slot(chat)}
             <Show when=move || chat.waiting.get()>
                 <div class="msg assistant" data-testid="typing">
                     <div class="bubble typing" aria-label="The assistant is typing">
@@ -459,7 +459,7 @@ fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
                 on:blur=move |_| chat.typing_stopped()
                 on:keydown=on_keydown
             ></textarea>
-            <AttachForAgent />
+            {attach_slot(chat)}
             <Show
                 when=move || chat.streaming.get()
                 fallback=move || view! {

@@ -393,6 +393,7 @@ impl Chat {
             return Err("This chat is missing its chatbot id.".into());
         }
         self.api.recall_visitor().await;
+        let returning = self.api.has_visitor();
         self.api.authenticate().await.map_err(|e| e.message())?;
         let config = self
             .api
@@ -401,7 +402,10 @@ impl Chat {
             .map_err(|e| e.message())?;
         self.config.set(Some(config));
         self.restore_history().await;
-        spawn_local(self.resume_livechat());
+        // Only a visitor we know can have a session in progress; a new one loads no livechat.
+        if returning {
+            self.resume_livechat_later();
+        }
         Ok(())
     }
 
@@ -489,7 +493,7 @@ impl Chat {
             });
         }
         if to_agent {
-            spawn_local(self.livechat_send(user, parts));
+            self.send_to_agent(user, parts);
         } else {
             spawn_local(self.exchange(user, parts));
         }
@@ -504,7 +508,7 @@ impl Chat {
         user.delivery.set(Delivery::Pending);
         let parts = self.transcript_parts(&user);
         if self.route() == Route::Livechat {
-            spawn_local(self.livechat_send(user, parts));
+            self.send_to_agent(user, parts);
         } else {
             spawn_local(self.exchange(user, parts));
         }

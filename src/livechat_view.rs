@@ -17,7 +17,7 @@ use dgbot_protocol::{Message, Role};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::app::star_buttons;
+use crate::app::{chunk_view, star_buttons};
 use crate::chat::Chat;
 use crate::livechat::Update as StateUpdate;
 use crate::livechat::{Livechat, Route, ended_text, offline_reason};
@@ -28,13 +28,88 @@ use crate::view_model::{Delivery, MessageVm, next_key};
 /// The visitor's typing indicator stops after this long without a keystroke.
 const TYPING_IDLE_MS: u64 = 3000;
 
+/// What a visitor sees when the livechat chunk cannot be fetched.
+const CHUNK_FAILED: &str =
+    "The chat could not load what it needs to reach a person. Check your connection and try again.";
+
+type Boxed<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T>>>;
+
+// The livechat chunk (`split_livechat`): everything below that talks to the livechat API, and
+// its views, load the first time a visitor asks for a person, sends to one, or comes back to
+// a conversation (which may have a session in progress). A first-time visitor never loads it.
+
+crate::lazy! { livechat:
+    fn resume_in_chunk(chat: Chat) -> () { spawn_local(chat.resume_livechat()) }
+}
+
+crate::lazy! { livechat:
+    fn hand_over_in_chunk(chat: Chat, source: &'static str, part_id: Option<String>) -> Boxed<Result<(), String>> {
+        Box::pin(async move {
+            chat.hand_over(source, part_id)
+                .await
+                .map(drop)
+                .map_err(|e| e.message())
+        })
+    }
+}
+
+crate::lazy! { livechat:
+    fn send_in_chunk(chat: Chat, user: MessageVm, parts: Vec<Part>) -> () {
+        spawn_local(chat.livechat_send(user, parts))
+    }
+}
+
+crate::lazy! { livechat:
+    fn typing_in_chunk(chat: Chat, is_typing: bool) -> () { chat.post_typing(is_typing) }
+}
+
+crate::lazy! { livechat:
+    fn status_in_chunk() -> AnyView { view! { <LivechatStatusView /> }.into_any() }
+}
+
+crate::lazy! { livechat:
+    fn end_in_chunk() -> AnyView { view! { <EndLivechat /> }.into_any() }
+}
+
+crate::lazy! { livechat:
+    fn attach_in_chunk() -> AnyView { view! { <AttachForAgent /> }.into_any() }
+}
+
 impl Chat {
+    /// A returning visitor: load the livechat chunk and pick up a session in progress.
+    pub fn resume_livechat_later(self) {
+        spawn_local(async move {
+            let _ = resume_in_chunk(self).await;
+        });
+    }
+
+    /// Ask for a person (`source`: `manual_button` or `marker`).
+    pub async fn request_person(
+        self,
+        source: &'static str,
+        part_id: Option<String>,
+    ) -> Result<(), String> {
+        match hand_over_in_chunk(self, source, part_id).await {
+            Ok(handing_over) => handing_over.await,
+            Err(crate::Unloaded) => Err(CHUNK_FAILED.into()),
+        }
+    }
+
+    /// The visitor's message to the agent; if the chunk cannot load, it stays, unsent.
+    pub fn send_to_agent(self, user: MessageVm, parts: Vec<Part>) {
+        spawn_local(async move {
+            if send_in_chunk(self, user.clone(), parts).await.is_err() {
+                user.delivery.set(Delivery::Unsent(CHUNK_FAILED.into()));
+            }
+        });
+    }
+
     pub fn route(&self) -> Route {
         self.livechat.with_untracked(Livechat::route)
     }
 
     /// Ask for a person (`POST /livechat/handover`), then follow the session.
-    pub async fn hand_over(
+    async fn hand_over(
         self,
         source: &str,
         part_id: Option<String>,
@@ -51,7 +126,7 @@ impl Chat {
     }
 
     /// At start-up: the restored history is already shown; pick up a session in progress.
-    pub async fn resume_livechat(self) {
+    async fn resume_livechat(self) {
         self.messages.with_untracked(|m| {
             let ids: Vec<String> = m.iter().filter_map(|vm| vm.message_id.clone()).collect();
             self.livechat
@@ -260,6 +335,12 @@ impl Chat {
 
     fn send_typing(self, is_typing: bool) {
         spawn_local(async move {
+            let _ = typing_in_chunk(self, is_typing).await;
+        });
+    }
+
+    fn post_typing(self, is_typing: bool) {
+        spawn_local(async move {
             let r: Result<LivechatState, _> = self
                 .api
                 .post("/livechat/typing", &TypingRequest { is_typing })
@@ -341,6 +422,41 @@ impl Chat {
                 Err(message) => self.attach_error.set(Some(message)),
             }
         });
+    }
+}
+
+/// Where the livechat's views go: each is mounted (and its chunk fetched) once it has
+/// something to show, and stays.
+pub fn livechat_status_slot(chat: Chat) -> impl IntoView {
+    let ever = Memo::new(move |before: Option<&bool>| {
+        before.copied().unwrap_or(false)
+            || chat
+                .livechat
+                .with(|l| l.status() != LivechatStatus::Inactive || l.feedback_pending())
+    });
+    move || {
+        ever.get()
+            .then(|| chunk_view(Box::new(|| Box::pin(status_in_chunk()))))
+    }
+}
+
+pub fn end_livechat_slot(chat: Chat) -> impl IntoView {
+    let ever = Memo::new(move |before: Option<&bool>| {
+        before.copied().unwrap_or(false) || chat.livechat.with(|l| l.is_open())
+    });
+    move || {
+        ever.get()
+            .then(|| chunk_view(Box::new(|| Box::pin(end_in_chunk()))))
+    }
+}
+
+pub fn attach_slot(chat: Chat) -> impl IntoView {
+    let ever = Memo::new(move |before: Option<&bool>| {
+        before.copied().unwrap_or(false) || chat.livechat.with(|l| l.route() == Route::Livechat)
+    });
+    move || {
+        ever.get()
+            .then(|| chunk_view(Box::new(|| Box::pin(attach_in_chunk()))))
     }
 }
 
@@ -482,8 +598,8 @@ pub fn TalkToPerson() -> impl IntoView {
     };
     let request = move |_| {
         spawn_local(async move {
-            if let Err(e) = chat.hand_over("manual_button", None).await {
-                note.set(Some(format!("We couldn't reach a person: {}", e.message())));
+            if let Err(e) = chat.request_person("manual_button", None).await {
+                note.set(Some(format!("We couldn't reach a person: {e}")));
             }
         });
     };

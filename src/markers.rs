@@ -402,10 +402,12 @@ fn HumanAgent(marker: HumanAgentMarker) -> impl IntoView {
     let request = move |_| {
         status.set(Some("Connecting you with a person…".into()));
         spawn_local(async move {
-            let result = chat.hand_over("marker", Some(part_id.get_value())).await;
+            let result = chat
+                .request_person("marker", Some(part_id.get_value()))
+                .await;
             status.set(Some(match result {
-                Ok(_) => "You're in the queue. A person will join this chat shortly.".into(),
-                Err(e) => format!("We couldn't reach a person: {}", e.message()),
+                Ok(()) => "You're in the queue. A person will join this chat shortly.".into(),
+                Err(e) => format!("We couldn't reach a person: {e}"),
             }));
         });
     };
