@@ -278,9 +278,27 @@ fn MessageLog() -> impl IntoView {
             }
         });
     });
+    // Older history comes a page at a time when the visitor nears the top; the log keeps
+    // what they were reading in place while the page goes in above it.
+    let earlier = move || {
+        let Some(el) = log.get_untracked() else {
+            return;
+        };
+        let (height, top) = (el.scroll_height(), el.scroll_top());
+        chat.load_earlier(move || {
+            request_animation_frame(move || el.set_scroll_top(top + el.scroll_height() - height));
+        });
+    };
+    let last_top = StoredValue::new(0);
     let on_scroll = move |_| {
         if let Some(el) = log.get_untracked() {
-            stick.set_value(el.scroll_height() - el.scroll_top() - el.client_height() < 48);
+            let top = el.scroll_top();
+            stick.set_value(el.scroll_height() - top - el.client_height() < 48);
+            // Only the visitor scrolling up asks for more, not the log keeping their place.
+            if top < 200 && top < last_top.get_value() && chat.has_earlier.get_untracked() {
+                earlier();
+            }
+            last_top.set_value(top);
         }
     };
     let welcome = move || {
@@ -299,6 +317,12 @@ fn MessageLog() -> impl IntoView {
             data-testid="log"
             on:scroll=on_scroll
         >
+            <Show when=move || chat.has_earlier.get()>
+                <button type="button" class="link-button earlier" data-testid="earlier"
+                    prop:disabled=move || chat.loading_earlier.get() on:click=move |_| earlier()>
+                    {move || if chat.loading_earlier.get() { "Loading earlier messages…" } else { "Show earlier messages" }}
+                </button>
+            </Show>
             {move || {
                 welcome()
                     .map(|w| {

@@ -118,6 +118,9 @@ pub struct Chat {
     pub opened: StoredValue<bool>,
     /// Start-up has finished (token and config loaded, or failed): host commands run now.
     pub started: RwSignal<bool>,
+    /// Older history than the log shows exists on the server (`GET /messages?before=`).
+    pub has_earlier: RwSignal<bool>,
+    pub loading_earlier: RwSignal<bool>,
     /// The livechat session, as last polled (`livechat.rs` decides; `livechat_view.rs` acts).
     pub livechat: RwSignal<Livechat>,
     /// A poll loop is following the session (never two).
@@ -147,6 +150,21 @@ pub(crate) fn error_action(e: &TransportError) -> FrameAction {
 }
 
 /// What to tell the visitor about a message that did not go out.
+/// `GET /messages`: the latest page of history, or the page before message `before`.
+fn history_path(before: Option<&str>) -> String {
+    match before {
+        Some(id) => format!(
+            "/messages?limit={HISTORY_PAGE}&before={}",
+            js_sys::encode_uri_component(id)
+        ),
+        None => format!("/messages?limit={HISTORY_PAGE}"),
+    }
+}
+
+/// Messages per page of history: the log renders what it has, so it stays short until the
+/// visitor scrolls back (1,000 messages open as fast as 50: BENCHMARKS.md).
+const HISTORY_PAGE: usize = 50;
+
 pub(crate) fn unsent_reason(e: &TransportError) -> String {
     match e {
         TransportError::Api { error, .. } => match &error.error.params {
@@ -189,6 +207,8 @@ impl Chat {
             announced: StoredValue::new(HashSet::new()),
             page: StoredValue::new(None),
             started: RwSignal::new(false),
+            has_earlier: RwSignal::new(false),
+            loading_earlier: RwSignal::new(false),
             livechat: RwSignal::new(Livechat::default()),
             following: StoredValue::new(false),
             typing_on: StoredValue::new(false),
@@ -247,6 +267,7 @@ impl Chat {
         self.api.keep_visitor(None);
         self.api.drop_token();
         self.messages.set(vec![]);
+        self.has_earlier.set(false);
         self.pending_image.set(None);
         self.transcript.set_value(Transcript::new());
         self.api.authenticate().await?;
@@ -261,6 +282,7 @@ impl Chat {
         if let Some(token) = res.visitor_token.clone() {
             self.api.adopt(token);
             self.messages.set(vec![]);
+            self.has_earlier.set(false);
             self.transcript.set_value(Transcript::new());
             self.livechat.set(Default::default());
         }
@@ -410,9 +432,9 @@ impl Chat {
     }
 
     /// Show the visitor's earlier conversation (after a reload, or on another page of the
-    /// site). Host events of restored parts already fired when they first arrived.
+    /// site): its latest page; older pages come as the visitor scrolls up (`load_earlier`).
     async fn restore_history(self) {
-        let page = match self.api.get::<HistoryPage>("/messages?limit=50").await {
+        let page = match self.api.get::<HistoryPage>(&history_path(None)).await {
             Ok(page) => page,
             Err(e) => {
                 leptos::logging::warn!(
@@ -422,31 +444,63 @@ impl Chat {
                 return;
             }
         };
-        if page.messages.is_empty() {
+        self.has_earlier.set(page.has_more);
+        self.show_history(page.messages);
+        self.grew();
+    }
+
+    /// The page of history before the first message shown; `shown` runs once it is in the
+    /// log (to keep the visitor's place). One page at a time; a failure leaves the button.
+    pub fn load_earlier(self, shown: impl FnOnce() + 'static) {
+        let first = self
+            .transcript
+            .with_value(|t| t.messages().first().map(|m| m.message_id.clone()));
+        let Some(first) = first.filter(|_| !self.loading_earlier.get_untracked()) else {
+            return;
+        };
+        self.loading_earlier.set(true);
+        spawn_local(async move {
+            match self
+                .api
+                .get::<HistoryPage>(&history_path(Some(&first)))
+                .await
+            {
+                Ok(page) => {
+                    self.has_earlier.set(page.has_more);
+                    self.show_history(page.messages);
+                    shown();
+                }
+                Err(e) => leptos::logging::warn!(
+                    "dgbot: could not load earlier messages: {}",
+                    e.message()
+                ),
+            }
+            self.loading_earlier.set(false);
+        });
+    }
+
+    /// Restored messages go before everything in the log. Host events of restored parts
+    /// already fired when they first arrived.
+    fn show_history(self, messages: Vec<Message>) {
+        if messages.is_empty() {
             return;
         }
-        for part in page.messages.iter().flat_map(|m| &m.parts) {
+        for part in messages.iter().flat_map(|m| &m.parts) {
             if let Some(id) = part.part_id() {
                 for kind in ["custom", "form", "recommendation", "handoff"] {
                     self.first_sight(&format!("{kind}:{id}"));
                 }
             }
         }
-        let restored: Vec<MessageVm> = page
-            .messages
+        let restored: Vec<MessageVm> = messages
             .iter()
             .map(|m| MessageVm::from_message(next_key(), m))
             .collect();
-        self.transcript.update_value(|t| {
-            for m in page.messages {
-                t.push(m);
-            }
-        });
+        self.transcript.update_value(|t| t.prepend(messages));
         self.messages.update(|m| {
             let newer = std::mem::replace(m, restored);
             m.extend(newer);
         });
-        self.grew();
     }
 
     /// The loader told us its copy of the visitor id (`None`: it has none).

@@ -595,3 +595,169 @@ async fn click_to_composer_throttled() {
     );
     h.finish().await;
 }
+
+/// Issue 13 (4): a returning visitor with 1,000 messages of history. Opening the chat (page
+/// start to the latest page of history in the log and a usable composer), then typing: real
+/// key events through WebDriver, one every 30 ms, each timed in the page from the key's event
+/// time to the frame after its `input` (p50 and p99). Again with the whole history loaded
+/// (every page, by scrolling to the top), the worst case.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: cargo xtask bench"]
+async fn long_history_1000() {
+    let h = Harness::start_with_storage(support::Storage::Allowed).await;
+    let visitor = "v_bench_long_history_0001";
+    let key = dgbot_server::core::ConversationKey::new("demo-shop", visitor);
+    for i in 1..=1000 {
+        let message = Message {
+            message_id: format!("msg_long_{i:04}"),
+            role: if i % 2 == 1 {
+                Role::User
+            } else {
+                Role::Assistant
+            },
+            parts: vec![Part::RichText(RichText {
+                part_id: format!("p{i}"),
+                blocks: vec![Block::paragraph(vec![Span::text(format!(
+                    "Message {i}: a sentence or two of an ordinary conversation about lamps, \
+                     deliveries and opening hours, about as long as most chat messages are."
+                ))])],
+            })],
+            created_at: None,
+            author: None,
+        };
+        h.state.store.push(&key, &message).unwrap();
+    }
+    let chat_url = format!(
+        "{}/chat/?chatbot_id=demo-shop&host={}",
+        h.widget_base, h.host_base
+    );
+    // The frame's storage already knows the visitor (a returning visitor).
+    h.client.goto(&chat_url).await.unwrap();
+    h.wait_css("[data-testid=composer]").await;
+    h.js(
+        &format!("localStorage.setItem('dgbot_visitor_demo-shop', '{visitor}');"),
+        vec![],
+    )
+    .await;
+    h.cdp("Page.enable", json!({})).await;
+    h.cdp(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({ "source": "(function poll() { \
+            var c = document.querySelector('[data-testid=composer]'); \
+            var last = [...document.querySelectorAll('[data-testid=message]')].pop(); \
+            if (c && !c.disabled && last && last.textContent.includes('Message 1000:')) { window.__opened = performance.now(); } \
+            else { requestAnimationFrame(poll); } })();" }),
+    )
+    .await;
+    let mut opens = vec![];
+    for _ in 0..5 {
+        h.client.goto(&chat_url).await.unwrap();
+        let opened = loop {
+            if let Some(ms) = h
+                .js("return window.__opened || null;", vec![])
+                .await
+                .as_f64()
+            {
+                break ms;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        opens.push(opened);
+    }
+    opens.sort_by(f64::total_cmp);
+    let shown = h.count("[data-testid=message]").await;
+    println!(
+        "long history: 1,000 messages, {shown} in the log: opened in median {:.0} ms (min {:.0}, max {:.0}; page start to the latest page shown and the composer usable; goal < 500 ms)",
+        opens[2], opens[0], opens[4]
+    );
+    println!(
+        "long history: a keystroke with {shown} messages in the log: {} (goal < 16 ms)",
+        typing(&h).await
+    );
+
+    // Every page, by scrolling to the top until there is no more.
+    loop {
+        if h.count("[data-testid=earlier]").await == 0 {
+            break;
+        }
+        let before = h.count("[data-testid=message]").await;
+        h.js(
+            "document.querySelector('[data-testid=log]').scrollTo(0, 0);",
+            vec![],
+        )
+        .await;
+        h.eventually("an earlier page", || async {
+            (h.count("[data-testid=message]").await > before).then_some(())
+        })
+        .await;
+        h.js(
+            "var l = document.querySelector('[data-testid=log]'); l.scrollTo(0, 400);",
+            vec![],
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let shown = h.count("[data-testid=message]").await;
+    println!(
+        "long history: a keystroke with all {shown} messages in the log: {}",
+        typing(&h).await
+    );
+    h.finish().await;
+}
+
+/// 100 keystrokes into the composer, one every 30 ms; each timed from the key event to the
+/// frame after its `input` event.
+async fn typing(h: &Harness) -> Typing {
+    let composer = h.wait_css("[data-testid=composer]").await;
+    composer.click().await.unwrap();
+    h.js(
+        "window.__keys = []; window.__frames = []; document.querySelector('[data-testid=composer]').addEventListener('input', e => { \
+           var t0 = e.timeStamp; document.body.offsetHeight; __keys.push(performance.now() - t0); \
+           requestAnimationFrame(() => setTimeout(() => __frames.push(performance.now() - t0), 0)); });",
+        vec![],
+    )
+    .await;
+    for i in 0..100 {
+        let key = if i % 8 == 7 { " " } else { "a" };
+        composer.send_keys(key).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let timed = |name: &'static str| async move {
+        let mut all: Vec<f64> = h
+            .js(&format!("return {name};"), vec![])
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_f64())
+            .collect();
+        assert!(all.len() >= 95, "{} keystrokes timed", all.len());
+        all.sort_by(f64::total_cmp);
+        let at = |q: f64| all[((all.len() - 1) as f64 * q).round() as usize];
+        (at(0.5), at(0.99))
+    };
+    let work = timed("__keys").await;
+    let frame = timed("__frames").await;
+    // Leave the composer empty for whatever comes next.
+    h.js("var c = document.querySelector('[data-testid=composer]'); c.value = ''; c.dispatchEvent(new Event('input'));", vec![]).await;
+    Typing { work, frame }
+}
+
+/// Keystroke timings, (p50, p99) in ms: `work` from the key's event time to the end of its
+/// `input` handling with style and layout done; `frame` to the frame after it (which also
+/// waits for the display's next frame, up to 16.7 ms at 60 Hz).
+struct Typing {
+    work: (f64, f64),
+    frame: (f64, f64),
+}
+
+impl std::fmt::Display for Typing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "handled in p50 {:.1} ms, p99 {:.1} ms; next frame p50 {:.1} ms, p99 {:.1} ms",
+            self.work.0, self.work.1, self.frame.0, self.frame.1
+        )
+    }
+}

@@ -364,3 +364,77 @@ async fn livechat_screenshot() {
     .unwrap();
     h.finish().await;
 }
+
+/// A long conversation comes back a page (50 messages) at a time: the latest on opening, older
+/// ones from "Show earlier messages" or by scrolling to the top, in order, each once, with the
+/// visitor's place in the log kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_history_comes_back_a_page_at_a_time() {
+    let h = Harness::start_with_storage(Storage::Allowed).await;
+    h.open_chat().await;
+    let visitor = h.host_copy().await.as_str().unwrap().to_owned();
+    let key = ConversationKey::new("demo-shop", &visitor);
+    for i in 1..=120 {
+        let message = dgbot_protocol::Message {
+            message_id: format!("msg_history_{i:04}"),
+            role: if i % 2 == 1 {
+                Role::User
+            } else {
+                Role::Assistant
+            },
+            parts: vec![Part::text(format!("History {i}"))],
+            created_at: None,
+            author: None,
+        };
+        h.state.store.push(&key, &message).unwrap();
+    }
+
+    let texts = h.reopen("/demo/", 50).await;
+    assert_eq!(texts.first().map(String::as_str), Some("History 71"));
+    assert_eq!(texts.last().map(String::as_str), Some("History 120"));
+
+    // The button (pressed by script: WebDriver would scroll up to it, which loads by itself).
+    let button = h.wait_css("[data-testid=earlier]").await;
+    h.press(&button).await;
+    h.eventually("the second page", || async {
+        (h.count("[data-testid=message]").await == 100).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        h.count("[data-testid=message]").await,
+        100,
+        "one page a click"
+    );
+    let top = h
+        .js(
+            "return document.querySelector('[data-testid=log]').scrollTop",
+            vec![],
+        )
+        .await;
+    assert!(top.as_f64().unwrap() > 200.0, "the place kept: {top}");
+    // Scrolling up to the top: the last page, and no more button.
+    h.js(
+        "document.querySelector('[data-testid=log]').scrollTo(0, 0);",
+        vec![],
+    )
+    .await;
+    h.eventually("the whole history", || async {
+        (h.count("[data-testid=message]").await == 120
+            && h.count("[data-testid=earlier]").await == 0)
+            .then_some(())
+    })
+    .await;
+    let all = h
+        .client
+        .find_all(Locator::Css("[data-testid=message]"))
+        .await
+        .unwrap();
+    let mut texts = vec![];
+    for m in &all {
+        texts.push(m.text().await.unwrap());
+    }
+    let expected: Vec<String> = (1..=120).map(|i| format!("History {i}")).collect();
+    assert_eq!(texts, expected, "every message once, in order");
+    h.finish().await;
+}

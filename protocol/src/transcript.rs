@@ -127,6 +127,11 @@ impl Transcript {
         self.messages.len() - 1
     }
 
+    /// Put an older page of history before the messages held.
+    pub fn prepend(&mut self, older: Vec<Message>) {
+        self.messages.splice(0..0, older);
+    }
+
     /// Start a fresh assistant draft (dropping any unfinished one).
     pub fn begin_draft(&mut self) {
         self.draft = Some(Draft::default());
