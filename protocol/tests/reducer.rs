@@ -249,6 +249,24 @@ fn error_event_keeps_the_partial_answer() {
 
 // ---- property tests ----
 
+#[test]
+fn an_older_page_of_history_goes_before_what_is_held() {
+    let msg = |id: &str| Message {
+        message_id: id.into(),
+        role: Role::User,
+        parts: vec![Part::text(id)],
+        created_at: None,
+        author: None,
+    };
+    let mut t = Transcript::new();
+    t.push(msg("m3"));
+    t.push(msg("m4"));
+    t.prepend(vec![msg("m1"), msg("m2")]);
+    t.prepend(vec![]);
+    let ids: Vec<&str> = t.messages().iter().map(|m| m.message_id.as_str()).collect();
+    assert_eq!(ids, ["m1", "m2", "m3", "m4"]);
+}
+
 fn sse_bytes(events: &[(String, String)], crlf: bool) -> Vec<u8> {
     let nl = if crlf { "\r\n" } else { "\n" };
     let mut out = String::new();
