@@ -48,7 +48,7 @@ struct Cli {
     /// Time to classify a conversation after an answer, in milliseconds.
     #[arg(long, env = "DGBOT_CLASSIFY_DELAY_MS", default_value_t = 1500)]
     classify_delay_ms: u64,
-    /// The widget's iframe app (trunk's output) [default: dist/ of the repository].
+    /// The widget's iframe app (`cargo xtask build` output) [default: dist/ of the repository].
     #[arg(long, env = "DGBOT_DIST")]
     dist: Option<PathBuf>,
     /// The host-page loader [default: loader/ of the repository].

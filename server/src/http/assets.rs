@@ -1,6 +1,6 @@
 //! Static files: the host-page scripts (`/widget.js`, seed 002's `/chatbotinline.js` and
 //! `/searchbar.js`, each also under seed 000's `/static/`), the iframe app
-//! (`/chat/`, trunk's `dist/`), the demo host pages (`/demo/`) and the agent console
+//! (`/chat/`, the build's `dist/`), the demo host pages (`/demo/`) and the agent console
 //! (`/agent/`, `server/agent/`, beside the demo pages). Compressed with gzip or
 //! brotli (precompressed `.br`/`.gz` files beside the built app are used when present);
 //! hashed file names are cached for a year, everything else is revalidated.
@@ -169,7 +169,7 @@ pub fn console_csp(widget_base: &str) -> String {
     )
 }
 
-/// A trunk output name with a content hash: `name-<16 hex>.ext` or `name-<16 hex>_bg.wasm`.
+/// A build output name with a content hash (`cargo xtask build`): `name-<16 hex>.ext` or `name-<16 hex>_bg.wasm`.
 pub fn is_hashed_name(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or(path);
     let stem = file.split('.').next().unwrap_or(file);

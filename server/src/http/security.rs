@@ -1,7 +1,7 @@
 //! What the browser is told to enforce, and who may call from where (docs/security.md):
 //!
 //! - the chat page's headers ([`chat_page_policy`]): a strict Content-Security-Policy (no
-//!   `unsafe-inline`, no `unsafe-eval`; trunk's two inline scripts allowed by their hashes,
+//!   `unsafe-inline`, no `unsafe-eval`; the page's two inline scripts allowed by their hashes,
 //!   WebAssembly by `wasm-unsafe-eval`), `frame-ancestors` from the chatbot's allowed origins,
 //!   `Referrer-Policy`, `Permissions-Policy`; `X-Content-Type-Options: nosniff` on everything;
 //! - CSP violation reports ([`csp_report`], `POST /csp-report`), kept for the tests and logged;
@@ -58,7 +58,7 @@ pub async fn chat_page_policy(
         .and_then(|id| state.chatbot(id))
         .map(|bot| frame_ancestors(&bot.allowed_origins))
         .unwrap_or_else(|| "'none'".to_owned());
-    // The page's inline scripts, hashed as built (trunk writes them; a rebuild changes them).
+    // The page's inline scripts, hashed as built (a rebuild changes them).
     let html = tokio::fs::read_to_string(state.config.dist_dir.join("index.html"))
         .await
         .unwrap_or_default();
@@ -84,7 +84,7 @@ pub const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), 
      geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=(), \
      serial=(), hid=(), bluetooth=(), screen-wake-lock=(), xr-spatial-tracking=()";
 
-/// The chat page's policy. Scripts: this origin, the page's inline scripts by hash (trunk's
+/// The chat page's policy. Scripts: this origin, the page's inline scripts by hash (the
 /// bootstrap and the early message queue), WebAssembly compilation (`wasm-unsafe-eval`), and
 /// nothing else: no `unsafe-inline`, no `unsafe-eval`. Styles: the app's stylesheet only (the
 /// app sets its theme colours through the CSSOM, which CSP allows). Pictures: anywhere
