@@ -96,14 +96,7 @@ async fn stream_5000_events() {
     })
     .await;
     // The app top-level (not in the cross-origin iframe), so DevTools metrics are its main thread.
-    h.client
-        .goto(&format!(
-            "{}/chat/?chatbot_id=demo-shop&host={}",
-            h.widget_base, h.host_base
-        ))
-        .await
-        .unwrap();
-    h.wait_css("[data-testid=welcome]").await;
+    h.open_chat_page().await;
     h.client
         .execute(
             "window.__longtasks = []; new PerformanceObserver(l => l.getEntries().forEach(e => __longtasks.push([e.duration, e.startTime]))).observe({type: 'longtask', buffered: true});",
@@ -627,10 +620,7 @@ async fn long_history_1000() {
         };
         h.state.store.push(&key, &message).unwrap();
     }
-    let chat_url = format!(
-        "{}/chat/?chatbot_id=demo-shop&host={}",
-        h.widget_base, h.host_base
-    );
+    let chat_url = h.chat_page_url();
     // The frame's storage already knows the visitor (a returning visitor).
     h.client.goto(&chat_url).await.unwrap();
     h.wait_css("[data-testid=composer]").await;

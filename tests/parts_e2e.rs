@@ -803,14 +803,7 @@ async fn a_part_whose_chunk_cannot_load_offers_to_try_again() {
         serde_json::json!({ "urls": ["*/chat/split_parts-*"] }),
     )
     .await;
-    h.client
-        .goto(&format!(
-            "{}/chat/?chatbot_id=demo-shop&host={}",
-            h.widget_base, h.host_base
-        ))
-        .await
-        .unwrap();
-    h.wait_css("[data-testid=welcome]").await;
+    h.open_chat_page().await;
     h.ask("Compare your lamps").await;
     let text = h.finished_answer().await;
     assert!(text.contains("Here is how our lamps compare"), "{text}");

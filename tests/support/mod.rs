@@ -475,6 +475,21 @@ impl Harness {
             .unwrap();
     }
 
+    /// The chat page's address for opening it top-level (not in the host page's cross-origin
+    /// iframe), told the host origin: DevTools' metrics and network rules then apply to it.
+    pub fn chat_page_url(&self) -> String {
+        format!(
+            "{}/chat/?chatbot_id=demo-shop&host={}",
+            self.widget_base, self.host_base
+        )
+    }
+
+    /// Open the chat page top-level ([`Harness::chat_page_url`]) and wait for the welcome.
+    pub async fn open_chat_page(&self) {
+        self.client.goto(&self.chat_page_url()).await.unwrap();
+        self.wait_css("[data-testid=welcome]").await;
+    }
+
     /// Open the demo page, open the chat and wait for the welcome message.
     pub async fn open_chat(&self) {
         self.client
