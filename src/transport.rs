@@ -97,24 +97,24 @@ async fn check(res: Response) -> Result<Response, TransportError> {
     if res.ok() {
         return Ok(res);
     }
-    let status = res.status();
-    let retry_after_secs = res
-        .headers()
-        .get("Retry-After")
-        .ok()
-        .flatten()
-        .and_then(|v| v.trim().parse().ok());
-    let error = json::<ApiError>(&res).await.unwrap_or_else(|_| {
+    let retry_after = res.headers().get("Retry-After").ok().flatten();
+    let body = text(&res).await.unwrap_or_default();
+    Err(api_error(res.status(), retry_after, &body))
+}
+
+/// A non-2xx answer as the error the callers act on (`Retry-After` for 429s, the envelope).
+fn api_error(status: u16, retry_after: Option<String>, body: &str) -> TransportError {
+    let error = serde_json::from_str::<ApiError>(body).unwrap_or_else(|_| {
         ApiError::new(
             dgbot_protocol::ApiErrorCode::Internal,
             format!("The chat service answered {status}."),
         )
     });
-    Err(TransportError::Api {
+    TransportError::Api {
         status,
         error,
-        retry_after_secs,
-    })
+        retry_after_secs: retry_after.and_then(|v| v.trim().parse().ok()),
+    }
 }
 
 fn encode<B: Serialize>(body: &B) -> Result<String, TransportError> {
@@ -176,6 +176,23 @@ pub async fn post_sse<B: Serialize>(
     idempotency_key: Option<&str>,
     mut on_event: impl FnMut(SseEvent),
 ) -> Result<(), TransportError> {
+    if let Some(worker) = stream_worker::get() {
+        let body = encode(body)?;
+        match stream_worker::post_sse(
+            &worker,
+            url,
+            token,
+            &body,
+            signal,
+            idempotency_key,
+            &mut on_event,
+        )
+        .await
+        {
+            Err(stream_worker::Unavailable) => stream_worker::forget(),
+            Ok(result) => return result,
+        }
+    }
     let aborted = |e: JsValue| {
         if signal.aborted() {
             TransportError::Aborted
@@ -224,4 +241,196 @@ pub async fn sleep_ms(ms: u32) {
             .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
     });
     let _ = JsFuture::from(promise).await;
+}
+
+/// `post_sse` through the page's stream worker (worker/sse-worker.js): the worker fetches and
+/// reads the body off this thread and sends the text in batches. Used when the page names the
+/// worker (`window.__dgw`, set by dist/index.html); otherwise, or if the worker cannot start,
+/// the stream is read here.
+mod stream_worker {
+    use std::cell::{Cell, RefCell};
+    use std::collections::VecDeque;
+    use std::rc::Rc;
+
+    use dgbot_protocol::sse::{SseEvent, SseParser};
+    use js_sys::{Object, Promise, Reflect};
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::{AbortSignal, MessageEvent, Worker};
+
+    use super::{TransportError, api_error};
+
+    /// How often the worker hands over text: the chat applies events in batches this often.
+    const PACE_MS: u32 = 50;
+
+    /// The worker could not run (its script failed to load): nothing was sent through it.
+    pub struct Unavailable;
+
+    #[derive(Default)]
+    struct Inbox {
+        queue: RefCell<VecDeque<JsValue>>,
+        wake: RefCell<Option<js_sys::Function>>,
+    }
+
+    impl Inbox {
+        fn deliver(&self, message: JsValue) {
+            match self.wake.borrow_mut().take() {
+                Some(wake) => {
+                    let _ = wake.call1(&JsValue::NULL, &message);
+                }
+                None => self.queue.borrow_mut().push_back(message),
+            }
+        }
+
+        async fn next(&self) -> JsValue {
+            if let Some(message) = self.queue.borrow_mut().pop_front() {
+                return message;
+            }
+            let arrived = Promise::new(&mut |resolve, _| *self.wake.borrow_mut() = Some(resolve));
+            JsFuture::from(arrived).await.unwrap_or_default()
+        }
+    }
+
+    thread_local! {
+        /// `None`: not tried yet; `Some(None)`: this page has no (working) worker.
+        static WORKER: RefCell<Option<Option<Worker>>> = const { RefCell::new(None) };
+        /// The stream being read (one at a time: the chat sends after an answer ends) and its id.
+        static CURRENT: RefCell<Option<(u32, Rc<Inbox>)>> = const { RefCell::new(None) };
+        static NEXT_ID: Cell<u32> = const { Cell::new(1) };
+    }
+
+    pub fn get() -> Option<Worker> {
+        WORKER.with(|w| w.borrow_mut().get_or_insert_with(start).clone())
+    }
+
+    /// Stop using the worker (it failed to start); streams are read on this thread from now.
+    pub fn forget() {
+        WORKER.with(|w| *w.borrow_mut() = Some(None));
+    }
+
+    fn start() -> Option<Worker> {
+        let url = Reflect::get(&leptos::prelude::window(), &"__dgw".into())
+            .ok()?
+            .as_string()?;
+        let worker = Worker::new(&url).ok()?;
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|ev: MessageEvent| {
+            let data = ev.data();
+            let id = Reflect::get(&data, &"id".into())
+                .ok()
+                .and_then(|v| v.as_f64())
+                .unwrap_or_default() as u32;
+            let inbox = CURRENT.with(|c| c.borrow().clone());
+            if let Some((_, inbox)) = inbox.filter(|(current, _)| *current == id) {
+                inbox.deliver(data);
+            }
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
+        // A script that cannot load: every stream waiting on it learns so and is read here.
+        let on_error = Closure::<dyn FnMut(JsValue)>::new(|_| {
+            forget();
+            if let Some((_, inbox)) = CURRENT.with(|c| c.borrow().clone()) {
+                let broken = Object::new();
+                let _ = Reflect::set(&broken, &"unavailable".into(), &JsValue::TRUE);
+                inbox.deliver(broken.into());
+            }
+        });
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        on_error.forget();
+        Some(worker)
+    }
+
+    pub async fn post_sse(
+        worker: &Worker,
+        url: &str,
+        token: Option<&str>,
+        body: &str,
+        signal: &AbortSignal,
+        idempotency_key: Option<&str>,
+        on_event: &mut dyn FnMut(SseEvent),
+    ) -> Result<Result<(), TransportError>, Unavailable> {
+        let id = NEXT_ID.with(|n| n.replace(n.get() + 1));
+        let inbox = Rc::new(Inbox::default());
+        CURRENT.with(|c| *c.borrow_mut() = Some((id, inbox.clone())));
+        let set = |o: &Object, k: &str, v: &JsValue| {
+            let _ = Reflect::set(o, &k.into(), v);
+        };
+        let headers = Object::new();
+        set(&headers, "Accept", &"text/event-stream".into());
+        set(&headers, "Content-Type", &"application/json".into());
+        if let Some(t) = token {
+            set(&headers, "Authorization", &format!("Bearer {t}").into());
+        }
+        if let Some(key) = idempotency_key {
+            set(&headers, "Idempotency-Key", &key.into());
+        }
+        let request = Object::new();
+        set(&request, "id", &id.into());
+        set(&request, "url", &url.into());
+        set(&request, "headers", &headers);
+        set(&request, "body", &body.into());
+        set(&request, "pace", &PACE_MS.into());
+        // The stop button: the worker aborts its fetch and answers `aborted`.
+        let stop = {
+            let worker = worker.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                let abort = Object::new();
+                let _ = Reflect::set(&abort, &"abort".into(), &id.into());
+                let _ = worker.post_message(&abort);
+            })
+        };
+        let _ = signal.add_event_listener_with_callback("abort", stop.as_ref().unchecked_ref());
+        let result = if signal.aborted() {
+            Ok(Err(TransportError::Aborted))
+        } else if worker.post_message(&request).is_err() {
+            Err(Unavailable)
+        } else {
+            read(&inbox, on_event).await
+        };
+        let _ = signal.remove_event_listener_with_callback("abort", stop.as_ref().unchecked_ref());
+        CURRENT.with(|c| {
+            if c.borrow()
+                .as_ref()
+                .is_some_and(|(current, _)| *current == id)
+            {
+                *c.borrow_mut() = None;
+            }
+        });
+        result
+    }
+
+    async fn read(
+        inbox: &Inbox,
+        on_event: &mut dyn FnMut(SseEvent),
+    ) -> Result<Result<(), TransportError>, Unavailable> {
+        let field = |m: &JsValue, k: &str| Reflect::get(m, &k.into()).unwrap_or_default();
+        let mut parser = SseParser::new();
+        let mut events = Vec::new();
+        loop {
+            let m = inbox.next().await;
+            if let Some(text) = field(&m, "text").as_string() {
+                parser.feed(text.as_bytes(), &mut events);
+                for event in events.drain(..) {
+                    on_event(event);
+                }
+            } else if field(&m, "done").is_truthy() {
+                return Ok(Ok(()));
+            } else if field(&m, "unavailable").is_truthy() {
+                return Err(Unavailable);
+            } else if let Some(status) = field(&m, "status").as_f64() {
+                let body = field(&m, "body").as_string().unwrap_or_default();
+                return Ok(Err(api_error(
+                    status as u16,
+                    field(&m, "retryAfter").as_string(),
+                    &body,
+                )));
+            } else if field(&m, "aborted").is_truthy() {
+                return Ok(Err(TransportError::Aborted));
+            } else {
+                let error = field(&m, "error").as_string().unwrap_or_default();
+                return Ok(Err(TransportError::Network(error)));
+            }
+        }
+    }
 }

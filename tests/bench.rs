@@ -139,6 +139,7 @@ async fn stream_5000_events() {
             .await;
         h.cdp("Profiler.start", json!({})).await;
     }
+    let parts_before = main_thread_parts(&h).await;
     let before = task_time().await;
     let t0 = h
         .client
@@ -173,6 +174,7 @@ async fn stream_5000_events() {
         }
     }
     let total = samples.last().unwrap().2;
+    let parts_after = main_thread_parts(&h).await;
     if profile {
         print_profile(&h.cdp("Profiler.stop", json!({})).await["profile"]);
     }
@@ -230,6 +232,12 @@ async fn stream_5000_events() {
         (total - probe_per_sec * seconds) * 1000.0
     );
     println!(
+        "bench: of which script {:.0} ms, style {:.0} ms, layout {:.0} ms (DevTools metrics, probe included)",
+        (parts_after.0 - parts_before.0) * 1000.0,
+        (parts_after.1 - parts_before.1) * 1000.0,
+        (parts_after.2 - parts_before.2) * 1000.0
+    );
+    println!(
         "bench: long tasks (> 50 ms): {} (longest {:.0} ms; budget: none)",
         longtasks.len(),
         longest
@@ -241,6 +249,25 @@ async fn stream_5000_events() {
         last / first.max(1e-9)
     );
     h.finish().await;
+}
+
+/// DevTools' `ScriptDuration`, `RecalcStyleDuration` and `LayoutDuration` so far, in seconds.
+async fn main_thread_parts(h: &Harness) -> (f64, f64, f64) {
+    let metrics = h.cdp("Performance.getMetrics", json!({})).await;
+    let get = |name: &str| {
+        metrics["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .and_then(|m| m["value"].as_f64())
+            .unwrap_or(0.0)
+    };
+    (
+        get("ScriptDuration"),
+        get("RecalcStyleDuration"),
+        get("LayoutDuration"),
+    )
 }
 
 /// Self time by function from a CDP CPU profile, top 25 (`DGBOT_BENCH_PROFILE=1`).

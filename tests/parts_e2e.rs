@@ -825,3 +825,33 @@ async fn a_part_whose_chunk_cannot_load_offers_to_try_again() {
     assert_eq!(h.count("[data-testid=chunk-error]").await, 0);
     h.finish().await;
 }
+
+/// The answer is read off the chat's main thread by the stream worker (worker/sse-worker.js):
+/// the page itself makes no `POST /messages`. When the worker's script cannot load, the chat
+/// reads the stream itself, and the visitor sees no difference.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_stream_through_the_worker_or_without_it() {
+    let h = Harness::start().await;
+    let page_posts = "return performance.getEntriesByType('resource').filter(e => /\\/api\\/v1\\/chat\\/messages$/.test(e.name)).length";
+    h.open_chat_page().await;
+    h.ask("What are your shipping times?").await;
+    assert!(h.finished_answer().await.contains("business days"));
+    assert_eq!(h.js(page_posts, vec![]).await, 0, "the worker fetched it");
+    let worker_loaded = "return performance.getEntriesByType('resource').some(e => e.name.includes('/chat/sse-worker-'))";
+    assert_eq!(h.js(worker_loaded, vec![]).await, true);
+
+    // A worker script that cannot load (a deploy in between, say): the page names one that
+    // is not there.
+    h.cdp("Page.enable", serde_json::json!({})).await;
+    h.cdp(
+        "Page.addScriptToEvaluateOnNewDocument",
+        serde_json::json!({ "source": "Object.defineProperty(window, '__dgw', { get() { return '/chat/sse-worker-0000000000000000.js'; }, set() {} });" }),
+    )
+    .await;
+    h.open_chat_page().await;
+    h.ask("When are you open?").await;
+    let answer = h.finished_answer().await;
+    assert!(!answer.is_empty());
+    assert_eq!(h.js(page_posts, vec![]).await, 1, "read on the main thread");
+    h.finish().await;
+}

@@ -458,6 +458,13 @@ fn build_widget() -> Result {
             .arg("-o")
             .arg(module))?;
     }
+    // The stream worker (worker/sse-worker.js): reads answers off the chat's main thread.
+    let worker = work.join("sse-worker.min.js");
+    run(cmd("node")
+        .arg(terser_bin())
+        .arg(root().join("worker/sse-worker.js"))
+        .args(["--compress", "passes=2", "--mangle", "--output"])
+        .arg(&worker))?;
     let glue = work.join("dgbot.min.js");
     run(cmd("node")
         .arg(terser_bin())
@@ -477,7 +484,8 @@ fn build_widget() -> Result {
     for module in &modules {
         hash.write(&read(module)?);
     }
-    for part in [text(&glue)?.as_bytes(), css.as_bytes(), loader.as_bytes()] {
+    let worker = text(&worker)?;
+    for part in [text(&glue)?.as_bytes(), css.as_bytes(), loader.as_bytes(), worker.as_bytes()] {
         hash.write(part);
     }
     let h = format!("{:016x}", hash.0);
@@ -508,8 +516,10 @@ fn build_widget() -> Result {
         write(format!("__wasm_split-{h}.js"), loader.as_bytes())?;
     }
     write(format!("widget-{h}.css"), css.as_bytes())?;
+    write(format!("sse-worker-{h}.js"), worker.as_bytes())?;
     let page = text(&root().join("index.html"))?
         .replace("/chat/widget.css", &format!("/chat/widget-{h}.css"))
+        .replace("/chat/sse-worker.js", &format!("/chat/sse-worker-{h}.js"))
         .replace("/chat/dgbot.js", &format!("/chat/dgbot-{h}.js"))
         .replace("/chat/dgbot_bg.wasm", &format!("/chat/dgbot-{h}_bg.wasm"));
     write("index.html".into(), page.as_bytes())
