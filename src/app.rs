@@ -507,29 +507,48 @@ pub type ChunkFuture =
 
 /// What a lazily loaded chunk draws (`lazy!`): nothing while it loads (a chunk is small and
 /// usually cached), and if it cannot be fetched a notice with "Try again", which loads it anew.
+/// A chunk already loaded draws at once, in the same render: a part redrawn when its answer
+/// finishes must not leave a gap for a moment (the log would lose its place).
 pub fn chunk_view(load: Box<dyn Fn() -> ChunkFuture>) -> impl IntoView {
     use leptos::__reexports::send_wrapper::SendWrapper;
+    use std::task::{Context, Poll, Waker};
     let attempt = RwSignal::new(0u32);
     let loading = RwSignal::new(true);
     let load = SendWrapper::new(load);
+    let chat = use_context::<Chat>();
+    let shown = move |loaded: Result<AnyView, crate::Unloaded>| {
+        loading.set(false);
+        match loaded {
+            Ok(view) => view,
+            Err(crate::Unloaded) => view! {
+                <p class="notice error" role="alert" data-testid="chunk-error">
+                    "This part of the chat could not be loaded. "
+                    <button type="button" class="link-button"
+                        on:click=move |_| { loading.set(true); attempt.update(|n| *n += 1) }>"Try again"</button>
+                </p>
+            }
+            .into_any(),
+        }
+    };
     let content = move || {
         attempt.track();
-        let pending = SendWrapper::new(load());
+        let mut pending = load();
+        if let Poll::Ready(loaded) = pending
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            return shown(loaded);
+        }
+        let pending = SendWrapper::new(pending);
         Suspend::new(async move {
-            let loaded = pending.await;
-            loading.set(false);
-            match loaded {
-                Ok(view) => view,
-                Err(crate::Unloaded) => view! {
-                    <p class="notice error" role="alert" data-testid="chunk-error">
-                        "This part of the chat could not be loaded. "
-                        <button type="button" class="link-button"
-                            on:click=move |_| { loading.set(true); attempt.update(|n| *n += 1) }>"Try again"</button>
-                    </p>
-                }
-                .into_any(),
+            let view = shown(pending.await);
+            // The part grew the log after it last followed the answer down: follow again.
+            if let Some(chat) = chat {
+                request_animation_frame(move || chat.grew());
             }
+            view
         })
+        .into_any()
     };
     // `display: contents`: the wrapper only carries `aria-busy` while the chunk loads.
     view! { <div class="later" aria-busy=move || loading.get().to_string()>{content}</div> }
