@@ -275,6 +275,13 @@ fn MessageLog() -> impl IntoView {
             }
             if let Some(el) = log.get_untracked() {
                 el.set_scroll_top(el.scroll_height());
+                // Messages that left the view take their placeholder size (`content-visibility`)
+                // after this frame: go to the end once more when the heights have settled.
+                request_animation_frame(move || {
+                    if stick.get_value() {
+                        el.set_scroll_top(el.scroll_height());
+                    }
+                });
             }
         });
     });
@@ -290,10 +297,19 @@ fn MessageLog() -> impl IntoView {
         });
     };
     let last_top = StoredValue::new(0);
+    let intent = StoredValue::new(0.0);
+    let moved = move || intent.set_value(js_sys::Date::now());
     let on_scroll = move |_| {
         if let Some(el) = log.get_untracked() {
             let top = el.scroll_top();
-            stick.set_value(el.scroll_height() - top - el.client_height() < 48);
+            // At the end: follow the answer. Away from it: stay, but only when the visitor moved
+            // it (a wheel, a touch, a key, the scrollbar in the last second); layout changes
+            // and the log's own scrolling move the position too, and must not stop the follow.
+            if el.scroll_height() - top - el.client_height() < 48 {
+                stick.set_value(true);
+            } else if js_sys::Date::now() - intent.get_value() < 1000.0 {
+                stick.set_value(false);
+            }
             // Only the visitor scrolling up asks for more, not the log keeping their place.
             if top < 200 && top < last_top.get_value() && chat.has_earlier.get_untracked() {
                 earlier();
@@ -316,6 +332,10 @@ fn MessageLog() -> impl IntoView {
             aria-busy=move || chat.streaming.get().to_string()
             data-testid="log"
             on:scroll=on_scroll
+            on:wheel=move |_| moved()
+            on:touchmove=move |_| moved()
+            on:keydown=move |_| moved()
+            on:pointerdown=move |_| moved()
         >
             <Show when=move || chat.has_earlier.get()>
                 <button type="button" class="link-button earlier" data-testid="earlier"

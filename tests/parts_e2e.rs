@@ -775,10 +775,11 @@ async fn typing_indicator_then_follow_the_answer_unless_the_visitor_scrolls_up()
         0,
         "the typing indicator goes with the first token"
     );
-    // The visitor scrolls up to read: the log stays where they put it.
+    // The visitor scrolls up to read (a wheel turned up): the log stays where they put it.
     h.client
         .execute(
-            "arguments[0].scrollTop = 0; arguments[0].dispatchEvent(new Event('scroll'));",
+            "arguments[0].dispatchEvent(new WheelEvent('wheel', { deltaY: -2000, bubbles: true })); \
+             arguments[0].scrollTop = 0; arguments[0].dispatchEvent(new Event('scroll'));",
             vec![log_json.clone()],
         )
         .await
@@ -853,5 +854,36 @@ async fn answers_stream_through_the_worker_or_without_it() {
     let answer = h.finished_answer().await;
     assert!(!answer.is_empty());
     assert_eq!(h.js(page_posts, vec![]).await, 1, "read on the main thread");
+    h.finish().await;
+}
+
+/// The log follows the conversation to its end, question after question, also when a part
+/// arrives from a lazily loaded chunk after its answer, and when messages that scrolled out
+/// of view shrink to their placeholder size: only the visitor scrolling stops the follow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_follows_the_conversation_to_its_end() {
+    let h = Harness::start().await;
+    h.open_chat().await;
+    let at_end = || async {
+        let gap = h
+            .js(
+                "const l = document.querySelector('[data-testid=log]'); return l.scrollHeight - l.scrollTop - l.clientHeight;",
+                vec![],
+            )
+            .await;
+        (gap.as_f64()? < 2.0).then_some(())
+    };
+    for question in [
+        "What are your shipping times?",
+        "When are you open?",
+        "Compare your lamps",
+        "Can I talk to a person?",
+    ] {
+        h.ask(question).await;
+        h.last_answer().await;
+        h.eventually(&format!("the log at its end after {question:?}"), at_end)
+            .await;
+    }
+    h.wait_css("[data-testid=handover]").await;
     h.finish().await;
 }
