@@ -254,6 +254,28 @@ fn Header() -> impl IntoView {
     }
 }
 
+/// Go to the log's end each frame while its height still changes (up to `frames_left`
+/// frames, done after two in a row without a change), unless the visitor scrolled away.
+fn settle(
+    el: web_sys::HtmlDivElement,
+    stick: StoredValue<bool>,
+    height: i32,
+    unchanged: u8,
+    frames_left: u8,
+) {
+    request_animation_frame(move || {
+        if !stick.get_value() {
+            return;
+        }
+        let now = el.scroll_height();
+        el.set_scroll_top(now);
+        let unchanged = if now == height { unchanged + 1 } else { 0 };
+        if unchanged < 2 && frames_left > 0 {
+            settle(el, stick, now, unchanged, frames_left - 1);
+        }
+    });
+}
+
 #[component]
 fn MessageLog() -> impl IntoView {
     let chat = expect_context::<Chat>();
@@ -276,12 +298,9 @@ fn MessageLog() -> impl IntoView {
             if let Some(el) = log.get_untracked() {
                 el.set_scroll_top(el.scroll_height());
                 // Messages that left the view take their placeholder size (`content-visibility`)
-                // after this frame: go to the end once more when the heights have settled.
-                request_animation_frame(move || {
-                    if stick.get_value() {
-                        el.set_scroll_top(el.scroll_height());
-                    }
-                });
+                // in the frames after this one: keep going to the end until the height holds.
+                let height = el.scroll_height();
+                settle(el, stick, height, 0, 20);
             }
         });
     });
