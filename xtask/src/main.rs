@@ -658,7 +658,7 @@ fn sizes() -> Result {
     let inline = gzipped_len(&root().join("loader/chatbotinline.js"))?;
     let searchbar = gzipped_len(&root().join("loader/searchbar.js"))?;
     let (mut widget, mut wasm, mut widget_br) = (0, 0, 0);
-    let mut chunks = Vec::new();
+    let (mut chunks, mut chunk_total) = (Vec::new(), 0);
     let mut entries: Vec<PathBuf> = std::fs::read_dir(root().join("dist"))
         .map_err(|e| format!("dist/: {e} (run cargo xtask build)"))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -674,6 +674,7 @@ fn sizes() -> Result {
         if name.starts_with("split_") || name.starts_with("chunk_") {
             // A lazily loaded chunk: fetched the first time its feature is used.
             chunks.push(format!("{name} {n} B ({br} B Brotli)"));
+            chunk_total += n;
             continue;
         }
         widget += n;
@@ -692,6 +693,10 @@ fn sizes() -> Result {
     for chunk in chunks {
         println!("sizes: chunk, loaded on first use: {chunk}");
     }
+    println!(
+        "sizes: everything in dist, every chunk included (a visitor who uses every feature): {} B gzipped",
+        widget + chunk_total
+    );
     if loader > 2048 {
         return Err(format!(
             "loader/widget.js is {loader} B gzipped, over its 2,048 B budget"
