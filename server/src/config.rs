@@ -67,8 +67,8 @@ impl Default for RateLimit {
 /// The whole configuration file.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The SQLite database (created and migrated on start).
-    pub database: PathBuf,
+    /// The database (created and migrated on start): a SQLite file, or `postgres://…`.
+    pub database: crate::store::Database,
     pub chatbots: Vec<Chatbot>,
 }
 
@@ -83,7 +83,7 @@ pub fn repo_config() -> PathBuf {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SettingsFile {
-    database: PathBuf,
+    database: String,
     #[serde(rename = "chatbot", default)]
     chatbots: Vec<ChatbotFile>,
 }
@@ -328,7 +328,7 @@ impl Settings {
             });
         }
         Ok(Settings {
-            database: dir.join(file.database),
+            database: crate::store::Database::parse(&file.database, dir),
             chatbots,
         })
     }

@@ -5,7 +5,8 @@
 //! - [`core`] (no axum): conversation keys, clock, ids, validation, rate limits, the
 //!   conversation service, the `Responder` seam (demo bot, scripted replies), livechat, and the
 //!   per-conversation hub.
-//! - [`store`]: SQLite; takes a conversation key, returns domain types.
+//! - [`store`]: SQLite, or PostgreSQL for several instances; takes a conversation key, returns
+//!   domain types.
 //! - [`http`]: the `ApiError` envelope, the extractors (visitor token, API key, livechat session
 //!   token), the widget's static files.
 //! - [`adapters`]: one folder per seed protocol (`dialog_v1`: seed 002's `/api/v1/chat/*`;
@@ -178,6 +179,11 @@ impl AppState {
                 }
             }
         }
+        // Instances sharing a PostgreSQL database hear each other through it.
+        let hub: Arc<dyn core::hub::Hub> = match store.postgres() {
+            Some(pg) => Arc::new(store::hub::PostgresHub::start(pg.url(), pg.handle())),
+            None => Arc::new(core::hub::InProcessHub::default()),
+        };
         let core = Arc::new(Core {
             settings: core::CoreSettings {
                 public_base: config.public_base.clone(),
@@ -192,7 +198,7 @@ impl AppState {
             },
             chatbots,
             store,
-            hub: Arc::new(core::hub::InProcessHub::default()),
+            hub,
             clock: config.clock.clone(),
             limiter: Default::default(),
             responders: vec![

@@ -14,7 +14,7 @@ use clap::Parser;
 use dgbot_server::config::{Settings, repo_config};
 use dgbot_server::http::security::TrustedProxies;
 use dgbot_server::ops::LogFormat;
-use dgbot_server::store::Store;
+use dgbot_server::store::{Database, Store};
 use dgbot_server::{AppState, ServerConfig};
 
 /// dgbot reference server: the chat API, the widget's files and the demo.
@@ -35,6 +35,11 @@ struct Cli {
     /// The chatbots and the database (TOML) [default: server/dgbot.toml of the repository].
     #[arg(long, env = "DGBOT_CONFIG")]
     config: Option<PathBuf>,
+    /// The database, winning over the configuration file's `database`: a SQLite path or
+    /// `sqlite://path`, or `postgres://user:password@host:port/name`, which several instances
+    /// can share (docs/deploy.md).
+    #[arg(long, env = "DGBOT_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
     /// Check the settings and the configuration file, print a summary, and exit (0: valid).
     #[arg(long)]
     check_config: bool,
@@ -93,8 +98,11 @@ async fn main() {
         );
     }
     let config_path = cli.config.clone().unwrap_or_else(repo_config);
-    let settings =
+    let mut settings =
         Settings::load(&config_path).unwrap_or_else(|e| fail(&format!("configuration: {e}")));
+    if let Some(url) = &cli.database_url {
+        settings.database = Database::parse(url, &std::env::current_dir().unwrap_or_default());
+    }
     let bind = cli
         .bind
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], cli.port)));
@@ -103,7 +111,7 @@ async fn main() {
             "dgbot-server: configuration OK ({}: {} chatbot(s), database {}; listening on {bind})",
             config_path.display(),
             settings.chatbots.len(),
-            settings.database.display()
+            settings.database
         );
         return;
     }
@@ -150,7 +158,7 @@ async fn main() {
         );
     }
 
-    let store = Store::open(&settings.database).unwrap_or_else(|e| fail(&e.to_string()));
+    let store = Store::connect(&settings.database).unwrap_or_else(|e| fail(&e.to_string()));
     let state = AppState::with_store(config, settings.chatbots, store);
     // The demo page is opened on `localhost` while the widget is served from `127.0.0.1`, so the
     // host page and the widget are different origins, as on a real customer site.

@@ -485,7 +485,12 @@ fn build_widget() -> Result {
         hash.write(&read(module)?);
     }
     let worker = text(&worker)?;
-    for part in [text(&glue)?.as_bytes(), css.as_bytes(), loader.as_bytes(), worker.as_bytes()] {
+    for part in [
+        text(&glue)?.as_bytes(),
+        css.as_bytes(),
+        loader.as_bytes(),
+        worker.as_bytes(),
+    ] {
         hash.write(part);
     }
     let h = format!("{:016x}", hash.0);

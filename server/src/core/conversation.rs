@@ -27,8 +27,7 @@ impl Core {
     /// Seed 002's `429 rate_limited`, per visitor and endpoint, by the chatbot's `rate_limit`.
     pub fn rate_limit(&self, key: &ConversationKey, what: &'static str) -> Result<(), CoreError> {
         let limit = self.chatbot_of(key)?.rate_limit;
-        self.limiter
-            .check(key, what, limit)
+        self.count_request(key, what, limit)
             .map_err(CoreError::RateLimited)
     }
 

@@ -58,7 +58,7 @@ pub struct CoreSettings {
 pub struct Core {
     pub settings: CoreSettings,
     pub chatbots: Vec<Chatbot>,
-    /// Conversations, submissions, ratings, identities, classifications, livechat (SQLite).
+    /// Conversations, submissions, ratings, identities, classifications, livechat (SQLite or PostgreSQL).
     pub store: Store,
     pub hub: Arc<dyn hub::Hub>,
     pub clock: Clock,

@@ -1,7 +1,9 @@
 //! Per-visitor rate limiting (seed 002: `429 rate_limited`, "back off before retrying"): each
 //! chatbot's `rate_limit` allows `messages` requests in any window of `per_seconds` seconds per
 //! visitor and endpoint; one more gets `429` with `Retry-After`, the seconds until the oldest
-//! request in the window expires. A sliding-window log, in memory (limits reset on restart).
+//! request in the window expires. A sliding-window log: in memory when the store is SQLite (one
+//! process; limits reset on restart), in the database when it is PostgreSQL, so that limits
+//! hold across the instances sharing it ([`Core::count_request`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -9,6 +11,38 @@ use std::time::{Duration, Instant};
 
 use crate::config::RateLimit;
 use crate::core::ConversationKey as Visitor;
+use crate::core::Core;
+use crate::store::db::Dialect;
+
+impl Core {
+    /// Count one `what` request of `key` (a visitor, or a scope and a caller such as
+    /// `("ip", address)`) against `limit`; `Err(seconds to wait)` when over it.
+    pub fn count_request(
+        &self,
+        key: &Visitor,
+        what: &'static str,
+        limit: RateLimit,
+    ) -> Result<(), u64> {
+        if self.store.dialect() == Dialect::Postgres {
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            match self
+                .store
+                .rate_hit(&key.chatbot_id, &key.visitor_id, what, limit, now_ms)
+            {
+                Ok(Ok(())) => return Ok(()),
+                Ok(Err(wait)) => {
+                    metrics::counter!("dgbot_rate_limited_total", "limit" => what).increment(1);
+                    return Err(wait);
+                }
+                // The database is away: count here rather than refuse everyone.
+                Err(e) => tracing::warn!("rate limit: {e}; counting in this instance"),
+            }
+        }
+        self.limiter.check(key, what, limit)
+    }
+}
 
 /// Request times in the current window, by (chatbot id, visitor id, endpoint).
 type Windows = HashMap<(String, String, &'static str), VecDeque<Instant>>;
@@ -30,17 +64,6 @@ impl RateLimiter {
         limit: RateLimit,
     ) -> Result<(), u64> {
         self.check_at(visitor, what, limit, Instant::now())
-    }
-
-    /// Count one `what` request of any other caller (`scope`, `who`): say, an IP address.
-    pub fn check_key(
-        &self,
-        scope: &str,
-        who: &str,
-        what: &'static str,
-        limit: RateLimit,
-    ) -> Result<(), u64> {
-        self.check_at(&Visitor::new(scope, who), what, limit, Instant::now())
     }
 
     fn check_at(

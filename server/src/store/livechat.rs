@@ -1,15 +1,15 @@
-//! Livechat in SQLite: sessions (one row each, changed only through [`Store::update_session`],
-//! which reads, changes and writes a row under the database lock, so two agents racing for one
-//! session cannot both win), agent tokens (kept as SHA-256 hashes), agent profiles, settings
+//! Livechat in the database: sessions (one row each, changed only through
+//! [`Store::update_session`], which reads, changes and writes a row in one transaction holding
+//! the row's lock, so two agents racing for one session, on one instance or two, cannot both
+//! win), agent tokens (kept as SHA-256 hashes), agent profiles, settings
 //! changed through the API, and attachments (bytes in a BLOB).
 
+use super::db::{Conn, Row, args, upsert};
+use super::{MESSAGE_COLUMNS, Result, Store, StoreError, message_of};
+use crate::core::ConversationKey;
 use dgbot_protocol::Message;
 use dgbot_protocol::livechat::{ClosedBy, FeedbackStatus, LivechatSettings, LivechatStatus};
 use dgbot_protocol::message::Author;
-use rusqlite::{OptionalExtension, params};
-
-use super::{Result, Store, StoreError, message_of, message_row};
-use crate::core::ConversationKey;
 
 /// A livechat session (seed 002's state model), as kept.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,11 +80,11 @@ fn feedback_name(f: FeedbackStatus) -> &'static str {
     }
 }
 
-fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
+fn session_of(r: &Row) -> Result<Session> {
     let status: String = r.get(3)?;
     Ok(Session {
         id: r.get(0)?,
-        key: ConversationKey::new(r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+        key: ConversationKey::new(r.get::<String>(1)?, r.get::<String>(2)?),
         status: LivechatStatus::parse(&status).unwrap_or(LivechatStatus::Closed),
         platform: r.get(4)?,
         source: r.get(5)?,
@@ -94,7 +94,7 @@ fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
         updated_at: r.get(9)?,
         closed_at: r.get(10)?,
         closed_by: r
-            .get::<_, Option<String>>(11)?
+            .get::<Option<String>>(11)?
             .as_deref()
             .and_then(closed_by_of),
         closed_by_agent_id: r.get(12)?,
@@ -103,7 +103,7 @@ fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
         state_version: r.get(15)?,
         agent_typing_until: r.get(16)?,
         visitor_typing_until: r.get(17)?,
-        feedback_status: r.get::<_, Option<String>>(18)?.as_deref().map(|f| match f {
+        feedback_status: r.get::<Option<String>>(18)?.as_deref().map(|f| match f {
             "submitted" => FeedbackStatus::Submitted,
             _ => FeedbackStatus::Pending,
         }),
@@ -114,62 +114,83 @@ fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
     })
 }
 
-fn write_session(db: &rusqlite::Connection, s: &Session) -> Result<()> {
-    db.execute(
-        &format!("INSERT OR REPLACE INTO livechat_sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"),
-        params![
-            s.id, s.key.chatbot_id, s.key.visitor_id, s.status.as_str(), s.platform, s.source,
-            s.part_id, s.language, s.requested_at, s.updated_at, s.closed_at,
-            s.closed_by.map(closed_by_name), s.closed_by_agent_id, s.close_reason, s.agent_id,
-            s.state_version, s.agent_typing_until, s.visitor_typing_until,
-            s.feedback_status.map(feedback_name), s.feedback_rating, s.feedback_comment,
-            s.last_author, s.message_count
+fn write_session(c: &mut dyn Conn, s: &Session) -> Result<()> {
+    c.exec(
+        &upsert("livechat_sessions", SESSION_COLUMNS, "id"),
+        args![
+            s.id,
+            s.key.chatbot_id,
+            s.key.visitor_id,
+            s.status.as_str(),
+            s.platform,
+            s.source,
+            s.part_id,
+            s.language,
+            s.requested_at,
+            s.updated_at,
+            s.closed_at,
+            s.closed_by.map(closed_by_name),
+            s.closed_by_agent_id,
+            s.close_reason,
+            s.agent_id,
+            s.state_version,
+            s.agent_typing_until,
+            s.visitor_typing_until,
+            s.feedback_status.map(feedback_name),
+            s.feedback_rating,
+            s.feedback_comment,
+            s.last_author,
+            s.message_count
         ],
     )?;
     Ok(())
 }
 
-fn latest(db: &rusqlite::Connection, key: &ConversationKey) -> Result<Option<Session>> {
-    Ok(db
-        .query_row(
-            &format!("SELECT {SESSION_COLUMNS} FROM livechat_sessions WHERE chatbot_id = ?1 AND visitor_id = ?2 ORDER BY state_version DESC LIMIT 1"),
-            params![key.chatbot_id, key.visitor_id],
-            session_row,
-        )
-        .optional()?)
+fn latest(c: &mut dyn Conn, key: &ConversationKey) -> Result<Option<Session>> {
+    c.row(
+        &format!("SELECT {SESSION_COLUMNS} FROM livechat_sessions WHERE chatbot_id = ?1 AND visitor_id = ?2 ORDER BY state_version DESC LIMIT 1"),
+        args![key.chatbot_id, key.visitor_id],
+    )?
+    .as_ref()
+    .map(session_of)
+    .transpose()
 }
 
 impl Store {
     /// The visitor's current or last session.
     pub fn latest_session(&self, key: &ConversationKey) -> Result<Option<Session>> {
-        latest(&self.db(), key)
+        self.run(|c| latest(c, key))
     }
 
     pub fn session(&self, id: &str) -> Result<Option<Session>> {
-        Ok(self
-            .db()
-            .query_row(
-                &format!("SELECT {SESSION_COLUMNS} FROM livechat_sessions WHERE id = ?1"),
-                params![id],
-                session_row,
-            )
-            .optional()?)
+        self.row(
+            &format!("SELECT {SESSION_COLUMNS} FROM livechat_sessions WHERE id = ?1"),
+            args![id],
+        )?
+        .as_ref()
+        .map(session_of)
+        .transpose()
     }
 
     /// Start `new` unless the visitor has a waiting or active session, which is returned
     /// instead (`false`: nothing was created). The new session's `state_version` continues from
     /// the visitor's last one, so a client's version never goes back.
     pub fn start_session(&self, mut new: Session) -> Result<(Session, bool)> {
-        let db = self.db();
-        let last = latest(&db, &new.key)?;
-        if let Some(s) = &last
-            && matches!(s.status, LivechatStatus::Waiting | LivechatStatus::Active)
-        {
-            return Ok((s.clone(), false));
-        }
-        new.state_version = last.map_or(1, |s| s.state_version + 1);
-        write_session(&db, &new)?;
-        Ok((new, true))
+        self.tx(|c| {
+            c.lock(&format!(
+                "livechat:{}:{}",
+                new.key.chatbot_id, new.key.visitor_id
+            ))?;
+            let last = latest(c, &new.key)?;
+            if let Some(s) = &last
+                && matches!(s.status, LivechatStatus::Waiting | LivechatStatus::Active)
+            {
+                return Ok((s.clone(), false));
+            }
+            new.state_version = last.map_or(1, |s| s.state_version + 1);
+            write_session(c, &new)?;
+            Ok((new, true))
+        })
     }
 
     /// Change session `id` with `change`, atomically: `change` sees the current row and either
@@ -180,26 +201,28 @@ impl Store {
         id: &str,
         change: impl FnOnce(&mut Session) -> std::result::Result<(), E>,
     ) -> std::result::Result<Option<Session>, E> {
-        let db = self.db();
-        let Some(mut s) = db
-            .query_row(
-                &format!("SELECT {SESSION_COLUMNS} FROM livechat_sessions WHERE id = ?1"),
-                params![id],
-                session_row,
-            )
-            .optional()
-            .map_err(StoreError::from)?
-        else {
-            return Ok(None);
-        };
-        let before = s.clone();
-        change(&mut s)?;
-        if s != before {
-            s.state_version = before.state_version + 1;
-            s.updated_at = self.now();
-            write_session(&db, &s)?;
-        }
-        Ok(Some(s))
+        self.tx(|c| {
+            let sql = format!(
+                "SELECT {SESSION_COLUMNS} FROM livechat_sessions WHERE id = ?1{}",
+                c.dialect().for_update()
+            );
+            let Some(mut s) = c
+                .row(&sql, args![id])?
+                .as_ref()
+                .map(session_of)
+                .transpose()?
+            else {
+                return Ok(None);
+            };
+            let before = s.clone();
+            change(&mut s)?;
+            if s != before {
+                s.state_version = before.state_version + 1;
+                s.updated_at = self.now();
+                write_session(c, &s)?;
+            }
+            Ok(Some(s))
+        })
     }
 
     /// Keep a livechat message and mark who wrote last; returns the session's new
@@ -234,26 +257,24 @@ impl Store {
         key: &ConversationKey,
         after: Option<&str>,
     ) -> Result<Vec<Message>> {
-        let db = self.db();
-        let after_seq: i64 = match after {
-            Some(id) => db
-                .query_row(
-                    "SELECT seq FROM messages WHERE message_id = ?1 AND chatbot_id = ?2 AND visitor_id = ?3",
-                    params![id, key.chatbot_id, key.visitor_id],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .unwrap_or(0),
-            None => 0,
-        };
-        let mut stmt = db.prepare_cached(
-            "SELECT message_id, role, parts, created_at, author FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 AND livechat_session_id IS NOT NULL AND seq > ?3 ORDER BY seq",
-        )?;
-        let rows = stmt.query_map(
-            params![key.chatbot_id, key.visitor_id, after_seq],
-            message_row,
-        )?;
-        rows.map(|row| message_of(row?)).collect()
+        self.run(|c| {
+            let after_seq: i64 = match after {
+                Some(id) => c
+                    .row(
+                        "SELECT seq FROM messages WHERE message_id = ?1 AND chatbot_id = ?2 AND visitor_id = ?3",
+                        args![id, key.chatbot_id, key.visitor_id],
+                    )?
+                    .map_or(Ok(0), |r| r.get(0))?,
+                None => 0,
+            };
+            c.rows(
+                &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 AND livechat_session_id IS NOT NULL AND seq > ?3 ORDER BY seq"),
+                args![key.chatbot_id, key.visitor_id, after_seq],
+            )?
+            .iter()
+            .map(message_of)
+            .collect()
+        })
     }
 
     /// Sessions of a chatbot, newest first, optionally of one status.
@@ -262,15 +283,13 @@ impl Store {
         chatbot_id: &str,
         status: Option<LivechatStatus>,
     ) -> Result<Vec<Session>> {
-        let db = self.db();
-        let mut stmt = db.prepare_cached(&format!(
-            "SELECT {SESSION_COLUMNS} FROM livechat_sessions WHERE chatbot_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY requested_at DESC, rowid DESC"
-        ))?;
-        let rows = stmt.query_map(
-            params![chatbot_id, status.map(LivechatStatus::as_str)],
-            session_row,
-        )?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.rows(
+            &format!("SELECT {SESSION_COLUMNS} FROM livechat_sessions WHERE chatbot_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR status = ?2) ORDER BY requested_at DESC, rowid DESC"),
+            args![chatbot_id, status.map(LivechatStatus::as_str)],
+        )?
+        .iter()
+        .map(session_of)
+        .collect()
     }
 
     /// Keep an agent token (its SHA-256 hash) for `session_id` until `expires_at` (unix s).
@@ -280,67 +299,69 @@ impl Store {
         session_id: &str,
         expires_at: u64,
     ) -> Result<()> {
-        let db = self.db();
-        // Forget expired tokens as we go.
-        db.execute(
-            "DELETE FROM livechat_tokens WHERE expires_at < ?1",
-            params![expires_at.saturating_sub(7 * 86_400)],
-        )?;
-        db.execute(
-            "INSERT INTO livechat_tokens (token_hash, session_id, expires_at) VALUES (?1, ?2, ?3)",
-            params![token_hash, session_id, expires_at],
-        )?;
-        Ok(())
+        self.run(|c| {
+            // Forget expired tokens as we go.
+            c.exec(
+                "DELETE FROM livechat_tokens WHERE expires_at < ?1",
+                args![expires_at.saturating_sub(7 * 86_400)],
+            )?;
+            c.exec(
+                "INSERT INTO livechat_tokens (token_hash, session_id, expires_at) VALUES (?1, ?2, ?3)",
+                args![token_hash, session_id, expires_at],
+            )?;
+            Ok(())
+        })
     }
 
     /// The session and expiry (unix s) of an agent token, by its hash.
     pub fn session_token(&self, token_hash: &str) -> Result<Option<(String, u64)>> {
-        Ok(self
-            .db()
-            .query_row(
-                "SELECT session_id, expires_at FROM livechat_tokens WHERE token_hash = ?1",
-                params![token_hash],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?)
+        self.row(
+            "SELECT session_id, expires_at FROM livechat_tokens WHERE token_hash = ?1",
+            args![token_hash],
+        )?
+        .map(|r| Ok((r.get(0)?, r.get(1)?)))
+        .transpose()
     }
 
     pub fn put_agent(&self, chatbot_id: &str, agent: &Author) -> Result<()> {
-        self.db().execute(
-            "INSERT OR REPLACE INTO livechat_agents (chatbot_id, agent_id, display_name, avatar_url, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![chatbot_id, agent.agent_id, agent.display_name, agent.avatar_url, self.now()],
+        self.exec(
+            &upsert(
+                "livechat_agents",
+                "chatbot_id, agent_id, display_name, avatar_url, updated_at",
+                "chatbot_id, agent_id",
+            ),
+            args![
+                chatbot_id,
+                agent.agent_id,
+                agent.display_name,
+                agent.avatar_url,
+                self.now()
+            ],
         )?;
         Ok(())
     }
 
     pub fn agent(&self, chatbot_id: &str, agent_id: &str) -> Result<Option<Author>> {
-        Ok(self
-            .db()
-            .query_row(
-                "SELECT agent_id, display_name, avatar_url FROM livechat_agents WHERE chatbot_id = ?1 AND agent_id = ?2",
-                params![chatbot_id, agent_id],
-                |r| {
-                    Ok(Author {
-                        agent_id: r.get(0)?,
-                        display_name: r.get(1)?,
-                        avatar_url: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
+        self.row(
+            "SELECT agent_id, display_name, avatar_url FROM livechat_agents WHERE chatbot_id = ?1 AND agent_id = ?2",
+            args![chatbot_id, agent_id],
+        )?
+        .map(|r| {
+            Ok(Author {
+                agent_id: r.get(0)?,
+                display_name: r.get(1)?,
+                avatar_url: r.get(2)?,
+            })
+        })
+        .transpose()
     }
 
     /// Livechat settings set through the API (they win over the configuration file).
     pub fn livechat_settings(&self, chatbot_id: &str) -> Result<Option<LivechatSettings>> {
-        let json: Option<String> = self
-            .db()
-            .query_row(
-                "SELECT settings FROM livechat_settings WHERE chatbot_id = ?1",
-                params![chatbot_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
+        self.json(
+            "SELECT settings FROM livechat_settings WHERE chatbot_id = ?1",
+            chatbot_id,
+        )
     }
 
     pub fn put_livechat_settings(
@@ -348,51 +369,53 @@ impl Store {
         chatbot_id: &str,
         settings: &LivechatSettings,
     ) -> Result<()> {
-        self.db().execute(
-            "INSERT OR REPLACE INTO livechat_settings (chatbot_id, settings, updated_at) VALUES (?1, ?2, ?3)",
-            params![chatbot_id, serde_json::to_string(settings)?, self.now()],
+        self.exec(
+            &upsert(
+                "livechat_settings",
+                "chatbot_id, settings, updated_at",
+                "chatbot_id",
+            ),
+            args![chatbot_id, serde_json::to_string(settings)?, self.now()],
         )?;
         Ok(())
     }
 
     pub fn put_attachment(&self, meta: &AttachmentMeta, data: &[u8]) -> Result<()> {
-        self.db().execute(
+        self.exec(
             "INSERT INTO attachments (id, chatbot_id, visitor_id, session_id, filename, mime_type, size_bytes, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![meta.id, meta.key.chatbot_id, meta.key.visitor_id, meta.session_id, meta.filename, meta.mime_type, meta.size_bytes, data, meta.created_at],
+            args![meta.id, meta.key.chatbot_id, meta.key.visitor_id, meta.session_id, meta.filename, meta.mime_type, meta.size_bytes, data, meta.created_at],
         )?;
         Ok(())
     }
 
     /// An attachment and its bytes.
     pub fn attachment(&self, id: &str) -> Result<Option<(AttachmentMeta, Vec<u8>)>> {
-        Ok(self
-            .db()
-            .query_row(
-                "SELECT id, chatbot_id, visitor_id, session_id, filename, mime_type, size_bytes, created_at, data FROM attachments WHERE id = ?1",
-                params![id],
-                |r| {
-                    Ok((
-                        AttachmentMeta {
-                            id: r.get(0)?,
-                            key: ConversationKey::new(r.get::<_, String>(1)?, r.get::<_, String>(2)?),
-                            session_id: r.get(3)?,
-                            filename: r.get(4)?,
-                            mime_type: r.get(5)?,
-                            size_bytes: r.get(6)?,
-                            created_at: r.get(7)?,
-                        },
-                        r.get(8)?,
-                    ))
+        self.row(
+            "SELECT id, chatbot_id, visitor_id, session_id, filename, mime_type, size_bytes, created_at, data FROM attachments WHERE id = ?1",
+            args![id],
+        )?
+        .map(|r| {
+            Ok((
+                AttachmentMeta {
+                    id: r.get(0)?,
+                    key: ConversationKey::new(r.get::<String>(1)?, r.get::<String>(2)?),
+                    session_id: r.get(3)?,
+                    filename: r.get(4)?,
+                    mime_type: r.get(5)?,
+                    size_bytes: r.get(6)?,
+                    created_at: r.get(7)?,
                 },
-            )
-            .optional()?)
+                r.get(8)?,
+            ))
+        })
+        .transpose()
     }
 
     /// Delete a chatbot's attachments created before `before` (unix s); returns how many.
     pub fn purge_attachments(&self, chatbot_id: &str, before: u64) -> Result<usize> {
-        Ok(self.db().execute(
+        Ok(self.exec(
             "DELETE FROM attachments WHERE chatbot_id = ?1 AND created_at < ?2",
-            params![chatbot_id, before],
-        )?)
+            args![chatbot_id, before],
+        )? as usize)
     }
 }

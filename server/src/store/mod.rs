@@ -1,183 +1,68 @@
-//! What the server keeps, in SQLite: conversations (messages with their parts), form
-//! submissions, ratings, identities, classifications, and livechat (`livechat.rs`: sessions,
-//! agent tokens, agent profiles, settings, attachments). Takes a [`ConversationKey`] and returns
-//! domain types; knows nothing of HTTP. The database file is named in the
-//! configuration (`database`), created and migrated on start; tests use an in-memory one.
-//! A restart loses nothing; `DELETE /api/v1/chat` deletes a visitor's rows from every table.
+//! What the server keeps: conversations (messages with their parts), form submissions,
+//! ratings, identities, classifications, livechat (`livechat.rs`: sessions, agent tokens, agent
+//! profiles, settings, attachments) and the webhook outbox (`webhooks.rs`). Takes a
+//! [`ConversationKey`] and returns domain types; knows nothing of HTTP. The database is named
+//! in the configuration (`database`), created and migrated on start; tests use an in-memory
+//! one. A restart loses nothing; `DELETE /api/v1/chat` deletes a visitor's rows from every
+//! table.
 //!
-//! One connection behind a mutex, WAL journal: every statement is a short indexed read or
-//! write, so the lock is held for microseconds even with a thousand streams open.
+//! Two databases, one set of queries (`db.rs`): SQLite by default (one file, one connection
+//! behind a mutex, WAL journal: every statement is a short indexed read or write, so the lock
+//! is held for microseconds even with a thousand streams open), or PostgreSQL
+//! (`postgres://…`), which several server instances can share (docs/deploy.md).
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use dgbot_protocol::api::{Action, DeleteResponse, IdentifyRequest};
 use dgbot_protocol::{Message, Part, Role};
-use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::watch;
 
 use crate::core::{Clock, ConversationKey};
+use db::{Conn, Db, Dialect, Row, args, upsert};
 
+pub mod db;
+pub mod hub;
 pub mod livechat;
+mod rate_limits;
+pub mod schema;
 pub mod webhooks;
 
 type Visitor = ConversationKey;
 
-/// The schema, one migration per entry; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[
-    "CREATE TABLE messages (
-        seq INTEGER PRIMARY KEY,
-        chatbot_id TEXT NOT NULL,
-        visitor_id TEXT NOT NULL,
-        message_id TEXT NOT NULL UNIQUE,
-        role TEXT NOT NULL,
-        parts TEXT NOT NULL,
-        created_at TEXT NOT NULL
-    );
-    CREATE INDEX messages_by_visitor ON messages (chatbot_id, visitor_id, seq);
-    CREATE TABLE submissions (
-        action_id TEXT PRIMARY KEY,
-        chatbot_id TEXT NOT NULL,
-        visitor_id TEXT NOT NULL,
-        part_id TEXT NOT NULL,
-        action TEXT NOT NULL,
-        created_at TEXT NOT NULL
-    );
-    CREATE INDEX submissions_by_visitor ON submissions (chatbot_id, visitor_id);
-    CREATE TABLE ratings (
-        chatbot_id TEXT NOT NULL,
-        visitor_id TEXT NOT NULL,
-        rating INTEGER NOT NULL,
-        feedback TEXT,
-        created_at TEXT NOT NULL,
-        PRIMARY KEY (chatbot_id, visitor_id)
-    );
-    CREATE TABLE identities (
-        chatbot_id TEXT NOT NULL,
-        visitor_id TEXT NOT NULL,
-        user_id TEXT NOT NULL,
-        name TEXT,
-        email TEXT,
-        user_hash TEXT,
-        updated_at TEXT NOT NULL,
-        PRIMARY KEY (chatbot_id, visitor_id)
-    );
-    CREATE TABLE classifications (
-        message_id TEXT PRIMARY KEY,
-        chatbot_id TEXT NOT NULL,
-        visitor_id TEXT NOT NULL,
-        topic TEXT,
-        created_at TEXT NOT NULL
-    );
-    CREATE INDEX classifications_by_visitor ON classifications (chatbot_id, visitor_id);",
-    // Livechat (seed 002): messages written in a livechat session carry its id; agent messages
-    // their author (agent id, display name, avatar) as JSON.
-    "ALTER TABLE messages ADD COLUMN livechat_session_id TEXT;
-    ALTER TABLE messages ADD COLUMN author TEXT;
-    CREATE INDEX messages_by_livechat_session ON messages (livechat_session_id, seq);
-    CREATE TABLE livechat_sessions (
-        id TEXT PRIMARY KEY,
-        chatbot_id TEXT NOT NULL,
-        visitor_id TEXT NOT NULL,
-        status TEXT NOT NULL,
-        platform TEXT NOT NULL,
-        source TEXT NOT NULL,
-        part_id TEXT,
-        language TEXT NOT NULL,
-        requested_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        closed_at TEXT,
-        closed_by TEXT,
-        closed_by_agent_id TEXT,
-        close_reason TEXT,
-        agent_id TEXT,
-        state_version INTEGER NOT NULL,
-        agent_typing_until INTEGER NOT NULL DEFAULT 0,
-        visitor_typing_until INTEGER NOT NULL DEFAULT 0,
-        feedback_status TEXT,
-        feedback_rating INTEGER,
-        feedback_comment TEXT,
-        last_author TEXT,
-        message_count INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX livechat_sessions_by_visitor ON livechat_sessions (chatbot_id, visitor_id);
-    CREATE INDEX livechat_sessions_by_status ON livechat_sessions (chatbot_id, status);
-    CREATE TABLE livechat_tokens (
-        token_hash TEXT PRIMARY KEY,
-        session_id TEXT NOT NULL,
-        expires_at INTEGER NOT NULL
-    );
-    CREATE INDEX livechat_tokens_by_session ON livechat_tokens (session_id);
-    CREATE TABLE livechat_agents (
-        chatbot_id TEXT NOT NULL,
-        agent_id TEXT NOT NULL,
-        display_name TEXT NOT NULL,
-        avatar_url TEXT,
-        updated_at TEXT NOT NULL,
-        PRIMARY KEY (chatbot_id, agent_id)
-    );
-    CREATE TABLE livechat_settings (
-        chatbot_id TEXT PRIMARY KEY,
-        settings TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    );
-    CREATE TABLE attachments (
-        id TEXT PRIMARY KEY,
-        chatbot_id TEXT NOT NULL,
-        visitor_id TEXT NOT NULL,
-        session_id TEXT NOT NULL,
-        filename TEXT NOT NULL,
-        mime_type TEXT NOT NULL,
-        size_bytes INTEGER NOT NULL,
-        data BLOB NOT NULL,
-        created_at INTEGER NOT NULL
-    );
-    CREATE INDEX attachments_by_visitor ON attachments (chatbot_id, visitor_id);
-    CREATE INDEX attachments_by_age ON attachments (chatbot_id, created_at);",
-    // Idempotent sends: a visitor message's client-generated id (`Idempotency-Key`) is stored
-    // once per visitor. Server secrets that must outlive a restart (the token key).
-    "ALTER TABLE messages ADD COLUMN client_id TEXT;
-    CREATE UNIQUE INDEX messages_by_client_id ON messages (chatbot_id, visitor_id, client_id)
-        WHERE client_id IS NOT NULL;
-    CREATE TABLE secrets (
-        name TEXT PRIMARY KEY,
-        value BLOB NOT NULL
-    );",
-    // Outbound webhooks (seed 002): endpoints set through the API, the outbox, the attempts.
-    "CREATE TABLE webhook_configs (
-        chatbot_id TEXT PRIMARY KEY,
-        config TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    );
-    CREATE TABLE webhook_events (
-        event_id TEXT PRIMARY KEY,
-        chatbot_id TEXT NOT NULL,
-        type TEXT NOT NULL,
-        payload TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        state TEXT NOT NULL,
-        attempts INTEGER NOT NULL,
-        next_attempt_at INTEGER NOT NULL,
-        delivered_at INTEGER
-    );
-    CREATE INDEX webhook_events_due ON webhook_events (state, next_attempt_at);
-    CREATE INDEX webhook_events_by_chatbot ON webhook_events (chatbot_id, created_at);
-    CREATE TABLE webhook_attempts (
-        delivery_id TEXT PRIMARY KEY,
-        event_id TEXT NOT NULL,
-        attempt INTEGER NOT NULL,
-        at_ms INTEGER NOT NULL,
-        status INTEGER,
-        error TEXT,
-        duration_ms INTEGER NOT NULL
-    );
-    CREATE INDEX webhook_attempts_by_event ON webhook_attempts (event_id, attempt);",
-    // Identities checked against the chatbot's identity secret (seed 000).
-    "ALTER TABLE identities ADD COLUMN verified INTEGER NOT NULL DEFAULT 0;",
-    // Answers cut off by a failure (kept, but never replayed as a retry's answer).
-    "ALTER TABLE messages ADD COLUMN partial INTEGER NOT NULL DEFAULT 0;",
-];
+/// Where the rows are kept: `database` in the configuration, or `DGBOT_DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Database {
+    /// A SQLite file (`sqlite://path` or a plain path).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database (`postgres://user:password@host:port/name`).
+    Postgres(String),
+}
+
+impl Database {
+    /// `postgres://…` / `postgresql://…`, `sqlite://path`, or a path (relative to `dir`).
+    pub fn parse(text: &str, dir: &Path) -> Database {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Database::Postgres(text.to_owned())
+        } else {
+            Database::Sqlite(dir.join(text.strip_prefix("sqlite://").unwrap_or(text)))
+        }
+    }
+}
+
+impl std::fmt::Display for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(path) => write!(f, "{}", path.display()),
+            // Never the password.
+            Database::Postgres(url) => match url.split_once('@') {
+                Some((_, at)) => write!(f, "postgres://…@{at}"),
+                None => write!(f, "{url}"),
+            },
+        }
+    }
+}
 
 /// Counts for the metrics ([`Store::ops_counts`]).
 #[derive(Debug, Default)]
@@ -188,19 +73,14 @@ pub struct OpsCounts {
     pub webhook_queue: u64,
 }
 
-/// A database failure (disk full, a broken file): the request fails with `500 internal`.
+/// A database failure (disk full, a broken file, a lost connection): the request fails with
+/// `500 internal`.
 #[derive(Debug)]
 pub struct StoreError(pub String);
 
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "database: {}", self.0)
-    }
-}
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        StoreError(e.to_string())
     }
 }
 
@@ -236,7 +116,7 @@ pub struct Submission {
 type Pending = watch::Receiver<Option<Option<String>>>;
 
 pub struct Store {
-    db: Mutex<Connection>,
+    db: Db,
     /// Stamps `created_at` and friends (a manual clock in tests).
     clock: Clock,
     /// Classifications not yet written, by answer id, with the visitor they belong to.
@@ -261,93 +141,215 @@ fn role_of(name: &str) -> Role {
     }
 }
 
-type MessageRow = (String, String, String, String, Option<String>);
+/// The columns [`message_of`] reads.
+const MESSAGE_COLUMNS: &str = "message_id, role, parts, created_at, author";
 
-/// `SELECT message_id, role, parts, created_at, author`.
-fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-}
-
-fn message_of((message_id, role, parts, created_at, author): MessageRow) -> Result<Message> {
+fn message_of(r: &Row) -> Result<Message> {
     Ok(Message {
-        message_id,
-        role: role_of(&role),
-        parts: serde_json::from_str(&parts)?,
-        created_at: Some(created_at),
-        author: author.map(|a| serde_json::from_str(&a)).transpose()?,
+        message_id: r.get(0)?,
+        role: role_of(&r.get::<String>(1)?),
+        parts: serde_json::from_str(&r.get::<String>(2)?)?,
+        created_at: Some(r.get(3)?),
+        author: r
+            .get::<Option<String>>(4)?
+            .map(|a| serde_json::from_str(&a))
+            .transpose()?,
     })
 }
 
+fn identity_of(r: &Row, from: usize) -> Result<IdentifyRequest> {
+    Ok(IdentifyRequest {
+        user_id: r.get(from)?,
+        name: r.get(from + 1)?,
+        email: r.get(from + 2)?,
+        user_hash: r.get(from + 3)?,
+        token: None,
+    })
+}
+
+/// Connections a PostgreSQL store keeps open (per server instance).
+const POSTGRES_POOL: usize = 16;
+
 impl Store {
-    /// Open (creating if needed) and migrate the database at `path`.
+    /// Open (creating if needed) and migrate `database`.
+    pub fn connect(database: &Database) -> Result<Store> {
+        match database {
+            Database::Sqlite(path) => Self::open(path),
+            Database::Postgres(url) => {
+                Self::with(Db::Postgres(db::Pg::connect(url, POSTGRES_POOL)?))
+            }
+        }
+    }
+
+    /// Open (creating if needed) and migrate the SQLite database at `path`.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError(format!("{}: {e}", dir.display())))?;
         }
-        let conn =
-            Connection::open(path).map_err(|e| StoreError(format!("{}: {e}", path.display())))?;
+        let conn = rusqlite::Connection::open(path)
+            .map_err(|e| StoreError(format!("{}: {e}", path.display())))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        Self::with(conn)
+        Self::sqlite(conn)
     }
 
     /// A database that lives as long as the server (tests).
     pub fn in_memory() -> Store {
-        Self::with(Connection::open_in_memory().expect("SQLite in memory")).expect("the schema")
+        Self::sqlite(rusqlite::Connection::open_in_memory().expect("SQLite in memory"))
+            .expect("the schema")
     }
 
-    fn with(conn: Connection) -> Result<Store> {
+    fn sqlite(conn: rusqlite::Connection) -> Result<Store> {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            conn.execute_batch(&format!(
-                "BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;",
-                i + 1
-            ))?;
-        }
-        Ok(Store {
-            db: Mutex::new(conn),
+        Self::with(Db::Sqlite(Mutex::new(conn)))
+    }
+
+    fn with(db: Db) -> Result<Store> {
+        let store = Store {
+            db,
             clock: Clock::system(),
             pending: Mutex::new(HashMap::new()),
-        })
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Apply the migrations not applied yet, each in its own transaction. On PostgreSQL an
+    /// advisory lock makes instances that start together take turns.
+    fn migrate(&self) -> Result<()> {
+        match &self.db {
+            Db::Sqlite(m) => {
+                let conn = m.lock().unwrap_or_else(|e| e.into_inner());
+                let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+                for (i, sql) in schema::SQLITE.iter().enumerate().skip(version as usize) {
+                    conn.execute_batch(&format!(
+                        "BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;",
+                        i + 1
+                    ))?;
+                }
+            }
+            Db::Postgres(pg) => {
+                let mut conn = pg.conn()?;
+                conn.batch(
+                    "SELECT pg_advisory_lock(7420001);
+                     CREATE TABLE IF NOT EXISTS dgbot_schema (version BIGINT NOT NULL);
+                     INSERT INTO dgbot_schema SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM dgbot_schema);",
+                )?;
+                let applied = (|| -> Result<()> {
+                    let version: u64 = conn
+                        .row("SELECT version FROM dgbot_schema", &[])?
+                        .map_or(Ok(0), |r| r.get(0))?;
+                    for (i, sql) in schema::POSTGRES.iter().enumerate().skip(version as usize) {
+                        conn.batch(&format!(
+                            "BEGIN; {sql}; UPDATE dgbot_schema SET version = {}; COMMIT;",
+                            i + 1
+                        ))?;
+                    }
+                    Ok(())
+                })();
+                let unlocked = conn.batch("SELECT pg_advisory_unlock(7420001)");
+                applied.and(unlocked)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Which database this is.
+    pub fn dialect(&self) -> Dialect {
+        self.db.dialect()
+    }
+
+    /// The PostgreSQL pool, when the store is on PostgreSQL (the hub listens there too).
+    pub fn postgres(&self) -> Option<&db::Pg> {
+        match &self.db {
+            Db::Postgres(pg) => Some(pg),
+            Db::Sqlite(_) => None,
+        }
+    }
+
+    /// Run statements on one connection (each commits on its own).
+    fn run<R>(&self, work: impl FnOnce(&mut dyn Conn) -> Result<R>) -> Result<R> {
+        self.db.with(work)
+    }
+
+    fn exec(&self, sql: &str, args: &[db::Value]) -> Result<u64> {
+        self.run(|c| c.exec(sql, args))
+    }
+
+    fn rows(&self, sql: &str, args: &[db::Value]) -> Result<Vec<Row>> {
+        self.run(|c| c.rows(sql, args))
+    }
+
+    fn row(&self, sql: &str, args: &[db::Value]) -> Result<Option<Row>> {
+        self.run(|c| c.row(sql, args))
+    }
+
+    /// Statements in one transaction (see [`Db::tx`]).
+    fn tx<R, E: From<StoreError>>(
+        &self,
+        work: impl FnOnce(&mut dyn Conn) -> std::result::Result<R, E>,
+    ) -> std::result::Result<R, E> {
+        self.db.tx(work)
+    }
+
+    /// The JSON column of the row `sql` finds by one key (settings kept as JSON).
+    fn json<T: serde::de::DeserializeOwned>(&self, sql: &str, key: &str) -> Result<Option<T>> {
+        self.row(sql, args![key])?
+            .map(|r| Ok(serde_json::from_str(&r.get::<String>(0)?)?))
+            .transpose()
     }
 
     /// Readiness (`GET /readyz`): the database answers, every migration is applied, and the
     /// tables the requests use are there.
     pub fn ready(&self) -> Result<()> {
-        let db = self.db();
-        let version: i64 = db.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if version != MIGRATIONS.len() as i64 {
+        let (version, expected): (i64, usize) = match &self.db {
+            Db::Sqlite(m) => (
+                m.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .pragma_query_value(None, "user_version", |r| r.get(0))?,
+                schema::SQLITE.len(),
+            ),
+            Db::Postgres(_) => (
+                self.row("SELECT version FROM dgbot_schema", &[])?
+                    .map_or(Ok(0), |r| r.get(0))?,
+                schema::POSTGRES.len(),
+            ),
+        };
+        if version != expected as i64 {
             return Err(StoreError(format!(
-                "schema version {version}, expected {}",
-                MIGRATIONS.len()
+                "schema version {version}, expected {expected}"
             )));
         }
-        db.prepare_cached(
+        self.rows(
             "SELECT 1 FROM messages, livechat_sessions, webhook_events, attachments LIMIT 0",
-        )?
-        .query([])?
-        .next()?;
+            &[],
+        )?;
         Ok(())
     }
 
     /// What `/metrics` reads from the database: livechat sessions by state, and webhook
     /// events waiting for a (first or next) delivery.
     pub fn ops_counts(&self) -> Result<OpsCounts> {
-        let db = self.db();
-        let sessions = db
-            .prepare_cached("SELECT status, COUNT(*) FROM livechat_sessions GROUP BY status")?
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let webhook_queue = db.query_row(
-            "SELECT COUNT(*) FROM webhook_events WHERE state = 'pending'",
-            [],
-            |r| r.get(0),
-        )?;
-        Ok(OpsCounts {
-            sessions,
-            webhook_queue,
+        self.run(|c| {
+            let sessions = c
+                .rows(
+                    "SELECT status, COUNT(*) FROM livechat_sessions GROUP BY status",
+                    &[],
+                )?
+                .iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?)))
+                .collect::<Result<_>>()?;
+            let webhook_queue = c
+                .row(
+                    "SELECT COUNT(*) FROM webhook_events WHERE state = 'pending'",
+                    &[],
+                )?
+                .map_or(Ok(0), |r| r.get(0))?;
+            Ok(OpsCounts {
+                sessions,
+                webhook_queue,
+            })
         })
     }
 
@@ -358,10 +360,6 @@ impl Store {
 
     fn now(&self) -> String {
         self.clock.rfc3339()
-    }
-
-    fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.db.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A new id, unique across restarts: `msg_3f9c0a1b2d4e5f60`.
@@ -377,9 +375,9 @@ impl Store {
     /// of its question (the same `Idempotency-Key`) gets a new answer, not this one again.
     pub fn push_partial(&self, visitor: &Visitor, message: &Message) -> Result<()> {
         self.push(visitor, message)?;
-        self.db().execute(
+        self.exec(
             "UPDATE messages SET partial = 1 WHERE chatbot_id = ?1 AND visitor_id = ?2 AND message_id = ?3",
-            params![visitor.chatbot_id, visitor.visitor_id, message.message_id],
+            args![visitor.chatbot_id, visitor.visitor_id, message.message_id],
         )?;
         Ok(())
     }
@@ -399,9 +397,9 @@ impl Store {
             .as_ref()
             .map(serde_json::to_string)
             .transpose()?;
-        let written = self.db().execute(
-            "INSERT OR IGNORE INTO messages (chatbot_id, visitor_id, message_id, role, parts, created_at, livechat_session_id, author, client_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![visitor.chatbot_id, visitor.visitor_id, message.message_id, role_name(message.role), serde_json::to_string(&message.parts)?, created_at, livechat_session_id, author, client_id],
+        let written = self.exec(
+            "INSERT INTO messages (chatbot_id, visitor_id, message_id, role, parts, created_at, livechat_session_id, author, client_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+            args![visitor.chatbot_id, visitor.visitor_id, message.message_id, role_name(message.role), serde_json::to_string(&message.parts)?, created_at, livechat_session_id, author, client_id],
         )?;
         Ok(written == 1)
     }
@@ -413,44 +411,43 @@ impl Store {
         visitor: &Visitor,
         client_id: &str,
     ) -> Result<Option<(Message, Option<Message>)>> {
-        let db = self.db();
-        let mut stmt = db.prepare_cached(
-            "SELECT message_id, role, parts, created_at, author FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 AND seq >= (SELECT seq FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 AND client_id = ?3) AND partial = 0 ORDER BY seq LIMIT 2",
-        )?;
-        let rows = stmt.query_map(
-            params![visitor.chatbot_id, visitor.visitor_id, client_id],
-            message_row,
-        )?;
-        let found: Vec<Message> = rows.map(|row| message_of(row?)).collect::<Result<_>>()?;
+        let found = self
+            .rows(
+                &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 AND seq >= (SELECT seq FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 AND client_id = ?3) AND partial = 0 ORDER BY seq LIMIT 2"),
+                args![visitor.chatbot_id, visitor.visitor_id, client_id],
+            )?
+            .iter()
+            .map(message_of)
+            .collect::<Result<Vec<_>>>()?;
         let mut found = found.into_iter();
         Ok(found.next().map(|sent| (sent, found.next())))
     }
 
     /// The server secret called `name`, made (32 random bytes) and kept the first time it is
-    /// asked for, so it outlives restarts.
+    /// asked for, so it outlives restarts (and every instance on one database shares it).
     pub fn secret(&self, name: &str) -> Result<Vec<u8>> {
-        let db = self.db();
         let mut fresh = vec![0u8; 32];
         getrandom::fill(&mut fresh).expect("the OS has a random source");
-        db.execute(
-            "INSERT OR IGNORE INTO secrets (name, value) VALUES (?1, ?2)",
-            params![name, fresh],
-        )?;
-        Ok(db.query_row(
-            "SELECT value FROM secrets WHERE name = ?1",
-            params![name],
-            |r| r.get(0),
-        )?)
+        self.run(|c| {
+            c.exec(
+                "INSERT INTO secrets (name, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                args![name, fresh],
+            )?;
+            c.row("SELECT value FROM secrets WHERE name = ?1", args![name])?
+                .ok_or_else(|| StoreError(format!("secret {name} not kept")))?
+                .get(0)
+        })
     }
 
     /// The visitor's conversation, oldest first.
     pub fn messages(&self, visitor: &Visitor) -> Result<Vec<Message>> {
-        let db = self.db();
-        let mut stmt = db.prepare_cached(
-            "SELECT message_id, role, parts, created_at, author FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 ORDER BY seq",
-        )?;
-        let rows = stmt.query_map(params![visitor.chatbot_id, visitor.visitor_id], message_row)?;
-        rows.map(|row| message_of(row?)).collect()
+        self.rows(
+            &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 ORDER BY seq"),
+            args![visitor.chatbot_id, visitor.visitor_id],
+        )?
+        .iter()
+        .map(message_of)
+        .collect()
     }
 
     /// The marker part with `part_id` in this visitor's conversation.
@@ -463,53 +460,57 @@ impl Store {
     }
 
     pub fn submit(&self, s: &Submission) -> Result<()> {
-        self.db().execute(
+        self.exec(
             "INSERT INTO submissions (action_id, chatbot_id, visitor_id, part_id, action, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![s.action_id, s.chatbot_id, s.visitor_id, s.part_id, serde_json::to_string(&s.action)?, self.now()],
+            args![s.action_id, s.chatbot_id, s.visitor_id, s.part_id, serde_json::to_string(&s.action)?, self.now()],
         )?;
         Ok(())
     }
 
     pub fn submissions(&self) -> Result<Vec<Submission>> {
-        let db = self.db();
-        let mut stmt = db.prepare("SELECT action_id, chatbot_id, visitor_id, part_id, action FROM submissions ORDER BY rowid")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-            ))
-        })?;
-        let mut out = vec![];
-        for row in rows {
-            let (action_id, chatbot_id, visitor_id, part_id, action) = row?;
-            out.push(Submission {
-                action_id,
-                chatbot_id,
-                visitor_id,
-                part_id,
-                action: serde_json::from_str(&action)?,
-            });
-        }
-        Ok(out)
+        self.rows(
+            "SELECT action_id, chatbot_id, visitor_id, part_id, action FROM submissions ORDER BY rowid",
+            &[],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(Submission {
+                action_id: r.get(0)?,
+                chatbot_id: r.get(1)?,
+                visitor_id: r.get(2)?,
+                part_id: r.get(3)?,
+                action: serde_json::from_str(&r.get::<String>(4)?)?,
+            })
+        })
+        .collect()
     }
 
     /// Keep the visitor's rating, replacing an earlier one.
     pub fn rate(&self, r: &Rating) -> Result<()> {
-        self.db().execute(
-            "INSERT OR REPLACE INTO ratings (chatbot_id, visitor_id, rating, feedback, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![r.chatbot_id, r.visitor_id, r.rating, r.feedback, r.created_at],
+        self.exec(
+            &upsert(
+                "ratings",
+                "chatbot_id, visitor_id, rating, feedback, created_at",
+                "chatbot_id, visitor_id",
+            ),
+            args![
+                r.chatbot_id,
+                r.visitor_id,
+                r.rating,
+                r.feedback,
+                r.created_at
+            ],
         )?;
         Ok(())
     }
 
     pub fn ratings(&self) -> Result<Vec<Rating>> {
-        let db = self.db();
-        let mut stmt =
-            db.prepare("SELECT chatbot_id, visitor_id, rating, feedback, created_at FROM ratings")?;
-        let rows = stmt.query_map([], |r| {
+        self.rows(
+            "SELECT chatbot_id, visitor_id, rating, feedback, created_at FROM ratings",
+            &[],
+        )?
+        .iter()
+        .map(|r| {
             Ok(Rating {
                 chatbot_id: r.get(0)?,
                 visitor_id: r.get(1)?,
@@ -517,8 +518,8 @@ impl Store {
                 feedback: r.get(3)?,
                 created_at: r.get(4)?,
             })
-        })?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+        })
+        .collect()
     }
 
     /// Keep who the visitor is on the host site (the latest `identify` counts).
@@ -528,76 +529,50 @@ impl Store {
         user: &IdentifyRequest,
         verified: bool,
     ) -> Result<()> {
-        self.db().execute(
-            "INSERT OR REPLACE INTO identities (chatbot_id, visitor_id, user_id, name, email, user_hash, updated_at, verified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![visitor.chatbot_id, visitor.visitor_id, user.user_id, user.name, user.email, user.user_hash, self.now(), verified],
+        self.exec(
+            &upsert(
+                "identities",
+                "chatbot_id, visitor_id, user_id, name, email, user_hash, updated_at, verified",
+                "chatbot_id, visitor_id",
+            ),
+            args![
+                visitor.chatbot_id,
+                visitor.visitor_id,
+                user.user_id,
+                user.name,
+                user.email,
+                user.user_hash,
+                self.now(),
+                verified
+            ],
         )?;
         Ok(())
     }
 
     /// The visitor's identity and whether it was verified.
     pub fn identity_of(&self, visitor: &Visitor) -> Result<Option<(IdentifyRequest, bool)>> {
-        Ok(self
-            .db()
-            .query_row(
-                "SELECT user_id, name, email, user_hash, verified FROM identities WHERE chatbot_id = ?1 AND visitor_id = ?2",
-                params![visitor.chatbot_id, visitor.visitor_id],
-                |r| {
-                    Ok((
-                        IdentifyRequest {
-                            user_id: r.get(0)?,
-                            name: r.get(1)?,
-                            email: r.get(2)?,
-                            user_hash: r.get(3)?,
-                            token: None,
-                        },
-                        r.get(4)?,
-                    ))
-                },
-            )
-            .optional()?)
+        self.row(
+            "SELECT user_id, name, email, user_hash, verified FROM identities WHERE chatbot_id = ?1 AND visitor_id = ?2",
+            args![visitor.chatbot_id, visitor.visitor_id],
+        )?
+        .map(|r| Ok((identity_of(&r, 0)?, r.get(4)?)))
+        .transpose()
     }
 
     /// Every stored identity, as (chatbot id, visitor id, identity).
     pub fn identities(&self) -> Result<Vec<(String, String, IdentifyRequest)>> {
-        let db = self.db();
-        let mut stmt = db.prepare(
+        self.rows(
             "SELECT chatbot_id, visitor_id, user_id, name, email, user_hash FROM identities",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                IdentifyRequest {
-                    user_id: r.get(2)?,
-                    name: r.get(3)?,
-                    email: r.get(4)?,
-                    user_hash: r.get(5)?,
-                    token: None,
-                },
-            ))
-        })?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+            &[],
+        )?
+        .iter()
+        .map(|r| Ok((r.get(0)?, r.get(1)?, identity_of(r, 2)?)))
+        .collect()
     }
 
     /// The visitor's identity from `identify()`, if any.
     pub fn identities_of(&self, visitor: &Visitor) -> Result<Option<IdentifyRequest>> {
-        Ok(self
-            .db()
-            .query_row(
-                "SELECT user_id, name, email, user_hash FROM identities WHERE chatbot_id = ?1 AND visitor_id = ?2",
-                params![visitor.chatbot_id, visitor.visitor_id],
-                |r| {
-                    Ok(IdentifyRequest {
-                        user_id: r.get(0)?,
-                        name: r.get(1)?,
-                        email: r.get(2)?,
-                        user_hash: r.get(3)?,
-                        token: None,
-                    })
-                },
-            )
-            .optional()?)
+        Ok(self.identity_of(visitor)?.map(|(identity, _)| identity))
     }
 
     /// The visitor's form submissions, oldest first.
@@ -632,9 +607,19 @@ impl Store {
         message_id: &str,
         topic: Option<&str>,
     ) -> Result<()> {
-        self.db().execute(
-            "INSERT OR REPLACE INTO classifications (message_id, chatbot_id, visitor_id, topic, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![message_id, visitor.chatbot_id, visitor.visitor_id, topic, self.now()],
+        self.exec(
+            &upsert(
+                "classifications",
+                "message_id, chatbot_id, visitor_id, topic, created_at",
+                "message_id",
+            ),
+            args![
+                message_id,
+                visitor.chatbot_id,
+                visitor.visitor_id,
+                topic,
+                self.now()
+            ],
         )?;
         self.pending
             .lock()
@@ -659,66 +644,50 @@ impl Store {
         {
             return Ok((*owner == key).then(|| Err(rx.clone())));
         }
-        let topic: Option<Option<String>> = self
-            .db()
-            .query_row(
-                "SELECT topic FROM classifications WHERE message_id = ?1 AND chatbot_id = ?2 AND visitor_id = ?3",
-                params![message_id, key.0, key.1],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(topic.map(Ok))
+        self.row(
+            "SELECT topic FROM classifications WHERE message_id = ?1 AND chatbot_id = ?2 AND visitor_id = ?3",
+            args![message_id, key.0, key.1],
+        )?
+        .map(|r| Ok(Ok(r.get(0)?)))
+        .transpose()
     }
 
     /// Remove everything kept about the visitor; returns what was removed.
     pub fn delete_visitor(&self, visitor: &Visitor) -> Result<DeleteResponse> {
-        let mut db = self.db();
-        let tx = db.transaction()?;
-        let who = params![visitor.chatbot_id, visitor.visitor_id];
-        let messages = tx.execute(
-            "DELETE FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2",
-            who,
-        )?;
-        let submissions = tx.execute(
-            "DELETE FROM submissions WHERE chatbot_id = ?1 AND visitor_id = ?2",
-            who,
-        )?;
-        let ratings = tx.execute(
-            "DELETE FROM ratings WHERE chatbot_id = ?1 AND visitor_id = ?2",
-            who,
-        )?;
-        tx.execute(
-            "DELETE FROM identities WHERE chatbot_id = ?1 AND visitor_id = ?2",
-            who,
-        )?;
-        tx.execute(
-            "DELETE FROM classifications WHERE chatbot_id = ?1 AND visitor_id = ?2",
-            who,
-        )?;
-        tx.execute(
-            "DELETE FROM livechat_tokens WHERE session_id IN (SELECT id FROM livechat_sessions WHERE chatbot_id = ?1 AND visitor_id = ?2)",
-            who,
-        )?;
-        let livechat_sessions = tx.execute(
-            "DELETE FROM livechat_sessions WHERE chatbot_id = ?1 AND visitor_id = ?2",
-            who,
-        )?;
-        let attachments = tx.execute(
-            "DELETE FROM attachments WHERE chatbot_id = ?1 AND visitor_id = ?2",
-            who,
-        )?;
-        tx.commit()?;
+        let counts = self.tx(|c| {
+            let who = args![visitor.chatbot_id, visitor.visitor_id];
+            // The session's agent tokens first: they are found through the sessions.
+            c.exec(
+                "DELETE FROM livechat_tokens WHERE session_id IN (SELECT id FROM livechat_sessions WHERE chatbot_id = ?1 AND visitor_id = ?2)",
+                who,
+            )?;
+            let mut delete = |table: &str| {
+                c.exec(
+                    &format!("DELETE FROM {table} WHERE chatbot_id = ?1 AND visitor_id = ?2"),
+                    who,
+                )
+                .map(|n| n as usize)
+            };
+            let messages = delete("messages")?;
+            let submissions = delete("submissions")?;
+            let ratings = delete("ratings")?;
+            delete("identities")?;
+            delete("classifications")?;
+            let livechat_sessions = delete("livechat_sessions")?;
+            let attachments = delete("attachments")?;
+            Ok::<_, StoreError>(DeleteResponse {
+                messages,
+                submissions,
+                ratings,
+                livechat_sessions,
+                attachments,
+            })
+        })?;
         let key = (visitor.chatbot_id.clone(), visitor.visitor_id.clone());
         self.pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|_, (owner, _)| *owner != key);
-        Ok(DeleteResponse {
-            messages,
-            submissions,
-            ratings,
-            livechat_sessions,
-            attachments,
-        })
+        Ok(counts)
     }
 }

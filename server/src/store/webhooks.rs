@@ -1,8 +1,9 @@
-//! The webhook outbox in SQLite: events (written before their first attempt, so a crash or a
-//! restart never loses one), their delivery attempts, and endpoints set through the API.
+//! The webhook outbox: events (written before their first attempt, so a crash or a restart
+//! never loses one), their delivery attempts, and endpoints set through the API. Workers claim
+//! due events in a transaction that locks them (`SKIP LOCKED` on PostgreSQL) and moves their
+//! next attempt ahead, so with several instances on one database each event goes out once.
 
-use rusqlite::{OptionalExtension, params};
-
+use super::db::{Row, args, upsert};
 use super::{Result, Store};
 use crate::webhooks::WebhookConfig;
 
@@ -39,7 +40,7 @@ pub struct Attempt {
 
 const EVENT_COLUMNS: &str = "event_id, chatbot_id, type, payload, created_at, state, attempts, next_attempt_at, delivered_at";
 
-fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxEvent> {
+fn event_of(r: &Row) -> Result<OutboxEvent> {
     Ok(OutboxEvent {
         event_id: r.get(0)?,
         chatbot_id: r.get(1)?,
@@ -55,67 +56,68 @@ fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxEvent> {
 
 impl Store {
     pub fn webhook_config(&self, chatbot_id: &str) -> Result<Option<WebhookConfig>> {
-        let json: Option<String> = self
-            .db()
-            .query_row(
-                "SELECT config FROM webhook_configs WHERE chatbot_id = ?1",
-                params![chatbot_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
+        self.json(
+            "SELECT config FROM webhook_configs WHERE chatbot_id = ?1",
+            chatbot_id,
+        )
     }
 
     pub fn put_webhook_config(&self, chatbot_id: &str, config: &WebhookConfig) -> Result<()> {
-        self.db().execute(
-            "INSERT OR REPLACE INTO webhook_configs (chatbot_id, config, updated_at) VALUES (?1, ?2, ?3)",
-            params![chatbot_id, serde_json::to_string(config)?, self.now()],
+        self.exec(
+            &upsert(
+                "webhook_configs",
+                "chatbot_id, config, updated_at",
+                "chatbot_id",
+            ),
+            args![chatbot_id, serde_json::to_string(config)?, self.now()],
         )?;
         Ok(())
     }
 
     pub fn enqueue_webhook(&self, e: &OutboxEvent) -> Result<()> {
-        self.db().execute(
+        self.exec(
             &format!("INSERT INTO webhook_events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
-            params![e.event_id, e.chatbot_id, e.event_type, e.payload, e.created_at, e.state, e.attempts, e.next_attempt_at, e.delivered_at],
+            args![e.event_id, e.chatbot_id, e.event_type, e.payload, e.created_at, e.state, e.attempts, e.next_attempt_at, e.delivered_at],
         )?;
         Ok(())
     }
 
     /// Pending events due by `now`, oldest first, claimed: their next attempt moves `lease`
-    /// seconds ahead, so a second worker (or a slow attempt) does not send them twice.
+    /// seconds ahead, so a second worker (this instance's or another's, or a slow attempt)
+    /// does not send them twice.
     pub fn claim_due_webhooks(
         &self,
         now: u64,
         lease: u64,
         limit: usize,
     ) -> Result<Vec<OutboxEvent>> {
-        let mut db = self.db();
-        let tx = db.transaction()?;
-        let due: Vec<OutboxEvent> = {
-            let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, created_at LIMIT ?2"
-            ))?;
-            let rows = stmt.query_map(params![now, limit as u64], event_row)?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        for e in &due {
-            tx.execute(
-                "UPDATE webhook_events SET next_attempt_at = ?2 WHERE event_id = ?1",
-                params![e.event_id, now + lease],
-            )?;
-        }
-        tx.commit()?;
-        Ok(due)
+        self.tx(|c| {
+            let sql = format!(
+                "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, created_at LIMIT ?2{}",
+                c.dialect().skip_locked()
+            );
+            let due = c
+                .rows(&sql, args![now, limit as u64])?
+                .iter()
+                .map(event_of)
+                .collect::<Result<Vec<_>>>()?;
+            for e in &due {
+                c.exec(
+                    "UPDATE webhook_events SET next_attempt_at = ?2 WHERE event_id = ?1",
+                    args![e.event_id, now + lease],
+                )?;
+            }
+            Ok(due)
+        })
     }
 
     /// The earliest next attempt of a pending event (the worker sleeps until then).
     pub fn next_webhook_due(&self) -> Result<Option<u64>> {
-        Ok(self.db().query_row(
+        self.row(
             "SELECT MIN(next_attempt_at) FROM webhook_events WHERE state = 'pending'",
-            [],
-            |r| r.get(0),
-        )?)
+            &[],
+        )?
+        .map_or(Ok(None), |r| r.get(0))
     }
 
     /// Record an attempt and the event's new state.
@@ -126,18 +128,17 @@ impl Store {
         next_attempt_at: u64,
         delivered_at: Option<u64>,
     ) -> Result<()> {
-        let mut db = self.db();
-        let tx = db.transaction()?;
-        tx.execute(
-            "INSERT INTO webhook_attempts (delivery_id, event_id, attempt, at_ms, status, error, duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![attempt.delivery_id, attempt.event_id, attempt.attempt, attempt.at_ms, attempt.status, attempt.error, attempt.duration_ms],
-        )?;
-        tx.execute(
-            "UPDATE webhook_events SET attempts = ?2, state = ?3, next_attempt_at = ?4, delivered_at = COALESCE(?5, delivered_at) WHERE event_id = ?1",
-            params![attempt.event_id, attempt.attempt, state, next_attempt_at, delivered_at],
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.tx(|c| {
+            c.exec(
+                "INSERT INTO webhook_attempts (delivery_id, event_id, attempt, at_ms, status, error, duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                args![attempt.delivery_id, attempt.event_id, attempt.attempt, attempt.at_ms, attempt.status, attempt.error, attempt.duration_ms],
+            )?;
+            c.exec(
+                "UPDATE webhook_events SET attempts = ?2, state = ?3, next_attempt_at = ?4, delivered_at = COALESCE(?5, delivered_at) WHERE event_id = ?1",
+                args![attempt.event_id, attempt.attempt, state, next_attempt_at, delivered_at],
+            )?;
+            Ok(())
+        })
     }
 
     /// An event of `chatbot_id` created after `since` (older ones have expired).
@@ -147,34 +148,33 @@ impl Store {
         event_id: &str,
         since: u64,
     ) -> Result<Option<OutboxEvent>> {
-        Ok(self
-            .db()
-            .query_row(
-                &format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE event_id = ?1 AND chatbot_id = ?2 AND created_at > ?3"),
-                params![event_id, chatbot_id, since],
-                event_row,
-            )
-            .optional()?)
+        self.row(
+            &format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE event_id = ?1 AND chatbot_id = ?2 AND created_at > ?3"),
+            args![event_id, chatbot_id, since],
+        )?
+        .as_ref()
+        .map(event_of)
+        .transpose()
     }
 
     /// Any event by id, expired or not (for the worker and for tests of expiry).
     pub fn webhook_event_any(&self, event_id: &str) -> Result<Option<OutboxEvent>> {
-        Ok(self
-            .db()
-            .query_row(
-                &format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE event_id = ?1"),
-                params![event_id],
-                event_row,
-            )
-            .optional()?)
+        self.row(
+            &format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE event_id = ?1"),
+            args![event_id],
+        )?
+        .as_ref()
+        .map(event_of)
+        .transpose()
     }
 
     pub fn webhook_attempts(&self, event_id: &str) -> Result<Vec<Attempt>> {
-        let db = self.db();
-        let mut stmt = db.prepare_cached(
+        self.rows(
             "SELECT delivery_id, event_id, attempt, at_ms, status, error, duration_ms FROM webhook_attempts WHERE event_id = ?1 ORDER BY attempt, at_ms",
-        )?;
-        let rows = stmt.query_map(params![event_id], |r| {
+            args![event_id],
+        )?
+        .iter()
+        .map(|r| {
             Ok(Attempt {
                 delivery_id: r.get(0)?,
                 event_id: r.get(1)?,
@@ -184,8 +184,8 @@ impl Store {
                 error: r.get(5)?,
                 duration_ms: r.get(6)?,
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .collect()
     }
 
     /// A page of a chatbot's unexpired events, newest first, optionally of one type and state;
@@ -199,40 +199,31 @@ impl Store {
         before: Option<&str>,
         limit: usize,
     ) -> Result<Vec<OutboxEvent>> {
-        let db = self.db();
-        let before_rowid: i64 = match before {
-            Some(id) => db
-                .query_row(
-                    "SELECT rowid FROM webhook_events WHERE event_id = ?1",
-                    params![id],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .unwrap_or(i64::MAX),
-            None => i64::MAX,
-        };
-        let mut stmt = db.prepare_cached(&format!(
-            "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE chatbot_id = ?1 AND created_at > ?2 AND (?3 IS NULL OR type = ?3) AND (?4 IS NULL OR state = ?4) AND rowid < ?5 ORDER BY rowid DESC LIMIT ?6"
-        ))?;
-        let rows = stmt.query_map(
-            params![
-                chatbot_id,
-                since,
-                event_type,
-                state,
-                before_rowid,
-                limit as u64
-            ],
-            event_row,
-        )?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.run(|c| {
+            let before_rowid: i64 = match before {
+                Some(id) => c
+                    .row(
+                        "SELECT rowid FROM webhook_events WHERE event_id = ?1",
+                        args![id],
+                    )?
+                    .map_or(Ok(i64::MAX), |r| r.get(0))?,
+                None => i64::MAX,
+            };
+            c.rows(
+                &format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE chatbot_id = ?1 AND created_at > ?2 AND (CAST(?3 AS TEXT) IS NULL OR type = ?3) AND (CAST(?4 AS TEXT) IS NULL OR state = ?4) AND rowid < ?5 ORDER BY rowid DESC LIMIT ?6"),
+                args![chatbot_id, since, event_type, state, before_rowid, limit as u64],
+            )?
+            .iter()
+            .map(event_of)
+            .collect()
+        })
     }
 
     /// Deliver event `event_id` again now (`pending`, due at `now`).
     pub fn replay_webhook(&self, event_id: &str, now: u64) -> Result<()> {
-        self.db().execute(
+        self.exec(
             "UPDATE webhook_events SET state = 'pending', next_attempt_at = ?2 WHERE event_id = ?1",
-            params![event_id, now],
+            args![event_id, now],
         )?;
         Ok(())
     }
@@ -244,21 +235,20 @@ impl Store {
         expired_before: u64,
         delete_before: u64,
     ) -> Result<(usize, usize)> {
-        let mut db = self.db();
-        let tx = db.transaction()?;
-        let dead = tx.execute(
-            "UPDATE webhook_events SET state = 'dead' WHERE created_at <= ?1 AND state IN ('pending', 'failed')",
-            params![expired_before],
-        )?;
-        tx.execute(
-            "DELETE FROM webhook_attempts WHERE event_id IN (SELECT event_id FROM webhook_events WHERE created_at <= ?1)",
-            params![delete_before],
-        )?;
-        let deleted = tx.execute(
-            "DELETE FROM webhook_events WHERE created_at <= ?1",
-            params![delete_before],
-        )?;
-        tx.commit()?;
-        Ok((dead, deleted))
+        self.tx(|c| {
+            let dead = c.exec(
+                "UPDATE webhook_events SET state = 'dead' WHERE created_at <= ?1 AND state IN ('pending', 'failed')",
+                args![expired_before],
+            )?;
+            c.exec(
+                "DELETE FROM webhook_attempts WHERE event_id IN (SELECT event_id FROM webhook_events WHERE created_at <= ?1)",
+                args![delete_before],
+            )?;
+            let deleted = c.exec(
+                "DELETE FROM webhook_events WHERE created_at <= ?1",
+                args![delete_before],
+            )?;
+            Ok((dead as usize, deleted as usize))
+        })
     }
 }

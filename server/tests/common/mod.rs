@@ -118,3 +118,4 @@ pub const QUESTIONS: &[&str] = &[
     "Compare your lamps",
     "Where is my order?",
 ];
+pub mod postgres;

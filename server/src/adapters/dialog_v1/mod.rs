@@ -54,10 +54,11 @@ async fn limit_auth_public(
     next: Next,
 ) -> Response {
     let who = ip.map(|ip| ip.to_string()).unwrap_or_default();
-    match state
-        .limiter
-        .check_key("ip", &who, "auth_public", state.config.auth_public_limit)
-    {
+    match state.count_request(
+        &crate::core::ConversationKey::new("ip", who),
+        "auth_public",
+        state.config.auth_public_limit,
+    ) {
         Ok(()) => next.run(req).await,
         Err(secs) => Failure::rate_limited(secs).into_response(),
     }

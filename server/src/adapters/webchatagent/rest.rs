@@ -92,8 +92,11 @@ fn session(
     // gives the widget.
     let who = ip.map(|ip| ip.to_string()).unwrap_or_default();
     state
-        .limiter
-        .check_key("ip", &who, "auth_public", state.config.auth_public_limit)
+        .count_request(
+            &crate::core::ConversationKey::new("ip", who),
+            "auth_public",
+            state.config.auth_public_limit,
+        )
         .map_err(CoreError::RateLimited)?;
     Ok((ConversationKey::new(chatbot_id, new_visitor_id()), true))
 }

@@ -1,0 +1,45 @@
+//! Rate limits that hold across server instances (PostgreSQL): the same sliding-window log as
+//! `core::rate_limit`, kept in `rate_hits`, counted under a lock per key.
+
+use super::db::args;
+use super::{Result, Store};
+use crate::config::RateLimit;
+
+impl Store {
+    /// Count one `what` request of (`scope`, `who`) at `now_ms` against `limit`:
+    /// `Ok(Err(seconds to wait))` when over it (and then nothing is counted).
+    pub fn rate_hit(
+        &self,
+        scope: &str,
+        who: &str,
+        what: &str,
+        limit: RateLimit,
+        now_ms: u64,
+    ) -> Result<std::result::Result<(), u64>> {
+        let window_ms = limit.per_seconds.saturating_mul(1000);
+        self.tx(|c| {
+            c.lock(&format!("rate:{scope}:{who}:{what}"))?;
+            c.exec(
+                "DELETE FROM rate_hits WHERE scope = ?1 AND who = ?2 AND what = ?3 AND at_ms <= ?4",
+                args![scope, who, what, now_ms.saturating_sub(window_ms)],
+            )?;
+            let row = c.row(
+                "SELECT COUNT(*), MIN(at_ms) FROM rate_hits WHERE scope = ?1 AND who = ?2 AND what = ?3",
+                args![scope, who, what],
+            )?;
+            let (count, oldest): (u64, Option<u64>) = match row {
+                Some(r) => (r.get(0)?, r.get(1)?),
+                None => (0, None),
+            };
+            if count >= u64::from(limit.messages) {
+                let wait_ms = (oldest.unwrap_or(now_ms) + window_ms).saturating_sub(now_ms);
+                return Ok(Err(wait_ms.div_ceil(1000).max(1)));
+            }
+            c.exec(
+                "INSERT INTO rate_hits (scope, who, what, at_ms) VALUES (?1, ?2, ?3, ?4)",
+                args![scope, who, what, now_ms],
+            )?;
+            Ok(Ok(()))
+        })
+    }
+}
