@@ -7,6 +7,10 @@
 //!   `POST /api/v1/chat/messages` streams at once and reads them to `done`, as paced as in the
 //!   demo (35 ms between events). Reports throughput, time to first event (p50, p99), streams
 //!   dropped, and the server's peak memory.
+//!   `concurrent_sse_streams_postgres` does the same on PostgreSQL, with one instance and then
+//!   two instances on one database sharing the visitors (issue 16).
+//! - `cross_instance_delivery`: an agent's message written through one instance to the
+//!   visitor's long poll on the other (the hub over PostgreSQL's `LISTEN/NOTIFY`).
 //! - `webhook_delivery` (seed 002 webhooks): N hand-overs queue N signed events for a Node
 //!   receiver that verifies each with the seed's function and fails every third attempt;
 //!   delivery throughput and latency, and a visitor request's p99 with and without the load.
@@ -26,6 +30,7 @@ use std::time::{Duration, Instant};
 mod common;
 
 use common::ReleaseServer;
+use common::postgres::Postgres;
 use dgbot_protocol::sse::SseParser;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
@@ -43,19 +48,84 @@ struct Outcome {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: cargo xtask bench-server"]
 async fn concurrent_sse_streams() {
-    let n: usize = std::env::var("DGBOT_LOAD_STREAMS")
+    let server = ReleaseServer::start("sse");
+    sse_conversations("SQLite", &[&server], load_streams()).await;
+}
+
+fn load_streams() -> usize {
+    std::env::var("DGBOT_LOAD_STREAMS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
-    let server = ReleaseServer::start("sse");
-    let (base, pid) = (server.base.clone(), server.pid);
+        .unwrap_or(1000)
+}
+
+/// `instances` release servers on one new PostgreSQL database.
+fn on_postgres(pg: &Postgres, name: &str, instances: usize) -> Vec<ReleaseServer> {
+    let url = pg.database(name);
+    (0..instances)
+        .map(|i| {
+            ReleaseServer::start_with(
+                &format!("{name}-{i}"),
+                &[
+                    ("DGBOT_DATABASE_URL", url.as_str()),
+                    ("DGBOT_AUTH_PUBLIC_PER_MINUTE", "1000000"),
+                    ("DGBOT_LOG", "warn"),
+                ],
+            )
+        })
+        .collect()
+}
+
+/// `concurrent_sse_streams` on PostgreSQL: one instance, then two sharing the load (each
+/// visitor's token from one, the stream from the other).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: cargo xtask bench-server"]
+async fn concurrent_sse_streams_postgres() {
+    let Some(pg) = Postgres::start() else { return };
+    let one = on_postgres(&pg, "sse_one", 1);
+    sse_conversations("PostgreSQL, one instance", &[&one[0]], load_streams()).await;
+    drop(one);
+    let two = on_postgres(&pg, "sse_two", 2);
+    sse_conversations(
+        "PostgreSQL, two instances",
+        &[&two[0], &two[1]],
+        load_streams(),
+    )
+    .await;
+}
+
+/// From an agent's message on one instance to the visitor's long poll on the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: cargo xtask bench-server"]
+async fn cross_instance_delivery() {
+    let Some(pg) = Postgres::start() else { return };
+    let two = on_postgres(&pg, "cross", 2);
+    let http = reqwest::Client::new();
+    let mut latencies = common::agent_to_visitor(&http, &two[0].base, &two[1].base, 200).await;
+    println!(
+        "load: an agent's message on instance B to the visitor's long poll on instance A (PostgreSQL LISTEN/NOTIFY; 200 messages, the agent's request included): p50 {:.1} ms, p99 {:.1} ms",
+        percentile(&mut latencies, 0.5),
+        percentile(&mut latencies, 0.99)
+    );
+}
+
+/// N visitors (tokens first, so the streams start together) ask at once, spread over
+/// `servers`, and read their answers to `done`.
+async fn sse_conversations(label: &str, servers: &[&ReleaseServer], n: usize) {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(n)
         .build()
         .unwrap();
-    // Tokens first (one visitor each), so that the streams start together.
-    let tokens = visitor_tokens(&http, &base, n).await;
-    let memory_before = peak_memory_kb(pid);
+    let mut tokens = Vec::with_capacity(n);
+    for (i, server) in servers.iter().enumerate() {
+        let share = n / servers.len() + usize::from(i < n % servers.len());
+        tokens.extend(visitor_tokens(&http, &server.base, share).await);
+    }
+    // Each stream on the next instance from its token's: a visitor may land anywhere.
+    let bases: Vec<String> = (0..n)
+        .map(|i| servers[(i + 1) % servers.len()].base.clone())
+        .collect();
+    let memory_before: Vec<u64> = servers.iter().map(|s| peak_memory_kb(s.pid)).collect();
 
     let start = Arc::new(tokio::sync::Barrier::new(n));
     let began = Instant::now();
@@ -63,7 +133,7 @@ async fn concurrent_sse_streams() {
         .into_iter()
         .enumerate()
         .map(|(i, token)| {
-            let (http, base, start) = (http.clone(), base.clone(), start.clone());
+            let (http, base, start) = (http.clone(), bases[i].clone(), start.clone());
             tokio::spawn(async move {
                 start.wait().await;
                 let sent = Instant::now();
@@ -94,8 +164,7 @@ async fn concurrent_sse_streams() {
         outcomes.push(t.await.unwrap());
     }
     let wall = began.elapsed();
-    let peak = peak_memory_kb(pid);
-    drop(server);
+    let peak: Vec<u64> = servers.iter().map(|s| peak_memory_kb(s.pid)).collect();
 
     let completed = outcomes.iter().filter(|o| o.done).count();
     let events: usize = outcomes.iter().map(|o| o.events).sum();
@@ -113,7 +182,7 @@ async fn concurrent_sse_streams() {
             .unwrap_or_default()
     };
     println!(
-        "load: {n} concurrent SSE conversations against the release server, 35 ms between events"
+        "load: {n} concurrent SSE conversations against the release server ({label}), 35 ms between events"
     );
     println!(
         "load: completed with `done`: {completed}; dropped: {}",
@@ -136,10 +205,16 @@ async fn concurrent_sse_streams() {
         pct(&totals, 0.5).as_secs_f64(),
         pct(&totals, 0.99).as_secs_f64()
     );
+    let mib = |kb: &[u64]| {
+        kb.iter()
+            .map(|k| format!("{:.1}", *k as f64 / 1024.0))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
     println!(
-        "load: server peak memory (VmHWM): {:.1} MiB (idle with {n} tokens issued: {:.1} MiB)",
-        peak as f64 / 1024.0,
-        memory_before as f64 / 1024.0
+        "load: server peak memory (VmHWM): {} MiB (idle with {n} tokens issued: {} MiB)",
+        mib(&peak),
+        mib(&memory_before)
     );
     assert_eq!(completed, n, "every stream ends with done");
 }

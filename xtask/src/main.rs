@@ -327,6 +327,17 @@ fn setup(needs: Needs) -> Result {
             eprintln!("setup: installing Debian's chromium and chromium-driver");
             apt_install(&["chromium", "chromium-driver"])?;
         }
+        // PostgreSQL's server, for the tests of the PostgreSQL store and of two instances on
+        // one database (each test binary runs a throwaway cluster of its own).
+        let postgres = std::fs::read_dir("/usr/lib/postgresql").is_ok_and(|majors| {
+            majors
+                .flatten()
+                .any(|m| m.path().join("bin/postgres").exists())
+        });
+        if !postgres {
+            eprintln!("setup: installing Debian's postgresql (the PostgreSQL store's tests)");
+            apt_install(&["postgresql"])?;
+        }
     }
     Ok(())
 }

@@ -118,4 +118,138 @@ pub const QUESTIONS: &[&str] = &[
     "Compare your lamps",
     "Where is my order?",
 ];
+
+/// The API-key call of the demo chatbot's backend (`None`) or a Bearer token's: status, JSON.
+pub async fn call(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    bearer: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = http.request(method, url);
+    req = match bearer {
+        Some(token) => req.bearer_auth(token),
+        None => req.basic_auth(dgbot_server::config::DEMO_API_KEY, Some("")),
+    };
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let res = req.send().await.unwrap();
+    (
+        res.status().as_u16(),
+        res.json().await.unwrap_or(Value::Null),
+    )
+}
+
+/// A new visitor asks for a person on `visitor_base`; an agent takes the session on
+/// `agent_base` (its queue shows the visitor) and sends `n` messages, each while the visitor's
+/// long poll (`wait=10`) waits on `visitor_base`, which must return it. The time from each
+/// send (the agent's request included) to the poll's answer. With two instances on one
+/// database, this is the hub's cross-instance delivery.
+pub async fn agent_to_visitor(
+    http: &reqwest::Client,
+    visitor_base: &str,
+    agent_base: &str,
+    n: usize,
+) -> Vec<std::time::Duration> {
+    use reqwest::Method;
+    let api = |base: &str, path: &str| format!("{base}/api/v1/chat{path}");
+    let visitor = visitor_token(http, visitor_base).await;
+    // The visitor's token works on the agent's instance too (one signing key).
+    let (status, _) = call(
+        http,
+        Method::GET,
+        api(agent_base, "/messages"),
+        Some(&visitor),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "a token from one instance works on the other");
+    let body = json!({ "platform": "website", "source": "manual_button" });
+    let (status, handover) = call(
+        http,
+        Method::POST,
+        api(visitor_base, "/livechat/handover"),
+        Some(&visitor),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 200, "{handover}");
+    let session = handover["livechat_session_id"].as_str().unwrap().to_owned();
+    let (status, queue) = call(
+        http,
+        Method::GET,
+        api(agent_base, "/livechat/sessions?status=waiting"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{queue}");
+    assert!(
+        queue.to_string().contains(&session),
+        "the queue shows the visitor: {queue}"
+    );
+    let path = format!("/livechat/sessions/{session}/token");
+    let (status, token) = call(
+        http,
+        Method::POST,
+        api(agent_base, &path),
+        None,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200, "{token}");
+    let agent = token["token"].as_str().unwrap().to_owned();
+
+    let mut after = String::new();
+    let mut latencies = Vec::with_capacity(n);
+    for i in 0..n {
+        let poll = http
+            .get(api(
+                visitor_base,
+                &format!("/livechat/messages?wait=10{after}"),
+            ))
+            .bearer_auth(&visitor)
+            .send();
+        let poll = tokio::spawn(async move {
+            let res = poll.await.unwrap();
+            let got = std::time::Instant::now();
+            (res.json::<Value>().await.unwrap(), got)
+        });
+        // Let the poll reach its instance and wait there.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let text = format!("Hello from the other instance, {i}");
+        let sent = std::time::Instant::now();
+        let body = json!({ "agent_id": "agent-alice", "message": { "parts": [{ "type": "text", "text": text }] } });
+        let (status, reply) = call(
+            http,
+            Method::POST,
+            api(agent_base, "/livechat/agent/messages"),
+            Some(&agent),
+            Some(body),
+        )
+        .await;
+        assert_eq!(status, 200, "{reply}");
+        let (polled, got) = poll.await.unwrap();
+        let last = polled["messages"]
+            .as_array()
+            .and_then(|m| m.last())
+            .unwrap_or_else(|| panic!("the agent's message reached the visitor: {polled}"));
+        assert_eq!(last["parts"][0]["text"], text, "{polled}");
+        after = format!("&after={}", last["message_id"].as_str().unwrap());
+        latencies.push(got.saturating_duration_since(sent));
+    }
+    let (_, state) = call(
+        http,
+        Method::GET,
+        api(visitor_base, "/livechat/state"),
+        Some(&visitor),
+        None,
+    )
+    .await;
+    assert_eq!(state["status"], "active", "{state}");
+    latencies
+}
+
 pub mod postgres;
