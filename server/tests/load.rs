@@ -66,11 +66,7 @@ fn on_postgres(pg: &Postgres, name: &str, instances: usize) -> Vec<ReleaseServer
         .map(|i| {
             ReleaseServer::start_with(
                 &format!("{name}-{i}"),
-                &[
-                    ("DGBOT_DATABASE_URL", url.as_str()),
-                    ("DGBOT_AUTH_PUBLIC_PER_MINUTE", "1000000"),
-                    ("DGBOT_LOG", "warn"),
-                ],
+                &[("DGBOT_DATABASE_URL", url.as_str()), ("DGBOT_LOG", "warn")],
             )
         })
         .collect()

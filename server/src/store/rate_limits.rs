@@ -1,7 +1,9 @@
 //! Rate limits that hold across server instances (PostgreSQL): the same sliding-window log as
-//! `core::rate_limit`, kept in `rate_hits`, counted under a lock per key.
+//! `core::rate_limit`, kept in `rate_hits`, counted under a lock per key. On PostgreSQL one
+//! call of the `dgbot_rate_hit` function (migration 7) does it in one round trip; the same
+//! steps as statements run on SQLite (which the server itself counts in memory).
 
-use super::db::args;
+use super::db::{Dialect, args};
 use super::{Result, Store};
 use crate::config::RateLimit;
 
@@ -17,6 +19,18 @@ impl Store {
         now_ms: u64,
     ) -> Result<std::result::Result<(), u64>> {
         let window_ms = limit.per_seconds.saturating_mul(1000);
+        if self.dialect() == Dialect::Postgres {
+            let wait_ms: u64 = self
+                .row(
+                    "SELECT dgbot_rate_hit(?1, ?2, ?3, ?4, ?5, ?6)",
+                    args![scope, who, what, now_ms, window_ms, limit.messages],
+                )?
+                .map_or(Ok(0), |r| r.get(0))?;
+            return Ok(match wait_ms {
+                0 => Ok(()),
+                ms => Err(ms.div_ceil(1000).max(1)),
+            });
+        }
         self.tx(|c| {
             c.lock(&format!("rate:{scope}:{who}:{what}"))?;
             c.exec(

@@ -331,7 +331,27 @@ pub const POSTGRES: &[&str] = &[
         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         payload TEXT NOT NULL,
         at_ms BIGINT NOT NULL
-    );",
+    );
+    -- One request counted in one round trip (`Store::rate_hit`): 0, or the milliseconds to
+    -- wait. The lock makes two instances counting one key at once take turns.
+    CREATE FUNCTION dgbot_rate_hit(p_scope TEXT, p_who TEXT, p_what TEXT, p_now BIGINT,
+                                   p_window BIGINT, p_max BIGINT) RETURNS BIGINT AS $$
+    DECLARE
+        hits BIGINT;
+        oldest BIGINT;
+    BEGIN
+        PERFORM pg_advisory_xact_lock(hashtext('rate:' || p_scope || ':' || p_who || ':' || p_what));
+        DELETE FROM rate_hits WHERE scope = p_scope AND who = p_who AND what = p_what
+            AND at_ms <= p_now - p_window;
+        SELECT COUNT(*), MIN(at_ms) INTO hits, oldest FROM rate_hits
+            WHERE scope = p_scope AND who = p_who AND what = p_what;
+        IF hits >= p_max THEN
+            RETURN GREATEST(oldest + p_window - p_now, 1);
+        END IF;
+        INSERT INTO rate_hits (scope, who, what, at_ms) VALUES (p_scope, p_who, p_what, p_now);
+        RETURN 0;
+    END
+    $$ LANGUAGE plpgsql;",
 ];
 
 #[cfg(test)]
