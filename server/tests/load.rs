@@ -95,7 +95,7 @@ async fn concurrent_sse_streams_postgres() {
 #[ignore = "a benchmark: cargo xtask bench-server"]
 async fn cross_instance_delivery() {
     let Some(pg) = Postgres::start() else { return };
-    let two = on_postgres(&pg, "cross", 2);
+    let two = on_postgres(&pg, "cross_instance", 2);
     let http = reqwest::Client::new();
     let mut latencies = common::agent_to_visitor(&http, &two[0].base, &two[1].base, 200).await;
     println!(

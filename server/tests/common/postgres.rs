@@ -152,7 +152,7 @@ impl Postgres {
                 "postgres",
             ])
             .args(["-v", "ON_ERROR_STOP=1", "-q", "-c"])
-            .arg(format!("CREATE DATABASE {name}"))
+            .arg(format!("CREATE DATABASE \"{name}\""))
             .output()
             .expect("psql");
         assert!(
