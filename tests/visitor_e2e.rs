@@ -13,6 +13,7 @@ use dgbot_protocol::message::{Block, RichText, Span};
 use dgbot_protocol::stream::rich_text_deltas;
 use dgbot_protocol::{Part, StreamEvent};
 use dgbot_server::core::ConversationKey;
+use dgbot_server::store::Database;
 use dgbot_server::{ScriptedEvent, ScriptedReply, ServerConfig};
 use fantoccini::Locator;
 use serde_json::Value;
@@ -165,15 +166,51 @@ async fn a_server_restart_mid_answer_then_try_again_continues_the_visitor_and_st
  {
     let db = std::env::temp_dir().join(format!("dgbot-e2e-restart-{}.sqlite", std::process::id()));
     let _ = std::fs::remove_file(&db);
-    let mut h = Harness::start_full(
+    let h = Harness::start_full(
         long_story,
         |_| {},
         Options {
-            database: Some(db.clone()),
+            database: Some(Database::Sqlite(db.clone())),
             ..Default::default()
         },
     )
     .await;
+    // Crash mid-answer; the new server signs tokens with another key, so the widget's token is
+    // refused and it must renew, presenting its visitor id.
+    crash_mid_answer_then_try_again(h, |h| {
+        h.restart_server(|c| {
+            long_story(c);
+            c.token_secret = b"a key the old tokens were not signed with".to_vec();
+        })
+    })
+    .await;
+    let _ = std::fs::remove_file(&db);
+}
+
+/// Issue 16: two instances on one PostgreSQL database behind one address. The one streaming
+/// the answer dies; the load balancer sends the visitor's next request to the other, where
+/// "Try again" gets the whole answer, the question stored once, the visitor the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_dies_mid_answer_and_the_other_instance_answers_the_retry() {
+    let Some(pg) = support::postgres::Postgres::start() else {
+        return;
+    };
+    let database = Database::Postgres(pg.database("failover_e2e"));
+    let h = Harness::start_full(
+        long_story,
+        |_| {},
+        Options {
+            database: Some(database),
+            ..Default::default()
+        },
+    )
+    .await;
+    crash_mid_answer_then_try_again(h, |h| h.crash_and_fail_over(long_story)).await;
+}
+
+/// Ask for the long story, `disrupt` the server when part of it shows, press "Try again":
+/// the whole answer, the question stored once, the same visitor.
+async fn crash_mid_answer_then_try_again(mut h: Harness, disrupt: impl FnOnce(&mut Harness)) {
     h.open_chat().await;
     h.ask("Tell me a long story").await;
     h.eventually("part of the answer", || async {
@@ -191,13 +228,7 @@ async fn a_server_restart_mid_answer_then_try_again_continues_the_visitor_and_st
     })
     .await;
     let visitor = h.host_copy().await.as_str().unwrap().to_owned();
-
-    // Crash mid-answer; the new server signs tokens with another key, so the widget's token is
-    // refused and it must renew, presenting its visitor id.
-    h.restart_server(|c| {
-        long_story(c);
-        c.token_secret = b"a key the old tokens were not signed with".to_vec();
-    });
+    disrupt(&mut h);
     let retry = h
         .eventually("the offer to try again", || async {
             h.client
@@ -235,7 +266,6 @@ async fn a_server_restart_mid_answer_then_try_again_continues_the_visitor_and_st
         "the retry asks the same message again, not a new one"
     );
     h.finish().await;
-    let _ = std::fs::remove_file(&db);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

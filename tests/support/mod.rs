@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use dgbot_server::store::Store;
+use dgbot_server::store::{Database, Store};
 use dgbot_server::{AppState, Chatbot, ServerConfig, serve};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -37,8 +37,10 @@ pub enum Storage {
 #[derive(Clone, Debug)]
 pub struct Options {
     pub storage: Storage,
-    /// An SQLite file, so the server can be restarted on the same data (in memory otherwise).
-    pub database: Option<PathBuf>,
+    /// A SQLite file, so the server can be restarted on the same data, or a PostgreSQL
+    /// database that a second instance can share ([`Harness::crash_and_fail_over`]); in
+    /// memory otherwise.
+    pub database: Option<Database>,
     /// More Chromium switches (a benchmark's: the chat frame in the page's process, so DevTools
     /// network emulation of the page reaches it).
     pub browser_args: Vec<String>,
@@ -63,6 +65,30 @@ struct ServerThread {
 
 impl ServerThread {
     fn start(port: u16, state: dgbot_server::SharedState) -> ServerThread {
+        Self::run(port, move |listener| async move {
+            serve(listener, state).await.unwrap()
+        })
+    }
+
+    /// A load balancer's view of a dead instance: connections to `port` go to `to` instead.
+    fn forward(port: u16, to: u16) -> ServerThread {
+        Self::run(port, move |listener| async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    if let Ok(mut outbound) =
+                        tokio::net::TcpStream::connect(("127.0.0.1", to)).await
+                    {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        })
+    }
+
+    fn run<F: std::future::Future<Output = ()>>(
+        port: u16,
+        work: impl FnOnce(tokio::net::TcpListener) -> F + Send + 'static,
+    ) -> ServerThread {
         let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
         listener.set_nonblocking(true).unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -75,7 +101,7 @@ impl ServerThread {
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
                 tokio::select! {
-                    r = serve(listener, state) => r.unwrap(),
+                    _ = work(listener) => {}
                     _ = stopped => {}
                 }
             });
@@ -115,6 +141,8 @@ pub struct Harness {
     answers_before: std::sync::atomic::AtomicUsize,
     /// CSP reports of servers this harness has stopped (see `take_csp_reports`).
     earlier_csp_reports: Vec<String>,
+    /// Other instances (behind [`Harness::crash_and_fail_over`]'s forwarding).
+    others: Vec<ServerThread>,
     _serial: MutexGuard<'static, ()>,
 }
 
@@ -158,7 +186,9 @@ impl Harness {
         let mut config = ServerConfig::for_repo(format!("http://127.0.0.1:{port}"));
         configure(&mut config);
         match &options.database {
-            Some(path) => AppState::with_store(config, vec![chatbot], Store::open(path).unwrap()),
+            Some(database) => {
+                AppState::with_store(config, vec![chatbot], Store::connect(database).unwrap())
+            }
             None => AppState::new(config, vec![chatbot]),
         }
     }
@@ -210,6 +240,27 @@ impl Harness {
         self.earlier_csp_reports.extend(reports);
         self.state = Self::state_for(self.port, configure, self.chatbot.clone(), &self.options);
         self.server = ServerThread::start(self.port, self.state.clone());
+    }
+
+    /// Instance A crashes (every connection ends mid-flight) and the load balancer sends its
+    /// port to instance B, already running on the same (PostgreSQL) database with `configure`
+    /// applied: the widget's next request reaches B. [`Harness::state`] is B's from then on.
+    pub fn crash_and_fail_over(&mut self, configure: impl FnOnce(&mut ServerConfig)) {
+        let database = self.options.database.clone();
+        assert!(
+            matches!(database, Some(Database::Postgres(_))),
+            "two instances share a PostgreSQL database"
+        );
+        let b_port = free_port();
+        // B names itself by the public address, as behind a load balancer.
+        let b_state = Self::state_for(self.port, configure, self.chatbot.clone(), &self.options);
+        self.others
+            .push(ServerThread::start(b_port, b_state.clone()));
+        self.server.stop();
+        let reports = std::mem::take(&mut *self.state.csp_reports.lock().unwrap());
+        self.earlier_csp_reports.extend(reports);
+        self.state = b_state;
+        self.server = ServerThread::forward(self.port, b_port);
     }
 
     pub async fn start_full(
@@ -301,6 +352,7 @@ impl Harness {
             options,
             answers_before: Default::default(),
             earlier_csp_reports: Vec::new(),
+            others: Vec::new(),
             _serial: serial,
         }
     }
@@ -582,5 +634,12 @@ impl Drop for Harness {
     fn drop(&mut self) {
         let _ = self.driver.kill();
         self.server.stop();
+        for other in &mut self.others {
+            other.stop();
+        }
     }
 }
+
+/// A throwaway PostgreSQL cluster (the server's tests' own).
+#[path = "../../server/tests/common/postgres.rs"]
+pub mod postgres;
