@@ -618,6 +618,10 @@ async fn webhooks_go_out_once_across_instances() {
     let Some(pg) = postgres() else { return };
     let (a, b) = instances(&pg, "webhooks", &[]);
     let http = reqwest::Client::new();
+    for base in [&a.base, &b.base] {
+        let ready = http.get(format!("{base}/readyz")).send().await.unwrap();
+        assert_eq!(ready.status(), 200, "migrated, and the database answers");
+    }
     let (url, seen) = receiver().await;
     let (status, body) = call(
         &http,
