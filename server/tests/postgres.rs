@@ -496,24 +496,22 @@ async fn an_agent_on_one_instance_answers_a_visitor_on_the_other() {
     );
 }
 
-/// Read an SSE body until `done`, or `Err` with what arrived when the connection broke.
-async fn read_stream(res: reqwest::Response, stop_after: Option<usize>) -> Result<String, String> {
+/// Read an SSE body into `seen` until `done`: `Ok` with the body, or `Err` with what had
+/// arrived when the connection broke.
+async fn read_stream(res: reqwest::Response, seen: Arc<Mutex<String>>) -> Result<String, String> {
     use futures_util::StreamExt;
-    let mut body = String::new();
     let mut chunks = res.bytes_stream();
-    let mut events = 0;
     while let Some(chunk) = chunks.next().await {
+        let mut body = seen.lock().unwrap();
         match chunk {
             Ok(bytes) => body.push_str(&String::from_utf8_lossy(&bytes)),
-            Err(_) => return Err(body),
+            Err(_) => return Err(body.clone()),
         }
-        events = body.matches("\n\n").count();
-        if stop_after.is_some_and(|n| events >= n) || body.contains("event: done") {
+        if body.contains("event: done") {
             break;
         }
     }
-    let _ = events;
-    Ok(body)
+    Ok(seen.lock().unwrap().clone())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -548,9 +546,13 @@ async fn a_visitor_whose_instance_dies_mid_answer_gets_it_from_the_other() {
     };
     let res = ask(&a.base).await.unwrap();
     assert_eq!(res.status(), 200);
-    let stream = tokio::spawn(read_stream(res, None));
-    // A few events in, instance A dies (SIGKILL: nothing is flushed or said).
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    let seen = Arc::new(Mutex::new(String::new()));
+    let stream = tokio::spawn(read_stream(res, seen.clone()));
+    // Once the answer has begun, instance A dies (SIGKILL: nothing is flushed or said).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !seen.lock().unwrap().contains("part_delta") && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     a.child.kill().unwrap();
     let cut = stream.await.unwrap();
     let partial = match cut {
@@ -566,27 +568,36 @@ async fn a_visitor_whose_instance_dies_mid_answer_gets_it_from_the_other() {
     // The widget retries with the same Idempotency-Key; whichever instance takes it answers.
     let res = ask(&b.base).await.unwrap();
     assert_eq!(res.status(), 200);
-    let body = read_stream(res, None).await.expect("the whole answer");
+    let body = read_stream(res, Default::default())
+        .await
+        .expect("the whole answer");
     assert!(body.contains("event: done"), "{body}");
-    let (status, history) = call(
-        &http,
-        reqwest::Method::GET,
-        format!("{}/api/v1/chat/messages", b.base),
-        Some(&visitor),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200);
-    let roles: Vec<&str> = history["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["role"].as_str().unwrap())
-        .collect();
+    // The answer is stored as its stream ends, a moment after `done` went out.
+    let mut roles = vec![];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while roles != ["user", "assistant"] && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let (status, history) = call(
+            &http,
+            reqwest::Method::GET,
+            format!("{}/api/v1/chat/messages", b.base),
+            Some(&visitor),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+        roles = history["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["role"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(roles.len() <= 2, "the question once, one answer: {history}");
+    }
     assert_eq!(
         roles,
         ["user", "assistant"],
-        "the question once, one whole answer: {history}"
+        "the question once, one whole answer"
     );
 }
 
