@@ -12,18 +12,22 @@ use std::sync::Mutex;
 use dgbot_protocol::livechat::LivechatStatus;
 use dgbot_protocol::message::Author;
 use dgbot_protocol::{Message, StreamEvent};
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use crate::core::ConversationKey;
 
-#[derive(Debug, Clone, PartialEq)]
+/// Serializable (externally tagged, as messages decode their parts from the raw JSON) for a
+/// hub that carries events between processes (`store::hub`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ConversationEvent {
     /// An assistant answer starts streaming; its events follow as [`Self::Answer`].
     AnswerStarted {
         message_id: String,
     },
     /// One event of an assistant answer as it streams.
-    Answer(StreamEvent),
+    Answer(#[serde(with = "stream_event")] StreamEvent),
     /// The assistant uses a tool while it answers.
     Tool(crate::core::responder::ToolEvent),
     /// The assistant offered a hand-over to a person (a `request_human_agent` part).
@@ -51,6 +55,23 @@ pub enum ConversationEvent {
     VisitorTyping {
         is_typing: bool,
     },
+}
+
+/// A stream event as its SSE name and data (the protocol's own encoding).
+mod stream_event {
+    use dgbot_protocol::StreamEvent;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(ev: &StreamEvent, s: S) -> Result<S::Ok, S::Error> {
+        (ev.name(), ev.data()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<StreamEvent, D::Error> {
+        let (name, data) = <(String, String)>::deserialize(d)?;
+        StreamEvent::decode(&name, &data)
+            .map_err(serde::de::Error::custom)?
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown stream event {name}")))
+    }
 }
 
 pub trait Hub: Send + Sync {

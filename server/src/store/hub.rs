@@ -16,57 +16,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use dgbot_protocol::StreamEvent;
-use dgbot_protocol::livechat::LivechatStatus;
-use dgbot_protocol::message::{Author, Message};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::core::ConversationKey;
 use crate::core::hub::{ConversationEvent, Hub, InProcessHub};
-use crate::core::responder::{ToolEvent, ToolStatus};
 
 /// The channel every instance listens on.
 const CHANNEL: &str = "dgbot_hub";
 /// Payloads longer than this go through `hub_spill` (`NOTIFY` takes less than 8,000 bytes).
 const NOTIFY_MAX: usize = 7_000;
-
-/// A [`ConversationEvent`] as it crosses between instances (externally tagged: messages
-/// decode their parts from the raw JSON, which serde's buffered enum forms cannot carry).
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Wire {
-    AnswerStarted {
-        message_id: String,
-    },
-    Answer {
-        event: String,
-        data: String,
-    },
-    Tool {
-        tool: String,
-        status: String,
-    },
-    HandoffOffered {
-        part_id: String,
-    },
-    Livechat {
-        status: LivechatStatus,
-        state_version: u64,
-    },
-    AgentJoined(Author),
-    AgentMessage(Message),
-    AgentTyping {
-        is_typing: bool,
-    },
-    AgentLeft {
-        agent: Option<Author>,
-        reason: Option<String>,
-    },
-    VisitorMessage(Message),
-    VisitorTyping {
-        is_typing: bool,
-    },
-}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Envelope {
@@ -76,68 +35,15 @@ struct Envelope {
     n: u64,
     chatbot_id: String,
     visitor_id: String,
-    event: Wire,
+    event: ConversationEvent,
 }
 
-fn to_wire(event: &ConversationEvent) -> Option<Wire> {
-    use ConversationEvent as E;
-    Some(match event.clone() {
-        E::AnswerStarted { message_id } => Wire::AnswerStarted { message_id },
-        // Deltas and parts stay on the instance that streams them.
-        E::Answer(StreamEvent::PartDelta(_) | StreamEvent::Part(_)) => return None,
-        E::Answer(ev) => Wire::Answer {
-            event: ev.name().to_owned(),
-            data: ev.data(),
-        },
-        E::Tool(t) => Wire::Tool {
-            tool: t.tool,
-            status: t.status.as_str().to_owned(),
-        },
-        E::HandoffOffered { part_id } => Wire::HandoffOffered { part_id },
-        E::Livechat {
-            status,
-            state_version,
-        } => Wire::Livechat {
-            status,
-            state_version,
-        },
-        E::AgentJoined(a) => Wire::AgentJoined(a),
-        E::AgentMessage(m) => Wire::AgentMessage(m),
-        E::AgentTyping { is_typing } => Wire::AgentTyping { is_typing },
-        E::AgentLeft { agent, reason } => Wire::AgentLeft { agent, reason },
-        E::VisitorMessage(m) => Wire::VisitorMessage(m),
-        E::VisitorTyping { is_typing } => Wire::VisitorTyping { is_typing },
-    })
-}
-
-fn from_wire(wire: Wire) -> Option<ConversationEvent> {
-    use ConversationEvent as E;
-    Some(match wire {
-        Wire::AnswerStarted { message_id } => E::AnswerStarted { message_id },
-        Wire::Answer { event, data } => E::Answer(StreamEvent::decode(&event, &data).ok()??),
-        Wire::Tool { tool, status } => E::Tool(ToolEvent {
-            tool,
-            status: match status.as_str() {
-                "calling" => ToolStatus::Calling,
-                "done" => ToolStatus::Done,
-                _ => ToolStatus::Error,
-            },
-        }),
-        Wire::HandoffOffered { part_id } => E::HandoffOffered { part_id },
-        Wire::Livechat {
-            status,
-            state_version,
-        } => E::Livechat {
-            status,
-            state_version,
-        },
-        Wire::AgentJoined(a) => E::AgentJoined(a),
-        Wire::AgentMessage(m) => E::AgentMessage(m),
-        Wire::AgentTyping { is_typing } => E::AgentTyping { is_typing },
-        Wire::AgentLeft { agent, reason } => E::AgentLeft { agent, reason },
-        Wire::VisitorMessage(m) => E::VisitorMessage(m),
-        Wire::VisitorTyping { is_typing } => E::VisitorTyping { is_typing },
-    })
+/// Whether `event` goes to the other instances: not an answer's deltas and parts.
+fn crosses(event: &ConversationEvent) -> bool {
+    !matches!(
+        event,
+        ConversationEvent::Answer(StreamEvent::PartDelta(_) | StreamEvent::Part(_))
+    )
 }
 
 /// The hub of an instance whose store is on PostgreSQL.
@@ -167,13 +73,13 @@ impl PostgresHub {
 
 impl Hub for PostgresHub {
     fn publish(&self, key: &ConversationKey, event: ConversationEvent) {
-        if let Some(wire) = to_wire(&event) {
+        if crosses(&event) {
             let envelope = Envelope {
                 from: self.instance.clone(),
                 n: self.sent.fetch_add(1, Ordering::Relaxed),
                 chatbot_id: key.chatbot_id.clone(),
                 visitor_id: key.visitor_id.clone(),
-                event: wire,
+                event: event.clone(),
             };
             if let Ok(json) = serde_json::to_string(&envelope) {
                 let _ = self.outbox.send(json);
@@ -337,12 +243,10 @@ async fn listen(url: &str, instance: &str, local: &InProcessHub) -> Result<(), S
         if envelope.from == instance {
             continue;
         }
-        if let Some(event) = from_wire(envelope.event) {
-            local.publish(
-                &ConversationKey::new(envelope.chatbot_id, envelope.visitor_id),
-                event,
-            );
-        }
+        local.publish(
+            &ConversationKey::new(envelope.chatbot_id, envelope.visitor_id),
+            envelope.event,
+        );
     }
     driver.abort();
     Err("the connection closed".into())
@@ -351,6 +255,8 @@ async fn listen(url: &str, instance: &str, local: &InProcessHub) -> Result<(), S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dgbot_protocol::livechat::LivechatStatus;
+    use dgbot_protocol::message::Message;
 
     #[test]
     fn events_cross_as_json_and_come_back_the_same() {
@@ -366,10 +272,22 @@ mod tests {
             },
             ConversationEvent::AgentTyping { is_typing: true },
             ConversationEvent::Answer(StreamEvent::status("thinking")),
+            ConversationEvent::Tool(crate::core::responder::ToolEvent {
+                tool: "search_products".into(),
+                status: crate::core::responder::ToolStatus::Calling,
+            }),
         ] {
-            let json = serde_json::to_string(&to_wire(&event).unwrap()).unwrap();
-            let back = from_wire(serde_json::from_str(&json).unwrap()).unwrap();
-            assert_eq!(back, event);
+            assert!(crosses(&event));
+            let envelope = Envelope {
+                from: "inst_a".into(),
+                n: 1,
+                chatbot_id: "demo-shop".into(),
+                visitor_id: "v_1".into(),
+                event: event.clone(),
+            };
+            let json = serde_json::to_string(&envelope).unwrap();
+            let back: Envelope = serde_json::from_str(&json).unwrap();
+            assert_eq!(back.event, event, "{json}");
         }
     }
 
@@ -379,6 +297,6 @@ mod tests {
             "p1",
             dgbot_protocol::stream::Delta::Text { text: "x".into() },
         ));
-        assert!(to_wire(&delta).is_none());
+        assert!(!crosses(&delta));
     }
 }

@@ -48,13 +48,14 @@ pub enum AnswerItem {
 }
 
 /// A tool call starting (`Calling`) or ending (`Done`, `Error`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ToolEvent {
     pub tool: String,
     pub status: ToolStatus,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ToolStatus {
     Calling,
     Done,
