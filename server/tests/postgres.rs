@@ -2,7 +2,8 @@
 //!
 //! - the store's whole API, the same suite on SQLite and on PostgreSQL;
 //! - two stores on one database, as two instances: an assignment race and the webhook outbox
-//!   claimed by both at once (each event taken once);
+//!   claimed by both at once (each event taken once); two hubs on `LISTEN/NOTIFY`, carrying
+//!   events in order, a long one through the spill table;
 //! - two real server processes on one database: a visitor on instance A hands over, an agent
 //!   on instance B answers, the visitor's long poll on A gets it (and the cross-instance
 //!   latency is printed); instance A is killed mid-answer and the visitor's retry on B gets the
@@ -692,4 +693,59 @@ async fn a_rate_limit_holds_across_instances() {
         [200, 200, 200, 200, 200, 429, 429],
         "five a minute from one address, on either instance"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_hub_carries_events_between_instances_in_order_long_ones_too() {
+    use dgbot_server::core::hub::{ConversationEvent, Hub};
+    use dgbot_server::store::hub::PostgresHub;
+    let Some(pg) = postgres() else { return };
+    let url = pg.database("hub");
+    let store = Store::connect(&Database::Postgres(url.clone())).unwrap();
+    let handle = store.postgres().unwrap().handle().clone();
+    let (a, b) = (
+        PostgresHub::start(&url, &handle),
+        PostgresHub::start(&url, &handle),
+    );
+    let key = ConversationKey::new("demo-shop", "v_hub");
+    let mut heard = b.subscribe(&key);
+    let mut own = a.subscribe(&key);
+    // Both listeners are up once a probe gets through.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        a.publish(&key, ConversationEvent::VisitorTyping { is_typing: true });
+        if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_millis(200), heard.recv()).await {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "instance B never heard instance A"
+        );
+    }
+    while heard.try_recv().is_ok() {}
+    while own.try_recv().is_ok() {}
+
+    // A long agent message (8,000 bytes of 'ø': over NOTIFY's limit, so it goes through the
+    // spill table) between two short events: all three arrive, in order, once.
+    let long = message("msg_long", "agent", &"ø".repeat(4000));
+    let sent = [
+        ConversationEvent::AgentTyping { is_typing: true },
+        ConversationEvent::AgentMessage(long),
+        ConversationEvent::AgentTyping { is_typing: false },
+    ];
+    for event in sent.clone() {
+        a.publish(&key, event);
+    }
+    for expected in &sent {
+        let got = tokio::time::timeout(Duration::from_secs(5), heard.recv())
+            .await
+            .expect("in time")
+            .unwrap();
+        assert_eq!(&got, expected);
+        // The sender's own subscribers hear it once, from the sender itself.
+        assert_eq!(&own.recv().await.unwrap(), expected);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(heard.try_recv().is_err(), "nothing twice");
+    assert!(own.try_recv().is_err(), "not its own notification again");
 }
