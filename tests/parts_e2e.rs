@@ -887,3 +887,100 @@ async fn the_log_follows_the_conversation_to_its_end() {
     h.wait_css("[data-testid=handover]").await;
     h.finish().await;
 }
+
+/// Issue 17, narrow screens: on a 320 px and a 390 px phone a table wider than its bubble
+/// scrolls sideways in its own region and says so (a shadow at the edge with more beyond it);
+/// every cell can be scrolled into view whole and none is cut; short cells keep to one line
+/// (the header row is as low as a row can be), and a row is at most two lines high.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_a_wide_table_scrolls_shows_that_it_does_and_cuts_nothing() {
+    let h = Harness::start().await;
+    for width in [320, 390] {
+        h.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            serde_json::json!({ "width": width, "height": 740, "deviceScaleFactor": 1, "mobile": true }),
+        )
+        .await;
+        h.open_chat_page().await;
+        h.ask("Compare your lamps").await;
+        h.finished_answer().await;
+        let seen = h
+            .js(
+                r#"
+                const wrap = document.querySelector('[data-part=table]');
+                const box = wrap.getBoundingClientRect();
+                const shadows = getComputedStyle(wrap).backgroundImage.split('radial-gradient').length - 1;
+                const before = wrap.scrollLeft;
+                const problems = [];
+                for (const cell of wrap.querySelectorAll('th, td')) {
+                    cell.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+                    const c = cell.getBoundingClientRect();
+                    if (c.left < box.left - 1 || c.right > box.right + 1)
+                        problems.push('not whole in view: ' + cell.textContent);
+                    if (cell.scrollWidth > cell.clientWidth + 1)
+                        problems.push('cut: ' + cell.textContent);
+                }
+                const rows = [...wrap.querySelectorAll('tr')].map(r => r.getBoundingClientRect().height);
+                const header = wrap.querySelector('thead tr').getBoundingClientRect().height;
+                wrap.scrollLeft = before;
+                const msg = wrap.closest('[data-testid=message]');
+                const log = getComputedStyle(msg.parentElement);
+                const room = msg.parentElement.clientWidth - parseFloat(log.paddingLeft) - parseFloat(log.paddingRight);
+                return {
+                    // The message takes the room the log gives it (94 %), not its text's width.
+                    roomy: msg.getBoundingClientRect().width > 0.9 * room,
+                    overflows: wrap.scrollWidth > wrap.clientWidth + 1,
+                    inside_viewport: box.left >= 0 && box.right <= innerWidth,
+                    shadows, problems,
+                    tallest_row: Math.max(...rows), shortest_row: Math.min(...rows), header,
+                };
+                "#,
+                vec![],
+            )
+            .await;
+        assert_eq!(
+            seen["overflows"], true,
+            "{width} px: the table is wider than its bubble: {seen}"
+        );
+        assert_eq!(
+            seen["roomy"], true,
+            "{width} px: the table uses the width: {seen}"
+        );
+        assert_eq!(
+            seen["inside_viewport"], true,
+            "{width} px: the region itself fits: {seen}"
+        );
+        assert_eq!(
+            seen["shadows"], 2,
+            "{width} px: edge shadows say there is more: {seen}"
+        );
+        assert_eq!(
+            seen["problems"],
+            serde_json::json!([]),
+            "{width} px: {seen}"
+        );
+        let (tallest, shortest) = (
+            seen["tallest_row"].as_f64().unwrap(),
+            seen["shortest_row"].as_f64().unwrap(),
+        );
+        assert_eq!(
+            seen["header"].as_f64().unwrap(),
+            shortest,
+            "{width} px: headers keep to one line: {seen}"
+        );
+        assert!(
+            tallest < shortest * 1.8,
+            "{width} px: no row over two lines: {seen}"
+        );
+        if let Ok(dir) = std::env::var("DGBOT_SHOTS") {
+            let png = h.client.screenshot().await.unwrap();
+            std::fs::write(format!("{dir}/table-{width}.png"), png).unwrap();
+        }
+    }
+    h.cdp(
+        "Emulation.clearDeviceMetricsOverride",
+        serde_json::json!({}),
+    )
+    .await;
+    h.finish().await;
+}
