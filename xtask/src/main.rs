@@ -387,7 +387,12 @@ fn build_with(needs: Needs) -> Result {
     build_widget()?;
     precompress(&root().join("dist"))?;
     eprintln!("build: widget built in {:.0?}", started.elapsed());
-    run(cmd("cargo").args(["build", "--release", "-p", "dgbot-server"]))?;
+    // The release server is what `demo` runs. The tests start the server themselves (in the
+    // test process, or the test profile's binary), so `test` skips this build: 6-7 minutes and
+    // a few GB of a cold run.
+    if needs == Needs::Build {
+        run(cmd("cargo").args(["build", "--release", "-p", "dgbot-server"]))?;
+    }
     sizes()
 }
 
