@@ -1,6 +1,6 @@
 # dgbot-server in a container (docs/deploy.md). Two stages: the Rust toolchain builds the
-# widget (`cargo xtask build`: the wasm app with trunk, the minified loader, and the server's
-# release binary); the runtime image is Debian slim with only what the server serves.
+# widget (`cargo xtask build`: the wasm app split into chunks by wasm-split, the minified loader,
+# and the server's release binary); the runtime image is Debian slim with only what the server serves.
 #
 #   docker build -t dgbot .
 #   docker run -p 8080:8080 -v dgbot-data:/app/target dgbot
@@ -9,8 +9,8 @@
 # docs/deploy.md for what it contains and how to check it.
 
 FROM rust:1-bookworm AS build
-# node/npm: terser (the loader) and wasm-opt come from npm; xtask installs them, trunk,
-# wasm-bindgen-cli, the wasm32 target and rust-src into the build when missing.
+# node/npm: terser (the loader) and wasm-opt come from npm; xtask installs them,
+# wasm-split-cli, wasm-bindgen-cli, the wasm32 target and rust-src into the build when missing.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends nodejs npm \
     && rm -rf /var/lib/apt/lists/*
