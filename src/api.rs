@@ -45,7 +45,10 @@ fn token_subject(token: &str) -> Option<String> {
     struct Claims {
         sub: String,
     }
-    serde_json::from_slice::<Claims>(&json).ok().map(|c| c.sub)
+    // `from_str`, not `from_slice`: the widget carries one copy of serde_json's parser (its
+    // reader type is a generic parameter, and every other decode reads a `str`).
+    let json = String::from_utf8(json).ok()?;
+    serde_json::from_str::<Claims>(&json).ok().map(|c| c.sub)
 }
 
 fn base64url_decode(s: &str) -> Option<Vec<u8>> {
@@ -84,8 +87,10 @@ impl Api {
             host_origin: self.bridge.with_value(|b| b.origin().map(str::to_owned)),
             visitor_id: self.visitor_id.get_value(),
         };
+        let url = format!("{API}/auth/public");
+        let body = transport::encode(&req)?;
         let res: AuthResponse =
-            transport::post_json(&format!("{API}/auth/public"), None, &req).await?;
+            transport::decode(&transport::request("POST", &url, None, Some(body), None).await?)?;
         if let Some(id) = token_subject(&res.token) {
             self.keep_visitor(Some(id));
         }
@@ -93,26 +98,30 @@ impl Api {
         Ok(res.token)
     }
 
-    /// Run `call` with the token; on `401` get a new token once and run it again. The one
-    /// renewal path of the widget.
-    pub async fn authorized<R, F, Fut>(&self, call: F) -> Result<R, TransportError>
-    where
-        F: Fn(String) -> Fut,
-        Fut: std::future::Future<Output = Result<R, TransportError>>,
-    {
-        match call(self.token().await?).await {
-            Err(TransportError::Api { status: 401, .. }) => call(self.authenticate().await?).await,
+    /// One call to the chat API with the token; on `401` get a new token once and call again.
+    /// The one renewal path of the widget. Not generic: every typed call below shares it, and
+    /// adds only its own encoder and decoder.
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+        idempotency_key: Option<&str>,
+    ) -> Result<String, TransportError> {
+        let url = format!("{API}{path}");
+        let token = self.token().await?;
+        match transport::request(method, &url, Some(&token), body.clone(), idempotency_key).await
+        {
+            Err(TransportError::Api { status: 401, .. }) => {
+                let token = self.authenticate().await?;
+                transport::request(method, &url, Some(&token), body, idempotency_key).await
+            }
             other => other,
         }
     }
 
     pub async fn get<R: DeserializeOwned>(&self, path: &str) -> Result<R, TransportError> {
-        let url = format!("{API}{path}");
-        self.authorized(|t| {
-            let url = url.clone();
-            async move { transport::get_json(&url, Some(&t)).await }
-        })
-        .await
+        transport::decode(&self.call("GET", path, None, None).await?)
     }
 
     pub async fn post<B: Serialize, R: DeserializeOwned>(
@@ -120,7 +129,8 @@ impl Api {
         path: &str,
         body: &B,
     ) -> Result<R, TransportError> {
-        self.post_keyed(path, body, None).await
+        let body = transport::encode(body)?;
+        transport::decode(&self.call("POST", path, Some(body), None).await?)
     }
 
     /// POST with an `Idempotency-Key`, so a retry of the same message is stored once.
@@ -130,21 +140,12 @@ impl Api {
         body: &B,
         idempotency_key: Option<&str>,
     ) -> Result<R, TransportError> {
-        let url = format!("{API}{path}");
-        self.authorized(|t| {
-            let url = url.clone();
-            async move { transport::post_json_keyed(&url, Some(&t), body, idempotency_key).await }
-        })
-        .await
+        let body = transport::encode(body)?;
+        transport::decode(&self.call("POST", path, Some(body), idempotency_key).await?)
     }
 
     pub async fn delete<R: DeserializeOwned>(&self, path: &str) -> Result<R, TransportError> {
-        let url = format!("{API}{path}");
-        self.authorized(|t| {
-            let url = url.clone();
-            async move { transport::delete_json(&url, Some(&t)).await }
-        })
-        .await
+        transport::decode(&self.call("DELETE", path, None, None).await?)
     }
 
     /// Use `token` from now on (the server moved the visitor to a new conversation).

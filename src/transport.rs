@@ -88,8 +88,11 @@ async fn text(res: &Response) -> Result<String, TransportError> {
         .ok_or_else(|| TransportError::Network("response body is not text".into()))
 }
 
-async fn json<R: DeserializeOwned>(res: &Response) -> Result<R, TransportError> {
-    serde_json::from_str(&text(res).await?)
+/// The JSON body of an answer as `R`. The one generic step of a call: the request itself
+/// ([`request`]) is the same code for every type, so each answer type costs the widget only
+/// its decoder.
+pub fn decode<R: DeserializeOwned>(text: &str) -> Result<R, TransportError> {
+    serde_json::from_str(text)
         .map_err(|e| TransportError::Network(format!("unexpected response: {e}")))
 }
 
@@ -117,52 +120,29 @@ fn api_error(status: u16, retry_after: Option<String>, body: &str) -> TransportE
     }
 }
 
-fn encode<B: Serialize>(body: &B) -> Result<String, TransportError> {
+pub fn encode<B: Serialize>(body: &B) -> Result<String, TransportError> {
     serde_json::to_string(body).map_err(js_err)
 }
 
-pub async fn get_json<R: DeserializeOwned>(
+/// One JSON call (`body` already encoded): the answer's text, or the error it is.
+pub async fn request(
+    method: &str,
     url: &str,
     token: Option<&str>,
-) -> Result<R, TransportError> {
-    json(&fetch("GET", url, token, None, "application/json", None, None).await?).await
-}
-
-pub async fn delete_json<R: DeserializeOwned>(
-    url: &str,
-    token: Option<&str>,
-) -> Result<R, TransportError> {
-    json(&fetch("DELETE", url, token, None, "application/json", None, None).await?).await
-}
-
-pub async fn post_json<B: Serialize, R: DeserializeOwned>(
-    url: &str,
-    token: Option<&str>,
-    body: &B,
-) -> Result<R, TransportError> {
-    post_json_keyed(url, token, body, None).await
-}
-
-/// POST JSON with an `Idempotency-Key` when given.
-pub async fn post_json_keyed<B: Serialize, R: DeserializeOwned>(
-    url: &str,
-    token: Option<&str>,
-    body: &B,
+    body: Option<String>,
     idempotency_key: Option<&str>,
-) -> Result<R, TransportError> {
-    json(
-        &fetch(
-            "POST",
-            url,
-            token,
-            Some(encode(body)?),
-            "application/json",
-            None,
-            idempotency_key,
-        )
-        .await?,
+) -> Result<String, TransportError> {
+    let res = fetch(
+        method,
+        url,
+        token,
+        body,
+        "application/json",
+        None,
+        idempotency_key,
     )
-    .await
+    .await?;
+    text(&res).await
 }
 
 /// POST `body` and feed every SSE event of the answer to `on_event` as it arrives. Returns when
