@@ -281,7 +281,7 @@ fn MessageLog() -> impl IntoView {
     let chat = expect_context::<Chat>();
     let log = NodeRef::<html::Div>::new();
     // Follow the answer as it grows, unless the visitor scrolled up to read.
-    let stick = StoredValue::new(true);
+    let stick = chat.at_end;
     let scheduled = StoredValue::new(false);
     Effect::new(move |_| {
         chat.grew.track();

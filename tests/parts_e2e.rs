@@ -789,6 +789,28 @@ async fn typing_indicator_then_follow_the_answer_unless_the_visitor_scrolls_up()
     let (top, height_now, _) = metrics().await;
     assert!(height_now > height_then, "the answer kept growing");
     assert!(top < 5.0, "no jump back to the bottom: scrollTop {top}");
+    // While the visitor reads back, the answer is applied a few times a second, not twenty
+    // (src/chat.rs, `BATCH_AWAY_MS`): count the log's updates over two seconds (mutations less
+    // than 25 ms apart are one update: Leptos applies a batch in a few microtasks). A loaded
+    // machine only makes timers later, so the bound holds however slow the run.
+    let updates = h
+        .client
+        .execute_async(
+            "const [log, done] = arguments; let n = 0, last = 0; \
+             const o = new MutationObserver(() => { \
+               const t = performance.now(); if (t - last > 25) n++; last = t; }); \
+             o.observe(log, { childList: true, subtree: true, characterData: true }); \
+             setTimeout(() => { o.disconnect(); done(n); }, 2000);",
+            vec![log_json.clone()],
+        )
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    assert!(
+        (1..=12).contains(&updates),
+        "the answer grows, at most ~4 updates a second while read back: {updates} in 2 s"
+    );
     h.finish().await;
 }
 
