@@ -80,9 +80,56 @@ pub struct SendMessageRequest {
     pub context: Option<MessageContext>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What the visitor sends: text, an image for a `request_image_upload`, a file for a livechat
+/// agent. Serialized by hand through the three part types a visitor sends, so a client that
+/// encodes it (the widget) carries no encoder for the assistant's part types (tables, products,
+/// markers): 2 KB of the opened widget. Any other part is written as its `type` alone (the
+/// widget never sends one; the server reads only text and images from a visitor, and a part of
+/// another type without its fields does not decode: 400). Decoded as usual.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct InputMessage {
     pub parts: Vec<Part>,
+}
+
+impl Serialize for InputMessage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::message::{FilePart, ImagePart, TextPart};
+        #[derive(Serialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        enum Input<'a> {
+            Text(&'a TextPart),
+            Image(&'a ImagePart),
+            File(&'a FilePart),
+        }
+        #[derive(Serialize)]
+        struct Other {
+            #[serde(rename = "type")]
+            kind: &'static str,
+        }
+        #[derive(Serialize)]
+        #[serde(untagged)]
+        enum Wire<'a> {
+            Input(Input<'a>),
+            Other(Other),
+        }
+        #[derive(Serialize)]
+        struct Body<'a> {
+            parts: Vec<Wire<'a>>,
+        }
+        let parts = self
+            .parts
+            .iter()
+            .map(|p| match p {
+                Part::Text(t) => Wire::Input(Input::Text(t)),
+                Part::Image(i) => Wire::Input(Input::Image(i)),
+                Part::File(f) => Wire::Input(Input::File(f)),
+                other => Wire::Other(Other {
+                    kind: other.type_name(),
+                }),
+            })
+            .collect();
+        Body { parts }.serialize(serializer)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

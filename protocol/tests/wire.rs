@@ -259,6 +259,32 @@ fn request_bodies_match_the_seed() {
 }
 
 #[test]
+fn a_visitors_message_encodes_each_part_as_part_does() {
+    // `InputMessage` has its own encoder (text, image and file only): each part comes out as the
+    // derived `Part` encoder writes it, and decodes back to itself.
+    let parts = json!([
+        { "type": "text", "text": "Here is the crack" },
+        { "type": "image", "data": "iVBORw0KGgo=", "mime": "image/png" },
+        { "type": "file", "data": "JVBERi0=", "mime": "application/pdf", "filename": "receipt.pdf" }
+    ]);
+    let req: SendMessageRequest = round_trip(json!({ "message": { "parts": parts } }));
+    for (part, golden) in req.message.parts.iter().zip(parts.as_array().unwrap()) {
+        assert_eq!(&serde_json::to_value(part).unwrap(), golden);
+    }
+    // A part a visitor does not send goes out as its type alone.
+    let table: Part =
+        serde_json::from_value(json!({ "type": "table", "part_id": "t1", "rows": [] })).unwrap();
+    let req = SendMessageRequest {
+        message: dgbot_protocol::api::InputMessage { parts: vec![table] },
+        context: None,
+    };
+    assert_eq!(
+        serde_json::to_value(&req).unwrap(),
+        json!({ "message": { "parts": [{ "type": "table" }] } })
+    );
+}
+
+#[test]
 fn bridge_envelope_keeps_action_at_top_level() {
     let v = serde_json::to_value(Envelope::new(FrameAction::CloseChat)).unwrap();
     assert_eq!(
