@@ -162,15 +162,16 @@ impl FrameAction {
     ///
     /// The loader stays a small dispatcher and the seed's payloads are decided (and tested) here.
     pub fn to_host(&self, chat_type: &str, response_latency_ms: Option<u64>) -> serde_json::Value {
-        let mut v = serde_json::to_value(Envelope::new(self)).unwrap_or_default();
+        // The action (tagged by `action`), then the envelope's fields: what `Envelope` writes,
+        // without serde's `flatten` machinery in the widget.
+        let mut v = serde_json::to_value(self).unwrap_or_default();
         let Some(fields) = v.as_object_mut() else {
             return v;
         };
-        let own: serde_json::Map<String, serde_json::Value> = fields
-            .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "source" | "v" | "action"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let mut own = fields.clone();
+        own.remove("action");
+        fields.insert("source".into(), SOURCE.into());
+        fields.insert("v".into(), VERSION.into());
         if let Some(event) = self.custom_event() {
             let mut detail = match self {
                 FrameAction::Custom { .. } => own,
