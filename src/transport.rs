@@ -241,7 +241,7 @@ mod stream_worker {
 
     use super::{TransportError, api_error};
 
-    /// How often the worker hands over text: the chat applies events in batches this often.
+    /// How often the worker hands over text; the chat applies it at its own pace (`BATCH_MS`).
     const PACE_MS: u32 = 50;
 
     /// The worker could not run (its script failed to load): nothing was sent through it.

@@ -789,7 +789,7 @@ async fn typing_indicator_then_follow_the_answer_unless_the_visitor_scrolls_up()
     let (top, height_now, _) = metrics().await;
     assert!(height_now > height_then, "the answer kept growing");
     assert!(top < 5.0, "no jump back to the bottom: scrollTop {top}");
-    // While the visitor reads back, the answer is applied a few times a second, not twenty
+    // While the visitor reads back, the answer is applied four times a second, not ten
     // (src/chat.rs, `BATCH_AWAY_MS`): count the log's updates over two seconds (mutations less
     // than 25 ms apart are one update: Leptos applies a batch in a few microtasks). A loaded
     // machine only makes timers later, so the bound holds however slow the run.
