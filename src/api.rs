@@ -43,7 +43,9 @@ fn frame_storage() -> Option<web_sys::Storage> {
 fn token_subject(token: &str) -> Option<String> {
     let json = base64url_decode(token.split('.').nth(1)?)?;
     let claims = js_sys::JSON::parse(&json).ok()?;
-    js_sys::Reflect::get(&claims, &"sub".into()).ok()?.as_string()
+    js_sys::Reflect::get(&claims, &"sub".into())
+        .ok()?
+        .as_string()
 }
 
 /// The JSON text of a token's base64url part, a byte a character (`sub`, the one claim read,

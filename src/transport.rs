@@ -92,7 +92,7 @@ async fn text(res: &Response) -> Result<String, TransportError> {
 /// ([`request`]) is the same code for every type, so each answer type costs the widget only
 /// its decoder.
 pub fn decode<R: DeserializeOwned>(text: &str) -> Result<R, TransportError> {
-    serde_json::from_str(text)
+    dgbot_protocol::from_json(text)
         .map_err(|e| TransportError::Network(format!("unexpected response: {e}")))
 }
 
@@ -107,7 +107,7 @@ async fn check(res: Response) -> Result<Response, TransportError> {
 
 /// A non-2xx answer as the error the callers act on (`Retry-After` for 429s, the envelope).
 fn api_error(status: u16, retry_after: Option<String>, body: &str) -> TransportError {
-    let error = serde_json::from_str::<ApiError>(body).unwrap_or_else(|_| {
+    let error = dgbot_protocol::from_json::<ApiError>(body).unwrap_or_else(|_| {
         ApiError::new(
             dgbot_protocol::ApiErrorCode::Internal,
             format!("The chat service answered {status}."),

@@ -279,7 +279,7 @@ impl HostCommand {
     /// (`{"action":"sendMessage","message":"…"}`) may leave them out, but a different `source`
     /// or `v` is never ours.
     pub fn decode(json: &str) -> Option<HostMessage> {
-        let w: HostCommandWire = serde_json::from_str(json).ok()?;
+        let w: HostCommandWire = crate::from_json(json).ok()?;
         if w.source.as_deref().is_some_and(|s| s != SOURCE) || w.v.is_some_and(|v| v != VERSION) {
             return None;
         }

@@ -25,6 +25,15 @@ pub mod transcript;
 pub mod webchatagent;
 pub mod webhooks;
 
+/// Decode JSON text as `T`, through a [`serde_json::Value`]. What every decoder the widget uses
+/// goes through: serde_json's text parser is then instantiated once (for `Value`), and each
+/// type's decoder reads a `Value`, whose deserializer is a match on a tree rather than a parser
+/// inlined into every field. It costs a tree's allocation per decode; it saves several KB of the
+/// opened widget (BENCHMARKS.md, "Bundle sizes").
+pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> serde_json::Result<T> {
+    T::deserialize(serde_json::from_str::<serde_json::Value>(text)?)
+}
+
 pub use api::{ApiError, ApiErrorCode, FieldError};
 pub use message::{Block, ListItem, Message, Part, RichText, Role, Span, SpanKind};
 pub use stream::{Delta, StreamErrorEvent, StreamEvent};

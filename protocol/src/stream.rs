@@ -198,7 +198,7 @@ impl StreamEvent {
             event: &str,
             data: &str,
         ) -> Result<T, DecodeError> {
-            serde_json::from_str(data).map_err(|e| DecodeError {
+            crate::from_json(data).map_err(|e| DecodeError {
                 event: event.to_owned(),
                 reason: e.to_string(),
             })
