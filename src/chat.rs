@@ -424,6 +424,12 @@ impl Chat {
         }
         self.api.recall_visitor().await;
         let returning = self.api.has_visitor();
+        if returning {
+            // Their history's answers draw with the rich-text chunk: fetch it meanwhile.
+            spawn_local(async {
+                let _ = crate::render::preload_text().await;
+            });
+        }
         self.api.authenticate().await.map_err(|e| e.message())?;
         let config = self
             .api
@@ -540,6 +546,10 @@ impl Chat {
             self.pending_image.set(None);
             self.pending_attachment.set(None);
         }
+        // The answer's renderer comes in a chunk: fetch it beside the question.
+        spawn_local(async {
+            let _ = crate::render::preload_text().await;
+        });
         let user = MessageVm::new(next_key(), Role::User, &parts, Delivery::Pending)
             .with_client_id(new_client_id());
         let first = !self

@@ -45,16 +45,7 @@ pub fn message_view(m: MessageVm, footer: impl Fn(MessageVm) -> AnyView) -> impl
 
 fn part_view(part: PartVm) -> AnyView {
     match part.body {
-        PartBody::RichText { blocks } => view! {
-            <div class="rich-text" data-part="rich_text">
-                <For
-                    each=move || blocks.get().into_iter().enumerate()
-                    key=|(i, _)| *i
-                    children=|(_, block)| block_view(block)
-                />
-            </div>
-        }
-        .into_any(),
+        PartBody::RichText { blocks } => later(move || Box::pin(rich_text_chunk(blocks.clone()))),
         PartBody::Text(text) => view! { <p class="text" data-part="text">{text}</p> }.into_any(),
         PartBody::Image(image) => image_view(image),
         PartBody::File(file) => later(move || Box::pin(file_chunk(file.clone()))),
@@ -69,14 +60,41 @@ fn part_view(part: PartVm) -> AnyView {
     }
 }
 
-/// A part drawn by a lazily loaded chunk (`lazy!`): tables, products and attachments in
-/// `split_parts`, the marker forms in `split_markers`. Most conversations need neither.
+/// A part drawn by a lazily loaded chunk (`lazy!`): rich text in `split_text` (fetched when the
+/// visitor first sends, or when the history has an answer), tables, products and attachments in
+/// `split_parts`, the marker forms in `split_markers` (most conversations need neither).
 fn later(load: impl Fn() -> ChunkFuture + 'static) -> AnyView {
     chunk_view(Box::new(load)).into_any()
 }
 
+crate::lazy! { text:
+    fn rich_text_chunk(blocks: ArcRwSignal<Vec<BlockVm>>) -> AnyView { rich_text_view(blocks) }
+}
+
+crate::lazy! { text:
+    /// Fetches the rich-text chunk: before the first answer (`Chat::send`), so the answer's
+    /// first words draw as they come.
+    pub fn preload_text() -> () {}
+}
+
 crate::lazy! { parts:
     fn file_chunk(file: FilePart) -> AnyView { file_view(file) }
+}
+
+/// The assistant's formatted text: paragraphs and bullet lists of spans, each growing as the
+/// answer streams. In its own chunk (`split_text`): a visitor who opens the chat and has not
+/// asked anything yet needs none of it.
+fn rich_text_view(blocks: ArcRwSignal<Vec<BlockVm>>) -> AnyView {
+    view! {
+        <div class="rich-text" data-part="rich_text">
+            <For
+                each=move || blocks.get().into_iter().enumerate()
+                key=|(i, _)| *i
+                children=|(_, block)| block_view(block)
+            />
+        </div>
+    }
+    .into_any()
 }
 
 crate::lazy! { parts:
