@@ -461,6 +461,16 @@ fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
             submit();
         }
     };
+    // The visitor is writing: fetch what asking and showing the answer take (the `text` chunk).
+    let preloaded = StoredValue::new(false);
+    let preload = move || {
+        if !preloaded.get_value() {
+            preloaded.set_value(true);
+            leptos::task::spawn_local(async {
+                let _ = crate::render::preload_text().await;
+            });
+        }
+    };
     let disabled = move || chat.startup_error.with(Option::is_some);
     let nothing_to_send = move || {
         text.with(|t| t.trim().is_empty())
@@ -518,7 +528,7 @@ fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
                 data-testid="composer"
                 prop:value=move || text.get()
                 prop:disabled=disabled
-                on:input=move |ev| { text.set(event_target_value(&ev)); grow(); chat.typed(); }
+                on:input=move |ev| { text.set(event_target_value(&ev)); grow(); chat.typed(); preload(); }
                 on:blur=move |_| chat.typing_stopped()
                 on:keydown=on_keydown
             ></textarea>

@@ -546,10 +546,6 @@ impl Chat {
             self.pending_image.set(None);
             self.pending_attachment.set(None);
         }
-        // The answer's renderer comes in a chunk: fetch it beside the question.
-        spawn_local(async {
-            let _ = crate::render::preload_text().await;
-        });
         let user = MessageVm::new(next_key(), Role::User, &parts, Delivery::Pending)
             .with_client_id(new_client_id());
         let first = !self
@@ -567,7 +563,7 @@ impl Chat {
         if to_agent {
             self.send_to_agent(user, parts);
         } else {
-            spawn_local(self.exchange(user, parts));
+            self.ask(user, parts);
         }
         true
     }
@@ -582,7 +578,7 @@ impl Chat {
         if self.route() == Route::Livechat {
             self.send_to_agent(user, parts);
         } else {
-            spawn_local(self.exchange(user, parts));
+            self.ask(user, parts);
         }
     }
 
@@ -620,7 +616,7 @@ impl Chat {
             }
         };
         let parts = self.transcript_parts(&user);
-        spawn_local(self.exchange(user, parts));
+        self.ask(user, parts);
     }
 
     /// The parts a visitor message was sent with (as kept in its view model).
@@ -644,6 +640,21 @@ impl Chat {
         self.abort.with_value(|a| {
             if let Some(a) = a {
                 a.abort();
+            }
+        });
+    }
+
+    /// Ask the assistant and stream its answer. The code that does it (the stream, the
+    /// transcript's reducer, the host's stream events) comes in the `text` chunk with the
+    /// answer's renderer, fetched when the visitor starts typing (`preload_text`); if it cannot
+    /// be fetched the message stays in the log, unsent, with its resend action.
+    fn ask(self, user: MessageVm, parts: Vec<Part>) {
+        spawn_local(async move {
+            match answer_chunk(self, user.clone(), parts).await {
+                Ok(exchange) => exchange.await,
+                Err(crate::Unloaded) => user.delivery.set(Delivery::Unsent(
+                    "The chat could not load. Check your connection.".into(),
+                )),
             }
         });
     }
@@ -941,5 +952,16 @@ impl Chat {
                 .get_value()
                 .or_else(|| self.bridge.with_value(|b| b.origin().map(str::to_owned))),
         })
+    }
+}
+
+crate::lazy! { text:
+    /// [`Chat::ask`]'s exchange, from the `text` chunk.
+    fn answer_chunk(
+        chat: Chat,
+        user: MessageVm,
+        parts: Vec<Part>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
+        Box::pin(chat.exchange(user, parts))
     }
 }

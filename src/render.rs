@@ -61,7 +61,7 @@ fn part_view(part: PartVm) -> AnyView {
 }
 
 /// A part drawn by a lazily loaded chunk (`lazy!`): rich text in `split_text` (fetched when the
-/// visitor first sends, or when the history has an answer), tables, products and attachments in
+/// visitor starts typing, or at start-up for a returning visitor), tables, products and attachments in
 /// `split_parts`, the marker forms in `split_markers` (most conversations need neither).
 fn later(load: impl Fn() -> ChunkFuture + 'static) -> AnyView {
     chunk_view(Box::new(load)).into_any()
@@ -72,8 +72,8 @@ crate::lazy! { text:
 }
 
 crate::lazy! { text:
-    /// Fetches the rich-text chunk: before the first answer (`Chat::send`), so the answer's
-    /// first words draw as they come.
+    /// Fetches the `text` chunk (asking, streaming and drawing the answer) ahead of need: when
+    /// the visitor starts typing, and at start-up for a returning visitor.
     pub fn preload_text() -> () {}
 }
 

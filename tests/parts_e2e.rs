@@ -849,6 +849,50 @@ async fn a_part_whose_chunk_cannot_load_offers_to_try_again() {
     h.finish().await;
 }
 
+/// Asking and drawing the answer come in the `text` chunk, fetched when the visitor starts
+/// typing. When it cannot be fetched the question stays in the log, unsent, and "Send again"
+/// asks it once the chunk can load.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_whose_chunk_cannot_load_stays_unsent_and_sends_again() {
+    let h = Harness::start().await;
+    h.cdp("Network.enable", serde_json::json!({})).await;
+    h.cdp(
+        "Network.setBlockedURLs",
+        serde_json::json!({ "urls": ["*/chat/split_text-*"] }),
+    )
+    .await;
+    h.open_chat_page().await;
+    h.ask("What are your shipping times?").await;
+    let unsent = h.wait_css("[data-testid=unsent]").await;
+    assert!(
+        unsent.text().await.unwrap().contains("could not load"),
+        "the visitor is told why"
+    );
+    let user = h.wait_css("[data-testid=message][data-role=user]").await;
+    assert!(user.text().await.unwrap().contains("shipping times"));
+    assert_eq!(
+        h.count("[data-testid=message][data-role=assistant]").await,
+        0,
+        "no answer"
+    );
+
+    h.cdp("Network.setBlockedURLs", serde_json::json!({ "urls": [] }))
+        .await;
+    h.wait_css("[data-testid=resend]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    assert!(h.finished_answer().await.contains("business days"));
+    assert_eq!(h.count("[data-testid=unsent]").await, 0);
+    assert_eq!(
+        h.count("[data-testid=message][data-role=user]").await,
+        1,
+        "asked once"
+    );
+    h.finish().await;
+}
+
 /// The answer is read off the chat's main thread by the stream worker (worker/sse-worker.js):
 /// the page itself makes no `POST /messages`. When the worker's script cannot load, the chat
 /// reads the stream itself, and the visitor sees no difference.
