@@ -437,30 +437,18 @@ impl Chat {
             .await
             .map_err(|e| e.message())?;
         self.config.set(Some(config));
-        self.restore_history().await;
-        // Only a visitor we know can have a session in progress; a new one loads no livechat.
+        // Only a visitor we know can have a conversation to restore or a session in progress:
+        // a new one loads neither (nor the chunk that decodes and draws a history).
         if returning {
+            match history_chunk(self, None, Box::new(|| {})).await {
+                Ok(restore) => restore.await,
+                Err(crate::Unloaded) => {
+                    leptos::logging::warn!("dgbot: could not load the conversation history")
+                }
+            }
             self.resume_livechat_later();
         }
         Ok(())
-    }
-
-    /// Show the visitor's earlier conversation (after a reload, or on another page of the
-    /// site): its latest page; older pages come as the visitor scrolls up (`load_earlier`).
-    async fn restore_history(self) {
-        let page = match self.api.get::<HistoryPage>(&history_path(None)).await {
-            Ok(page) => page,
-            Err(e) => {
-                leptos::logging::warn!(
-                    "dgbot: could not load the conversation history: {}",
-                    e.message()
-                );
-                return;
-            }
-        };
-        self.has_earlier.set(page.has_more);
-        self.show_history(page.messages);
-        self.grew();
     }
 
     /// The page of history before the first message shown; `shown` runs once it is in the
@@ -474,23 +462,39 @@ impl Chat {
         };
         self.loading_earlier.set(true);
         spawn_local(async move {
-            match self
-                .api
-                .get::<HistoryPage>(&history_path(Some(&first)))
-                .await
-            {
-                Ok(page) => {
-                    self.has_earlier.set(page.has_more);
-                    self.show_history(page.messages);
-                    shown();
+            match history_chunk(self, Some(first), Box::new(shown)).await {
+                Ok(page) => page.await,
+                Err(crate::Unloaded) => {
+                    leptos::logging::warn!("dgbot: could not load earlier messages")
                 }
-                Err(e) => leptos::logging::warn!(
-                    "dgbot: could not load earlier messages: {}",
-                    e.message()
-                ),
             }
             self.loading_earlier.set(false);
         });
+    }
+
+    /// A page of the visitor's conversation, before message `before` or the latest (after a
+    /// reload, or on another page of the site; older pages come as the visitor scrolls up);
+    /// `shown` runs once it is in the log. From the `text` chunk ([`history_chunk`]).
+    async fn show_history_page(self, before: Option<String>, shown: Box<dyn FnOnce()>) {
+        let latest = before.is_none();
+        match self
+            .api
+            .get::<HistoryPage>(&history_path(before.as_deref()))
+            .await
+        {
+            Ok(page) => {
+                self.has_earlier.set(page.has_more);
+                self.show_history(page.messages);
+                shown();
+                if latest {
+                    self.grew(); // the log goes to its end; an earlier page keeps the place
+                }
+            }
+            Err(e) => leptos::logging::warn!(
+                "dgbot: could not load the conversation history: {}",
+                e.message()
+            ),
+        }
     }
 
     /// Restored messages go before everything in the log. Host events of restored parts
@@ -963,5 +967,17 @@ crate::lazy! { text:
         parts: Vec<Part>,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
         Box::pin(chat.exchange(user, parts))
+    }
+}
+
+crate::lazy! { text:
+    /// [`Chat::show_history_page`], from the `text` chunk: decoding a history (every part type)
+    /// and drawing its answers come with the code that asks and draws new ones.
+    fn history_chunk(
+        chat: Chat,
+        before: Option<String>,
+        shown: Box<dyn FnOnce()>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
+        Box::pin(chat.show_history_page(before, shown))
     }
 }
