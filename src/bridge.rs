@@ -47,13 +47,7 @@ impl HostBridge {
         let Some(origin) = self.origin.as_ref().filter(|_| self.framed) else {
             return;
         };
-        let Ok(json) = serde_json::to_string(&action.to_host(chat_type, response_latency_ms))
-        else {
-            return;
-        };
-        let Ok(value) = js_sys::JSON::parse(&json) else {
-            return;
-        };
+        let value = to_js(&action.to_host(chat_type, response_latency_ms));
         if let Ok(Some(parent)) = window().parent() {
             let _ = parent.post_message(&value, origin);
         }
@@ -96,6 +90,26 @@ impl HostBridge {
         }
         let handle = window_event_listener(leptos::ev::message, move |e: MessageEvent| accept(&e));
         on_cleanup(move || handle.remove());
+    }
+}
+
+/// A JSON value as the JavaScript value `JSON.parse` would make of its text (without writing
+/// the text: the widget then carries no JSON writer for `Value`).
+fn to_js(value: &serde_json::Value) -> JsValue {
+    use serde_json::Value;
+    match value {
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::Number(n) => JsValue::from_f64(n.as_f64().unwrap_or_default()),
+        Value::String(s) => JsValue::from_str(s),
+        Value::Array(items) => items.iter().map(to_js).collect::<js_sys::Array>().into(),
+        Value::Object(fields) => {
+            let object = js_sys::Object::new();
+            for (key, field) in fields {
+                let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), &to_js(field));
+            }
+            object.into()
+        }
     }
 }
 
