@@ -425,7 +425,8 @@ impl Chat {
         self.api.recall_visitor().await;
         let returning = self.api.has_visitor();
         if returning {
-            // Their history's answers draw with the rich-text chunk: fetch it meanwhile.
+            // Their history is fetched, decoded and drawn by the `text` chunk: start fetching
+            // it now, beside the token and the configuration.
             spawn_local(async {
                 let _ = crate::render::preload_text().await;
             });
