@@ -820,12 +820,7 @@ async fn typing_indicator_then_follow_the_answer_unless_the_visitor_scrolls_up()
 async fn a_part_whose_chunk_cannot_load_offers_to_try_again() {
     let h = Harness::start().await;
     // The app top-level, so DevTools' network blocking applies to it.
-    h.cdp("Network.enable", serde_json::json!({})).await;
-    h.cdp(
-        "Network.setBlockedURLs",
-        serde_json::json!({ "urls": ["*/chat/split_parts-*"] }),
-    )
-    .await;
+    h.block_urls(&["*/chat/split_parts-*"]).await;
     h.open_chat_page().await;
     h.ask("Compare your lamps").await;
     let text = h.finished_answer().await;
@@ -833,8 +828,7 @@ async fn a_part_whose_chunk_cannot_load_offers_to_try_again() {
     let retry = h.wait_css("[data-testid=chunk-error] button").await;
     assert_eq!(h.count("[data-part=table]").await, 0);
 
-    h.cdp("Network.setBlockedURLs", serde_json::json!({ "urls": [] }))
-        .await;
+    h.block_urls(&[]).await;
     retry.click().await.unwrap();
     let table = h.wait_css("[data-part=table]").await;
     assert_eq!(
@@ -855,12 +849,7 @@ async fn a_part_whose_chunk_cannot_load_offers_to_try_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_question_whose_chunk_cannot_load_stays_unsent_and_sends_again() {
     let h = Harness::start().await;
-    h.cdp("Network.enable", serde_json::json!({})).await;
-    h.cdp(
-        "Network.setBlockedURLs",
-        serde_json::json!({ "urls": ["*/chat/split_text-*"] }),
-    )
-    .await;
+    h.block_urls(&["*/chat/split_text-*"]).await;
     h.open_chat_page().await;
     h.ask("What are your shipping times?").await;
     let unsent = h.wait_css("[data-testid=unsent]").await;
@@ -876,8 +865,7 @@ async fn a_question_whose_chunk_cannot_load_stays_unsent_and_sends_again() {
         "no answer"
     );
 
-    h.cdp("Network.setBlockedURLs", serde_json::json!({ "urls": [] }))
-        .await;
+    h.block_urls(&[]).await;
     h.wait_css("[data-testid=resend]")
         .await
         .click()

@@ -358,6 +358,15 @@ impl Harness {
     }
 
     /// Run a Chrome DevTools Protocol command through ChromeDriver (`goog/cdp/execute`).
+    /// Make the page's requests to URLs matching these patterns fail (DevTools'
+    /// `Network.setBlockedURLs`; an empty list lets everything through again). Applies to the
+    /// top-level page, so open the chat with `open_chat_page`.
+    pub async fn block_urls(&self, patterns: &[&str]) {
+        self.cdp("Network.enable", json!({})).await;
+        self.cdp("Network.setBlockedURLs", json!({ "urls": patterns }))
+            .await;
+    }
+
     pub async fn cdp(&self, cmd: &str, params: serde_json::Value) -> serde_json::Value {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let session = self.client.session_id().await.unwrap().expect("a session");
