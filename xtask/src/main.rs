@@ -15,6 +15,8 @@
 //!
 //! Standard library only, so it compiles in seconds on a fresh machine.
 
+mod wasm_trim;
+
 use std::env;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
@@ -450,6 +452,14 @@ fn build_widget() -> Result {
         ])
         .arg(&bound)
         .arg(split.join("dgbot.wasm")))?;
+    // wasm-streams' dead exports out, short import names (xtask/src/wasm_trim.rs).
+    let (main_wasm, main_glue) = (bound.join("dgbot_bg.wasm"), bound.join("dgbot.js"));
+    let (wasm, glue) = wasm_trim::trim(
+        &std::fs::read(&main_wasm).map_err(|e| e.to_string())?,
+        &std::fs::read_to_string(&main_glue).map_err(|e| e.to_string())?,
+    )?;
+    std::fs::write(&main_wasm, wasm).map_err(|e| e.to_string())?;
+    std::fs::write(&main_glue, glue).map_err(|e| e.to_string())?;
     // The modules: the main one (bound) and the chunks, optimised in place.
     let mut modules = vec![bound.join("dgbot_bg.wasm")];
     let mut chunks = Vec::new();
