@@ -47,7 +47,7 @@ impl HostBridge {
         let Some(origin) = self.origin.as_ref().filter(|_| self.framed) else {
             return;
         };
-        let value = to_js(&action.to_host(chat_type, response_latency_ms));
+        let value = crate::json::to_js(&action.to_host(chat_type, response_latency_ms));
         if let Ok(Some(parent)) = window().parent() {
             let _ = parent.post_message(&value, origin);
         }
@@ -64,19 +64,17 @@ impl HostBridge {
             if e.origin() != origin || !from_parent(e) {
                 return;
             }
-            let Some(text) = js_sys::JSON::stringify(&e.data())
-                .ok()
-                .and_then(|s| s.as_string())
-            else {
-                return;
-            };
-            match HostCommand::decode(&text) {
+            let data = e.data();
+            let value = crate::json::from_js(&data);
+            let ours = value.get("source").and_then(|s| s.as_str()) == Some("dgbot");
+            match HostCommand::decode_value(value) {
                 Some(m) => on_command(m),
                 // Ours, but not a command this version takes, or with bad arguments (the loader
                 // passes identify() and reportPurchase() arguments through unchecked).
-                None if text.contains(r#""source":"dgbot""#) => {
-                    leptos::logging::warn!("dgbot: ignored host command {text}")
-                }
+                None if ours => leptos::logging::warn!(
+                    "dgbot: ignored host command {}",
+                    js_sys::JSON::stringify(&data).map(String::from).unwrap_or_default()
+                ),
                 None => {} // not ours
             }
         };
@@ -90,26 +88,6 @@ impl HostBridge {
         }
         let handle = window_event_listener(leptos::ev::message, move |e: MessageEvent| accept(&e));
         on_cleanup(move || handle.remove());
-    }
-}
-
-/// A JSON value as the JavaScript value `JSON.parse` would make of its text (without writing
-/// the text: the widget then carries no JSON writer for `Value`).
-fn to_js(value: &serde_json::Value) -> JsValue {
-    use serde_json::Value;
-    match value {
-        Value::Null => JsValue::NULL,
-        Value::Bool(b) => JsValue::from_bool(*b),
-        Value::Number(n) => JsValue::from_f64(n.as_f64().unwrap_or_default()),
-        Value::String(s) => JsValue::from_str(s),
-        Value::Array(items) => items.iter().map(to_js).collect::<js_sys::Array>().into(),
-        Value::Object(fields) => {
-            let object = js_sys::Object::new();
-            for (key, field) in fields {
-                let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), &to_js(field));
-            }
-            object.into()
-        }
     }
 }
 

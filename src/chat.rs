@@ -787,7 +787,7 @@ impl Chat {
                 &signal,
                 client_id.as_deref(),
                 move |sse| {
-                    match StreamEvent::decode(&sse.event, &sse.data) {
+                    match StreamEvent::decode_with(&sse.event, &sse.data, crate::json::parse) {
                         Ok(Some(event)) => {
                             let urgent = this.waiting.get_untracked()
                                 || matches!(event, StreamEvent::Done(_) | StreamEvent::Error(_));

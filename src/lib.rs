@@ -50,6 +50,7 @@ pub mod api;
 pub mod app;
 pub mod bridge;
 pub mod chat;
+pub mod json;
 pub mod livechat;
 pub mod livechat_view;
 pub mod markers;

@@ -92,7 +92,8 @@ async fn text(res: &Response) -> Result<String, TransportError> {
 /// ([`request`]) is the same code for every type, so each answer type costs the widget only
 /// its decoder.
 pub fn decode<R: DeserializeOwned>(text: &str) -> Result<R, TransportError> {
-    dgbot_protocol::from_json(text)
+    crate::json::parse(text)
+        .and_then(|v| dgbot_protocol::from_value(v).map_err(|e| e.to_string()))
         .map_err(|e| TransportError::Network(format!("unexpected response: {e}")))
 }
 
@@ -107,7 +108,10 @@ async fn check(res: Response) -> Result<Response, TransportError> {
 
 /// A non-2xx answer as the error the callers act on (`Retry-After` for 429s, the envelope).
 fn api_error(status: u16, retry_after: Option<String>, body: &str) -> TransportError {
-    let error = dgbot_protocol::from_json::<ApiError>(body).unwrap_or_else(|_| {
+    let error = crate::json::parse(body)
+        .ok()
+        .and_then(|v| dgbot_protocol::from_value::<ApiError>(v).ok())
+        .unwrap_or_else(|| {
         ApiError::new(
             dgbot_protocol::ApiErrorCode::Internal,
             format!("The chat service answered {status}."),
@@ -121,7 +125,7 @@ fn api_error(status: u16, retry_after: Option<String>, body: &str) -> TransportE
 }
 
 pub fn encode<B: Serialize>(body: &B) -> Result<String, TransportError> {
-    serde_json::to_string(body).map_err(js_err)
+    crate::json::stringify(body).map_err(TransportError::Network)
 }
 
 /// One JSON call (`body` already encoded): the answer's text, or the error it is.

@@ -279,7 +279,12 @@ impl HostCommand {
     /// (`{"action":"sendMessage","message":"…"}`) may leave them out, but a different `source`
     /// or `v` is never ours.
     pub fn decode(json: &str) -> Option<HostMessage> {
-        let w: HostCommandWire = crate::from_json(json).ok()?;
+        Self::decode_value(serde_json::from_str(json).ok()?)
+    }
+
+    /// [`HostCommand::decode`] of an already parsed value (the widget's `MessageEvent.data`).
+    pub fn decode_value(json: serde_json::Value) -> Option<HostMessage> {
+        let w: HostCommandWire = crate::from_value(json).ok()?;
         if w.source.as_deref().is_some_and(|s| s != SOURCE) || w.v.is_some_and(|v| v != VERSION) {
             return None;
         }

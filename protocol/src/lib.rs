@@ -34,6 +34,12 @@ pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> serde_json::Resu
     T::deserialize(serde_json::from_str::<serde_json::Value>(text)?)
 }
 
+/// A JSON value someone else parsed, as `T`. The widget parses text with the browser's
+/// `JSON.parse` and gives the value here, so it carries no JSON text parser at all.
+pub fn from_value<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> serde_json::Result<T> {
+    T::deserialize(value)
+}
+
 pub use api::{ApiError, ApiErrorCode, FieldError};
 pub use message::{Block, ListItem, Message, Part, RichText, Role, Span, SpanKind};
 pub use stream::{Delta, StreamErrorEvent, StreamEvent};

@@ -194,22 +194,33 @@ impl StreamEvent {
     /// Decode an SSE event. `Ok(None)` for event names this widget does not know (ignored, so
     /// a newer server can add events); `Err` for a known event whose data is malformed.
     pub fn decode(event: &str, data: &str) -> Result<Option<StreamEvent>, DecodeError> {
-        fn parse<T: serde::de::DeserializeOwned>(
-            event: &str,
-            data: &str,
-        ) -> Result<T, DecodeError> {
-            crate::from_json(data).map_err(|e| DecodeError {
-                event: event.to_owned(),
-                reason: e.to_string(),
-            })
+        Self::decode_with(event, data, |d| serde_json::from_str(d).map_err(|e| e.to_string()))
+    }
+
+    /// [`StreamEvent::decode`] with the JSON text parser given: the widget's is the browser's
+    /// `JSON.parse`. `data` is parsed only for the events this widget knows.
+    pub fn decode_with(
+        event: &str,
+        data: &str,
+        parse_json: impl FnOnce(&str) -> Result<serde_json::Value, String>,
+    ) -> Result<Option<StreamEvent>, DecodeError> {
+        if !matches!(event, "status" | "part_delta" | "part" | "done" | "error") {
+            return Ok(None);
+        }
+        let error = |reason: String| DecodeError {
+            event: event.to_owned(),
+            reason,
+        };
+        let json = parse_json(data).map_err(error)?;
+        fn parse<T: serde::de::DeserializeOwned>(json: serde_json::Value) -> Result<T, String> {
+            crate::from_value(json).map_err(|e| e.to_string())
         }
         Ok(Some(match event {
-            "status" => StreamEvent::Status(parse(event, data)?),
-            "part_delta" => StreamEvent::PartDelta(parse(event, data)?),
-            "part" => StreamEvent::Part(parse(event, data)?),
-            "done" => StreamEvent::Done(parse(event, data)?),
-            "error" => StreamEvent::Error(parse(event, data)?),
-            _ => return Ok(None),
+            "status" => StreamEvent::Status(parse(json).map_err(error)?),
+            "part_delta" => StreamEvent::PartDelta(parse(json).map_err(error)?),
+            "part" => StreamEvent::Part(parse(json).map_err(error)?),
+            "done" => StreamEvent::Done(parse(json).map_err(error)?),
+            _ => StreamEvent::Error(parse(json).map_err(error)?),
         }))
     }
 
