@@ -86,9 +86,7 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Show when=move || chat.peek.get()>
-            <PopupMessages />
-        </Show>
+        {move || chat.peek.get().then(popup_messages)}
         <div class="chat" class:inline=inline style=("--dg-primary", primary) style=("--dg-on-primary", on_primary)>
             <Header />
             <MessageLog />
@@ -97,10 +95,18 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The config's `popup_messages`, beside the closed launcher: a click opens the chat.
-#[component]
-fn PopupMessages() -> impl IntoView {
+/// The config's `popup_messages`, beside the closed launcher, drawn by the `popup` chunk
+/// (most chatbots have none). If it cannot be fetched, no popup: nothing else depends on it.
+fn popup_messages() -> impl IntoView {
+    use leptos::__reexports::send_wrapper::SendWrapper;
     let chat = expect_context::<Chat>();
+    let pending = SendWrapper::new(popup_chunk(chat));
+    Suspend::new(async move { pending.await.unwrap_or_else(|_| ().into_any()) })
+}
+
+crate::lazy! { popup:
+/// The popup bubbles: a click opens the chat, the cross dismisses them for the session.
+fn popup_chunk(chat: Chat) -> AnyView {
     let messages = chat.config.with_untracked(|c| {
         c.as_ref()
             .map(|c| c.popup_messages.clone())
@@ -117,6 +123,8 @@ fn PopupMessages() -> impl IntoView {
             }).collect_view()}
         </div>
     }
+    .into_any()
+}
 }
 
 /// Carry out a host command (seed 002's Option 4 `sendMessage`, and the loader's API calls).

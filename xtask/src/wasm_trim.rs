@@ -1,4 +1,4 @@
-//! Two rewrites of the main module and its JS glue after wasm-bindgen, before wasm-opt
+//! Rewrites of the main module and its JS glue after wasm-bindgen, before wasm-opt
 //! (BENCHMARKS.md, "Bundle sizes"):
 //!
 //! - **Dead exports out.** Leptos' `csr` feature always turns on server_fn's `browser` feature,
@@ -6,10 +6,11 @@
 //!   `IntoUnderlyingSink`, `IntoUnderlyingByteSource`) are exports: roots that no optimiser may
 //!   remove, though the widget never makes a Rust stream into a JS one. Their exports leave the
 //!   module and their classes leave the glue; wasm-opt then drops the code behind them.
-//! - **Short import names.** wasm-bindgen names each import `__wbg_<name>_<16 hex digits>`, in
-//!   the module's import section and again as a key of the glue's import object: 170 names,
-//!   8 KB of the module, mostly incompressible hash digits. They become `a`, `b`, … `aa`, in
-//!   both places at once.
+//! - **Short names** for the closure trampolines' exports (whole mangled paths) and for the
+//!   imports: wasm-bindgen names each import `__wbg_<name>_<16 hex digits>`, in the module's
+//!   import section and again as a key of the glue's import object: 170 names, 8 KB of the
+//!   module, mostly incompressible hash digits. They become `a`, `b`, … `aa`, in both places
+//!   at once.
 //!
 //! The wasm format's sections are walked by hand (LEB128 sizes; only the import and export
 //! sections are rewritten, byte for byte otherwise). Any surprise in the glue (a name not found
@@ -126,7 +127,7 @@ pub fn trim(wasm: &[u8], glue: &str) -> Result<(Vec<u8>, String), String> {
         i += size;
         let new_body = match id {
             2 => Some(rename_imports(body, &mut glue)?),
-            7 => Some(drop_dead_exports(body)?),
+            7 => Some(rewrite_exports(body, &mut glue)?),
             _ => None,
         };
         out.push(id);
@@ -176,22 +177,37 @@ fn rename_imports(body: &[u8], glue: &mut String) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-fn drop_dead_exports(body: &[u8]) -> Result<Vec<u8>, String> {
+/// The exports without wasm-streams' classes, and with short names for the closure
+/// trampolines, whose names are whole mangled Rust paths (`_R…`, 100–160 bytes each).
+fn rewrite_exports(body: &[u8], glue: &mut String) -> Result<Vec<u8>, String> {
     let mut i = 0;
     let count = leb(body, &mut i)?;
     let mut kept = Vec::new();
     let mut n = 0;
+    let mut renamed = 0;
     for _ in 0..count {
-        let start = i;
         let field = name(body, &mut i)?;
+        let start = i;
         skip_desc(body, &mut i, false)?;
         let dead = DEAD_CLASSES.iter().any(|(_, prefix)| {
-            field.starts_with(prefix) || field.strip_prefix("__wbg_").is_some_and(|f| f.starts_with(prefix.trim_end_matches('_')))
+            field.starts_with(prefix)
+                || field
+                    .strip_prefix("__wbg_")
+                    .is_some_and(|f| f.starts_with(prefix.trim_end_matches('_')))
         });
-        if !dead {
-            kept.extend_from_slice(&body[start..i]);
-            n += 1;
+        if dead {
+            continue;
         }
+        if field.starts_with("_R") {
+            let short = format!("r{renamed}");
+            renamed += 1;
+            replace_once(glue, &format!("wasm.{field}("), &format!("wasm.{short}("))?;
+            put_name(&mut kept, &short);
+        } else {
+            put_name(&mut kept, field);
+        }
+        kept.extend_from_slice(&body[start..i]);
+        n += 1;
     }
     if n == count {
         return Err("wasm: wasm-streams' exports not found (has server_fn changed?)".into());
