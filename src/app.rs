@@ -427,23 +427,34 @@ fn delivery_footer(chat: Chat, m: MessageVm) -> AnyView {
             }
             .into_any()
         }
+        // Only an answer ends incomplete, and answers come from the `text` chunk: it is loaded.
         Delivery::Incomplete { why, retry } => {
             let m = m.clone();
-            view! {
-                <p class="status incomplete" data-testid="incomplete">
-                    {format!("{why} ")}
-                    {retry.then(|| view! {
-                        <button type="button" class="link-button" data-testid="retry" on:click=move |_| chat.retry(m.clone())>
-                            "Try again"
-                        </button>
-                    })}
-                </p>
-            }
+            chunk_view(Box::new(move || {
+                Box::pin(incomplete_footer(chat, m.clone(), why.clone(), retry))
+            }))
             .into_any()
         }
         _ => ().into_any(),
     })
     .into_any()
+}
+
+crate::lazy! { text:
+/// Why an answer stopped short, with "Try again" when asking again may help.
+fn incomplete_footer(chat: Chat, m: MessageVm, why: String, retry: bool) -> AnyView {
+    view! {
+        <p class="status incomplete" data-testid="incomplete">
+            {format!("{why} ")}
+            {retry.then(|| view! {
+                <button type="button" class="link-button" data-testid="retry" on:click=move |_| chat.retry(m.clone())>
+                    "Try again"
+                </button>
+            })}
+        </p>
+    }
+    .into_any()
+}
 }
 
 #[component]
