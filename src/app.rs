@@ -87,11 +87,12 @@ pub fn App() -> impl IntoView {
     });
     view! {
         {move || chat.peek.get().then(popup_messages)}
-        <div class="chat" class:inline=inline style=("--dg-primary", primary) style=("--dg-on-primary", on_primary)>
+        // The chat is the page's main landmark (axe-core: `landmark-one-main`, `region`).
+        <main class="chat" class:inline=inline style=("--dg-primary", primary) style=("--dg-on-primary", on_primary)>
             <Header />
             <MessageLog />
             <Composer composer=composer />
-        </div>
+        </main>
     }
 }
 

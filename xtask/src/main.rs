@@ -39,6 +39,8 @@ const TYPESCRIPT_VERSION: &str = "5.9.3";
 const FETCH_EVENT_SOURCE_VERSION: &str = "2.0.1";
 /// Seed 004's client, `socket.io-client` 4.x (npm), run unchanged by the Dosti tests.
 const SOCKET_IO_CLIENT_VERSION: &str = "4.8.4";
+/// axe-core, the accessibility checker the end-to-end tests run on the chat (issue 17).
+const AXE_CORE_VERSION: &str = "4.14.1";
 /// Seed 001's Python example imports `websockets` (PyPI), installed into target/tools/python.
 const PYTHON_WEBSOCKETS_VERSION: &str = "17.4";
 
@@ -115,6 +117,11 @@ fn typescript_package() -> PathBuf {
 /// The seeds' own client libraries (npm), for the tests that run the seeds' examples.
 fn seed_clients_dir() -> PathBuf {
     root().join("target/tools/seed-clients")
+}
+
+/// axe-core's browser script (`axe.min.js`), injected by tests/a11y_e2e.rs.
+fn axe_package() -> PathBuf {
+    root().join("target/tools/axe/node_modules/axe-core")
 }
 
 /// Python packages for the seeds' Python examples (`PYTHONPATH` in the tests).
@@ -282,6 +289,14 @@ fn setup(needs: Needs) -> Result {
                     &format!("@microsoft/fetch-event-source@{FETCH_EVENT_SOURCE_VERSION}"),
                     &format!("socket.io-client@{SOCKET_IO_CLIENT_VERSION}"),
                 ],
+            )?;
+        }
+        let axe = std::fs::read_to_string(axe_package().join("package.json")).unwrap_or_default();
+        if !axe.contains(&format!("\"version\": \"{AXE_CORE_VERSION}\"")) {
+            eprintln!("setup: installing axe-core {AXE_CORE_VERSION} (npm)");
+            npm_install(
+                &root().join("target/tools/axe"),
+                &format!("axe-core@{AXE_CORE_VERSION}"),
             )?;
         }
         let sio = std::fs::read_to_string(
@@ -811,6 +826,7 @@ fn test() -> Result {
             .args(["test", "--workspace", "--no-fail-fast", "--color", "never"])
             .env("CHROMEDRIVER", &chromedriver)
             .env("DGBOT_TYPESCRIPT", typescript_package())
+            .env("DGBOT_AXE", axe_package().join("axe.min.js"))
             .env(
                 "DGBOT_SEED_CLIENTS",
                 seed_clients_dir().join("node_modules"),

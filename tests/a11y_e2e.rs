@@ -1,0 +1,96 @@
+//! Issue 17, "Accessible by default": axe-core (from npm, installed by `cargo xtask setup`)
+//! run on the real chat page in headless Chromium, in each state a visitor meets, must report
+//! zero violations.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use support::Harness;
+
+/// axe-core's `axe.min.js` (the test command sets `DGBOT_AXE`).
+fn axe_source() -> String {
+    let path = std::env::var("DGBOT_AXE").unwrap_or_else(|_| {
+        support::repo_root()
+            .join("target/tools/axe/node_modules/axe-core/axe.min.js")
+            .to_string_lossy()
+            .into_owned()
+    });
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e} (run `cargo xtask setup`)"))
+}
+
+/// The violations axe-core finds on the current page, one line each (rule, impact, elements).
+async fn violations(h: &Harness, state: &str) -> Vec<String> {
+    let present = h.js("return typeof window.axe === 'object'", vec![]).await;
+    if present != serde_json::Value::Bool(true) {
+        h.js(&axe_source(), vec![]).await;
+    }
+    let found = h
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] })
+               .then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.help + ' — '
+                 + v.nodes.map(n => n.target.join(' ')).join(', '))))
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("axe in state {state}: {e}"));
+    found
+        .as_array()
+        .map(|v| {
+            v.iter()
+                .map(|s| format!("{state}: {}", s.as_str().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn click(h: &Harness, css: &str) {
+    let el = h.wait_css(css).await;
+    h.press(&el).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_nothing_in_the_states_a_visitor_meets() {
+    let h = Harness::start().await;
+    h.open_chat_page().await;
+    let mut found = violations(&h, "welcome").await;
+
+    h.ask("Do you have a floor lamp?").await;
+    h.wait_css("[data-part=products]").await;
+    found.extend(violations(&h, "a product answer").await);
+
+    h.ask("Compare your lamps").await;
+    h.wait_css("[data-part=table]").await;
+    found.extend(violations(&h, "a table").await);
+
+    h.ask("Can you call me back?").await;
+    h.wait_css("form").await;
+    found.extend(violations(&h, "the contact form").await);
+
+    h.ask("I want to file a support ticket").await;
+    h.eventually("the support ticket form", || async {
+        (h.count("form").await >= 2).then_some(())
+    })
+    .await;
+    found.extend(violations(&h, "the support ticket form").await);
+
+    click(&h, "[data-testid=rate]").await;
+    h.wait_css("[data-testid=rate-panel]").await;
+    found.extend(violations(&h, "the rating panel").await);
+
+    click(&h, "[data-testid=delete]").await;
+    h.wait_css("[data-testid=delete-panel]").await;
+    found.extend(violations(&h, "the deletion panel").await);
+
+    assert!(
+        found.is_empty(),
+        "axe-core found {} violations:\n{}",
+        found.len(),
+        found.join("\n")
+    );
+    h.finish().await;
+}
