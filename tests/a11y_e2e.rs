@@ -94,3 +94,60 @@ async fn axe_finds_nothing_in_the_states_a_visitor_meets() {
     );
     h.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_nothing_while_an_answer_streams_nor_after_it_fails() {
+    use dgbot_protocol::message::{Block, RichText, Span};
+    use dgbot_protocol::stream::rich_text_deltas;
+    use dgbot_protocol::{StreamErrorEvent, StreamEvent};
+    use dgbot_server::{ScriptedEvent, ScriptedReply};
+    let sse = |ev: StreamEvent| ScriptedEvent::Sse(ev.name().to_owned(), ev.data());
+    let h = Harness::start_with(|config| {
+        let part = RichText {
+            part_id: "story_1".into(),
+            blocks: vec![Block::paragraph(
+                (0..200).map(|i| Span::text(format!("word{i} "))).collect(),
+            )],
+        };
+        let mut events = vec![sse(StreamEvent::status("processing"))];
+        events.extend(
+            rich_text_deltas(&part)
+                .into_iter()
+                .map(|d| sse(StreamEvent::delta(&part.part_id, d))),
+        );
+        events.push(sse(StreamEvent::Error(StreamErrorEvent {
+            code: dgbot_protocol::stream::StreamErrorCode::GenerationFailed,
+            message: "Failed to generate a response. Please try again.".into(),
+            retryable: true,
+        })));
+        config.stream_delay = std::time::Duration::from_millis(30);
+        config.scripted_replies = vec![ScriptedReply {
+            trigger: "Tell me a long story".into(),
+            events,
+        }];
+    })
+    .await;
+    h.open_chat_page().await;
+    h.ask("Tell me a long story").await;
+    h.eventually("the answer streaming", || async {
+        let text = h
+            .js(
+                "const b = document.querySelector('[data-role=assistant]:not(.welcome) .bubble');
+                 return b ? b.textContent : ''",
+                vec![],
+            )
+            .await;
+        text.as_str().is_some_and(|t| t.contains("word3")).then_some(())
+    })
+    .await;
+    let mut found = violations(&h, "streaming").await;
+    h.wait_css("[data-testid=incomplete] [data-testid=retry]").await;
+    found.extend(violations(&h, "an error with Try again").await);
+    assert!(
+        found.is_empty(),
+        "axe-core found {} violations:\n{}",
+        found.len(),
+        found.join("\n")
+    );
+    h.finish().await;
+}
