@@ -9,13 +9,12 @@ use wasm_bindgen::{JsCast, JsValue};
 
 /// JSON text as a value, or `JSON.parse`'s complaint.
 pub fn parse(text: &str) -> Result<Value, String> {
-    JSON::parse(text)
-        .map(|v| from_js(&v))
-        .map_err(|e| {
-            e.dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.message()))
-                .unwrap_or_else(|| "not JSON".into())
-        })
+    let v = JSON::parse(text).map_err(|e| {
+        e.dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .unwrap_or_else(|| "not JSON".into())
+    })?;
+    convert(&v, 0).ok_or_else(|| format!("nested deeper than {MAX_DEPTH} levels"))
 }
 
 /// `value` as JSON text.
@@ -27,30 +26,47 @@ pub fn stringify(value: &impl serde::Serialize) -> Result<String, String> {
         .ok_or_else(|| "not serializable".into())
 }
 
-/// A JavaScript value (what `JSON.parse` or a `MessageEvent` gives) as a JSON value. Whole
-/// numbers become integers, so integer fields decode; what JSON has no word for is `null`.
+/// As deep as serde_json's own parser goes (its recursion limit): deeper input, or a value
+/// that refers to itself (a `MessageEvent` may carry one), is refused rather than overflowing
+/// the stack.
+const MAX_DEPTH: usize = 128;
+
+/// A JavaScript value (what `JSON.parse` or a `MessageEvent` gives) as a JSON value: `null`
+/// when it nests deeper than [`MAX_DEPTH`]. Whole numbers become integers, so integer fields
+/// decode; what JSON has no word for is `null`.
 pub fn from_js(v: &JsValue) -> Value {
-    if let Some(s) = v.as_string() {
+    convert(v, 0).unwrap_or(Value::Null)
+}
+
+fn convert(v: &JsValue, depth: usize) -> Option<Value> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    Some(if let Some(s) = v.as_string() {
         Value::String(s)
     } else if let Some(n) = v.as_f64() {
         number(n)
     } else if let Some(b) = v.as_bool() {
         Value::Bool(b)
     } else if Array::is_array(v) {
-        Value::Array(v.unchecked_ref::<Array>().iter().map(|x| from_js(&x)).collect())
-    } else if v.is_object() && !v.is_function() {
+        let mut items = Vec::new();
+        for x in v.unchecked_ref::<Array>().iter() {
+            items.push(convert(&x, depth + 1)?);
+        }
+        Value::Array(items)
+    } else if v.is_object() {
         // Inserted one by one: collecting would sort the entries first (more code).
         let mut fields = serde_json::Map::new();
         for entry in Object::entries(v.unchecked_ref()).iter() {
             let entry: Array = entry.unchecked_into();
             if let Some(key) = entry.get(0).as_string() {
-                fields.insert(key, from_js(&entry.get(1)));
+                fields.insert(key, convert(&entry.get(1), depth + 1)?);
             }
         }
         Value::Object(fields)
     } else {
         Value::Null
-    }
+    })
 }
 
 fn number(n: f64) -> Value {

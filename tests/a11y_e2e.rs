@@ -48,6 +48,15 @@ async fn violations(h: &Harness, state: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+fn assert_none(found: &[String]) {
+    assert!(
+        found.is_empty(),
+        "axe-core found {} violations:\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}
+
 async fn click(h: &Harness, css: &str) {
     let el = h.wait_css(css).await;
     h.press(&el).await;
@@ -86,12 +95,7 @@ async fn axe_finds_nothing_in_the_states_a_visitor_meets() {
     h.wait_css("[data-testid=delete-panel]").await;
     found.extend(violations(&h, "the deletion panel").await);
 
-    assert!(
-        found.is_empty(),
-        "axe-core found {} violations:\n{}",
-        found.len(),
-        found.join("\n")
-    );
+    assert_none(&found);
     h.finish().await;
 }
 
@@ -143,11 +147,6 @@ async fn axe_finds_nothing_while_an_answer_streams_nor_after_it_fails() {
     let mut found = violations(&h, "streaming").await;
     h.wait_css("[data-testid=incomplete] [data-testid=retry]").await;
     found.extend(violations(&h, "an error with Try again").await);
-    assert!(
-        found.is_empty(),
-        "axe-core found {} violations:\n{}",
-        found.len(),
-        found.join("\n")
-    );
+    assert_none(&found);
     h.finish().await;
 }

@@ -396,3 +396,19 @@ async fn the_human_agent_marker_offers_a_hand_over_when_livechat_is_live() {
             .is_none()
     );
 }
+
+/// Bad input to the browser-side JSON path: too deep, or a value that refers to itself (a host
+/// page may post one), is refused with an error instead of overflowing the stack.
+#[wasm_bindgen_test]
+fn json_refuses_what_nests_too_deep_and_keeps_whole_numbers_integers() {
+    use dgbot::json;
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    assert!(json::parse(&deep).unwrap_err().contains("nested deeper"));
+    let cyclic = js_sys::Object::new();
+    js_sys::Reflect::set(&cyclic, &"self".into(), &cyclic).unwrap();
+    assert_eq!(json::from_js(&cyclic), serde_json::Value::Null);
+    let v = json::parse(r#"{"n": 3, "x": 1.5, "s": "a"}"#).unwrap();
+    assert_eq!(v["n"].as_u64(), Some(3));
+    assert_eq!(v["x"].as_f64(), Some(1.5));
+    assert!(json::parse("{not json").is_err());
+}
