@@ -117,6 +117,11 @@ impl Api {
         }
     }
 
+    /// The body of a GET, as text.
+    pub async fn get_text(&self, path: &str) -> Result<String, TransportError> {
+        self.call("GET", path, None, None).await
+    }
+
     pub async fn get<R: DeserializeOwned>(&self, path: &str) -> Result<R, TransportError> {
         transport::decode(&self.call("GET", path, None, None).await?)
     }

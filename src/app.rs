@@ -7,18 +7,13 @@ use leptos::prelude::*;
 use web_sys::KeyboardEvent;
 
 use crate::chat::{Chat, LaunchParams};
+use crate::i18n::{t, t_with};
 use crate::livechat::Route;
 use crate::livechat_view::{TalkToPerson, attach_slot, end_livechat_slot, livechat_status_slot};
 use crate::render::message_view;
 use crate::view_model::{Delivery, MessageVm};
 use dgbot_protocol::Part;
 use dgbot_protocol::livechat::LivechatStatus;
-
-/// A CSS colour we accept from config: `#rgb`, `#rrggbb` or `#rrggbbaa`.
-pub fn safe_color(c: &str) -> Option<&str> {
-    let hex = c.strip_prefix('#')?;
-    (matches!(hex.len(), 3 | 4 | 6 | 8) && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(c)
-}
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -63,22 +58,28 @@ pub fn App() -> impl IntoView {
     on_cleanup(move || escape.remove());
     chat.start();
 
-    // The chatbot's colours, set through the CSSOM (`style.setProperty`), which the chat
-    // page's CSP allows; a `style="…"` attribute would need `unsafe-inline`.
-    let colors = Memo::new(move |_| {
-        chat.config.with(|c| {
-            c.as_ref().and_then(|c| {
-                Some((
-                    safe_color(&c.theme.primary_color)?.to_owned(),
-                    safe_color(&c.theme.on_primary_color)?.to_owned(),
-                ))
-            })
-        })
-    });
-    let primary = move || colors.with(|c| c.as_ref().map(|c| c.0.clone()).unwrap_or_default());
-    let on_primary = move || colors.with(|c| c.as_ref().map(|c| c.1.clone()).unwrap_or_default());
-
     let inline = chat.params.with_value(|p| p.inline);
+    // The window is drawn once the configuration is in (or could not be): in the visitor's
+    // language from the start, with words that need not change after. Built and mounted once,
+    // by hand: a reactive `Option` of it would carry its whole rebuild code too (10 KB).
+    let window_ref = NodeRef::<html::Main>::new();
+    let owner = Owner::current();
+    Effect::new(move |_| {
+        if let (true, Some(el), Some(owner)) = (chat.started.get(), window_ref.get_untracked(), &owner) {
+            owner.with(|| {
+                use leptos::tachys::view::{Mountable, Render};
+                let mut window = view! {
+                    <Header />
+                    <MessageLog />
+                    <Composer composer=composer />
+                }
+                .build();
+                window.mount(&el, None);
+                // It lives as long as the page.
+                std::mem::forget(window);
+            });
+        }
+    });
     // While peeking, the page is see-through: only the popup bubbles show above the launcher.
     Effect::new(move |_| {
         if let Some(root) = document().document_element() {
@@ -88,11 +89,7 @@ pub fn App() -> impl IntoView {
     view! {
         {move || chat.peek.get().then(popup_messages)}
         // The chat is the page's main landmark (axe-core: `landmark-one-main`, `region`).
-        <main class="chat" class:inline=inline style=("--dg-primary", primary) style=("--dg-on-primary", on_primary)>
-            <Header />
-            <MessageLog />
-            <Composer composer=composer />
-        </main>
+        <main class="chat" class:inline=inline node_ref=window_ref></main>
     }
 }
 
@@ -114,8 +111,8 @@ fn popup_chunk(chat: Chat) -> AnyView {
             .unwrap_or_default()
     });
     view! {
-        <div class="popup" data-testid="popup" role="complementary" aria-label="Message from the chat">
-            <button type="button" class="popup-close" aria-label="Dismiss" data-testid="popup-dismiss"
+        <div class="popup" data-testid="popup" role="complementary" aria-label=t("Message from the chat")>
+            <button type="button" class="popup-close" aria-label=t("Dismiss") data-testid="popup-dismiss"
                 on:click=move |_| chat.dismiss_popup()>
                 <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18" /></svg>
             </button>
@@ -163,7 +160,7 @@ fn Header() -> impl IntoView {
         chat.config.with(|c| {
             c.as_ref()
                 .map(|c| c.name.clone())
-                .unwrap_or_else(|| "Chat".into())
+                .unwrap_or_else(|| t("Chat").into())
         })
     };
     // While a person is in the chat, the header shows them (name and avatar).
@@ -233,14 +230,14 @@ fn Header() -> impl IntoView {
                 {move || match agent() {
                     Some(agent) => view! {
                         <p class="subtitle"><span class="online-dot" aria-hidden="true"></span>
-                            <span class="with">"With " <span data-testid="agent-name">{agent}</span></span></p>
+                            <span class="with">{t("With")} " " <span data-testid="agent-name">{agent}</span></span></p>
                     }.into_any(),
                     None => view! {
                         <p class="subtitle"><span class="online-dot" aria-hidden="true"></span>
                             {move || if chat.livechat.with(|l| l.status() == LivechatStatus::Waiting) {
-                                "Waiting for a person…"
+                                t("Waiting for a person…")
                             } else {
-                                "Online · replies instantly"
+                                t("Online · replies instantly")
                             }}</p>
                     }.into_any(),
                 }}
@@ -248,13 +245,13 @@ fn Header() -> impl IntoView {
             {end_livechat_slot(chat)}
             {(!inline).then(|| view! {
                 <button class="icon-button size-button" type="button" data-testid="size"
-                    aria-label=move || if large.get() { "Make the chat smaller" } else { "Make the chat larger" }
+                    aria-label=move || if large.get() { t("Make the chat smaller") } else { t("Make the chat larger") }
                     aria-pressed=move || large.get().to_string() on:click=toggle_size>
                     <svg viewBox="0 0 24 24" aria-hidden="true">
                         <path d=move || if large.get() { "M9 4v5H4M15 20v-5h5" } else { "M4 9V4h5M20 15v5h-5" } />
                     </svg>
                 </button>
-                <button class="icon-button" type="button" aria-label="Close chat" data-testid="close"
+                <button class="icon-button" type="button" aria-label=t("Close chat") data-testid="close"
                     on:click=move |_| chat.post(FrameAction::CloseChat)>
                     <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18" /></svg>
                 </button>
@@ -356,7 +353,7 @@ fn MessageLog() -> impl IntoView {
             node_ref=log
             role="log"
             aria-live="off"
-            aria-label="Conversation"
+            aria-label=t("Conversation")
             aria-busy=move || chat.streaming.get().to_string()
             data-testid="log"
             on:scroll=on_scroll
@@ -368,7 +365,7 @@ fn MessageLog() -> impl IntoView {
             <Show when=move || chat.has_earlier.get()>
                 <button type="button" class="link-button earlier" data-testid="earlier"
                     prop:disabled=move || chat.loading_earlier.get() on:click=move |_| earlier()>
-                    {move || if chat.loading_earlier.get() { "Loading earlier messages…" } else { "Show earlier messages" }}
+                    {move || if chat.loading_earlier.get() { t("Loading earlier messages…") } else { t("Show earlier messages") }}
                 </button>
             </Show>
             {move || {
@@ -389,11 +386,11 @@ fn MessageLog() -> impl IntoView {
             {livechat_status_slot(chat)}
             <Show when=move || chat.waiting.get()>
                 <div class="msg assistant" data-testid="typing">
-                    <div class="bubble typing" aria-label="The assistant is typing">
+                    <div class="bubble typing" aria-label=t("The assistant is typing")>
                         <span></span><span></span><span></span>
                         {move || chat.looking_up.get().map(|label| view! {
                             <em class="looking-up" role="status" data-testid="looking-up">
-                                {format!("Looking up {label}…")}
+                                {t_with("Looking up {}…", &[&label])}
                             </em>
                         })}
                     </div>
@@ -420,9 +417,9 @@ fn delivery_footer(chat: Chat, m: MessageVm) -> AnyView {
             let m = m.clone();
             view! {
                 <p class="status unsent" role="alert" data-testid="unsent">
-                    {format!("Not sent. {why} ")}
+                    {t_with("Not sent. {}", &[&why])} " "
                     <button type="button" class="link-button" data-testid="resend" on:click=move |_| chat.resend(m.clone())>
-                        "Send again"
+                        {t("Send again")}
                     </button>
                 </p>
             }
@@ -449,7 +446,7 @@ fn incomplete_footer(chat: Chat, m: MessageVm, why: String, retry: bool) -> AnyV
             {format!("{why} ")}
             {retry.then(|| view! {
                 <button type="button" class="link-button" data-testid="retry" on:click=move |_| chat.retry(m.clone())>
-                    "Try again"
+                    {t("Try again")}
                 </button>
             })}
         </p>
@@ -501,15 +498,15 @@ fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
     let pending = move || {
         let (name, src) = match (chat.pending_image.get(), chat.pending_attachment.get()) {
             (Some(image), _) => (
-                image.filename.clone().unwrap_or_else(|| "Photo".into()),
+                image.filename.clone().unwrap_or_else(|| t("Photo").into()),
                 image.safe_src(),
             ),
             (None, Some(Part::Image(image))) => (
-                image.filename.clone().unwrap_or_else(|| "Photo".into()),
+                image.filename.clone().unwrap_or_else(|| t("Photo").into()),
                 image.safe_src(),
             ),
             (None, Some(Part::File(file))) => {
-                (file.filename.unwrap_or_else(|| "File".into()), None)
+                (file.filename.unwrap_or_else(|| t("File").into()), None)
             }
             _ => return None,
         };
@@ -517,7 +514,7 @@ fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
             <div class="pending-image" data-testid="pending-image">
                 {src.map(|src| view! { <img src=src alt="" /> })}
                 <span>{name.clone()}</span>
-                <button type="button" class="icon-button small" aria-label=format!("Remove {name}")
+                <button type="button" class="icon-button small" aria-label=t_with("Remove {}", &[&name])
                     on:click=move |_| { chat.pending_image.set(None); chat.pending_attachment.set(None); }>
                     <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18" /></svg>
                 </button>
@@ -539,12 +536,12 @@ fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
         })}
         {pending}
         <form class="composer" on:submit=move |ev| { ev.prevent_default(); submit(); }>
-            <label class="visually-hidden" for="dgbot-input">"Message"</label>
+            <label class="visually-hidden" for="dgbot-input">{t("Message")}</label>
             <textarea
                 id="dgbot-input"
                 node_ref=composer
                 rows="1"
-                placeholder="Write a message…"
+                placeholder=t("Write a message…")
                 data-testid="composer"
                 prop:value=move || text.get()
                 prop:disabled=disabled
@@ -556,13 +553,13 @@ fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
             <Show
                 when=move || chat.streaming.get()
                 fallback=move || view! {
-                    <button class="send" type="submit" aria-label="Send message" data-testid="send"
+                    <button class="send" type="submit" aria-label=t("Send message") data-testid="send"
                         prop:disabled=move || disabled() || nothing_to_send()>
                         <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 12l16-8-6 16-2.5-6.5z" /></svg>
                     </button>
                 }
             >
-                <button class="send stop" type="button" aria-label="Stop the answer" data-testid="stop" on:click=move |_| chat.stop()>
+                <button class="send stop" type="button" aria-label=t("Stop the answer") data-testid="stop" on:click=move |_| chat.stop()>
                     <svg viewBox="0 0 24 24" aria-hidden="true"><rect x="7" y="7" width="10" height="10" rx="1.5" /></svg>
                 </button>
             </Show>
@@ -591,9 +588,9 @@ pub fn chunk_view(load: Box<dyn Fn() -> ChunkFuture>) -> impl IntoView {
             Ok(view) => view,
             Err(crate::Unloaded) => view! {
                 <p class="notice error" role="alert" data-testid="chunk-error">
-                    "This part of the chat could not be loaded. "
+                    {t("This part of the chat could not be loaded.")} " "
                     <button type="button" class="link-button"
-                        on:click=move |_| { loading.set(true); attempt.update(|n| *n += 1) }>"Try again"</button>
+                        on:click=move |_| { loading.set(true); attempt.update(|n| *n += 1) }>{t("Try again")}</button>
                 </p>
             }
             .into_any(),
@@ -629,7 +626,7 @@ pub fn star_buttons(rating: RwSignal<u8>, prefix: &'static str) -> impl IntoView
         .map(move |n| {
             view! {
                 <button type="button" class="star" data-testid=format!("{prefix}-{n}")
-                    aria-label=format!("{n} of 5") aria-pressed=move || (rating.get() == n).to_string()
+                    aria-label=t_with("{} of 5", &[&n.to_string()]) aria-pressed=move || (rating.get() == n).to_string()
                     class:lit={move || rating.get() >= n} on:click=move |_| rating.set(n)>"★"</button>
             }
         })
@@ -664,11 +661,11 @@ fn ConversationTools() -> impl IntoView {
         <p class="footer-note">
             <TalkToPerson />
             <button type="button" class="link-button" data-testid="rate" aria-expanded=move || (tool.get() == Tool::Rate).to_string()
-                on:click=move |_| open(Tool::Rate)>"Rate this chat"</button>
+                on:click=move |_| open(Tool::Rate)>{t("Rate this chat")}</button>
             " · "
             <button type="button" class="link-button" data-testid="delete" aria-expanded=move || (tool.get() == Tool::Delete).to_string()
-                on:click=move |_| open(Tool::Delete)>"Delete my data"</button>
-            " · Powered by dgbot"
+                on:click=move |_| open(Tool::Delete)>{t("Delete my data")}</button>
+            " · " {t("Powered by dgbot")}
         </p>
     }
 }
@@ -684,7 +681,8 @@ fn tool_panels(chat: Chat, tool: RwSignal<Tool>, status: RwSignal<Option<String>
         leptos::task::spawn_local(async move {
             match chat.rate(rating.get_untracked(), feedback).await {
                 Ok(res) => {
-                    status.set(Some(res.message));
+                    let _ = res;
+                    status.set(Some(t("Thank you for your rating!").into()));
                     tool.set(Tool::Closed);
                 }
                 Err(e) => status.set(Some(e.message())),
@@ -698,11 +696,11 @@ fn tool_panels(chat: Chat, tool: RwSignal<Tool>, status: RwSignal<Option<String>
             match chat.delete_my_data().await {
                 Ok(()) => {
                     status.set(Some(
-                        "Your conversation and the data we kept about you were deleted.".into(),
+                        t("Your conversation and the data we kept about you were deleted.").into(),
                     ));
                     tool.set(Tool::Closed);
                 }
-                Err(e) => status.set(Some(format!("Nothing was deleted: {}", e.message()))),
+                Err(e) => status.set(Some(t_with("Nothing was deleted: {}", &[&e.message()]))),
             }
             busy.set(false);
         });
@@ -710,26 +708,26 @@ fn tool_panels(chat: Chat, tool: RwSignal<Tool>, status: RwSignal<Option<String>
     let stars = move || star_buttons(rating, "star");
     view! {
         <Show when=move || tool.get() == Tool::Rate>
-            <div class="tool-panel" role="group" aria-label="Rate this conversation" data-testid="rate-panel">
-                <p class="tool-title">"How was this conversation?"</p>
+            <div class="tool-panel" role="group" aria-label=t("Rate this conversation") data-testid="rate-panel">
+                <p class="tool-title">{t("How was this conversation?")}</p>
                 <div class="stars">{stars}</div>
-                <textarea rows="2" aria-label="Anything to add? (optional)" placeholder="Anything to add? (optional)"
+                <textarea rows="2" aria-label=t("Anything to add? (optional)") placeholder=t("Anything to add? (optional)")
                     data-testid="rate-feedback" prop:value=move || feedback.get()
                     on:input=move |ev| feedback.set(event_target_value(&ev))></textarea>
                 <div class="tool-actions">
                     <button type="button" class="button primary" data-testid="rate-send" on:click=send_rating
-                        prop:disabled=move || rating.get() == 0 || busy.get()>"Send rating"</button>
-                    <button type="button" class="button secondary" on:click=move |_| tool.set(Tool::Closed)>"Cancel"</button>
+                        prop:disabled=move || rating.get() == 0 || busy.get()>{t("Send rating")}</button>
+                    <button type="button" class="button secondary" on:click=move |_| tool.set(Tool::Closed)>{t("Cancel")}</button>
                 </div>
             </div>
         </Show>
         <Show when=move || tool.get() == Tool::Delete>
-            <div class="tool-panel" role="group" aria-label="Delete my data" data-testid="delete-panel">
-                <p class="tool-title">"Delete this conversation and everything we kept about you?"</p>
+            <div class="tool-panel" role="group" aria-label=t("Delete my data") data-testid="delete-panel">
+                <p class="tool-title">{t("Delete this conversation and everything we kept about you?")}</p>
                 <div class="tool-actions">
                     <button type="button" class="button danger" data-testid="delete-confirm" on:click=delete
-                        prop:disabled=move || busy.get()>"Delete my data"</button>
-                    <button type="button" class="button secondary" on:click=move |_| tool.set(Tool::Closed)>"Cancel"</button>
+                        prop:disabled=move || busy.get()>{t("Delete my data")}</button>
+                    <button type="button" class="button secondary" on:click=move |_| tool.set(Tool::Closed)>{t("Cancel")}</button>
                 </div>
             </div>
         </Show>

@@ -17,10 +17,12 @@ use dgbot_protocol::transcript::Change;
 use dgbot_protocol::{Message, Part, Role, StreamEvent, Transcript};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::AbortController;
 
 use crate::api::{API, Api};
 use crate::bridge::HostBridge;
+use crate::i18n::{t, t_with};
 use crate::livechat::{Livechat, Route};
 use crate::send::{Attempts, Next};
 use crate::transport::{self, TransportError};
@@ -420,7 +422,7 @@ impl Chat {
 
     async fn load(self) -> Result<(), String> {
         if self.params.with_value(|p| p.chatbot_id.is_empty()) {
-            return Err("This chat is missing its chatbot id.".into());
+            return Err(t("This chat is missing its chatbot id.").into());
         }
         self.api.recall_visitor().await;
         let returning = self.api.has_visitor();
@@ -432,11 +434,15 @@ impl Chat {
             });
         }
         self.api.authenticate().await.map_err(|e| e.message())?;
-        let config = self
-            .api
-            .get::<ChatConfig>("/config")
-            .await
-            .map_err(|e| e.message())?;
+        let text = self.api.get_text("/config").await.map_err(|e| e.message())?;
+        let config: ChatConfig = transport::decode(&text).map_err(|e| e.message())?;
+        // The chatbot's look and the visitor's language on the page (`__dgLook`, index.html),
+        // and the widget's words in that language.
+        if let Ok(look) = js_sys::Reflect::get(&window(), &"__dgLook".into()) {
+            let _ = look
+                .unchecked_ref::<js_sys::Function>()
+                .call1(&JsValue::NULL, &text.into());
+        }
         self.config.set(Some(config));
         // Only a visitor we know can have a conversation to restore or a session in progress:
         // a new one loads neither (nor the chunk that decodes and draws a history).
@@ -658,7 +664,7 @@ impl Chat {
             match answer_chunk(self, user.clone(), parts).await {
                 Ok(exchange) => exchange.await,
                 Err(crate::Unloaded) => user.delivery.set(Delivery::Unsent(
-                    "The chat could not load. Check your connection.".into(),
+                    t("The chat could not load. Check your connection.").into(),
                 )),
             }
         });
@@ -692,8 +698,9 @@ impl Chat {
                     };
                 }
                 Next::Wait(secs) => {
-                    user.delivery.set(Delivery::Unsent(format!(
-                        "The chat is busy; trying again in {secs} s."
+                    user.delivery.set(Delivery::Unsent(t_with(
+                        "The chat is busy; trying again in {} s.",
+                        &[&secs.to_string()],
                     )));
                     transport::sleep_ms(secs * 1000).await;
                     user.delivery.set(Delivery::Pending);
@@ -716,7 +723,7 @@ impl Chat {
                     });
                     self.show_reply(&reply);
                     reply.delivery.set(Delivery::Incomplete {
-                        why: "The answer was cut off.".into(),
+                        why: t("The answer was cut off.").into(),
                         retry: true,
                     });
                 }
@@ -730,13 +737,13 @@ impl Chat {
                     t.end_draft(&format!("partial_{}", reply.key));
                 });
                 let (why, retry) = match e {
-                    TransportError::Aborted => ("Stopped.".to_owned(), false),
+                    TransportError::Aborted => (t("Stopped."), false),
                     _ => (
-                        "The connection dropped; the answer is incomplete.".to_owned(),
+                        t("The connection dropped; the answer is incomplete."),
                         true,
                     ),
                 };
-                reply.delivery.set(Delivery::Incomplete { why, retry });
+                reply.delivery.set(Delivery::Incomplete { why: why.into(), retry });
             }
             Err(e) => {
                 self.post(error_action(&e));

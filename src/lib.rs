@@ -50,6 +50,7 @@ pub mod api;
 pub mod app;
 pub mod bridge;
 pub mod chat;
+pub mod i18n;
 pub mod json;
 pub mod livechat;
 pub mod livechat_view;

@@ -4,6 +4,7 @@
 //! messages are new ([`Livechat::merge`]) and how soon to poll again ([`Livechat::poll_delay_ms`]).
 //! `livechat_view.rs` does the talking and the drawing.
 
+use crate::i18n::{t, t_with};
 use std::collections::HashSet;
 
 use dgbot_protocol::Message;
@@ -178,19 +179,19 @@ impl Livechat {
 pub fn offline_reason(config: &LivechatConfig) -> &'static str {
     match config.availability_reason.as_deref() {
         Some("outside_working_hours") => {
-            "No one from our team is in the chat outside our opening hours."
+            t("No one from our team is in the chat outside our opening hours.")
         }
-        _ => "No one from our team is available in the chat right now.",
+        _ => t("No one from our team is available in the chat right now."),
     }
 }
 
 /// Who ended the chat, in words.
 pub fn ended_text(agent: Option<&Author>, by: Option<ClosedBy>, reason: Option<&str>) -> String {
     let who = match (by, agent) {
-        (Some(ClosedBy::Visitor), _) => "You ended the chat".to_owned(),
-        (Some(ClosedBy::Agent), Some(a)) => format!("{} ended the chat", a.display_name),
-        (Some(ClosedBy::Agent), None) => "Our team ended the chat".to_owned(),
-        _ => "The chat ended".to_owned(),
+        (Some(ClosedBy::Visitor), _) => t("You ended the chat").into(),
+        (Some(ClosedBy::Agent), Some(a)) => t_with("{} ended the chat", &[&a.display_name]),
+        (Some(ClosedBy::Agent), None) => t("Our team ended the chat").into(),
+        _ => t("The chat ended").into(),
     };
     match reason.filter(|r| !r.trim().is_empty()) {
         Some(r) => format!("{who}: {r}"),

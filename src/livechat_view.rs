@@ -19,6 +19,7 @@ use leptos::task::spawn_local;
 
 use crate::app::{chunk_view, star_buttons};
 use crate::chat::Chat;
+use crate::i18n::{t, t_with};
 use crate::livechat::Update as StateUpdate;
 use crate::livechat::{Livechat, Route, ended_text, offline_reason};
 use crate::markers::{picked_files, read_base64};
@@ -29,8 +30,9 @@ use crate::view_model::{Delivery, MessageVm, next_key};
 const TYPING_IDLE_MS: u64 = 3000;
 
 /// What a visitor sees when the livechat chunk cannot be fetched.
-const CHUNK_FAILED: &str =
-    "The chat could not load what it needs to reach a person. Check your connection and try again.";
+fn chunk_failed() -> String {
+    t("The chat could not load what it needs to reach a person. Check your connection and try again.").into()
+}
 
 type Boxed<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T>>>;
 
@@ -91,7 +93,7 @@ impl Chat {
     ) -> Result<(), String> {
         match hand_over_in_chunk(self, source, part_id).await {
             Ok(handing_over) => handing_over.await,
-            Err(crate::Unloaded) => Err(CHUNK_FAILED.into()),
+            Err(crate::Unloaded) => Err(chunk_failed()),
         }
     }
 
@@ -99,7 +101,7 @@ impl Chat {
     pub fn send_to_agent(self, user: MessageVm, parts: Vec<Part>) {
         spawn_local(async move {
             if send_in_chunk(self, user.clone(), parts).await.is_err() {
-                user.delivery.set(Delivery::Unsent(CHUNK_FAILED.into()));
+                user.delivery.set(Delivery::Unsent(chunk_failed()));
             }
         });
     }
@@ -155,12 +157,12 @@ impl Chat {
                     self.post(FrameAction::LivechatState { status });
                     if status == LivechatStatus::Waiting {
                         self.announcement
-                            .set("You are waiting for a person to join the chat.".into());
+                            .set(t("You are waiting for a person to join the chat.").into());
                     }
                 }
                 StateUpdate::AgentJoined(agent) => {
                     self.announcement
-                        .set(format!("{} joined the chat.", agent.display_name));
+                        .set(t_with("{} joined the chat.", &[&agent.display_name]));
                     self.post(FrameAction::AgentJoined {
                         agent_name: agent.display_name,
                     });
@@ -385,10 +387,9 @@ impl Chat {
                 .map_or(0, |c| c.livechat.max_attachment_size_bytes)
         });
         if file.size() as u64 > max {
-            self.attach_error.set(Some(format!(
-                "{} is larger than {} MB.",
-                file.name(),
-                max / 1_048_576
+            self.attach_error.set(Some(t_with(
+                "{} is larger than {} MB",
+                &[&file.name(), &(max / 1_048_576).to_string()],
             )));
             return;
         }
@@ -470,14 +471,14 @@ pub fn LivechatStatusView() -> impl IntoView {
         {move || {
             let (text, testid) = chat.livechat.with(|l| match l.status() {
                 LivechatStatus::Waiting => (
-                    "Waiting for a person to join. You can keep asking the assistant meanwhile.".to_owned(),
+                    t("Waiting for a person to join. You can keep asking the assistant meanwhile.").into(),
                     "livechat-status",
                 ),
                 LivechatStatus::Active => (
-                    format!(
-                        "You're chatting with {}.",
-                        l.agent.as_ref().map_or("a person", |a| a.display_name.as_str())
-                    ),
+                    match &l.agent {
+                        Some(a) => t_with("You're chatting with {}.", &[&a.display_name]),
+                        None => t("You're chatting with a person.").into(),
+                    },
                     "livechat-status",
                 ),
                 LivechatStatus::Closed => (
@@ -499,10 +500,10 @@ pub fn LivechatStatusView() -> impl IntoView {
         <Show when=move || chat.livechat.with(|l| l.agent_typing && l.route() == Route::Livechat)>
             <div class="msg agent" data-testid="agent-typing">
                 <div class="bubble typing-note">
-                    {move || chat.livechat.with(|l| format!(
-                        "{} is typing…",
-                        l.agent.as_ref().map_or("Our team", |a| a.display_name.as_str())
-                    ))}
+                    {move || chat.livechat.with(|l| match &l.agent {
+                        Some(a) => t_with("{} is typing…", &[&a.display_name]),
+                        None => t("Our team is typing…").into(),
+                    })}
                 </div>
             </div>
         </Show>
@@ -534,22 +535,22 @@ fn LivechatFeedback() -> impl IntoView {
     };
     view! {
         <Show when=move || chat.livechat.with(|l| l.feedback_pending())>
-            <div class="tool-panel" role="group" aria-label="Rate the chat with our team" data-testid="livechat-feedback">
-                <p class="tool-title">"How was your chat with our team?"</p>
+            <div class="tool-panel" role="group" aria-label=t("Rate the chat with our team") data-testid="livechat-feedback">
+                <p class="tool-title">{t("How was your chat with our team?")}</p>
                 <div class="stars">{star_buttons(rating, "lc-star")}</div>
-                <textarea rows="2" aria-label="Anything to add? (optional)" placeholder="Anything to add? (optional)"
+                <textarea rows="2" aria-label=t("Anything to add? (optional)") placeholder=t("Anything to add? (optional)")
                     data-testid="lc-comment" prop:value=move || comment.get()
                     on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
                 <div class="tool-actions">
                     <button type="button" class="button primary" data-testid="lc-send" on:click=send
-                        prop:disabled=move || rating.get() == 0 || busy.get()>"Send rating"</button>
+                        prop:disabled=move || rating.get() == 0 || busy.get()>{t("Send rating")}</button>
                 </div>
                 <p class="field-error" role="alert">{move || error.get()}</p>
             </div>
         </Show>
         <Show when=move || thanked.get()>
             <p class="livechat-note" role="status" data-testid="livechat-feedback-thanks">
-                "Thank you! You're back with the assistant."
+                {t("Thank you! You're back with the assistant.")}
             </p>
         </Show>
     }
@@ -565,7 +566,7 @@ pub fn EndLivechat() -> impl IntoView {
         spawn_local(async move {
             if let Err(e) = chat.end_livechat().await {
                 chat.announcement
-                    .set(format!("The chat could not be ended: {}", e.message()));
+                    .set(t_with("The chat could not be ended: {}", &[&e.message()]));
             }
         });
     };
@@ -573,13 +574,13 @@ pub fn EndLivechat() -> impl IntoView {
         <Show when=move || chat.livechat.with(|l| l.is_open())>
             <button type="button" class="button secondary small" data-testid="livechat-close"
                 aria-expanded=move || confirming.get().to_string()
-                on:click=move |_| confirming.update(|c| *c = !*c)>"End chat"</button>
+                on:click=move |_| confirming.update(|c| *c = !*c)>{t("End chat")}</button>
         </Show>
         <Show when=move || confirming.get()>
-            <div class="confirm" role="group" aria-label="End the chat with our team?">
-                <span>"End the chat with our team?"</span>
-                <button type="button" class="button danger small" data-testid="livechat-close-confirm" on:click=end>"End chat"</button>
-                <button type="button" class="button secondary small" on:click=move |_| confirming.set(false)>"Keep chatting"</button>
+            <div class="confirm" role="group" aria-label=t("End the chat with our team?")>
+                <span>{t("End the chat with our team?")}</span>
+                <button type="button" class="button danger small" data-testid="livechat-close-confirm" on:click=end>{t("End chat")}</button>
+                <button type="button" class="button secondary small" on:click=move |_| confirming.set(false)>{t("Keep chatting")}</button>
             </div>
         </Show>
     }
@@ -599,13 +600,13 @@ pub fn TalkToPerson() -> impl IntoView {
     let request = move |_| {
         spawn_local(async move {
             if let Err(e) = chat.request_person("manual_button", None).await {
-                note.set(Some(format!("We couldn't reach a person: {e}")));
+                note.set(Some(t_with("We couldn't reach a person: {}", &[&e])));
             }
         });
     };
     view! {
         <Show when=live>
-            <button type="button" class="link-button" data-testid="talk-to-person" on:click=request>"Talk to a person"</button>
+            <button type="button" class="link-button" data-testid="talk-to-person" on:click=request>{t("Talk to a person")}</button>
             " · "
         </Show>
         {move || note.get().map(|n| view! { <span role="alert">{n}</span> " · " })}
@@ -617,7 +618,7 @@ pub fn offline_note(chat: Chat) -> String {
     chat.config
         .with_untracked(|c| {
             c.as_ref().map_or(
-                "No one from our team is available in the chat right now.",
+                t("No one from our team is available in the chat right now."),
                 |c| offline_reason(&c.livechat),
             )
         })
@@ -636,7 +637,7 @@ pub fn AttachForAgent() -> impl IntoView {
     };
     view! {
         <Show when=allowed>
-            <label class="icon-button attach" aria-label="Attach a file for our team">
+            <label class="icon-button attach" aria-label=t("Attach a file for our team")>
                 <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M16 7l-7.5 7.5a2 2 0 0 0 2.8 2.8L19 9.6a4 4 0 0 0-5.7-5.7L5.6 11.6a6 6 0 0 0 8.5 8.5L20 14.2" /></svg>
                 <input class="visually-hidden" type="file" data-testid="livechat-attach"
                     on:change=move |ev| chat.attach(ev) />

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use dgbot_protocol::Part;
 use dgbot_protocol::api::{Action, ActionRequest, ApiError, Attachment, FieldError};
 use dgbot_protocol::bridge::FrameAction;
-use dgbot_protocol::forms::{check_attachments, check_fields};
+use dgbot_protocol::forms::{check_attachments_in, check_fields_in};
 use dgbot_protocol::message::{
     AttachmentRules, CustomMarker, FieldKind, FormField, HumanAgentMarker, IMAGE_MIME_TYPES,
     ImagePart, ImageUploadMarker,
@@ -18,6 +18,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{File, HtmlInputElement};
 
 use crate::chat::Chat;
+use crate::i18n::{t, t_with};
 use crate::livechat_view::offline_note;
 use crate::transport::TransportError;
 
@@ -67,25 +68,25 @@ enum FormState {
 /// Read a picked file as base64 (via `FileReader.readAsDataURL`).
 pub(crate) async fn read_base64(file: &File) -> Result<String, String> {
     let reader =
-        web_sys::FileReader::new().map_err(|_| "This browser cannot read files.".to_owned())?;
+        web_sys::FileReader::new().map_err(|_| t("This browser cannot read files.").to_owned())?;
     let done = js_sys::Promise::new(&mut |resolve, reject| {
         reader.set_onload(Some(&resolve));
         reader.set_onerror(Some(&reject));
     });
     reader
         .read_as_data_url(file)
-        .map_err(|_| "The file could not be read.".to_owned())?;
+        .map_err(|_| t("The file could not be read.").to_owned())?;
     wasm_bindgen_futures::JsFuture::from(done)
         .await
-        .map_err(|_| "The file could not be read.".to_owned())?;
+        .map_err(|_| t("The file could not be read.").to_owned())?;
     let url = reader
         .result()
         .ok()
         .and_then(|r| r.as_string())
-        .ok_or("The file could not be read.")?;
+        .ok_or_else(|| t("The file could not be read.").to_owned())?;
     url.split_once(',')
         .map(|(_, data)| data.to_owned())
-        .ok_or_else(|| "The file could not be read.".to_owned())
+        .ok_or_else(|| t("The file could not be read.").into())
 }
 
 pub(crate) fn picked_files(ev: &leptos::ev::Event) -> Vec<File> {
@@ -133,9 +134,9 @@ fn MarkerForm(
             .into_iter()
             .filter(|(_, v)| !v.trim().is_empty())
             .collect();
-        let mut problems = check_fields(&fields, &entered);
+        let mut problems = check_fields_in(&fields, &entered, &|s| t(s).into());
         if let Some(rules) = &rules {
-            problems.extend(check_attachments(rules, &files.get_untracked()));
+            problems.extend(check_attachments_in(rules, &files.get_untracked(), &|s| t(s).into()));
         }
         if !problems.is_empty() {
             errors.set(errors_by_key(&problems));
@@ -193,9 +194,9 @@ fn MarkerForm(
                 <p class="field-error" role="alert">{move || errors.with(|e| e.get("").cloned())}</p>
                 <button class="button primary" type="submit" data-testid="form-submit" prop:disabled=move || state.get() == FormState::Sending>
                     {move || match (state.get(), is_ticket) {
-                        (FormState::Sending, _) => "Sending…",
-                        (_, true) => "Create ticket",
-                        (_, false) => "Send",
+                        (FormState::Sending, _) => t("Sending…"),
+                        (_, true) => t("Create ticket"),
+                        (_, false) => t("Send"),
                     }}
                 </button>
             </form>
@@ -264,10 +265,9 @@ fn attachments_view(
     }
     let id = format!("{part_id}-attachments");
     let accept = rules.accepted_types.join(",");
-    let hint = format!(
+    let hint = t_with(
         "Up to {} files, {} MB each.",
-        rules.max_files,
-        rules.max_size_bytes / 1_048_576
+        &[&rules.max_files.to_string(), &(rules.max_size_bytes / 1_048_576).to_string()],
     );
     let on_change = move |ev: leptos::ev::Event| {
         let picked = picked_files(&ev);
@@ -293,7 +293,7 @@ fn attachments_view(
     };
     view! {
         <div class="field">
-            <label for=id.clone()>"Attachments"</label>
+            <label for=id.clone()>{t("Attachments")}</label>
             <input id=id type="file" multiple accept=accept on:change=on_change data-testid="attachments" />
             <p class="hint">{hint}</p>
             <ul class="files">
@@ -303,8 +303,8 @@ fn attachments_view(
                     children=move |(i, a)| view! {
                         <li>
                             {a.filename.clone()}
-                            <button type="button" class="link-button" aria-label=format!("Remove {}", a.filename)
-                                on:click=move |_| files.update(|f| { if i < f.len() { f.remove(i); } })>"Remove"</button>
+                            <button type="button" class="link-button" aria-label=t_with("Remove {}", &[&a.filename])
+                                on:click=move |_| files.update(|f| { if i < f.len() { f.remove(i); } })>{t("Remove")}</button>
                         </li>
                     }
                 />
@@ -342,13 +342,13 @@ fn ImageUpload(marker: ImageUploadMarker) -> impl IntoView {
         let allowed = IMAGE_MIME_TYPES.contains(&mime.as_str())
             && (c.accepted_types.is_empty() || c.accepted_types.contains(&mime));
         if !allowed {
-            error.set(Some("Please choose a JPEG, PNG or WebP photo.".into()));
+            error.set(Some(t("Please choose a JPEG, PNG or WebP photo.").into()));
             return;
         }
         if file.size() as u64 > c.max_size_bytes {
-            error.set(Some(format!(
+            error.set(Some(t_with(
                 "That photo is larger than {} MB.",
-                c.max_size_bytes / 1_048_576
+                &[&(c.max_size_bytes / 1_048_576).to_string()],
             )));
             return;
         }
@@ -368,17 +368,17 @@ fn ImageUpload(marker: ImageUploadMarker) -> impl IntoView {
             }
         });
     };
-    let prompt = marker.prompt.unwrap_or_else(|| "Add a photo".into());
+    let prompt = marker.prompt.unwrap_or_else(|| t("Add a photo").into());
     view! {
         <div class="marker upload" data-part="request_image_upload">
             <p class="marker-title">{prompt}</p>
             <div class="upload-buttons">
                 <label class="button secondary">
-                    "Choose a photo"
+                    {t("Choose a photo")}
                     <input class="visually-hidden" type="file" accept=accept.clone() on:change=on_change data-testid="image-input" />
                 </label>
                 <label class="button secondary">
-                    "Take a photo"
+                    {t("Take a photo")}
                     <input class="visually-hidden" type="file" accept=accept capture="environment" on:change=on_change />
                 </label>
             </div>
@@ -400,14 +400,14 @@ fn HumanAgent(marker: HumanAgentMarker) -> impl IntoView {
     let status = RwSignal::new(None::<String>);
     let part_id = StoredValue::new(marker.part_id.clone());
     let request = move |_| {
-        status.set(Some("Connecting you with a person…".into()));
+        status.set(Some(t("Connecting you with a person…").into()));
         spawn_local(async move {
             let result = chat
                 .request_person("marker", Some(part_id.get_value()))
                 .await;
             status.set(Some(match result {
-                Ok(()) => "You're in the queue. A person will join this chat shortly.".into(),
-                Err(e) => format!("We couldn't reach a person: {e}"),
+                Ok(()) => t("You're in the queue. A person will join this chat shortly.").into(),
+                Err(e) => t_with("We couldn't reach a person: {}", &[&e]),
             }));
         });
     };
@@ -418,7 +418,7 @@ fn HumanAgent(marker: HumanAgentMarker) -> impl IntoView {
                 fallback=move || view! { <p class="marker-note" data-testid="agent-offline">{offline_note(chat)}</p> }
             >
                 <button class="button primary" type="button" data-testid="handover" on:click=request prop:disabled=move || status.get().is_some()>
-                    "Talk to a person"
+                    {t("Talk to a person")}
                 </button>
                 <p class="marker-note" role="status">{move || status.get()}</p>
             </Show>

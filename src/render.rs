@@ -10,6 +10,7 @@ use wasm_bindgen::JsValue;
 
 use crate::app::{ChunkFuture, chunk_view};
 use crate::chat::Chat;
+use crate::i18n::t;
 use crate::markers::marker_view;
 use crate::view_model::{BlockVm, Delivery, MessageVm, PartBody, PartVm, SpanVm};
 
@@ -55,7 +56,7 @@ fn part_view(part: PartVm) -> AnyView {
         PartBody::Products { products } => later(move || Box::pin(products_chunk(products.clone()))),
         PartBody::Marker(marker) => later(move || Box::pin(marker_chunk(marker.clone()))),
         PartBody::Unknown => {
-            view! { <p class="unsupported" data-part="unknown">"This content can't be shown here."</p> }.into_any()
+            view! { <p class="unsupported" data-part="unknown">{t("This content can't be shown here.")}</p> }.into_any()
         }
     }
 }
@@ -118,7 +119,7 @@ crate::lazy! { markers:
 /// Images load lazily, with their alt text; only allow-listed sources get an `<img>`.
 fn image_view(image: ImagePart) -> AnyView {
     let Some(src) = image.safe_src() else {
-        return view! { <p class="unsupported" data-part="image">"This image can't be shown."</p> }
+        return view! { <p class="unsupported" data-part="image">{t("This image can't be shown.")}</p> }
             .into_any();
     };
     let alt = image
@@ -146,7 +147,7 @@ fn image_view(image: ImagePart) -> AnyView {
 /// expires (seed 002: "refetch the message when you need a fresh URL"): a click on an expired
 /// one asks the server for the message again and follows the fresh link.
 fn file_view(file: FilePart) -> AnyView {
-    let name = file.filename.clone().unwrap_or_else(|| "Attachment".into());
+    let name = file.filename.clone().unwrap_or_else(|| t("Attachment").into());
     let Some(url) = file.safe_url().map(str::to_owned) else {
         return view! { <p class="file" data-part="file">{name}</p> }.into_any();
     };
@@ -188,7 +189,7 @@ fn table_view(
     columns: Vec<TableCell>,
     rows: ArcRwSignal<Vec<Vec<TableCell>>>,
 ) -> AnyView {
-    let label = caption.clone().unwrap_or_else(|| "Table".to_owned());
+    let label = caption.clone().unwrap_or_else(|| t("Table").into());
     let head = (!columns.is_empty()).then(|| {
         view! { <thead><tr>{columns.into_iter().map(|c| view! { <th scope="col">{cell_view(c)}</th> }).collect_view()}</tr></thead> }
     });

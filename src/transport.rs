@@ -2,6 +2,7 @@
 //! SSE over `fetch` (the seed: `EventSource` cannot POST). The bytes go through the protocol's
 //! incremental [`SseParser`]; this module knows nothing of the events' meaning.
 
+use crate::i18n::{t, t_with};
 use dgbot_protocol::api::ApiError;
 use dgbot_protocol::sse::{SseEvent, SseParser};
 use serde::Serialize;
@@ -29,9 +30,9 @@ impl TransportError {
         match self {
             TransportError::Api { error, .. } => error.error.message.clone(),
             TransportError::Network(_) => {
-                "Could not reach the chat service. Check your connection.".to_owned()
+                t("Could not reach the chat service. Check your connection.").into()
             }
-            TransportError::Aborted => "Stopped.".to_owned(),
+            TransportError::Aborted => t("Stopped.").into(),
         }
     }
 }
@@ -114,7 +115,7 @@ fn api_error(status: u16, retry_after: Option<String>, body: &str) -> TransportE
         .unwrap_or_else(|| {
         ApiError::new(
             dgbot_protocol::ApiErrorCode::Internal,
-            format!("The chat service answered {status}."),
+            t_with("The chat service answered {}.", &[&status.to_string()]),
         )
     });
     TransportError::Api {

@@ -48,6 +48,14 @@ async fn violations(h: &Harness, state: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The chat page keeps the visitor id in its storage, where the livechat states read it.
+fn allowed_storage() -> support::Options {
+    support::Options {
+        storage: support::Storage::Allowed,
+        ..Default::default()
+    }
+}
+
 fn assert_none(found: &[String]) {
     assert!(
         found.is_empty(),
@@ -65,38 +73,121 @@ async fn click(h: &Harness, css: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn axe_finds_nothing_in_the_states_a_visitor_meets() {
     let h = Harness::start().await;
+    let found = visitor_states(&h).await;
+    assert_none(&found);
+    h.finish().await;
+}
+
+/// The same states with `theme.mode = "dark"`: every colour is the dark scheme's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_nothing_in_dark_mode() {
+    let h = Harness::start_full(
+        |_| {},
+        |bot| bot.config.theme.mode = "dark".into(),
+        allowed_storage(),
+    )
+    .await;
+    let mut found = visitor_states(&h).await;
+    let dark = h
+        .js("return getComputedStyle(document.body).backgroundColor", vec![])
+        .await;
+    assert_eq!(dark, "rgb(21, 25, 24)", "the dark background");
+    found.extend(marker_and_livechat_states(&h).await);
+    assert_none(&found);
+    h.finish().await;
+}
+
+/// Welcome, a product answer, a table, both forms, the rating and deletion panels.
+async fn visitor_states(h: &Harness) -> Vec<String> {
     h.open_chat_page().await;
-    let mut found = violations(&h, "welcome").await;
+    let mut found = violations(h, "welcome").await;
 
     h.ask("Do you have a floor lamp?").await;
     h.wait_css("[data-part=products]").await;
-    found.extend(violations(&h, "a product answer").await);
+    found.extend(violations(h, "a product answer").await);
 
     h.ask("Compare your lamps").await;
     h.wait_css("[data-part=table]").await;
-    found.extend(violations(&h, "a table").await);
+    found.extend(violations(h, "a table").await);
 
     h.ask("Can you call me back?").await;
     h.wait_css("form").await;
-    found.extend(violations(&h, "the contact form").await);
+    found.extend(violations(h, "the contact form").await);
 
     h.ask("I want to file a support ticket").await;
     h.eventually("the support ticket form", || async {
         (h.count("form").await >= 2).then_some(())
     })
     .await;
-    found.extend(violations(&h, "the support ticket form").await);
+    found.extend(violations(h, "the support ticket form").await);
 
-    click(&h, "[data-testid=rate]").await;
+    click(h, "[data-testid=rate]").await;
     h.wait_css("[data-testid=rate-panel]").await;
-    found.extend(violations(&h, "the rating panel").await);
+    found.extend(violations(h, "the rating panel").await);
 
-    click(&h, "[data-testid=delete]").await;
+    click(h, "[data-testid=delete]").await;
     h.wait_css("[data-testid=delete-panel]").await;
-    found.extend(violations(&h, "the deletion panel").await);
+    found.extend(violations(h, "the deletion panel").await);
+    found
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_nothing_in_the_markers_and_livechat() {
+    let h = Harness::start_full(|_| {}, |_| {}, allowed_storage()).await;
+    h.open_chat_page().await;
+    let found = marker_and_livechat_states(&h).await;
     assert_none(&found);
     h.finish().await;
+}
+
+/// The image upload and hand-over markers, then livechat waiting, active (the agent typing and
+/// writing) and the rating asked for once the agent ends it.
+async fn marker_and_livechat_states(h: &Harness) -> Vec<String> {
+    use dgbot_protocol::Part;
+    use dgbot_server::core::ConversationKey;
+    const AGENT: &str = "agent-alice";
+    h.ask("Here is a photo of the damage").await;
+    h.wait_css("[data-part=request_image_upload]").await;
+    let mut found = violations(h, "the image upload marker").await;
+
+    h.ask("Can I talk to a person?").await;
+    h.wait_css("[data-testid=handover]").await;
+    found.extend(violations(h, "the hand-over marker").await);
+    let handover = h.js(
+        "const b = document.querySelectorAll('[data-testid=handover]'); return b.length;",
+        vec![],
+    )
+    .await;
+    assert!(handover.as_u64().unwrap_or(0) >= 1);
+    h.js("document.querySelectorAll('[data-testid=handover]')[0].click()", vec![]).await;
+    h.wait_css("[data-testid=livechat-status][data-status=waiting]").await;
+    found.extend(violations(h, "livechat waiting").await);
+
+    let visitor = h
+        .js("return localStorage.getItem('dgbot_visitor_demo-shop')", vec![])
+        .await;
+    let key = ConversationKey::new("demo-shop", visitor.as_str().expect("the visitor id"));
+    let session = h
+        .eventually("the livechat session", || async {
+            h.state.store.latest_session(&key).unwrap()
+        })
+        .await;
+    h.state.agent_typing(&session, AGENT, true).unwrap();
+    h.wait_css("[data-testid=agent-typing]").await;
+    h.state
+        .agent_message(&session, AGENT, vec![Part::text("Hi, I'm Alice. How can I help?")])
+        .unwrap();
+    h.wait_css("[data-testid=livechat-status][data-status=active]").await;
+    h.wait_css("[data-testid=message][data-role=agent]").await;
+    found.extend(violations(h, "livechat active").await);
+
+    let session = h.state.store.latest_session(&key).unwrap().unwrap();
+    h.state
+        .agent_close(&session, AGENT, Some("Resolved".into()))
+        .unwrap();
+    h.wait_css("[data-testid=livechat-feedback]").await;
+    found.extend(violations(h, "livechat feedback").await);
+    found
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

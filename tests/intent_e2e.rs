@@ -2,13 +2,13 @@
 //! with no reason to open the chat pays only the loader; the chat frame is made on intent
 //! (hover, focus, touch, click, `open()`, `?chat=open`), and at idle time only when the chat has
 //! something to show: a returning visitor (an id in the host page's storage), or a chatbot with
-//! popup messages (the server's `/popup/{id}` hint). docs/host-page.md, Decisions.
+//! popup messages (the `popup` flag of the server's `/launcher/{id}` module). docs/host-page.md, Decisions.
 
 mod support;
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use support::Harness;
 
 /// The demo chatbot without popup messages: nothing for the chat to show a first-time visitor.
@@ -57,20 +57,20 @@ async fn launcher_centre(h: &Harness) -> (f64, f64) {
 async fn a_first_time_visitor_gets_the_frame_only_on_intent() {
     let h = quiet_bot().await;
 
-    // Load, then 3 s of idle time: the launcher, the popup hint (one tiny module), no frame.
+    // Load, then 3 s of idle time: the launcher (its look is one small module), no frame.
     fresh_page(&h, "/demo/").await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(frames(&h).await, 0, "no frame before intent");
     let hint = h
         .js(
-            "return performance.getEntriesByType('resource').filter(r => r.name.includes('/popup/')).map(r => r.name);",
+            "return performance.getEntriesByType('resource').filter(r => r.name.includes('/launcher/')).map(r => r.name);",
             vec![],
         )
         .await;
     assert_eq!(
         hint,
-        json!([format!("{}/popup/demo-shop", h.widget_base)]),
-        "one popup hint, at idle time"
+        json!([format!("{}/launcher/demo-shop", h.widget_base)]),
+        "one launcher module"
     );
 
     // Hover: a real pointer moved over the launcher.
@@ -167,24 +167,17 @@ async fn a_returning_visitor_gets_the_frame_preloaded() {
     assert!(!id.is_empty());
 
     // The next page: a conversation may be in progress (or an agent's message unread), so the
-    // frame is made at idle time, closed, with no intent and no popup hint asked for.
+    // frame is made at idle time, closed, with no intent.
     h.goto("/demo/two-tags.html").await;
     h.launcher().await;
     wait_frame(&h, "the preloaded frame").await;
     assert!(!h.panel_open().await);
-    let hints = h
-        .js(
-            "return performance.getEntriesByType('resource').filter(r => r.name.includes('/popup/')).length;",
-            vec![],
-        )
-        .await;
-    assert_eq!(hints, 0);
     h.finish().await;
 }
 
 #[tokio::test]
 async fn popup_messages_still_show_to_a_first_time_visitor() {
-    // The demo chatbot has popup messages: the hint says so, the frame is made at idle time and
+    // The demo chatbot has popup messages: the launcher module says so, the frame is made at idle time and
     // the popup appears beside the closed launcher, with no intent.
     let h = Harness::start_with_storage(support::Storage::Allowed).await;
     fresh_page(&h, "/demo/").await;
@@ -201,23 +194,27 @@ async fn popup_messages_still_show_to_a_first_time_visitor() {
     h.enter_chat().await;
     h.wait_css("[data-testid=popup] .popup-message").await;
     h.client.enter_parent_frame().await.unwrap();
-    // The hint is a one-line module, cached like widget.js, that any site may read (fetched
+    // The launcher module is one line, cached like widget.js, that any site may read (fetched
     // here from the shop's origin: a cross-origin request, as the loader's import() is).
     let got = h
         .js(
             "return Promise.all(arguments[0].map(u => fetch(u).then(async r => \
                [r.status, r.headers.get('content-type'), r.headers.get('cache-control'), await r.text()])));",
             vec![json!([
-                format!("{}/popup/demo-shop", h.widget_base),
-                format!("{}/popup/no-such-bot", h.widget_base)
+                format!("{}/launcher/demo-shop", h.widget_base),
+                format!("{}/launcher/no-such-bot", h.widget_base)
             ])],
         )
         .await;
     let js = "text/javascript; charset=utf-8";
     let cache = "public, max-age=300";
-    assert_eq!(
-        got,
-        json!([[200, js, cache, "export default 1"], [200, js, cache, ""]])
-    );
+    for (i, popup) in [(0, true), (1, false)] {
+        assert_eq!(got[i].as_array().unwrap()[..3], json!([200, js, cache]).as_array().unwrap()[..]);
+        let module = got[i][3].as_str().unwrap();
+        let look: Value = serde_json::from_str(module.strip_prefix("export default ").unwrap()).unwrap();
+        assert_eq!(look["popup"], popup, "{module}");
+        assert_eq!(look["open"], "Open chat");
+        assert!(look["css"].as_str().unwrap().contains(".l,.p{position:fixed"), "{module}");
+    }
     h.finish().await;
 }

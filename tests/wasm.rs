@@ -360,12 +360,10 @@ async fn the_human_agent_marker_offers_a_hand_over_when_livechat_is_live() {
         name: "Bot".into(),
         avatar: None,
         welcome_message: "Hi".into(),
-        theme: Theme {
-            primary_color: "#000".into(),
-            on_primary_color: "#fff".into(),
-        },
+        theme: Theme::default(),
         popup_messages: vec![],
         language: "da".into(),
+        strings: Default::default(),
         chat_type: "shopping_assistant".into(),
         livechat: LivechatConfig {
             enabled: true,

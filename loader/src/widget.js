@@ -38,7 +38,8 @@
     });
   }
 
-  var host, launcher, root;
+  // The launcher's look, names and popup flag come from the server (`look`, below).
+  var host, launcher, root, sheet, fit, edge, look = {};
   if (inline) {
     // The inline embed: the frame goes into #chatbot-placeholder, or right after the tag.
     host = d.getElementById("chatbot-placeholder");
@@ -48,20 +49,11 @@
     host = d.createElement("div");
     host.id = "dgbot-root";
     root = host.attachShadow({ mode: "open" });
-    var sheet = new CSSStyleSheet();
-    sheet.replaceSync(
-      ":host{all:initial}" +
-      ".l,.p{position:fixed;right:20px;bottom:20px;z-index:2147483000;border:0;box-shadow:0 4px 24px #0004}" +
-      ".l{width:60px;height:60px;border-radius:50%;background:#1f5f5b;cursor:pointer}" +
-      // The icon: a speech bubble, which turns into a cross while the window is open.
-      ".l:before,.l:after{content:'';position:absolute;inset:19px 16px 21px;border:2px solid #fff;border-radius:11px 11px 11px 2px}" +
-      ".o~.l:before,.o~.l:after{inset:29px 18px;border-width:2px 0 0;border-radius:0;rotate:45deg}.o~.l:after{rotate:-45deg}" +
-      ".p{bottom:92px;width:400px;height:min(640px,100vh - 112px);border-radius:14px;background:#fff;display:none}" +
-      ".x{width:min(720px,100vw - 40px);height:calc(100vh - 112px)}.o,.k{display:block}.k{width:340px;height:170px;background:0 0;box-shadow:none}" +
-      "@media(max-width:480px){.o{inset:0;width:100%;height:100%;border-radius:0}.o~.l{display:none}}");
-    root.adoptedStyleSheets = [sheet];
+    // Its style sheet is the server's (loader/src/launcher.css with the chatbot's look).
+    root.adoptedStyleSheets = [sheet = new CSSStyleSheet()];
     launcher = d.createElement("button"); launcher.className = "l";
-    root.append(launcher);
+    // `edge`: after the frame, a stop for Tab only while the chat fills the screen (see focusin).
+    root.append(launcher, edge = d.createElement("i"));
   }
 
   // The visitor's id is kept in the host page's own storage too: a browser that blocks storage
@@ -78,7 +70,7 @@
     // `queue` is 0 from then on: post() sends at once. (splice's receiver is read before
     // its argument sets `queue`.)
     frame.onload = () => queue && queue.splice(queue = 0).forEach(post);
-    frame.title = "Chat";
+    frame.title = look.title || "Chat";
     var o = inline && w.__CHATBOT_INLINE_OVERRIDES__ || {};
     frame.src = base + "/chat/?chatbot_id=" + enc(botId) + "&host=" + enc(location.origin) +
       (inline ? "&inline=1&welcome=" + enc(o.inlineWelcomeMessage || "") : "");
@@ -100,12 +92,14 @@
   // Full screen on small screens, sized to the visual viewport so the keyboard never covers it.
   var render = () => {
     if (inline) return;
-    var v = w.visualViewport, fit = isOpen && v && w.innerWidth <= 480;
+    var v = w.visualViewport;
+    fit = isOpen && v && w.innerWidth <= 480;
     if (frame) {
       frame.className = "p" + (isOpen ? " o" : "") + size;
       frame.style.cssText = fit ? `height:${v.height}px;top:${v.offsetTop}px` : "";
     }
-    launcher.ariaLabel = isOpen ? "Close chat" : "Open chat";
+    launcher.ariaLabel = isOpen ? look.close : look.open;
+    edge.tabIndex = fit ? 0 : -1;
   }
 
   var open = (message) => {
@@ -173,19 +167,28 @@
     // before touchstart, in every browser this script runs in (see Decisions, docs/host-page.md).
     listen(launcher, "pointerenter focus", ensureFrame);
     listen(d, "keydown", (e) => e.key == "Escape" && close());
+    // Full screen, the chat is all there is: focus that leaves it goes back into it, never to
+    // the page behind: Shift+Tab onto the page, or Tab past its last control onto `edge`
+    // (without it, Tab would leave the page for the browser). Escape closes it.
+    listen(d, "focusin", (e) => fit && e.target != host && frame.focus());
+    listen(edge, "focus", () => frame.focus());
     listen(w.visualViewport || w, "resize scroll", render);
-    render();
-    body.appendChild(host);
   }
   // When the visitor moves into the chat, tell it the page's current address (SPA routes).
   listen(w, "blur", () => d.activeElement == (inline ? frame : host) && post({ action: "page" }));
-  // Nothing heavy before the visitor wants it: at idle time the frame is made only for a
-  // returning visitor (a conversation may be going on) or when the chatbot has popup messages,
-  // which the server says in a one-line module (`export default 1`, or nothing); script-src
-  // already allows our origin, so no new CSP line. Otherwise intent or open() makes it.
-  inline ? ensureFrame() : (w.requestIdleCallback || setTimeout)(() =>
-    ls((s) => s[key]) ? ensureFrame() :
-      import(base + "/popup/" + enc(botId)).then((m) => m.default && ensureFrame(), warn));
+  // The launcher goes on the page with its look: a one-line module from the server (script-src
+  // already allows our origin, so no new CSP line) with its style sheet, its label and names in
+  // the visitor's language, and whether the chatbot has popup messages. Nothing heavy before
+  // the visitor wants it: at idle time the frame is made only for a returning visitor (a
+  // conversation may be going on) or for popup messages. Otherwise intent or open() makes it.
+  inline ? ensureFrame() : import(base + "/launcher/" + enc(botId)).then((m) => {
+    look = m.default;
+    sheet.replaceSync(look.css);
+    if (look.label) { launcher.className += " t"; launcher.append(look.label); }
+    render();
+    body.appendChild(host);
+    (w.requestIdleCallback || setTimeout)(() => (look.popup || ls((s) => s[key])) && ensureFrame());
+  }, warn);
 
   // ?chat=open, ?chat=open&chatbot_message=…, ?chatbot_message=…: once, then off the address bar.
   var u = new URL(location), p = u.searchParams, msg = p.get("chatbot_message"), chat = p.get("chat") == "open";

@@ -1,6 +1,8 @@
 //! Request and response bodies of the visitor-facing chat API (seed 002, "Chatbot API Flow"),
 //! and the `ApiError` envelope every non-2xx response carries (seed 002, "Chatbot API Errors").
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::message::Part;
@@ -32,10 +34,24 @@ pub struct ChatConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<String>,
     pub welcome_message: String,
+    /// Sent, and not decoded: the widget puts the look on its page from the configuration's
+    /// JSON in plain JS (index.html, `__dgLook`), and decoding it too would cost the opened
+    /// widget a kilobyte. A client that wants it reads it from the JSON.
+    #[serde(default, skip_deserializing)]
     pub theme: Theme,
     #[serde(default)]
     pub popup_messages: Vec<String>,
+    /// The language of this visitor's chat, a BCP 47 tag (`da`, `en`, `ar`): the chatbot's
+    /// `language`, or with `"auto"` the first of the visitor's languages (`Accept-Language`,
+    /// which browsers fill from `navigator.languages`) that has a catalogue, else English.
+    /// Right to left for Arabic, Hebrew, Persian, Urdu and the other languages of their scripts.
     pub language: String,
+    /// The widget's words in `language`, keyed by their English text (as gettext does), with the
+    /// chatbot's `[chatbot.strings]` overrides applied; empty for English without overrides.
+    /// A string not here shows in English. Not decoded by the widget (it looks them up in the
+    /// JSON, `src/i18n.rs`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", skip_deserializing)]
+    pub strings: BTreeMap<String, String>,
     /// The `chat_type` every analytics event carries (seed 002: `"shopping_assistant"`).
     pub chat_type: String,
     /// Hand-over to human agents (seed 002, "Setup before handover").
@@ -64,12 +80,36 @@ impl LivechatConfig {
 
 pub use crate::livechat::HandoverRequest;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Theme {
     /// Launcher, header and visitor bubbles.
     pub primary_color: String,
     /// Text on `primary_color`.
     pub on_primary_color: String,
+    /// `light`, `dark`, or `auto` (the visitor's `prefers-color-scheme`).
+    #[serde(default = "light")]
+    pub mode: String,
+    /// A CSS font stack for the chat (the host page's fonts cannot cross into the iframe),
+    /// e.g. `"Inter", system-ui, sans-serif`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub font_family: Option<String>,
+    /// An https font file (woff2, woff, ttf) that the first family of `font_family` names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub font_url: Option<String>,
+    /// The corner radius of the window's bubbles, in CSS pixels (0–24).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub radius: Option<u8>,
+    /// `right` or `left`: the side of the page the launcher (and so the popup messages) is on.
+    #[serde(default = "right")]
+    pub launcher_side: String,
+}
+
+fn right() -> String {
+    "right".into()
+}
+
+fn light() -> String {
+    "light".into()
 }
 
 /// `POST /api/v1/chat/messages` body.

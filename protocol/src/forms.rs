@@ -22,8 +22,45 @@ pub fn is_email(s: &str) -> bool {
         && !s.chars().any(|c| c.is_whitespace() || c == ',')
 }
 
+/// A message's words, as they are: what the server says.
+fn english(s: &'static str) -> String {
+    s.to_owned()
+}
+
+/// `template`'s `{}`s replaced by `values` in order (a `{}` inside a value stays as it is).
+pub fn fill(template: String, values: &[&str]) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut values = values.iter();
+    let mut rest = template.as_str();
+    // (By `{` then `}`: a string searcher here would cost the widget a kilobyte.)
+    while let Some(at) = rest.find('{') {
+        out.push_str(&rest[..at]);
+        match (rest[at + 1..].starts_with('}'), values.next()) {
+            (true, Some(v)) => {
+                out.push_str(v);
+                rest = &rest[at + 2..];
+            }
+            _ => {
+                out.push('{');
+                rest = &rest[at + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Errors for `values` against the marker's `fields`, named `action.fields.<key>`.
 pub fn check_fields(fields: &[FormField], values: &BTreeMap<String, String>) -> Vec<FieldError> {
+    check_fields_in(fields, values, &english)
+}
+
+/// [`check_fields`], its messages through `tr` (the widget's: in the visitor's language).
+pub fn check_fields_in(
+    fields: &[FormField],
+    values: &BTreeMap<String, String>,
+    tr: &dyn Fn(&'static str) -> String,
+) -> Vec<FieldError> {
     let mut errors = vec![];
     for f in fields {
         let value = values.get(&f.key).map(|v| v.trim()).unwrap_or("");
@@ -31,17 +68,17 @@ pub fn check_fields(fields: &[FormField], values: &BTreeMap<String, String>) -> 
         if f.required && value.is_empty() {
             errors.push(FieldError {
                 field,
-                message: format!("{} is required", f.label),
+                message: fill(tr("{} is required"), &[&f.label]),
             });
         } else if f.kind == FieldKind::Email && !value.is_empty() && !is_email(value) {
             errors.push(FieldError {
                 field,
-                message: "Enter a valid email address".into(),
+                message: tr("Enter a valid email address"),
             });
         } else if value.chars().count() > MAX_FIELD_CHARS {
             errors.push(FieldError {
                 field,
-                message: format!("At most {MAX_FIELD_CHARS} characters"),
+                message: fill(tr("At most {} characters"), &[&MAX_FIELD_CHARS.to_string()]),
             });
         }
     }
@@ -49,7 +86,7 @@ pub fn check_fields(fields: &[FormField], values: &BTreeMap<String, String>) -> 
         if !fields.iter().any(|f| &f.key == key) {
             errors.push(FieldError {
                 field: format!("action.fields.{key}"),
-                message: "Unknown field".into(),
+                message: tr("Unknown field"),
             });
         }
     }
@@ -64,11 +101,20 @@ pub fn decoded_len(data: &str) -> u64 {
 /// Errors for a support ticket's attachments against the marker's rules
 /// (`action.attachments` for the count, `action.attachments.<i>` per file).
 pub fn check_attachments(rules: &AttachmentRules, attachments: &[Attachment]) -> Vec<FieldError> {
+    check_attachments_in(rules, attachments, &english)
+}
+
+/// [`check_attachments`], its messages through `tr`.
+pub fn check_attachments_in(
+    rules: &AttachmentRules,
+    attachments: &[Attachment],
+    tr: &dyn Fn(&'static str) -> String,
+) -> Vec<FieldError> {
     let mut errors = vec![];
     if attachments.len() as u64 > u64::from(rules.max_files) {
         errors.push(FieldError {
             field: "action.attachments".into(),
-            message: format!("At most {} files", rules.max_files),
+            message: fill(tr("At most {} files"), &[&rules.max_files.to_string()]),
         });
     }
     for (i, a) in attachments.iter().enumerate() {
@@ -76,15 +122,14 @@ pub fn check_attachments(rules: &AttachmentRules, attachments: &[Attachment]) ->
         if !rules.accepted_types.iter().any(|t| t == &a.mime) {
             errors.push(FieldError {
                 field,
-                message: format!("{} is not an accepted file type", a.filename),
+                message: fill(tr("{} is not an accepted file type"), &[&a.filename]),
             });
         } else if decoded_len(&a.data) > rules.max_size_bytes {
             errors.push(FieldError {
                 field,
-                message: format!(
-                    "{} is larger than {} MB",
-                    a.filename,
-                    rules.max_size_bytes / 1_048_576
+                message: fill(
+                    tr("{} is larger than {} MB"),
+                    &[&a.filename, &(rules.max_size_bytes / 1_048_576).to_string()],
                 ),
             });
         }
@@ -103,6 +148,15 @@ mod tests {
             kind,
             required,
         }
+    }
+
+    #[test]
+    fn fill_puts_values_in_order() {
+        let f = |t: &str, v: &[&str]| fill(t.to_owned(), v);
+        assert_eq!(f("{} of {}", &["3", "5"]), "3 of 5");
+        assert_eq!(f("Remove {}", &["a {} b"]), "Remove a {} b", "a {{}} in a value stays");
+        assert_eq!(f("{} and {}", &["x"]), "x and {}", "too few values");
+        assert_eq!(f("no {braces} here {", &["x"]), "no {braces} here {");
     }
 
     #[test]

@@ -45,6 +45,52 @@ pub struct Chatbot {
     pub actions: Vec<crate::core::actions::Action>,
     /// `[chatbot.model]`: answers from a language model instead of the demo bot.
     pub model: Option<crate::core::responder::model::ModelConfig>,
+    /// With `language = "auto"`: the language of a visitor whose browser asks for none we have.
+    pub default_language: String,
+    /// `[chatbot.strings]`: the chatbot's own words for the widget's strings.
+    pub strings: crate::i18n::Overrides,
+    /// The launcher the loader draws on the host page (`GET /launcher/{chatbot_id}`).
+    pub launcher: Launcher,
+}
+
+/// `launcher_*` of `[chatbot.theme]`: where the loader puts the launcher, and what it shows
+/// (the side, which the chat needs too, is the config's `theme.launcher_side`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Launcher {
+    /// Pixels from the page's side and bottom edges.
+    pub offset: [u16; 2],
+    /// A pill with this text instead of the round bubble ("Chat with us").
+    pub label: Option<String>,
+}
+
+/// `[chatbot.theme]` as written: the widget's part ([`Theme`]) and the launcher's.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThemeFile {
+    primary_color: String,
+    on_primary_color: String,
+    #[serde(default = "light")]
+    mode: String,
+    font_family: Option<String>,
+    font_url: Option<String>,
+    radius: Option<u8>,
+    #[serde(default = "right")]
+    launcher_side: String,
+    #[serde(default = "launcher_offset")]
+    launcher_offset: [u16; 2],
+    launcher_label: Option<String>,
+}
+
+fn light() -> String {
+    "light".into()
+}
+
+fn right() -> String {
+    "right".into()
+}
+
+fn launcher_offset() -> [u16; 2] {
+    [20, 20]
 }
 
 /// Per visitor: at most `messages` messages in any window of `per_seconds` seconds.
@@ -104,11 +150,15 @@ struct ChatbotFile {
     popup_messages: Vec<String>,
     #[serde(default = "default_language")]
     language: String,
+    #[serde(default = "default_language")]
+    default_language: String,
+    #[serde(default)]
+    strings: crate::i18n::Overrides,
     #[serde(default = "default_chat_type")]
     chat_type: String,
     #[serde(default)]
     avatar: Option<String>,
-    theme: Theme,
+    theme: ThemeFile,
     knowledge_base: KnowledgeFiles,
     #[serde(default)]
     rate_limit: RateLimit,
@@ -251,6 +301,45 @@ impl Settings {
                     return bad(name, &format!("{value:?} is not a colour like \"#1f5f5b\""));
                 }
             }
+            let t = &c.theme;
+            if !matches!(t.mode.as_str(), "light" | "dark" | "auto") {
+                return bad("theme.mode", "use \"light\", \"dark\" or \"auto\"");
+            }
+            if let Some(f) = &t.font_family
+                && (f.trim().is_empty() || f.len() > 200 || f.contains([';', '{', '}', '\\', '<']))
+            {
+                return bad("theme.font_family", "a CSS font stack like \"Inter\", system-ui, sans-serif");
+            }
+            if let Some(u) = &t.font_url
+                && (!u.starts_with("https://") || u.contains(['"', '\'', '(', ')', '\\', ' ']))
+            {
+                return bad("theme.font_url", "an https:// URL of a font file (woff2, woff, ttf)");
+            }
+            if t.font_url.is_some() && t.font_family.is_none() {
+                return bad("theme.font_url", "needs a font_family whose first font it names");
+            }
+            if t.radius.is_some_and(|r| r > 24) {
+                return bad("theme.radius", "at most 24 (pixels)");
+            }
+            if !matches!(t.launcher_side.as_str(), "left" | "right") {
+                return bad("theme.launcher_side", "use \"right\" or \"left\"");
+            }
+            if t.launcher_offset.iter().any(|o| *o > 400) {
+                return bad("theme.launcher_offset", "at most 400 pixels from each edge");
+            }
+            if let Some(l) = &t.launcher_label
+                && (l.trim().is_empty() || l.chars().count() > 40)
+            {
+                return bad("theme.launcher_label", "1 to 40 characters");
+            }
+            for (name, tag) in [("language", &c.language), ("default_language", &c.default_language)] {
+                if !crate::i18n::is_language(tag) || (name == "default_language" && tag == "auto") {
+                    return bad(name, &format!("{tag:?} is not a language tag like \"da\" or \"auto\""));
+                }
+            }
+            if let Err((key, why)) = c.strings.check() {
+                return bad(&format!("strings.{key:?}"), &why);
+            }
             if c.rate_limit.messages == 0 || c.rate_limit.per_seconds == 0 {
                 return bad("rate_limit", "messages and per_seconds must be at least 1");
             }
@@ -296,10 +385,19 @@ impl Settings {
                     name: c.name,
                     avatar: c.avatar,
                     welcome_message: c.welcome_message,
-                    theme: c.theme,
+                    theme: Theme {
+                        primary_color: c.theme.primary_color.clone(),
+                        on_primary_color: c.theme.on_primary_color.clone(),
+                        mode: c.theme.mode,
+                        font_family: c.theme.font_family,
+                        font_url: c.theme.font_url,
+                        radius: c.theme.radius,
+                        launcher_side: c.theme.launcher_side.clone(),
+                    },
                     popup_messages: c.popup_messages,
                     language: c.language,
                     chat_type: c.chat_type,
+                    strings: Default::default(),
                     // Computed per request from the settings (`Core::livechat_config`).
                     livechat: LivechatConfig {
                         enabled: false,
@@ -325,6 +423,12 @@ impl Settings {
                     .collect(),
                 actions,
                 model: c.model,
+                default_language: c.default_language,
+                strings: c.strings,
+                launcher: Launcher {
+                    offset: c.theme.launcher_offset,
+                    label: c.theme.launcher_label,
+                },
             });
         }
         Ok(Settings {
@@ -335,6 +439,15 @@ impl Settings {
 }
 
 impl Chatbot {
+    /// The language of the visitor who sent `headers`: the configured one, or with `"auto"` the
+    /// first of their `Accept-Language` that has a catalogue, else `default_language`.
+    pub fn visitor_language(&self, headers: &axum::http::HeaderMap) -> String {
+        let accept = headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        crate::i18n::resolve(&self.config.language, &self.default_language, accept)
+    }
+
     /// The demo shop's assistant from the shipped `server/dgbot.toml`: accepts host pages on any
     /// loopback origin and port.
     pub fn demo() -> Self {
@@ -385,6 +498,28 @@ mod tests {
             (
                 shipped().replace("primary_color = \"#1f5f5b\"", "primary_color = \"teal\""),
                 "chatbot[0].theme.primary_color",
+            ),
+            (
+                shipped().replace("mode = \"auto\"", "mode = \"dim\""),
+                "chatbot[0].theme.mode",
+            ),
+            (
+                shipped().replace("# launcher_side = \"right\"", "launcher_side = \"middle\""),
+                "chatbot[0].theme.launcher_side",
+            ),
+            (
+                shipped().replace("# radius = 16", "radius = 40"),
+                "chatbot[0].theme.radius",
+            ),
+            (
+                shipped().replace("language = \"auto\"", "language = \"Danish\""),
+                "chatbot[0].language",
+            ),
+            (
+                shipped()
+                    .replace("# [chatbot.strings]\n", "[chatbot.strings]\n")
+                    .replace("# \"Write a message…\" = \"Ask", "\"Write a mesage…\" = \"Ask"),
+                "chatbot[0].strings.\"Write a mesage…\"",
             ),
             (
                 shipped().replace(

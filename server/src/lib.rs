@@ -21,6 +21,7 @@ pub mod adapters;
 pub mod config;
 pub mod core;
 pub mod http;
+pub mod i18n;
 pub mod ops;
 pub mod store;
 pub mod webhooks;

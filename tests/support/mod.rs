@@ -330,6 +330,8 @@ impl Harness {
             "--no-first-run".into(),
             "--disable-quic".into(),
             "--window-size=1280,800".into(),
+            // The demo chatbot speaks the browser's language: these tests read English.
+            "--lang=en-US".into(),
             format!("--user-data-dir={}", profile.display()),
         ];
         args.extend(options.browser_args.iter().cloned());

@@ -569,12 +569,33 @@ fn build_widget() -> Result {
     }
     write(format!("widget-{h}.css"), css.as_bytes())?;
     write(format!("sse-worker-{h}.js"), worker.as_bytes())?;
-    let page = text(&root().join("index.html"))?
+    let page = without_comments(&text(&root().join("index.html"))?)
         .replace("/chat/widget.css", &format!("/chat/widget-{h}.css"))
         .replace("/chat/sse-worker.js", &format!("/chat/sse-worker-{h}.js"))
         .replace("/chat/dgbot.js", &format!("/chat/dgbot-{h}.js"))
         .replace("/chat/dgbot_bg.wasm", &format!("/chat/dgbot-{h}_bg.wasm"));
     write("index.html".into(), page.as_bytes())
+}
+
+/// `html` without its `<!-- … -->` comments and the lines they leave empty: they explain the
+/// template to its readers, not the page to browsers (every visitor downloads it).
+fn without_comments(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find("<!--") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find("-->") {
+            Some(end) => rest = &rest[start + end + 3..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out.lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// FNV-1a, 64 bits: the build's content hash (not for security).

@@ -29,7 +29,7 @@ pub fn routes(config: &ServerConfig) -> Router<SharedState> {
             .route_service(&format!("/static/{name}"), ServeFile::new(&file));
     }
     router
-        .route("/popup/{chatbot_id}", get(popup_hint))
+        .route("/launcher/{chatbot_id}", get(super::launcher::launcher))
         .nest_service("/chat", app)
         .nest_service("/demo/img", ServeDir::new(config.demo_dir.join("img")))
         .route("/demo", get(|| async { Redirect::permanent("/demo/") }))
@@ -47,27 +47,6 @@ pub fn routes(config: &ServerConfig) -> Router<SharedState> {
         .route("/", get(|| async { Redirect::temporary("/demo/") }))
         .layer(middleware::from_fn(cache_headers))
         .layer(CompressionLayer::new().gzip(true).br(true))
-}
-
-/// `/popup/{chatbot_id}`: whether the chatbot has popup messages, for `widget.js` to decide
-/// whether a first-time visitor's page needs the chat frame before any intent
-/// (docs/host-page.md, Decisions). A one-line JavaScript module (`export default 1`, or empty)
-/// that the loader `import()`s: `script-src` already allows this origin, so a strict host CSP
-/// needs no `connect-src` line. Public (the popups show to anyone), shared by every visitor of
-/// the chatbot and cached for 5 minutes, like `widget.js`; an unknown chatbot is "no popups".
-async fn popup_hint(State(state): State<SharedState>, Path(chatbot_id): Path<String>) -> Response {
-    let popups = state
-        .chatbot(&chatbot_id)
-        .is_some_and(|bot| !bot.config.popup_messages.is_empty());
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
-            (header::CACHE_CONTROL, "public, max-age=300"),
-        ],
-        if popups { "export default 1" } else { "" },
-    )
-        .into_response()
 }
 
 /// The scripts a host page loads, built into `loader/` by `cargo xtask build`.

@@ -7,4 +7,5 @@ pub mod assets;
 pub mod auth;
 pub mod demo_shop;
 pub mod error;
+pub mod launcher;
 pub mod security;

@@ -98,7 +98,7 @@ pub fn chat_page_csp(script_hashes: &[String], ancestors: &str) -> String {
         .collect();
     format!(
         "default-src 'none'; script-src 'self'{hashes} 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src * data: blob:; font-src 'self' data:; connect-src 'self'; form-action 'none'; \
+         img-src * data: blob:; font-src 'self' data: https:; connect-src 'self'; form-action 'none'; \
          base-uri 'none'; object-src 'none'; frame-ancestors {ancestors}; report-uri /csp-report"
     )
 }

@@ -88,15 +88,21 @@ pub async fn auth_public(
 
 /// The chatbot's public configuration, with the `livechat` block computed now (working hours,
 /// override).
+///
+/// `language` is the visitor's (`"auto"` follows their browser's `Accept-Language`) and
+/// `strings` the widget's words in it (issue 17, `crate::i18n`).
 pub async fn config(
     State(state): State<SharedState>,
     Visitor(key): Visitor,
+    headers: axum::http::HeaderMap,
 ) -> Result<Json<ChatConfig>, Failure> {
     let bot = state
         .chatbot(&key.chatbot_id)
         .ok_or_else(|| Failure::new(ApiErrorCode::NotFound, "No such chatbot"))?;
     let mut config = bot.config.clone();
     config.livechat = state.livechat_config(&key.chatbot_id)?;
+    config.language = bot.visitor_language(&headers);
+    config.strings = bot.strings.strings(&config.language);
     Ok(Json(config))
 }
 

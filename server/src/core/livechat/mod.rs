@@ -47,6 +47,8 @@ fn language_name(code: &str) -> String {
         "es" => "spanish",
         "it" => "italian",
         "pl" => "polish",
+        "ar" => "arabic",
+        "he" | "iw" => "hebrew",
         other => return other.to_owned(),
     }
     .to_owned()
@@ -166,7 +168,12 @@ impl Core {
             )));
         }
         let now = self.clock.rfc3339();
-        let language = language_name(&self.chatbot_of(key)?.config.language);
+        // A chatbot in `auto` speaks each visitor's language; the session names its default.
+        let bot = self.chatbot_of(key)?;
+        let language = language_name(match bot.config.language.as_str() {
+            "auto" => &bot.default_language,
+            configured => configured,
+        });
         let (session, created) = self.store.start_session(Session {
             id: ids::new_id("livechat_session"),
             key: key.clone(),
