@@ -49,8 +49,10 @@
     host = d.createElement("div");
     host.id = "dgbot-root";
     root = host.attachShadow({ mode: "open" });
-    // Its style sheet is the server's (loader/src/launcher.css with the chatbot's look).
+    // Its style sheet is the server's (loader/src/launcher.css with the chatbot's look); until
+    // it arrives the widget is on the page (for open() and the page's scripts) but not shown.
     root.adoptedStyleSheets = [sheet = new CSSStyleSheet()];
+    sheet.replaceSync(":host{display:none}");
     launcher = d.createElement("button"); launcher.className = "l";
     // `edge`: after the frame, a stop for Tab only while the chat fills the screen (see focusin).
     root.append(launcher, edge = d.createElement("i"));
@@ -106,7 +108,9 @@
     if (message != null && !message.trim) return warn("open(message)?"); // strings only
     show(); // post() below makes the frame if there is none yet
     // The chat answers `opened` with seed 002's chat_open (its chat_type is the config's).
-    if (!isOpen) { isOpen = 1; size = ""; render(); emit("open"); post({ action: "opened" }); }
+    // Focus goes into the window (a browser lets a cross-origin frame focus its composer only
+    // when the frame has focus).
+    if (!isOpen) { isOpen = 1; size = ""; render(); frame.focus(); emit("open"); post({ action: "opened" }); }
     if (message?.trim()) post({ action: "sendMessage", message });
   }
   var close = () => {
@@ -173,10 +177,11 @@
     listen(d, "focusin", (e) => fit && e.target != host && frame.focus());
     listen(edge, "focus", () => frame.focus());
     listen(w.visualViewport || w, "resize scroll", render);
+    body.appendChild(host);
   }
   // When the visitor moves into the chat, tell it the page's current address (SPA routes).
   listen(w, "blur", () => d.activeElement == (inline ? frame : host) && post({ action: "page" }));
-  // The launcher goes on the page with its look: a one-line module from the server (script-src
+  // The launcher shows with its look: a one-line module from the server (script-src
   // already allows our origin, so no new CSP line) with its style sheet, its label and names in
   // the visitor's language, and whether the chatbot has popup messages. Nothing heavy before
   // the visitor wants it: at idle time the frame is made only for a returning visitor (a
@@ -186,7 +191,6 @@
     sheet.replaceSync(look.css);
     if (look.label) { launcher.className += " t"; launcher.append(look.label); }
     render();
-    body.appendChild(host);
     (w.requestIdleCallback || setTimeout)(() => (look.popup || ls((s) => s[key])) && ensureFrame());
   }, warn);
 

@@ -446,7 +446,8 @@ impl Harness {
         all
     }
 
-    /// The launcher button inside the loader's shadow root.
+    /// The launcher button inside the loader's shadow root, once it shows (its look, the
+    /// server's `/launcher/{id}` module, has arrived).
     pub async fn launcher(&self) -> Element {
         let host = self
             .client
@@ -455,12 +456,18 @@ impl Harness {
             .for_element(Locator::Id("dgbot-root"))
             .await
             .unwrap();
-        host.shadow_root()
+        let button = host
+            .shadow_root()
             .await
             .unwrap()
             .find(Locator::Css("button"))
             .await
-            .unwrap()
+            .unwrap();
+        self.eventually("the launcher shown", || async {
+            button.is_displayed().await.unwrap_or(false).then_some(())
+        })
+        .await;
+        button
     }
 
     pub async fn panel_open(&self) -> bool {
