@@ -106,11 +106,11 @@
 
   var open = (message) => {
     if (message != null && !message.trim) return warn("open(message)?"); // strings only
-    show(); // post() below makes the frame if there is none yet
+    show();
     // The chat answers `opened` with seed 002's chat_open (its chat_type is the config's).
     // Focus goes into the window (a browser lets a cross-origin frame focus its composer only
     // when the frame has focus).
-    if (!isOpen) { isOpen = 1; size = ""; render(); frame.focus(); emit("open"); post({ action: "opened" }); }
+    if (!isOpen) { isOpen = 1; size = ""; ensureFrame(); render(); frame.focus(); emit("open"); post({ action: "opened" }); }
     if (message?.trim()) post({ action: "sendMessage", message });
   }
   var close = () => {
