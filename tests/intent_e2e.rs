@@ -181,16 +181,7 @@ async fn popup_messages_still_show_to_a_first_time_visitor() {
     // the popup appears beside the closed launcher, with no intent.
     let h = Harness::start_with_storage(support::Storage::Allowed).await;
     fresh_page(&h, "/demo/").await;
-    h.eventually("the popup window", || async {
-        let class = h
-            .js(
-                "var f = document.getElementById('dgbot-root').shadowRoot.querySelector('iframe'); return f ? f.className : '';",
-                vec![],
-            )
-            .await;
-        (class == "p k").then_some(())
-    })
-    .await;
+    h.wait_popup_window().await;
     h.enter_chat().await;
     h.wait_css("[data-testid=popup] .popup-message").await;
     h.client.enter_parent_frame().await.unwrap();

@@ -274,16 +274,7 @@ async fn the_popup_window_stays_see_through_on_a_dark_page() {
         )
         .await;
         h.goto("/demo/dark.html").await;
-        h.eventually("the popup window", || async {
-            let class = h
-                .js(
-                    "var f = document.getElementById('dgbot-root').shadowRoot.querySelector('iframe'); return f ? f.className : '';",
-                    vec![],
-                )
-                .await;
-            (class == "p k").then_some(())
-        })
-        .await;
+        h.wait_popup_window().await;
         let outside = h
             .js(
                 "const f = document.getElementById('dgbot-root').shadowRoot.querySelector('iframe');

@@ -482,6 +482,21 @@ impl Harness {
             == 1
     }
 
+    /// Wait until the closed chat shows its popup messages: the loader's see-through window
+    /// (class `p k`, `peekChat`) beside the launcher.
+    pub async fn wait_popup_window(&self) {
+        self.eventually("the popup window", || async {
+            let class = self
+                .js(
+                    "var f = document.getElementById('dgbot-root').shadowRoot.querySelector('iframe'); return f ? f.className : '';",
+                    vec![],
+                )
+                .await;
+            (class == "p k").then_some(())
+        })
+        .await;
+    }
+
     /// Switch WebDriver into the chat iframe.
     pub async fn enter_chat(&self) {
         let host = self.client.find(Locator::Id("dgbot-root")).await.unwrap();

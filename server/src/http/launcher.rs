@@ -28,6 +28,22 @@ use crate::config::Chatbot;
 /// The launcher's style sheet, before the chatbot's look.
 const LAUNCHER_CSS: &str = include_str!("../../../loader/src/launcher.css");
 
+/// [`LAUNCHER_CSS`] without its comments and line breaks, made once (every page load of every
+/// site that embeds the widget asks for the launcher's look).
+fn base_css() -> &'static str {
+    static CSS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CSS.get_or_init(|| {
+        let mut out = String::new();
+        let mut rest = LAUNCHER_CSS;
+        while let Some(start) = rest.find("/*") {
+            out.push_str(&rest[..start]);
+            rest = rest[start..].find("*/").map_or("", |end| &rest[start + end + 2..]);
+        }
+        out.push_str(rest);
+        out.lines().map(str::trim).collect()
+    })
+}
+
 #[derive(Serialize)]
 struct Look {
     css: String,
@@ -67,11 +83,7 @@ fn look(bot: Option<&Chatbot>, headers: &HeaderMap) -> Look {
         .map(|b| b.strings.strings(&b.visitor_language(headers)))
         .unwrap_or_default();
     let tr = |english: &str| strings.get(english).cloned().unwrap_or_else(|| english.into());
-    let mut css = LAUNCHER_CSS
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("/*") && !l.starts_with('*'))
-        .collect::<String>();
+    let mut css = base_css().to_owned();
     if let Some(bot) = bot {
         // Colours are checked (`#rgb`…) and the offsets are numbers when the file is read.
         let theme = &bot.config.theme;
@@ -98,5 +110,19 @@ fn look(bot: Option<&Chatbot>, headers: &HeaderMap) -> Look {
         close: tr("Close chat"),
         title: tr("Chat"),
         popup: bot.is_some_and(|b| !b.config.popup_messages.is_empty()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_style_sheet_goes_out_without_comments_or_line_breaks() {
+        let css = base_css();
+        assert!(!css.contains("/*") && !css.contains("*/") && !css.contains('\n'), "{css}");
+        assert!(css.starts_with(":host{all:initial;"), "{css}");
+        assert!(css.contains(".l,.p{position:fixed;right:var(--x)"), "{css}");
+        assert!(css.ends_with(".o~.l{display:none}}"), "{css}");
     }
 }
