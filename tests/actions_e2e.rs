@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use dgbot_server::core::actions::ActionFile;
+use dgbot_server::config::ActionFile;
 use serde_json::json;
 use support::{Harness, Options};
 

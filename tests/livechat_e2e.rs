@@ -14,8 +14,8 @@ use dgbot_protocol::livechat::{
 };
 use dgbot_protocol::{Message, Part, Role};
 use dgbot_server::core::ConversationKey;
-use dgbot_server::core::livechat::availability::DAYS;
-use dgbot_server::store::livechat::Session;
+use dgbot_server::model::livechat::DAYS;
+use dgbot_server::model::Session;
 use fantoccini::Locator;
 use fantoccini::key::Key;
 use serde_json::{Value, json};

@@ -3,65 +3,22 @@
 //! names the field (`chatbot[0].theme.primary_color: …`); TOML syntax errors and unknown or
 //! missing fields come with the line and column.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::time::Duration;
 
 use dgbot_protocol::api::{ChatConfig, LivechatConfig, Theme};
 use dgbot_protocol::livechat::LivechatSettings;
 use dgbot_protocol::message::Author;
+use dgbot_protocol::webhooks::WebhookConfig;
 use serde::Deserialize;
 
-use crate::core::responder::knowledge::KnowledgeBase;
+use crate::model::chatbot::{SENDABLE, action_url_allowed};
+use crate::model::i18n::{self, Overrides};
+use crate::model::webhook::Normalize;
+pub use crate::model::{Action, Chatbot, KnowledgeFiles, Launcher, ModelConfig, RateLimit};
 
-#[derive(Debug, Clone)]
-pub struct Chatbot {
-    /// The public id, as in `data-chatbot-id`.
-    pub id: String,
-    /// Secret keys for the seed's `POST /api/v1/chat/auth` and the setup endpoints (HTTP Basic).
-    pub api_keys: Vec<String>,
-    /// Keys of the `test` environment (webhooks they set say `x-di-environment: test`).
-    pub test_api_keys: Vec<String>,
-    /// Public keys that name this chatbot to browser clients besides its id (seed 004's
-    /// `apiKey`, `dosti_pub_…`). Not secrets: they open only what the public id opens.
-    pub public_keys: Vec<String>,
-    /// `[chatbot.webhooks]`: outbound webhook delivery (the API's, kept in the database, wins).
-    pub webhooks: Option<crate::webhooks::WebhookConfig>,
-    /// Verifies `identify()` (seed 000): HMAC of `user_id`, or an HS256 identity token. Never
-    /// sent to browsers.
-    pub identity_secret: Option<String>,
-    /// Refuse identities that are not verified (instead of keeping them, labelled unverified).
-    pub identity_required: bool,
-    /// Host-page origins the public widget auth accepts (see `auth::origin_allowed`).
-    pub allowed_origins: Vec<String>,
-    pub config: ChatConfig,
-    /// FAQ documents and product catalogue the demo bot answers from.
-    pub knowledge: Arc<KnowledgeBase>,
-    pub rate_limit: RateLimit,
-    /// `[chatbot.livechat]`: livechat settings (the API's changes, kept in the database, win).
-    pub livechat: Option<LivechatSettings>,
-    /// `[[chatbot.agents]]`: agent profiles created on start (the API adds more).
-    pub agents: Vec<Author>,
-    /// `[[chatbot.actions]]`: custom API actions (seed 000), their secrets read.
-    pub actions: Vec<crate::core::actions::Action>,
-    /// `[chatbot.model]`: answers from a language model instead of the demo bot.
-    pub model: Option<crate::core::responder::model::ModelConfig>,
-    /// With `language = "auto"`: the language of a visitor whose browser asks for none we have.
-    pub default_language: String,
-    /// `[chatbot.strings]`: the chatbot's own words for the widget's strings.
-    pub strings: crate::i18n::Overrides,
-    /// The launcher the loader draws on the host page (`GET /launcher/{chatbot_id}`).
-    pub launcher: Launcher,
-}
 
-/// `launcher_*` of `[chatbot.theme]`: where the loader puts the launcher, and what it shows
-/// (the side, which the chat needs too, is the config's `theme.launcher_side`).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Launcher {
-    /// Pixels from the page's side and bottom edges.
-    pub offset: [u16; 2],
-    /// A pill with this text instead of the round bubble ("Chat with us").
-    pub label: Option<String>,
-}
 
 /// `[chatbot.theme]` as written: the widget's part ([`Theme`]) and the launcher's.
 #[derive(Deserialize)]
@@ -93,22 +50,6 @@ fn launcher_offset() -> [u16; 2] {
     [20, 20]
 }
 
-/// Per visitor: at most `messages` messages in any window of `per_seconds` seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RateLimit {
-    pub messages: u32,
-    pub per_seconds: u64,
-}
-
-impl Default for RateLimit {
-    fn default() -> Self {
-        RateLimit {
-            messages: 20,
-            per_seconds: 60,
-        }
-    }
-}
 
 /// The whole configuration file.
 #[derive(Debug, Clone)]
@@ -153,25 +94,148 @@ struct ChatbotFile {
     #[serde(default = "default_language")]
     default_language: String,
     #[serde(default)]
-    strings: crate::i18n::Overrides,
+    strings: Overrides,
     #[serde(default = "default_chat_type")]
     chat_type: String,
     #[serde(default)]
     avatar: Option<String>,
     theme: ThemeFile,
-    knowledge_base: KnowledgeFiles,
+    knowledge_base: KnowledgeBaseFile,
     #[serde(default)]
     rate_limit: RateLimit,
     livechat: Option<LivechatSettings>,
     #[serde(default)]
     agents: Vec<AgentFile>,
-    webhooks: Option<crate::webhooks::WebhookConfig>,
+    webhooks: Option<WebhookConfig>,
     identity_secret: Option<String>,
     #[serde(default)]
     identity_required: bool,
     #[serde(default)]
-    actions: Vec<crate::core::actions::ActionFile>,
-    model: Option<crate::core::responder::model::ModelConfig>,
+    actions: Vec<ActionFile>,
+    model: Option<ModelConfig>,
+}
+
+/// `[[chatbot.actions]]` as written in the configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionFile {
+    /// The tool's name (`order_status`): letters, digits and `_`.
+    pub name: String,
+    /// When the bot should use it (a language model reads this).
+    pub description: String,
+    /// What the visitor sees while it runs: "Looking up {label}…" (default: the name in words).
+    pub label: Option<String>,
+    /// `https://…`, or `http://` on a loopback host for development.
+    pub url: String,
+    /// `POST` (the default) or `PUT`: the visitor data goes in the JSON body, never the URL.
+    #[serde(default = "default_method")]
+    pub method: String,
+    /// Extra request headers. A value `env:NAME` is read from the environment at start (put
+    /// secrets there, never in the file).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// What the bot may send: `question`, `page`, `identity` (the verified identity only), and
+    /// values it extracts from the question (`order_number`, `email`).
+    #[serde(default)]
+    pub send: Vec<String>,
+    /// For the demo bot: words in a question that call for this action.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// The answer, from the JSON response: `{{field}}` or `{{a.b}}` is replaced by that value.
+    pub answer: String,
+    /// The answer when the endpoint fails or times out.
+    #[serde(default = "default_failure")]
+    pub failure_answer: String,
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// `env:NAME`: the secret that signs requests (`x-dgbot-signature`), as webhooks are signed.
+    pub signing_secret: Option<String>,
+}
+
+fn default_method() -> String {
+    "POST".into()
+}
+
+fn default_failure() -> String {
+    "Sorry, I couldn't look that up right now. Please try again in a moment, or ask for a person."
+        .into()
+}
+
+fn default_timeout_ms() -> u64 {
+    5000
+}
+
+
+impl ActionFile {
+    /// Checked and with its secrets read from `env`, or what is wrong (naming the field).
+    pub fn resolve(self, env: impl Fn(&str) -> Option<String>) -> Result<Action, (String, String)> {
+        let bad = |field: &str, why: String| Err((field.to_owned(), why));
+        if self.name.is_empty()
+            || !self
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return bad("name", "letters, digits and _ only".into());
+        }
+        if !action_url_allowed(&self.url) {
+            return bad(
+                "url",
+                format!(
+                    "{:?}: https, http on a loopback host (127.0.0.1, localhost), or a path on this server",
+                    self.url
+                ),
+            );
+        }
+        let method = match self.method.to_ascii_uppercase().as_str() {
+            "POST" => reqwest::Method::POST,
+            "PUT" => reqwest::Method::PUT,
+            other => return bad("method", format!("{other:?}: POST or PUT")),
+        };
+        if let Some(s) = self.send.iter().find(|s| !SENDABLE.contains(&s.as_str())) {
+            return bad("send", format!("{s:?}: one of {}", SENDABLE.join(", ")));
+        }
+        let secret = |field: &str, v: String| -> Result<String, (String, String)> {
+            match v.strip_prefix("env:") {
+                Some(name) => env(name)
+                    .ok_or_else(|| (field.to_owned(), format!("the environment has no {name}"))),
+                None => Ok(v),
+            }
+        };
+        let mut headers = Vec::new();
+        for (name, value) in self.headers {
+            let value = secret(&format!("headers.{name}"), value)?;
+            headers.push((name, value));
+        }
+        let signing_secret = match self.signing_secret {
+            Some(s) if s.starts_with("env:") => Some(secret("signing_secret", s)?),
+            Some(_) => {
+                return bad(
+                    "signing_secret",
+                    "write env:NAME and put the secret in that environment variable".into(),
+                );
+            }
+            None => None,
+        };
+        Ok(Action {
+            label: self.label.unwrap_or_else(|| self.name.replace('_', " ")),
+            name: self.name,
+            description: self.description,
+            url: self.url,
+            method,
+            headers,
+            send: self.send,
+            keywords: self
+                .keywords
+                .into_iter()
+                .map(|k| k.to_lowercase())
+                .collect(),
+            answer: self.answer,
+            failure_answer: self.failure_answer,
+            timeout: Duration::from_millis(self.timeout_ms.clamp(100, 30_000)),
+            signing_secret,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -184,7 +248,7 @@ struct AgentFile {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct KnowledgeFiles {
+struct KnowledgeBaseFile {
     faq: PathBuf,
     catalogue: PathBuf,
 }
@@ -250,12 +314,12 @@ impl Settings {
             if c.name.trim().is_empty() {
                 return bad("name", "must not be empty");
             }
-            let webhooks = match c.webhooks.map(crate::webhooks::Normalize::normalized) {
-                Some(Err(crate::core::CoreError::Validation(errors))) => {
+            let webhooks = match c.webhooks.map(Normalize::normalized) {
+                Some(Err(errors)) => {
                     let e = &errors[0];
                     return bad(&format!("webhooks.{}", e.field), &e.message);
                 }
-                Some(other) => Some(other.map_err(|e| format!("{}: {e}", field("webhooks")))?),
+                Some(Ok(webhooks)) => Some(webhooks),
                 None => None,
             };
             if c.api_keys
@@ -333,7 +397,7 @@ impl Settings {
                 return bad("theme.launcher_label", "1 to 40 characters");
             }
             for (name, tag) in [("language", &c.language), ("default_language", &c.default_language)] {
-                if !crate::i18n::is_language(tag) || (name == "default_language" && tag == "auto") {
+                if !i18n::is_language(tag) || (name == "default_language" && tag == "auto") {
                     return bad(name, &format!("{tag:?} is not a language tag like \"da\" or \"auto\""));
                 }
             }
@@ -344,8 +408,7 @@ impl Settings {
                 return bad("rate_limit", "messages and per_seconds must be at least 1");
             }
             if let Some(l) = &c.livechat
-                && let Err(crate::core::CoreError::Validation(errors)) =
-                    crate::core::livechat::availability::check(l)
+                && let Err(errors) = crate::model::livechat::check(l)
             {
                 let e = &errors[0];
                 return bad(&format!("livechat.{}", e.field), &e.message);
@@ -367,11 +430,18 @@ impl Settings {
             {
                 return bad(&format!("model.{f}"), &why);
             }
-            let knowledge = KnowledgeBase::load(
-                &dir.join(&c.knowledge_base.faq),
-                &dir.join(&c.knowledge_base.catalogue),
-            )
-            .map_err(|e| format!("{}: {e}", field("knowledge_base")))?;
+            let knowledge_base = KnowledgeFiles {
+                faq: dir.join(&c.knowledge_base.faq),
+                catalogue: dir.join(&c.knowledge_base.catalogue),
+            };
+            if !knowledge_base.faq.is_dir() {
+                let faq = knowledge_base.faq.display();
+                return bad("knowledge_base.faq", &format!("{faq}: not a folder"));
+            }
+            if !knowledge_base.catalogue.is_file() {
+                let catalogue = knowledge_base.catalogue.display();
+                return bad("knowledge_base.catalogue", &format!("{catalogue}: not a file"));
+            }
             chatbots.push(Chatbot {
                 api_keys: c.api_keys,
                 test_api_keys: c.test_api_keys,
@@ -409,7 +479,7 @@ impl Settings {
                     },
                 },
                 id: c.id,
-                knowledge: Arc::new(knowledge),
+                knowledge_base,
                 rate_limit: c.rate_limit,
                 livechat: c.livechat,
                 agents: c
@@ -439,15 +509,6 @@ impl Settings {
 }
 
 impl Chatbot {
-    /// The language of the visitor who sent `headers`: the configured one, or with `"auto"` the
-    /// first of their `Accept-Language` that has a catalogue, else `default_language`.
-    pub fn visitor_language(&self, headers: &axum::http::HeaderMap) -> String {
-        let accept = headers
-            .get(axum::http::header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok());
-        crate::i18n::resolve(&self.config.language, &self.default_language, accept)
-    }
-
     /// The demo shop's assistant from the shipped `server/dgbot.toml`: accepts host pages on any
     /// loopback origin and port.
     pub fn demo() -> Self {
@@ -481,7 +542,7 @@ mod tests {
             ("demo-shop", "Nordlys Assistant")
         );
         assert_eq!(demo.api_keys, [DEMO_API_KEY]);
-        assert!(demo.knowledge.faq.len() >= 5 && demo.knowledge.catalogue.len() >= 8);
+        assert!(demo.knowledge_base.faq.ends_with("demo/kb"));
         assert_eq!(
             demo.rate_limit,
             RateLimit {

@@ -21,7 +21,7 @@ pub mod adapters;
 pub mod config;
 pub mod core;
 pub mod http;
-pub mod i18n;
+pub mod model;
 pub mod ops;
 pub mod store;
 pub mod webhooks;
@@ -32,7 +32,8 @@ use std::time::Duration;
 
 use axum::Router;
 
-pub use config::Chatbot;
+pub use model::Chatbot;
+pub use core::responder::scripted::{ScriptedEvent, ScriptedReply};
 pub use core::{Clock, Core};
 
 /// Where things are and how the server behaves. `main` fills it from the environment.
@@ -82,21 +83,6 @@ pub struct ServerConfig {
     /// On shutdown, how long requests in flight (SSE answers included) and the webhook worker's
     /// current deliveries may take to finish (`DGBOT_DRAIN_SECS`).
     pub drain_timeout: Duration,
-}
-
-/// A reply streamed verbatim (see [`ServerConfig::scripted_replies`]).
-#[derive(Debug, Clone)]
-pub struct ScriptedReply {
-    pub trigger: String,
-    pub events: Vec<ScriptedEvent>,
-}
-
-#[derive(Debug, Clone)]
-pub enum ScriptedEvent {
-    /// `event: {0}` / `data: {1}`, sent as is.
-    Sse(String, String),
-    /// Kill the connection mid-stream (the client sees a network error, not a clean end).
-    Drop,
 }
 
 impl ServerConfig {
@@ -157,69 +143,59 @@ impl AppState {
         Self::with_store(config, chatbots, store::Store::in_memory())
     }
 
-    /// The agent profiles of the configuration are written to the store.
-    pub fn with_store(
+    /// With `store`; panics (naming what failed) where [`AppState::start`] fails.
+    pub fn with_store(config: ServerConfig, chatbots: Vec<Chatbot>, store: store::Store) -> SharedState {
+        Self::start(config, chatbots, store).unwrap_or_else(|e| panic!("dgbot-server: {e}"))
+    }
+
+    /// Everything the server needs, from its settings, chatbots and store: the token secret
+    /// (made once and kept in the database unless configured, so that restarts and every
+    /// instance on one database accept the same tokens), the hub (PostgreSQL's LISTEN/NOTIFY
+    /// when the store is there, so instances hear each other), and the core. Fails when the
+    /// database cannot give the secret or keep the agent profiles, or a chatbot's knowledge
+    /// does not load: a server that started anyway would split its instances or answer from
+    /// nothing.
+    pub fn start(
         mut config: ServerConfig,
         chatbots: Vec<Chatbot>,
         mut store: store::Store,
-    ) -> SharedState {
+    ) -> Result<SharedState, String> {
         if config.token_secret.is_empty() {
-            config.token_secret = store.secret("token_secret").unwrap_or_else(|e| {
-                tracing::warn!("no token secret in the database ({e}); using a new one");
-                let mut fresh = vec![0u8; 32];
-                getrandom::fill(&mut fresh).expect("the OS has a random source");
-                fresh
-            });
+            config.token_secret = store
+                .secret("token_secret")
+                .map_err(|e| format!("the token secret cannot be read from the database: {e}"))?;
         }
         let tokens = http::auth::Tokens::new(config.token_secret.clone(), config.token_ttl);
         store.use_clock(config.clock.clone());
-        for bot in &chatbots {
-            for agent in &bot.agents {
-                if let Err(e) = store.put_agent(&bot.id, agent) {
-                    tracing::warn!("agent {} not stored: {e}", agent.agent_id);
-                }
-            }
-        }
-        // Instances sharing a PostgreSQL database hear each other through it.
         let hub: Arc<dyn core::hub::Hub> = match store.postgres() {
             Some(pg) => Arc::new(store::hub::PostgresHub::start(pg.url(), pg.handle())),
             None => Arc::new(core::hub::InProcessHub::default()),
         };
-        let core = Arc::new(Core {
-            settings: core::CoreSettings {
-                public_base: config.public_base.clone(),
-                stream_delay: config.stream_delay,
-                classify_delay: config.classify_delay,
-                livechat_token_ttl: config.livechat_token_ttl,
-                attachment_url_ttl: config.attachment_url_ttl,
-                secret: config.token_secret.clone(),
-                webhook_retry_base: config.webhook_retry_base,
-                webhook_max_attempts: config.webhook_max_attempts,
-                webhook_timeout: config.webhook_timeout,
-            },
+        let settings = core::CoreSettings {
+            public_base: config.public_base.clone(),
+            stream_delay: config.stream_delay,
+            classify_delay: config.classify_delay,
+            livechat_token_ttl: config.livechat_token_ttl,
+            attachment_url_ttl: config.attachment_url_ttl,
+            secret: config.token_secret.clone(),
+            webhook_retry_base: config.webhook_retry_base,
+            webhook_max_attempts: config.webhook_max_attempts,
+            webhook_timeout: config.webhook_timeout,
+        };
+        let core = Core::new(
+            settings,
             chatbots,
             store,
             hub,
-            clock: config.clock.clone(),
-            limiter: Default::default(),
-            responders: vec![
-                Arc::new(core::responder::Scripted(config.scripted_replies.clone())),
-                Arc::new(core::responder::model::ModelResponder),
-                Arc::new(core::responder::DemoBot),
-            ],
-            webhook_wake: tokio::sync::Notify::new(),
-            // No redirects: an action calls its configured URL and nowhere else.
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("an HTTP client"),
-        });
-        Arc::new(AppState {
+            config.clock.clone(),
+            config.scripted_replies.clone(),
+        )?;
+        Ok(Arc::new(AppState {
             config,
             tokens,
-            core,
+            core: Arc::new(core),
             csp_reports: Default::default(),
-        })
+        }))
     }
 }
 

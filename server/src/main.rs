@@ -159,7 +159,7 @@ async fn main() {
     }
 
     let store = Store::connect(&settings.database).unwrap_or_else(|e| fail(&e.to_string()));
-    let state = AppState::with_store(config, settings.chatbots, store);
+    let state = AppState::start(config, settings.chatbots, store).unwrap_or_else(|e| fail(&e));
     // The demo page is opened on `localhost` while the widget is served from `127.0.0.1`, so the
     // host page and the widget are different origins, as on a real customer site.
     println!(

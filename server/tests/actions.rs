@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use axum::http::HeaderMap;
 use dgbot_protocol::sse::SseParser;
-use dgbot_server::core::actions::ActionFile;
+use dgbot_server::config::ActionFile;
 use dgbot_server::{Chatbot, SharedState};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};

@@ -648,7 +648,7 @@ async fn history_pages_back_through_the_conversation() {
 
 #[test]
 fn rfc3339_now_looks_right() {
-    let now = dgbot_server::core::ids::now_rfc3339();
+    let now = dgbot_server::model::ids::now_rfc3339();
     println!("now: {now}");
     assert_eq!(now.len(), 20, "{now}");
     assert!(

@@ -18,8 +18,8 @@ use axum::{Json, Router};
 use dgbot_protocol::sse::SseParser;
 use dgbot_protocol::stream::StreamEvent;
 use dgbot_protocol::transcript::{Change, Transcript};
-use dgbot_server::core::actions::Action;
-use dgbot_server::core::responder::model::ModelConfig;
+use dgbot_server::model::Action;
+use dgbot_server::model::ModelConfig;
 use dgbot_server::core::responder::model::markdown::markdown_parts;
 use dgbot_server::{AppState, Chatbot, ServerConfig, serve};
 use futures_util::{SinkExt, StreamExt};
@@ -509,7 +509,10 @@ async fn products_come_from_the_catalogue_only() {
         ["fjord", "aurora"],
         "unknown id dropped, repeat dropped"
     );
-    let catalogue = &Chatbot::demo().knowledge.catalogue;
+    let files = Chatbot::demo().knowledge_base;
+    let catalogue = &dgbot_server::core::responder::knowledge::KnowledgeBase::load(&files.faq, &files.catalogue)
+        .unwrap()
+        .catalogue;
     for card in &cards.products {
         let item = catalogue
             .iter()

@@ -24,9 +24,8 @@ use dgbot_protocol::Message;
 use dgbot_protocol::livechat::LivechatStatus;
 use dgbot_server::config::RateLimit;
 use dgbot_server::core::ConversationKey;
-use dgbot_server::store::livechat::{AttachmentMeta, Session};
-use dgbot_server::store::webhooks::{Attempt, OutboxEvent};
-use dgbot_server::store::{Database, Rating, Store, StoreError};
+use dgbot_server::model::{AttachmentMeta, Attempt, OutboxEvent, Rating, Session, StoreError};
+use dgbot_server::store::{Database, Store};
 use serde_json::{Value, json};
 
 fn message(id: &str, role: &str, text: &str) -> Message {
@@ -409,7 +408,7 @@ fn two_instances_never_take_the_same_session_or_webhook() {
             store
                 .update_session::<StoreError>(&id, |s| {
                     if s.agent_id.is_some() {
-                        return Err(StoreError("taken".into()));
+                        return Err(StoreError::other("taken"));
                     }
                     s.agent_id = Some(agent.into());
                     s.status = LivechatStatus::Active;

@@ -9,176 +9,13 @@
 //! gives the visitor a polite answer and the tool event `status: "error"`, never a broken
 //! stream. docs/protocol.md, "Custom API actions".
 
-use std::collections::BTreeMap;
-use std::time::Duration;
-
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::core::{ConversationKey, Core};
+use crate::model::Action;
 
 /// The largest response an action may return.
 pub const MAX_RESPONSE: usize = 64 * 1024;
-
-/// `[[chatbot.actions]]` as written in the configuration file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ActionFile {
-    /// The tool's name (`order_status`): letters, digits and `_`.
-    pub name: String,
-    /// When the bot should use it (a language model reads this).
-    pub description: String,
-    /// What the visitor sees while it runs: "Looking up {label}…" (default: the name in words).
-    pub label: Option<String>,
-    /// `https://…`, or `http://` on a loopback host for development.
-    pub url: String,
-    /// `POST` (the default) or `PUT`: the visitor data goes in the JSON body, never the URL.
-    #[serde(default = "default_method")]
-    pub method: String,
-    /// Extra request headers. A value `env:NAME` is read from the environment at start (put
-    /// secrets there, never in the file).
-    #[serde(default)]
-    pub headers: BTreeMap<String, String>,
-    /// What the bot may send: `question`, `page`, `identity` (the verified identity only), and
-    /// values it extracts from the question (`order_number`, `email`).
-    #[serde(default)]
-    pub send: Vec<String>,
-    /// For the demo bot: words in a question that call for this action.
-    #[serde(default)]
-    pub keywords: Vec<String>,
-    /// The answer, from the JSON response: `{{field}}` or `{{a.b}}` is replaced by that value.
-    pub answer: String,
-    /// The answer when the endpoint fails or times out.
-    #[serde(default = "default_failure")]
-    pub failure_answer: String,
-    #[serde(default = "default_timeout_ms")]
-    pub timeout_ms: u64,
-    /// `env:NAME`: the secret that signs requests (`x-dgbot-signature`), as webhooks are signed.
-    pub signing_secret: Option<String>,
-}
-
-fn default_method() -> String {
-    "POST".into()
-}
-
-fn default_failure() -> String {
-    "Sorry, I couldn't look that up right now. Please try again in a moment, or ask for a person."
-        .into()
-}
-
-fn default_timeout_ms() -> u64 {
-    5000
-}
-
-/// What can be sent, by name.
-pub const SENDABLE: [&str; 5] = ["question", "page", "identity", "order_number", "email"];
-
-/// A configured action, its secrets read.
-#[derive(Debug, Clone)]
-pub struct Action {
-    pub name: String,
-    pub description: String,
-    pub label: String,
-    pub url: String,
-    pub method: reqwest::Method,
-    pub headers: Vec<(String, String)>,
-    pub send: Vec<String>,
-    pub keywords: Vec<String>,
-    pub answer: String,
-    pub failure_answer: String,
-    pub timeout: Duration,
-    pub signing_secret: Option<String>,
-}
-
-impl ActionFile {
-    /// Checked and with its secrets read from `env`, or what is wrong (naming the field).
-    pub fn resolve(self, env: impl Fn(&str) -> Option<String>) -> Result<Action, (String, String)> {
-        let bad = |field: &str, why: String| Err((field.to_owned(), why));
-        if self.name.is_empty()
-            || !self
-                .name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        {
-            return bad("name", "letters, digits and _ only".into());
-        }
-        if !action_url_allowed(&self.url) {
-            return bad(
-                "url",
-                format!(
-                    "{:?}: https, http on a loopback host (127.0.0.1, localhost), or a path on this server",
-                    self.url
-                ),
-            );
-        }
-        let method = match self.method.to_ascii_uppercase().as_str() {
-            "POST" => reqwest::Method::POST,
-            "PUT" => reqwest::Method::PUT,
-            other => return bad("method", format!("{other:?}: POST or PUT")),
-        };
-        if let Some(s) = self.send.iter().find(|s| !SENDABLE.contains(&s.as_str())) {
-            return bad("send", format!("{s:?}: one of {}", SENDABLE.join(", ")));
-        }
-        let secret = |field: &str, v: String| -> Result<String, (String, String)> {
-            match v.strip_prefix("env:") {
-                Some(name) => env(name)
-                    .ok_or_else(|| (field.to_owned(), format!("the environment has no {name}"))),
-                None => Ok(v),
-            }
-        };
-        let mut headers = Vec::new();
-        for (name, value) in self.headers {
-            let value = secret(&format!("headers.{name}"), value)?;
-            headers.push((name, value));
-        }
-        let signing_secret = match self.signing_secret {
-            Some(s) if s.starts_with("env:") => Some(secret("signing_secret", s)?),
-            Some(_) => {
-                return bad(
-                    "signing_secret",
-                    "write env:NAME and put the secret in that environment variable".into(),
-                );
-            }
-            None => None,
-        };
-        Ok(Action {
-            label: self.label.unwrap_or_else(|| self.name.replace('_', " ")),
-            name: self.name,
-            description: self.description,
-            url: self.url,
-            method,
-            headers,
-            send: self.send,
-            keywords: self
-                .keywords
-                .into_iter()
-                .map(|k| k.to_lowercase())
-                .collect(),
-            answer: self.answer,
-            failure_answer: self.failure_answer,
-            timeout: Duration::from_millis(self.timeout_ms.clamp(100, 30_000)),
-            signing_secret,
-        })
-    }
-}
-
-/// `https://…`, plain `http://` to a loopback host (development), or a path (`/…`) on this
-/// server itself (the demo shop's own backend).
-pub fn action_url_allowed(url: &str) -> bool {
-    (url.starts_with('/') && !url.starts_with("//")) || url_allowed(url)
-}
-
-/// `https://…`, or plain `http://` to a loopback host (development).
-pub fn url_allowed(url: &str) -> bool {
-    let Ok(u) = reqwest::Url::parse(url) else {
-        return false;
-    };
-    match u.scheme() {
-        "https" => u.host_str().is_some(),
-        "http" => matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")),
-        _ => false,
-    }
-}
 
 /// What the bot knows when it calls an action.
 #[derive(Debug, Clone, Default)]
@@ -447,6 +284,7 @@ mod tests {
             extract_email("mail me: ada@example.com.").as_deref(),
             Some("ada@example.com")
         );
+        use crate::model::chatbot::url_allowed;
         assert!(url_allowed("https://shop.example.com/api"));
         assert!(url_allowed("http://127.0.0.1:8080/demo/api/order-status"));
         assert!(!url_allowed("http://shop.example.com/api"));

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use crate::core::hub::ConversationEvent;
 use crate::core::responder::{AnswerItem, Question, answer_of};
 use crate::core::{ConversationKey, Core, CoreError, validation};
-use crate::store::{Rating, Submission};
+use crate::model::{Rating, Submission};
 
 /// How long [`Core::classification`] waits for a pending classification.
 pub const CLASSIFICATION_WAIT: Duration = Duration::from_secs(10);
@@ -97,7 +97,7 @@ impl Core {
             // The agent side hears what the visitor asks while waiting.
             self.emit_message(
                 &s,
-                crate::webhooks::WAITING_CUSTOMER_MESSAGE,
+                crate::model::WebhookEvent::WaitingCustomerMessage,
                 &question_message,
             );
             self.hub
@@ -108,6 +108,7 @@ impl Core {
         let question = Question {
             key,
             chatbot,
+            knowledge: self.knowledge_of(&chatbot.id)?,
             text: &text,
             has_image,
             reply_id: &reply_id,
@@ -238,7 +239,7 @@ impl Core {
             if let Ok(Some(s)) = core.store.latest_session(&key)
                 && s.status == LivechatStatus::Waiting
             {
-                core.emit_message(&s, crate::webhooks::WAITING_ASSISTANT_MESSAGE, &reply);
+                core.emit_message(&s, crate::model::WebhookEvent::WaitingAssistantMessage, &reply);
             }
             for part in &reply.parts {
                 if let Part::RequestHumanAgent(m) = part {
@@ -397,7 +398,7 @@ impl Core {
                     owner_verified && owner.user_id != user.user_id
                 });
         let key = match someone_else {
-            true => ConversationKey::new(&key.chatbot_id, crate::core::ids::new_visitor_id()),
+            true => ConversationKey::new(&key.chatbot_id, crate::model::ids::new_visitor_id()),
             false => key.clone(),
         };
         self.store.identify(&key, &user, verified)?;

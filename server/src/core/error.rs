@@ -3,7 +3,7 @@
 
 use dgbot_protocol::api::{ApiErrorCode, FieldError};
 
-use crate::store::StoreError;
+use crate::model::StoreError;
 
 #[derive(Debug)]
 pub enum CoreError {

@@ -9,7 +9,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::config::RateLimit;
+use crate::model::RateLimit;
 use crate::core::ConversationKey as Visitor;
 use crate::core::Core;
 use crate::store::db::Dialect;

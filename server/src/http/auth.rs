@@ -18,10 +18,10 @@ use sha2::Sha256;
 
 use crate::SharedState;
 use crate::core::ConversationKey;
-pub use crate::core::ids::{is_valid_visitor_id, new_visitor_id};
+pub use crate::model::ids::{is_valid_visitor_id, new_visitor_id};
 use crate::http::error::Failure;
-use crate::http::security::same_origin;
-use crate::store::livechat::Session;
+use crate::http::origin::{origin_allowed, same_origin};
+use crate::model::Session;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Claims {
@@ -214,30 +214,6 @@ pub fn basic_api_key(header: Option<&str>) -> Option<String> {
     (!user.is_empty()).then(|| user.to_owned())
 }
 
-/// Whether `origin` (`scheme://host[:port]`) matches one of `patterns`. A pattern is an exact
-/// origin, an origin whose port is `*` (any port, or none), or `*` (any origin).
-pub fn origin_allowed(patterns: &[String], origin: &str) -> bool {
-    let origin = origin.trim_end_matches('/').to_ascii_lowercase();
-    patterns.iter().any(|pattern| {
-        let pattern = pattern.trim_end_matches('/').to_ascii_lowercase();
-        if pattern == "*" || pattern == origin {
-            return true;
-        }
-        match pattern.strip_suffix(":*") {
-            Some(base) => {
-                origin == base
-                    || origin
-                        .strip_prefix(base)
-                        .and_then(|rest| rest.strip_prefix(':'))
-                        .is_some_and(|port| {
-                            !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
-                        })
-            }
-            None => false,
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,21 +248,6 @@ mod tests {
             t.verify(&expired).unwrap_err().error.error.message,
             "Visitor token expired"
         );
-    }
-
-    #[test]
-    fn origins() {
-        let p = vec![
-            "http://localhost:*".to_owned(),
-            "https://shop.example.com".to_owned(),
-        ];
-        assert!(origin_allowed(&p, "http://localhost:3000"));
-        assert!(origin_allowed(&p, "http://localhost"));
-        assert!(origin_allowed(&p, "https://shop.example.com/"));
-        assert!(!origin_allowed(&p, "http://localhost.evil.com"));
-        assert!(!origin_allowed(&p, "http://localhost:80x"));
-        assert!(!origin_allowed(&p, "https://evil.example.com"));
-        assert!(!origin_allowed(&p, "null"));
     }
 
     #[test]

@@ -28,9 +28,9 @@ pub struct Failure {
     pub retry_after: Option<u64>,
 }
 
-impl From<crate::store::StoreError> for Failure {
+impl From<crate::model::StoreError> for Failure {
     /// A database failure: `500 internal`, logged; the visitor sees a generic error and retries.
-    fn from(e: crate::store::StoreError) -> Self {
+    fn from(e: crate::model::StoreError) -> Self {
         CoreError::Store(e).into()
     }
 }

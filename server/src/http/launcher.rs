@@ -23,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::SharedState;
-use crate::config::Chatbot;
+use crate::model::Chatbot;
 
 /// The launcher's style sheet, before the chatbot's look.
 const LAUNCHER_CSS: &str = include_str!("../../../loader/src/launcher.css");
@@ -80,7 +80,7 @@ pub async fn launcher(
 
 fn look(bot: Option<&Chatbot>, headers: &HeaderMap) -> Look {
     let strings = bot
-        .map(|b| b.strings.strings(&b.visitor_language(headers)))
+        .map(|b| b.strings.strings(&super::language::visitor_language(b, headers)))
         .unwrap_or_default();
     let tr = |english: &str| strings.get(english).cloned().unwrap_or_else(|| english.into());
     let mut css = base_css().to_owned();

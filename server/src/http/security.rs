@@ -23,7 +23,7 @@ use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::http::auth::origin_allowed;
+use crate::http::origin::origin_allowed;
 use crate::{AppState, SharedState};
 
 /// The chat page (`/chat/`, `/chat/index.html`) gets [`chat_page_csp`] with `frame-ancestors`
@@ -198,24 +198,6 @@ pub fn some_chatbot_allows(state: &AppState, origin: &str) -> bool {
         .chatbots
         .iter()
         .any(|bot| origin_allowed(&bot.allowed_origins, origin))
-}
-
-/// Whether a request's `Origin` is the server's own (the chat page calling its API): the
-/// configured public origin, or the `Host` the request was sent to.
-pub fn same_origin(parts: &Parts, origin: &str, public_base: &str) -> bool {
-    let origin = origin.trim_end_matches('/');
-    if origin.eq_ignore_ascii_case(public_base.trim_end_matches('/')) {
-        return true;
-    }
-    let host = parts
-        .headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    !host.is_empty()
-        && origin
-            .split_once("://")
-            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
 }
 
 /// The reverse proxies this server believes about the client's address

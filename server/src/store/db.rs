@@ -15,7 +15,8 @@
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use super::{Result, StoreError};
+use super::Result;
+use crate::model::{StoreError, StoreErrorKind};
 
 /// A value going into or coming out of a statement.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,7 +138,8 @@ impl Row {
     /// Column `i` (from 0) as a `T`.
     pub fn get<T: FromValue>(&self, i: usize) -> Result<T> {
         let v = self.0.get(i).cloned().unwrap_or(Value::Null);
-        T::from_value(v).map_err(|e| StoreError(format!("column {i}: expected {e}")))
+        T::from_value(v)
+            .map_err(|e| StoreError::new(StoreErrorKind::Corrupt, format!("column {i}: expected {e}")))
     }
 }
 
@@ -209,10 +211,18 @@ pub fn upsert(table: &str, columns: &str, key: &str) -> String {
 
 pub struct SqliteConn<'a>(pub &'a rusqlite::Connection);
 
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        StoreError(e.to_string())
-    }
+/// A SQLite failure, with its kind: a full disk, a file that cannot be opened, or another.
+pub fn sqlite_error(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ffi::ErrorCode;
+    let kind = match e.sqlite_error_code() {
+        Some(ErrorCode::DiskFull) => StoreErrorKind::Full,
+        Some(ErrorCode::CannotOpen | ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreErrorKind::Unavailable
+        }
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => StoreErrorKind::Corrupt,
+        _ => StoreErrorKind::Other,
+    };
+    StoreError::new(kind, e)
 }
 
 impl rusqlite::ToSql for Value {
@@ -235,11 +245,18 @@ impl Conn for SqliteConn<'_> {
     fn exec(&mut self, sql: &str, args: &[Value]) -> Result<u64> {
         Ok(self
             .0
-            .prepare_cached(sql)?
-            .execute(rusqlite::params_from_iter(args))? as u64)
+            .prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(args)))
+            .map_err(sqlite_error)? as u64)
     }
 
     fn rows(&mut self, sql: &str, args: &[Value]) -> Result<Vec<Row>> {
+        self.query(sql, args).map_err(sqlite_error)
+    }
+}
+
+impl SqliteConn<'_> {
+    fn query(&self, sql: &str, args: &[Value]) -> rusqlite::Result<Vec<Row>> {
         use rusqlite::types::ValueRef;
         let mut stmt = self.0.prepare_cached(sql)?;
         let n = stmt.column_count();
@@ -272,18 +289,30 @@ pub struct Pg {
 }
 
 fn pg_error(e: impl Into<PgError>) -> StoreError {
-    StoreError(e.into().0)
+    let PgError(kind, message) = e.into();
+    StoreError::new(kind, message)
 }
 
-/// A PostgreSQL failure in words (tokio-postgres' `Display` says only "db error").
-pub struct PgError(pub String);
+/// A PostgreSQL failure in words (tokio-postgres' `Display` says only "db error"), with its
+/// kind: class 53 (`53100 disk_full`, out of memory or connections) is a full database, a
+/// closed connection or a pool that cannot connect is an unavailable one.
+pub struct PgError(pub StoreErrorKind, pub String);
 
 impl From<tokio_postgres::Error> for PgError {
     fn from(e: tokio_postgres::Error) -> Self {
-        PgError(match e.as_db_error() {
-            Some(db) => format!("{}: {}", db.code().code(), db.message()),
-            None => e.to_string(),
-        })
+        match e.as_db_error() {
+            Some(db) => {
+                let code = db.code().code();
+                let kind = match code {
+                    "53100" => StoreErrorKind::Full,
+                    c if c.starts_with("08") || c.starts_with("57P") => StoreErrorKind::Unavailable,
+                    _ => StoreErrorKind::Other,
+                };
+                PgError(kind, format!("{code}: {}", db.message()))
+            }
+            None if e.is_closed() => PgError(StoreErrorKind::Unavailable, e.to_string()),
+            None => PgError(StoreErrorKind::Other, e.to_string()),
+        }
     }
 }
 
@@ -291,7 +320,7 @@ impl From<deadpool_postgres::PoolError> for PgError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
         match e {
             deadpool_postgres::PoolError::Backend(e) => e.into(),
-            e => PgError(e.to_string()),
+            e => PgError(StoreErrorKind::Unavailable, e.to_string()),
         }
     }
 }
@@ -302,13 +331,15 @@ impl Pg {
     pub fn connect(url: &str, size: usize) -> Result<Pg> {
         let config: tokio_postgres::Config = url
             .parse()
-            .map_err(|e: tokio_postgres::Error| StoreError(format!("database URL: {e}")))?;
+            .map_err(|e: tokio_postgres::Error| {
+                StoreError::new(StoreErrorKind::Other, format!("database URL: {e}"))
+            })?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("dgbot-pg")
             .enable_all()
             .build()
-            .map_err(|e| StoreError(format!("runtime: {e}")))?;
+            .map_err(|e| StoreError::new(StoreErrorKind::Unavailable, format!("runtime: {e}")))?;
         let manager = deadpool_postgres::Manager::from_config(
             config,
             tokio_postgres::NoTls,
@@ -320,7 +351,7 @@ impl Pg {
             .max_size(size)
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
-            .map_err(|e| StoreError(format!("pool: {e}")))?;
+            .map_err(|e| StoreError::new(StoreErrorKind::Unavailable, format!("pool: {e}")))?;
         let pg = Pg {
             runtime: Some(runtime),
             pool,
@@ -354,7 +385,12 @@ impl Pg {
         });
         let receive = move || {
             rx.recv()
-                .unwrap_or_else(|_| Err(StoreError("the database runtime stopped".into())))
+                .unwrap_or_else(|_| {
+                    Err(StoreError::new(
+                        StoreErrorKind::Unavailable,
+                        "the database runtime stopped",
+                    ))
+                })
         };
         match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
             Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(receive),
@@ -548,9 +584,9 @@ impl Db {
         match self {
             Db::Sqlite(m) => {
                 let mut conn = m.lock().unwrap_or_else(|e| e.into_inner());
-                let tx = conn.transaction().map_err(StoreError::from)?;
+                let tx = conn.transaction().map_err(sqlite_error)?;
                 let out = work(&mut SqliteConn(&tx))?;
-                tx.commit().map_err(StoreError::from)?;
+                tx.commit().map_err(sqlite_error)?;
                 Ok(out)
             }
             Db::Postgres(pg) => {

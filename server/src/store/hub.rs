@@ -19,7 +19,7 @@ use dgbot_protocol::StreamEvent;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::core::ConversationKey;
+use crate::model::ConversationKey;
 use crate::core::hub::{ConversationEvent, Hub, InProcessHub};
 
 /// The channel every instance listens on.
@@ -58,7 +58,7 @@ impl PostgresHub {
     /// Listen on `url`'s database and send there, on `runtime` (the store's).
     pub fn start(url: &str, runtime: &tokio::runtime::Handle) -> PostgresHub {
         let local = Arc::new(InProcessHub::default());
-        let instance = crate::core::ids::new_id("inst");
+        let instance = crate::model::ids::new_id("inst");
         let (outbox, queue) = mpsc::unbounded_channel();
         runtime.spawn(send_loop(url.to_owned(), queue));
         runtime.spawn(listen_loop(url.to_owned(), instance.clone(), local.clone()));

@@ -5,54 +5,13 @@
 //! changed through the API, and attachments (bytes in a BLOB).
 
 use super::db::{Conn, Row, args, upsert};
-use super::{MESSAGE_COLUMNS, Result, Store, StoreError, message_of};
-use crate::core::ConversationKey;
+use super::{MESSAGE_COLUMNS, Result, Store, message_of};
+use crate::model::{AttachmentMeta, ConversationKey, Session, StoreError};
 use dgbot_protocol::Message;
 use dgbot_protocol::livechat::{ClosedBy, FeedbackStatus, LivechatSettings, LivechatStatus};
 use dgbot_protocol::message::Author;
 
-/// A livechat session (seed 002's state model), as kept.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Session {
-    pub id: String,
-    pub key: ConversationKey,
-    pub status: LivechatStatus,
-    pub platform: String,
-    pub source: String,
-    pub part_id: Option<String>,
-    pub language: String,
-    pub requested_at: String,
-    pub updated_at: String,
-    pub closed_at: Option<String>,
-    pub closed_by: Option<ClosedBy>,
-    pub closed_by_agent_id: Option<String>,
-    pub close_reason: Option<String>,
-    pub agent_id: Option<String>,
-    pub state_version: u64,
-    /// Unix seconds until which the agent / the visitor shows as typing (0: not typing).
-    pub agent_typing_until: u64,
-    pub visitor_typing_until: u64,
-    pub feedback_status: Option<FeedbackStatus>,
-    pub feedback_rating: Option<u8>,
-    pub feedback_comment: Option<String>,
-    /// `visitor` or `agent`: who wrote the last livechat message (the `turn` filter).
-    pub last_author: Option<String>,
-    /// Livechat messages written in the session.
-    pub message_count: u64,
-}
 
-/// A stored attachment's description (the bytes come separately).
-#[derive(Debug, Clone, PartialEq)]
-pub struct AttachmentMeta {
-    pub id: String,
-    pub key: ConversationKey,
-    pub session_id: String,
-    pub filename: String,
-    pub mime_type: String,
-    pub size_bytes: u64,
-    /// Unix seconds.
-    pub created_at: u64,
-}
 
 const SESSION_COLUMNS: &str = "id, chatbot_id, visitor_id, status, platform, source, part_id, language, requested_at, updated_at, closed_at, closed_by, closed_by_agent_id, close_reason, agent_id, state_version, agent_typing_until, visitor_typing_until, feedback_status, feedback_rating, feedback_comment, last_author, message_count";
 

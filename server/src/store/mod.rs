@@ -15,12 +15,14 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use dgbot_protocol::api::{Action, DeleteResponse, IdentifyRequest};
+use dgbot_protocol::api::{DeleteResponse, IdentifyRequest};
 use dgbot_protocol::{Message, Part, Role};
 use tokio::sync::watch;
 
-use crate::core::{Clock, ConversationKey};
-use db::{Conn, Db, Dialect, Row, args, upsert};
+use crate::model::{
+    Clock, ConversationKey, OpsCounts, Rating, StoreError, StoreErrorKind, Submission,
+};
+use db::{Conn, Db, Dialect, Row, args, sqlite_error, upsert};
 
 pub mod db;
 pub mod hub;
@@ -64,53 +66,9 @@ impl std::fmt::Display for Database {
     }
 }
 
-/// Counts for the metrics ([`Store::ops_counts`]).
-#[derive(Debug, Default)]
-pub struct OpsCounts {
-    /// `(status, sessions)`, e.g. `("waiting", 2)`.
-    pub sessions: Vec<(String, u64)>,
-    /// Webhook events pending delivery.
-    pub webhook_queue: u64,
-}
-
-/// A database failure (disk full, a broken file, a lost connection): the request fails with
-/// `500 internal`.
-#[derive(Debug)]
-pub struct StoreError(pub String);
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "database: {}", self.0)
-    }
-}
-
-impl From<serde_json::Error> for StoreError {
-    fn from(e: serde_json::Error) -> Self {
-        StoreError(e.to_string())
-    }
-}
 
 type Result<T> = std::result::Result<T, StoreError>;
 
-/// A visitor's rating of their conversation (the latest one counts).
-#[derive(Debug, Clone)]
-pub struct Rating {
-    pub chatbot_id: String,
-    pub visitor_id: String,
-    pub rating: u8,
-    pub feedback: Option<String>,
-    pub created_at: String,
-}
-
-/// A completed contact form or support ticket.
-#[derive(Debug, Clone)]
-pub struct Submission {
-    pub action_id: String,
-    pub chatbot_id: String,
-    pub visitor_id: String,
-    pub part_id: String,
-    pub action: Action,
-}
 
 /// A classification being made: the topic arrives on the channel (`Some(None)`: it failed).
 type Pending = watch::Receiver<Option<Option<String>>>;
@@ -167,6 +125,14 @@ fn identity_of(r: &Row, from: usize) -> Result<IdentifyRequest> {
     })
 }
 
+/// The kind of a file system failure: a full disk, or another.
+fn io_kind(e: &std::io::Error) -> StoreErrorKind {
+    match e.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => StoreErrorKind::Full,
+        _ => StoreErrorKind::Unavailable,
+    }
+}
+
 /// Connections a PostgreSQL store keeps open (per server instance).
 const POSTGRES_POOL: usize = 16;
 
@@ -185,12 +151,15 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError(format!("{}: {e}", dir.display())))?;
+                .map_err(|e| StoreError::new(io_kind(&e), format!("{}: {e}", dir.display())))?;
         }
-        let conn = rusqlite::Connection::open(path)
-            .map_err(|e| StoreError(format!("{}: {e}", path.display())))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let conn = rusqlite::Connection::open(path).map_err(|e| {
+            StoreError::new(StoreErrorKind::Unavailable, format!("{}: {e}", path.display()))
+        })?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sqlite_error)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(sqlite_error)?;
         Self::sqlite(conn)
     }
 
@@ -201,7 +170,8 @@ impl Store {
     }
 
     fn sqlite(conn: rusqlite::Connection) -> Result<Store> {
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(sqlite_error)?;
         Self::with(Db::Sqlite(Mutex::new(conn)))
     }
 
@@ -221,12 +191,15 @@ impl Store {
         match &self.db {
             Db::Sqlite(m) => {
                 let conn = m.lock().unwrap_or_else(|e| e.into_inner());
-                let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+                let version: i64 = conn
+                    .pragma_query_value(None, "user_version", |r| r.get(0))
+                    .map_err(sqlite_error)?;
                 for (i, sql) in schema::SQLITE.iter().enumerate().skip(version as usize) {
                     conn.execute_batch(&format!(
                         "BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;",
                         i + 1
-                    ))?;
+                    ))
+                    .map_err(sqlite_error)?;
                 }
             }
             Db::Postgres(pg) => {
@@ -307,7 +280,8 @@ impl Store {
             Db::Sqlite(m) => (
                 m.lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .pragma_query_value(None, "user_version", |r| r.get(0))?,
+                    .pragma_query_value(None, "user_version", |r| r.get(0))
+                    .map_err(sqlite_error)?,
                 schema::SQLITE.len(),
             ),
             Db::Postgres(_) => (
@@ -317,7 +291,7 @@ impl Store {
             ),
         };
         if version != expected as i64 {
-            return Err(StoreError(format!(
+            return Err(StoreError::other(format!(
                 "schema version {version}, expected {expected}"
             )));
         }
@@ -364,7 +338,7 @@ impl Store {
 
     /// A new id, unique across restarts: `msg_3f9c0a1b2d4e5f60`.
     pub fn next_id(&self, prefix: &str) -> String {
-        crate::core::ids::new_id(prefix)
+        crate::model::ids::new_id(prefix)
     }
 
     pub fn push(&self, visitor: &Visitor, message: &Message) -> Result<()> {
@@ -434,7 +408,7 @@ impl Store {
                 args![name, fresh],
             )?;
             c.row("SELECT value FROM secrets WHERE name = ?1", args![name])?
-                .ok_or_else(|| StoreError(format!("secret {name} not kept")))?
+                .ok_or_else(|| StoreError::other(format!("secret {name} not kept")))?
                 .get(0)
         })
     }

@@ -5,7 +5,7 @@
 
 use super::db::{Dialect, args};
 use super::{Result, Store};
-use crate::config::RateLimit;
+use crate::model::RateLimit;
 
 impl Store {
     /// Count one `what` request of (`scope`, `who`) at `now_ms` against `limit`:

@@ -5,38 +5,10 @@
 
 use super::db::{Row, args, upsert};
 use super::{Result, Store};
-use crate::webhooks::WebhookConfig;
+use crate::model::{Attempt, OutboxEvent};
+use dgbot_protocol::webhooks::WebhookConfig;
 
-/// One event on its way to (or delivered to) the chatbot's endpoint.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutboxEvent {
-    pub event_id: String,
-    pub chatbot_id: String,
-    pub event_type: String,
-    /// The JSON body, as signed and sent.
-    pub payload: String,
-    /// Unix seconds.
-    pub created_at: u64,
-    /// `pending` (to be tried, or retried), `delivered`, `failed` (attempts used up), `dead`
-    /// (expired without delivery).
-    pub state: String,
-    pub attempts: u32,
-    pub next_attempt_at: u64,
-    pub delivered_at: Option<u64>,
-}
 
-/// One HTTP delivery attempt.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Attempt {
-    pub delivery_id: String,
-    pub event_id: String,
-    pub attempt: u32,
-    /// Unix milliseconds.
-    pub at_ms: u64,
-    pub status: Option<u16>,
-    pub error: Option<String>,
-    pub duration_ms: u64,
-}
 
 const EVENT_COLUMNS: &str = "event_id, chatbot_id, type, payload, created_at, state, attempts, next_attempt_at, delivered_at";
 

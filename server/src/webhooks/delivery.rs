@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{HANDOVER_REQUESTED, RETENTION_SECS, signing};
-use crate::core::{Core, ids};
-use crate::store::webhooks::{Attempt, OutboxEvent};
+use super::{RETENTION_SECS, WebhookEvent, signing};
+use crate::core::Core;
+use crate::model::ids;
+use crate::model::{Attempt, OutboxEvent};
 
 /// Deliveries in flight at once.
 const PARALLEL: usize = 16;
@@ -107,7 +108,7 @@ pub fn spawn(
 /// The body for this attempt: the handover event carries a fresh session token for the
 /// agent system (tokens are short-lived; a retry or replay hours later must still work).
 fn body_for_attempt(core: &Core, event: &OutboxEvent) -> String {
-    if event.event_type != HANDOVER_REQUESTED {
+    if event.event_type != WebhookEvent::HandoverRequested.as_str() {
         return event.payload.clone();
     }
     let Ok(mut payload) = serde_json::from_str::<Value>(&event.payload) else {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::*;
 use crate::core::{ConversationKey, Core};
-use crate::store::livechat::Session;
+use crate::model::Session;
 
 /// A message for a webhook: as stored, without base64 `data` (attachments are referenced by
 /// `attachment_id`; a photo sent to the assistant is named, not copied).
@@ -82,7 +82,7 @@ impl Core {
             .collect();
         self.emit(
             &s.key.chatbot_id,
-            HANDOVER_REQUESTED,
+            WebhookEvent::HandoverRequested,
             json!({
                 "visitor": self.visitor_json(&s.key),
                 "language": s.language,
@@ -95,10 +95,10 @@ impl Core {
 
     /// A message in a session: the visitor's while waiting or active, or the assistant's while
     /// the visitor waits.
-    pub fn emit_message(&self, s: &Session, event_type: &str, m: &Message) {
+    pub fn emit_message(&self, s: &Session, event: WebhookEvent, m: &Message) {
         self.emit(
             &s.key.chatbot_id,
-            event_type,
+            event,
             json!({
                 "visitor": self.visitor_json(&s.key),
                 "livechat_session": { "id": s.id, "status": s.status },
@@ -107,7 +107,7 @@ impl Core {
         );
     }
 
-    pub fn emit_session(&self, s: &Session, event_type: &str, extra: Value) {
+    pub fn emit_session(&self, s: &Session, event: WebhookEvent, extra: Value) {
         let mut fields = json!({
             "visitor": { "id": s.key.visitor_id, "session_id": s.key.visitor_id },
             "livechat_session": session_json(s),
@@ -115,7 +115,7 @@ impl Core {
         if let (Some(f), Value::Object(extra)) = (fields.as_object_mut(), extra) {
             f.extend(extra);
         }
-        self.emit(&s.key.chatbot_id, event_type, fields);
+        self.emit(&s.key.chatbot_id, event, fields);
     }
 
     /// `visitor.data.deleted`, after the data is gone.
@@ -126,7 +126,7 @@ impl Core {
     ) {
         self.emit(
             &key.chatbot_id,
-            VISITOR_DATA_DELETED,
+            WebhookEvent::VisitorDataDeleted,
             json!({
                 "visitor": { "id": key.visitor_id, "session_id": key.visitor_id },
                 "deletion": { "reason": "user_request", "counts": counts },

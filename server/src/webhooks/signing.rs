@@ -10,7 +10,7 @@ pub fn sign(secret: &str, timestamp: &str, body: &str) -> String {
     mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
-    crate::core::ids::hex(&mac.finalize().into_bytes())
+    crate::model::ids::hex(&mac.finalize().into_bytes())
 }
 
 #[cfg(test)]

@@ -28,9 +28,9 @@ use crate::SharedState;
 use crate::core::ConversationKey;
 use crate::core::error::CoreError;
 use crate::core::hub::ConversationEvent;
-use crate::core::ids::is_valid_visitor_id;
+use crate::model::ids::is_valid_visitor_id;
 use crate::core::responder::ToolStatus;
-use crate::http::auth::origin_allowed;
+use crate::http::origin::origin_allowed;
 
 /// The largest frame a client may send: a chat message, not a file.
 const MAX_FRAME: usize = 64 * 1024;

@@ -19,8 +19,9 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use crate::SharedState;
 use crate::core::responder::AnswerItem;
+use crate::http::origin::origin_allowed;
 use crate::http::auth::{
-    Visitor, basic_api_key, is_valid_visitor_id, key_in, new_visitor_id, origin_allowed,
+    Visitor, basic_api_key, is_valid_visitor_id, key_in, new_visitor_id,
 };
 use crate::http::error::{ApiJson, Failure, query};
 
@@ -90,7 +91,7 @@ pub async fn auth_public(
 /// override).
 ///
 /// `language` is the visitor's (`"auto"` follows their browser's `Accept-Language`) and
-/// `strings` the widget's words in it (issue 17, `crate::i18n`).
+/// `strings` the widget's words in it (issue 17, `crate::model::i18n`).
 pub async fn config(
     State(state): State<SharedState>,
     Visitor(key): Visitor,
@@ -101,7 +102,7 @@ pub async fn config(
         .ok_or_else(|| Failure::new(ApiErrorCode::NotFound, "No such chatbot"))?;
     let mut config = bot.config.clone();
     config.livechat = state.livechat_config(&key.chatbot_id)?;
-    config.language = bot.visitor_language(&headers);
+    config.language = crate::http::language::visitor_language(bot, &headers);
     config.strings = bot.strings.strings(&config.language);
     Ok(Json(config))
 }

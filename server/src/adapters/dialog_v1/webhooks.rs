@@ -11,11 +11,11 @@ use dgbot_protocol::webhooks::{
 };
 
 use crate::SharedState;
-use crate::core::ids;
+use crate::model::ids;
 use crate::http::auth::ApiKey;
 use crate::http::error::{ApiJson, Failure, path, query};
-use crate::store::webhooks::OutboxEvent;
-use crate::webhooks::{EVENT_TYPES, RETENTION_SECS, view};
+use crate::model::OutboxEvent;
+use crate::webhooks::{RETENTION_SECS, WebhookEvent, view};
 
 /// `GET /webhooks`: the endpoint, the secret masked (`404` when none is set).
 pub async fn get_config(
@@ -75,7 +75,7 @@ pub async fn list(
         ));
     }
     if let Some(t) = q.event_type.as_deref()
-        && !EVENT_TYPES.contains(&t)
+        && WebhookEvent::parse(t).is_none()
     {
         return Err(Failure::validation("type", "Unknown event type"));
     }

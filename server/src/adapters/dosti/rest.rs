@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use super::visitor::{self, DostiVisitor, Via};
 use crate::SharedState;
 use crate::core::CoreError;
-use crate::http::security::same_origin;
+use crate::http::origin::same_origin;
 
 /// A failure on its way out: the status and `{success: false, error, code}` (`Retry-After`
 /// with `429`).

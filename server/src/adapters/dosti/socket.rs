@@ -33,8 +33,8 @@ use super::visitor::{self, DostiVisitor, Via};
 use crate::SharedState;
 use crate::core::CoreError;
 use crate::core::hub::ConversationEvent;
-use crate::http::auth::origin_allowed;
-use crate::http::security::same_origin;
+use crate::http::origin::origin_allowed;
+use crate::http::origin::same_origin;
 
 /// Socket.IO's default path, as the seed's clients use it.
 const PATH: &str = "/socket.io/";

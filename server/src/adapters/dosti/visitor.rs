@@ -12,9 +12,11 @@ use dgbot_protocol::livechat::{HandoverRequest, LivechatStatus};
 use dgbot_protocol::message::TextPart;
 use dgbot_protocol::{Message, Part, Role};
 
-use crate::config::Chatbot;
-use crate::core::{ConversationKey, Core, CoreError, ids, validation};
-use crate::http::auth::{key_in, origin_allowed};
+use crate::model::Chatbot;
+use crate::core::{ConversationKey, Core, CoreError, validation};
+use crate::model::ids;
+use crate::http::auth::key_in;
+use crate::http::origin::origin_allowed;
 
 /// The `platform` of the livechat sessions Dosti visitors start (the agent console shows it).
 pub const PLATFORM: &str = "dosti";

@@ -14,7 +14,7 @@ use super::events::text_of;
 use super::session::{Page, Refusal, ask, exists, key_of, mode_status, text_parts};
 use super::sources::sources_of;
 use crate::SharedState;
-use crate::core::ids::new_visitor_id;
+use crate::model::ids::new_visitor_id;
 use crate::core::{ConversationKey, CoreError};
 use crate::http::security::ClientIp;
 
@@ -122,10 +122,12 @@ async fn reply_to(
         reply.push_str("\n\n");
         reply.push_str(&why);
     }
-    let sources = state
-        .chatbot(&key.chatbot_id)
-        .map(|bot| sources_of(bot, &answered.message, &state.settings.public_base))
-        .unwrap_or_default();
+    let sources = sources_of(
+        &state.core,
+        &key.chatbot_id,
+        &answered.message,
+        &state.settings.public_base,
+    );
     let (mode, status) = mode_status(&state.core, key)?;
     Ok(ChatReply {
         reply,

@@ -13,7 +13,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
 use crate::core::hub::ConversationEvent;
-use crate::core::ids::is_valid_visitor_id;
+use crate::model::ids::is_valid_visitor_id;
 use crate::core::responder::AnswerItem;
 use crate::core::{ConversationKey, Core, CoreError};
 
@@ -241,16 +241,16 @@ impl Page {
             .map(|o| o.to_str().unwrap_or("\u{fffd}").to_owned());
         let same_site = origin
             .as_deref()
-            .is_some_and(|o| crate::http::security::same_origin(parts, o, public_base));
+            .is_some_and(|o| crate::http::origin::same_origin(parts, o, public_base));
         Page { origin, same_site }
     }
 
     /// Whether the page may use `bot`.
-    pub fn allowed_for(&self, bot: &crate::config::Chatbot) -> Result<(), Refusal> {
+    pub fn allowed_for(&self, bot: &crate::model::Chatbot) -> Result<(), Refusal> {
         match &self.origin {
             None => Ok(()),
             Some(_) if self.same_site => Ok(()),
-            Some(o) if crate::http::auth::origin_allowed(&bot.allowed_origins, o) => Ok(()),
+            Some(o) if crate::http::origin::origin_allowed(&bot.allowed_origins, o) => Ok(()),
             Some(o) => Err(Refusal::new(
                 ErrorCode::Forbidden,
                 format!("This chatbot does not accept requests from pages on {o:?}"),
@@ -259,7 +259,7 @@ impl Page {
     }
 
     /// Whether the page may use any of the chatbots (before a request says which).
-    pub fn allowed_by_any(&self, bots: &[crate::config::Chatbot]) -> bool {
+    pub fn allowed_by_any(&self, bots: &[crate::model::Chatbot]) -> bool {
         bots.iter().any(|bot| self.allowed_for(bot).is_ok())
     }
 }

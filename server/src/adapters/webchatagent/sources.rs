@@ -12,15 +12,19 @@ use dgbot_protocol::webchatagent::{Source, SourceKind};
 use dgbot_protocol::{Message, Part, Role};
 
 use crate::SharedState;
-use crate::config::Chatbot;
-use crate::core::responder::knowledge::FaqDocument;
+use crate::core::Core;
+use crate::model::Chatbot;
+use crate::core::responder::knowledge::{FaqDocument, KnowledgeBase};
 
 /// Where a document without its own page is served.
 pub const DOCUMENTS_PATH: &str = "/api/chat/documents";
 
 /// The sources of `message`, in the order the answer shows them, each once.
-pub fn sources_of(bot: &Chatbot, message: &Message, base: &str) -> Vec<Source> {
-    let kb = &bot.knowledge;
+pub fn sources_of(core: &Core, chatbot_id: &str, message: &Message, base: &str) -> Vec<Source> {
+    let (Some(bot), Ok(kb)) = (core.chatbot(chatbot_id), core.knowledge_of(chatbot_id)) else {
+        return vec![];
+    };
+    let kb: &KnowledgeBase = kb;
     let mut sources: Vec<Source> = Vec::new();
     let mut cite = |source: Source| {
         if !sources.iter().any(|s| s.url == source.url) {
@@ -79,8 +83,10 @@ pub async fn document(
     Path((chatbot_id, name)): Path<(String, String)>,
 ) -> Response {
     let doc = state
-        .chatbot(&chatbot_id)
-        .and_then(|bot| bot.knowledge.faq.iter().find(|d| d.name == name));
+        .core
+        .knowledge_of(&chatbot_id)
+        .ok()
+        .and_then(|kb| kb.faq.iter().find(|d| d.name == name).cloned());
     let Some(doc) = doc else {
         return (StatusCode::NOT_FOUND, "No such document").into_response();
     };
@@ -89,7 +95,7 @@ pub async fn document(
         role: Role::Assistant,
         parts: vec![Part::RichText(RichText {
             part_id: String::new(),
-            blocks: doc.blocks.clone(),
+            blocks: doc.blocks,
         })],
         created_at: None,
         author: None,

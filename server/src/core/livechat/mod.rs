@@ -8,7 +8,7 @@
 //! `inactive -> waiting -> active -> closed`; every change raises `state_version`.
 
 pub mod attachments;
-pub mod availability;
+
 
 use std::time::Duration;
 
@@ -23,8 +23,9 @@ use dgbot_protocol::{Message, Part, Role};
 use sha2::{Digest, Sha256};
 
 use crate::core::hub::ConversationEvent;
-use crate::core::{ConversationKey, Core, CoreError, ids, validation};
-use crate::store::livechat::Session;
+use crate::core::{ConversationKey, Core, CoreError, validation};
+use crate::model::ids;
+use crate::model::Session;
 
 /// How long a typing indicator lasts without a new `is_typing: true`.
 pub const TYPING_TTL: Duration = Duration::from_secs(15);
@@ -102,7 +103,7 @@ impl Core {
         chatbot_id: &str,
         settings: LivechatSettings,
     ) -> Result<LivechatSettings, CoreError> {
-        availability::check(&settings)?;
+        crate::model::livechat::check(&settings).map_err(CoreError::Validation)?;
         self.store.put_livechat_settings(chatbot_id, &settings)?;
         Ok(settings)
     }
@@ -114,7 +115,7 @@ impl Core {
             .is_some_and(|c| c.livechat.is_some())
             || self.store.livechat_settings(chatbot_id)?.is_some();
         let s = self.livechat_settings(chatbot_id)?;
-        let (live, reason) = availability::availability(&s, self.clock.now());
+        let (live, reason) = crate::model::livechat::availability(&s, self.clock.now());
         Ok(LivechatConfig {
             enabled: s.enabled,
             configured,
@@ -404,9 +405,9 @@ impl Core {
         self.emit_message(
             &s,
             if s.status == LivechatStatus::Waiting {
-                crate::webhooks::WAITING_CUSTOMER_MESSAGE
+                crate::model::WebhookEvent::WaitingCustomerMessage
             } else {
-                crate::webhooks::CUSTOMER_MESSAGE
+                crate::model::WebhookEvent::CustomerMessage
             },
             &message,
         );
@@ -452,9 +453,9 @@ impl Core {
         self.emit_session(
             &changed,
             if is_typing {
-                crate::webhooks::CUSTOMER_TYPING_STARTED
+                crate::model::WebhookEvent::CustomerTypingStarted
             } else {
-                crate::webhooks::CUSTOMER_TYPING_STOPPED
+                crate::model::WebhookEvent::CustomerTypingStopped
             },
             serde_json::json!({}),
         );
@@ -496,7 +497,7 @@ impl Core {
             })?
             .ok_or_else(|| CoreError::NotFound("No such livechat session".into()))?;
         if was_open {
-            self.emit_session(&s, crate::webhooks::SESSION_CLOSED, serde_json::json!({}));
+            self.emit_session(&s, crate::model::WebhookEvent::SessionClosed, serde_json::json!({}));
             if s.agent_id.is_some() {
                 let agent = self.agent_profile(&s)?;
                 self.hub.publish(
@@ -562,7 +563,7 @@ impl Core {
         self.publish_state(&s);
         self.emit_session(
             &s,
-            crate::webhooks::FEEDBACK_SUBMITTED,
+            crate::model::WebhookEvent::FeedbackSubmitted,
             serde_json::json!({ "feedback": { "rating": s.feedback_rating, "comment": s.feedback_comment } }),
         );
         self.livechat_state(key)

@@ -67,8 +67,8 @@ pub fn answer(question: &str, message_id: &str, base: &str, kb: &KnowledgeBase) 
 /// question also holds what the action must send (an order number, an email address).
 pub fn action_for<'a>(
     question: &str,
-    actions: &'a [crate::core::actions::Action],
-) -> Option<&'a crate::core::actions::Action> {
+    actions: &'a [crate::model::Action],
+) -> Option<&'a crate::model::Action> {
     use crate::core::actions::{extract_email, extract_order_number};
     let q = question.to_lowercase();
     actions.iter().find(|a| {
@@ -312,7 +312,8 @@ mod tests {
     use dgbot_protocol::{Message, Role};
 
     fn kb() -> KnowledgeBase {
-        (*crate::config::Chatbot::demo().knowledge).clone()
+        let files = crate::model::Chatbot::demo().knowledge_base;
+        KnowledgeBase::load(&files.faq, &files.catalogue).unwrap()
     }
 
     fn text_of(q: &str) -> String {

@@ -1,23 +1,27 @@
-//! The `Responder` seam: what answers a visitor's message, as the events of a stream. The demo
-//! bot ([`DemoBot`]) and the tests' scripted replies ([`Scripted`]) are two responders; a
-//! language model would be a third. A human agent is not a responder: agents are another author
+//! The `Responder` seam: what answers a visitor's message, as the events of a stream. Three
+//! responders, asked in order: the tests' scripted replies ([`scripted`]), a language model
+//! ([`model`], for chatbots with a `[chatbot.model]`) and the demo bot ([`DemoBot`], answering
+//! from the knowledge base, [`knowledge`], with [`demo_bot`]'s logic). A human agent is not a responder: agents are another author
 //! of messages (`core::livechat`).
 
 pub mod demo_bot;
 pub mod knowledge;
 pub mod model;
+pub mod scripted;
 
 use dgbot_protocol::stream::{DoneEvent, PartEvent, part_deltas};
 use dgbot_protocol::{Block, Message, Part, RichText, Role, Span, StreamEvent};
 
-use crate::config::Chatbot;
+use crate::model::Chatbot;
 use crate::core::ConversationKey;
-use crate::{ScriptedEvent, ScriptedReply};
+pub use scripted::Scripted;
 
 /// A visitor's message to answer.
 pub struct Question<'a> {
     pub key: &'a ConversationKey,
     pub chatbot: &'a Chatbot,
+    /// What the chatbot knows: its FAQ documents and catalogue.
+    pub knowledge: &'a std::sync::Arc<knowledge::KnowledgeBase>,
     /// The text parts joined (may be empty when the visitor sent only an image).
     pub text: &'a str,
     pub has_image: bool,
@@ -108,32 +112,6 @@ pub trait Responder: Send + Sync {
     fn respond(&self, question: &Question<'_>) -> Option<Answer>;
 }
 
-/// Canned replies (`ServerConfig::scripted_replies`): a visitor message equal to a trigger gets
-/// exactly its events, and nothing is stored.
-pub struct Scripted(pub Vec<ScriptedReply>);
-
-impl Responder for Scripted {
-    fn respond(&self, question: &Question<'_>) -> Option<Answer> {
-        let script = self.0.iter().find(|s| s.trigger == question.text.trim())?;
-        let items = script
-            .events
-            .iter()
-            .map(|e| match e {
-                ScriptedEvent::Sse(name, data) => AnswerItem::Raw {
-                    name: name.clone(),
-                    data: data.clone(),
-                },
-                ScriptedEvent::Drop => AnswerItem::Drop,
-            })
-            .collect();
-        Some(Answer {
-            items: Items::ready(items),
-            store: false,
-            paced: true,
-        })
-    }
-}
-
 /// The demo shop's assistant: answers from the chatbot's knowledge base, as structured deltas.
 pub struct DemoBot;
 
@@ -153,7 +131,7 @@ impl Responder for DemoBot {
             });
             (vec![thanks], vec![])
         } else {
-            demo_bot::answer_with_tools(q.text, q.reply_id, q.public_base, &q.chatbot.knowledge)
+            demo_bot::answer_with_tools(q.text, q.reply_id, q.public_base, q.knowledge)
         };
         let mut items = answer_items(q.reply_id, parts);
         // The tools ran before the answer was written: after `status: processing`, before the
@@ -182,7 +160,7 @@ impl Responder for DemoBot {
 /// The demo bot's answer through a custom API action: it says it is looking something up
 /// (`status: tool_call`, the tool events), calls the action, then answers from the response
 /// with the action's template, or with its failure answer when the call fails.
-fn action_answer(q: &Question<'_>, action: crate::core::actions::Action) -> Answer {
+fn action_answer(q: &Question<'_>, action: crate::model::Action) -> Answer {
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let core = q.core.clone();
     let key = q.key.clone();

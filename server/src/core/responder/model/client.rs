@@ -15,7 +15,7 @@ use dgbot_protocol::sse::{SseEvent, SseParser};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::ModelConfig;
+use crate::model::ModelConfig;
 
 /// Why an answer could not be had, and whether the same question may succeed later.
 #[derive(Debug, Clone, PartialEq)]

@@ -23,7 +23,6 @@ use std::time::Duration;
 use dgbot_protocol::message::Product;
 use dgbot_protocol::stream::{DoneEvent, StreamErrorCode, StreamErrorEvent};
 use dgbot_protocol::{Message, Role, StreamEvent};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -32,80 +31,9 @@ use self::client::{Completion, Failure, ToolCall};
 use self::markdown::PartWriter;
 use super::knowledge::{CatalogueItem, KnowledgeBase};
 use super::{Answer, AnswerItem, Items, Question, Responder, ToolEvent, ToolStatus};
-use crate::core::actions::{Action, ActionInput};
+use crate::core::actions::ActionInput;
+use crate::model::{Action, ModelConfig};
 use crate::core::{ConversationKey, Core};
-
-/// `[chatbot.model]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModelConfig {
-    /// The API's base URL, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1`.
-    pub base_url: String,
-    pub model: String,
-    /// The environment variable that holds the API key; none for local servers.
-    pub api_key_env: Option<String>,
-    /// The header that carries the key: `Authorization: Bearer …` unless another is named
-    /// (Azure OpenAI's `api-key`).
-    pub api_key_header: Option<String>,
-    pub temperature: Option<f32>,
-    pub max_tokens: Option<u32>,
-    /// Replaces the built-in instructions (grounding in the knowledge base is always added).
-    pub system_prompt: Option<String>,
-    /// How long the whole answer may take.
-    #[serde(default = "default_timeout_seconds")]
-    pub timeout_seconds: u64,
-}
-
-fn default_timeout_seconds() -> u64 {
-    60
-}
-
-impl Default for ModelConfig {
-    fn default() -> Self {
-        ModelConfig {
-            base_url: String::new(),
-            model: String::new(),
-            api_key_env: None,
-            api_key_header: None,
-            temperature: None,
-            max_tokens: None,
-            system_prompt: None,
-            timeout_seconds: default_timeout_seconds(),
-        }
-    }
-}
-
-impl ModelConfig {
-    /// What is wrong with it, naming the field.
-    pub fn check(&self) -> Result<(), (String, String)> {
-        if !crate::core::actions::url_allowed(&self.base_url) {
-            return Err((
-                "base_url".into(),
-                format!(
-                    "{:?}: https, or http on a loopback host (127.0.0.1, localhost)",
-                    self.base_url
-                ),
-            ));
-        }
-        if self.model.trim().is_empty() {
-            return Err(("model".into(), "the model's name is required".into()));
-        }
-        if let Some(name) = &self.api_key_env
-            && std::env::var(name).is_err()
-        {
-            return Err((
-                "api_key_env".into(),
-                format!("the environment has no {name}"),
-            ));
-        }
-        Ok(())
-    }
-
-    /// The API key, read from the environment when asked (so a rotated key is used at once).
-    pub fn api_key(&self) -> Option<String> {
-        std::env::var(self.api_key_env.as_deref()?).ok()
-    }
-}
 
 /// The most rounds of tool calls in one answer (a model that keeps calling tools is stopped).
 const MAX_ROUNDS: usize = 4;
@@ -133,16 +61,16 @@ impl Responder for ModelResponder {
             &q.chatbot.config.name,
             &q.chatbot.config.language,
             config.system_prompt.as_deref(),
-            &q.chatbot.knowledge,
+            q.knowledge,
             &question,
         );
         let job = Job {
             messages: prompt::messages(system, &history, &question),
-            tools: prompt::tools(&q.chatbot.knowledge, &q.chatbot.actions),
+            tools: prompt::tools(q.knowledge, &q.chatbot.actions),
             core,
             config,
             key: q.key.clone(),
-            knowledge: q.chatbot.knowledge.clone(),
+            knowledge: q.knowledge.clone(),
             actions: q.chatbot.actions.clone(),
             question,
             page: q.page.map(str::to_owned),

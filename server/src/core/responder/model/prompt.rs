@@ -9,7 +9,7 @@
 use dgbot_protocol::message::{Block, Message, Role, Span, SpanKind};
 use serde_json::{Value, json};
 
-use crate::core::actions::Action;
+use crate::model::Action;
 use crate::core::responder::knowledge::{CatalogueItem, KnowledgeBase};
 
 /// The tool that shows product cards.

@@ -56,7 +56,7 @@ impl Clock {
     }
 
     pub fn rfc3339(&self) -> String {
-        crate::core::ids::rfc3339(self.unix())
+        super::ids::rfc3339(self.unix())
     }
 
     /// Move a manual clock (no effect on the system clock).

@@ -14,16 +14,16 @@ use serde::Deserialize;
 
 /// Every catalogue, by language tag. English first: the fallback.
 const CATALOGUES: [(&str, &str); 10] = [
-    ("en", include_str!("../locales/en.json")),
-    ("da", include_str!("../locales/da.json")),
-    ("sv", include_str!("../locales/sv.json")),
-    ("nb", include_str!("../locales/nb.json")),
-    ("de", include_str!("../locales/de.json")),
-    ("nl", include_str!("../locales/nl.json")),
-    ("fr", include_str!("../locales/fr.json")),
-    ("es", include_str!("../locales/es.json")),
-    ("ar", include_str!("../locales/ar.json")),
-    ("he", include_str!("../locales/he.json")),
+    ("en", include_str!("../../locales/en.json")),
+    ("da", include_str!("../../locales/da.json")),
+    ("sv", include_str!("../../locales/sv.json")),
+    ("nb", include_str!("../../locales/nb.json")),
+    ("de", include_str!("../../locales/de.json")),
+    ("nl", include_str!("../../locales/nl.json")),
+    ("fr", include_str!("../../locales/fr.json")),
+    ("es", include_str!("../../locales/es.json")),
+    ("ar", include_str!("../../locales/ar.json")),
+    ("he", include_str!("../../locales/he.json")),
 ];
 
 type Catalogue = BTreeMap<String, String>;

@@ -55,7 +55,7 @@ pub fn rfc3339(unix_secs: u64) -> String {
 
 /// The current time as RFC 3339 UTC, from the system clock.
 pub fn now_rfc3339() -> String {
-    crate::core::Clock::system().rfc3339()
+    super::clock::Clock::system().rfc3339()
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
-//! When livechat is live (seed 002, "Setup before handover"): while enabled, empty working
-//! hours mean always on; otherwise live inside the weekly hours in the configured time zone; a
-//! manual override (`live` / `offline`) wins over the schedule.
+//! Livechat settings: whether they are valid ([`check`]), and when livechat is live
+//! ([`availability`], seed 002, "Setup before handover"): while enabled, empty working hours
+//! mean always on; otherwise live inside the weekly hours in the configured time zone; a manual
+//! override (`live` / `offline`) wins over the schedule.
 
 use std::time::SystemTime;
 
@@ -8,7 +9,6 @@ use dgbot_protocol::api::FieldError;
 use dgbot_protocol::livechat::LivechatSettings;
 use jiff::civil::Weekday;
 
-use crate::core::CoreError;
 
 pub const DAYS: [&str; 7] = [
     "monday",
@@ -76,7 +76,7 @@ pub fn availability(s: &LivechatSettings, now: SystemTime) -> (bool, &'static st
 
 /// Settings from the API or the configuration file, checked; errors name the field
 /// (`working_hours.0.start`).
-pub fn check(s: &LivechatSettings) -> Result<(), CoreError> {
+pub fn check(s: &LivechatSettings) -> Result<(), Vec<FieldError>> {
     let mut errors = vec![];
     let mut bad = |field: String, message: &str| {
         errors.push(FieldError {
@@ -129,7 +129,7 @@ pub fn check(s: &LivechatSettings) -> Result<(), CoreError> {
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(CoreError::Validation(errors))
+        Err(errors)
     }
 }
 
@@ -215,9 +215,7 @@ mod tests {
         s.working_hours[1].start = "9am".into();
         s.working_hours[2].end = "08:00".into();
         s.manual_override = Some("sometimes".into());
-        let CoreError::Validation(errors) = check(&s).unwrap_err() else {
-            panic!()
-        };
+        let errors = check(&s).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
