@@ -6,6 +6,7 @@
 
 mod support;
 
+use dgbot_server::core::store::LivechatStore as _;
 use support::Harness;
 
 /// axe-core's `axe.min.js` (the test command sets `DGBOT_AXE`).
@@ -172,10 +173,10 @@ async fn marker_and_livechat_states(h: &Harness) -> Vec<String> {
             h.state.store.latest_session(&key).unwrap()
         })
         .await;
-    h.state.agent_typing(&session, AGENT, true).unwrap();
+    h.state.core.agent_typing(&session, AGENT, true).unwrap();
     h.wait_css("[data-testid=agent-typing]").await;
     h.state
-        .agent_message(&session, AGENT, vec![Part::text("Hi, I'm Alice. How can I help?")])
+        .core.agent_message(&session, AGENT, vec![Part::text("Hi, I'm Alice. How can I help?")])
         .unwrap();
     h.wait_css("[data-testid=livechat-status][data-status=active]").await;
     h.wait_css("[data-testid=message][data-role=agent]").await;
@@ -183,7 +184,7 @@ async fn marker_and_livechat_states(h: &Harness) -> Vec<String> {
 
     let session = h.state.store.latest_session(&key).unwrap().unwrap();
     h.state
-        .agent_close(&session, AGENT, Some("Resolved".into()))
+        .core.agent_close(&session, AGENT, Some("Resolved".into()))
         .unwrap();
     h.wait_css("[data-testid=livechat-feedback]").await;
     found.extend(violations(h, "livechat feedback").await);

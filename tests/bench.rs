@@ -7,6 +7,7 @@
 
 mod support;
 
+use dgbot_server::core::store::ConversationStore as _;
 use std::time::{Duration, Instant};
 
 use dgbot_protocol::message::{Block, Part, RichText, Span};

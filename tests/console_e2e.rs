@@ -10,6 +10,7 @@
 
 mod support;
 
+use dgbot_server::core::store::LivechatStore as _;
 use std::time::Duration;
 
 use dgbot_protocol::Part;
@@ -406,7 +407,7 @@ async fn an_agent_answers_a_visitor_from_the_console() {
     // the queue and the title count both.
     let other = ConversationKey::new("demo-shop", "v_second_visitor");
     h.state
-        .handover(
+        .core.handover(
             &other,
             HandoverRequest {
                 platform: "website".into(),
@@ -417,7 +418,7 @@ async fn an_agent_answers_a_visitor_from_the_console() {
         .unwrap();
     let question = "Hi! Is the Aurora pendant dimmable?";
     h.state
-        .visitor_livechat_message(&other, vec![Part::text(question)], None)
+        .core.visitor_livechat_message(&other, vec![Part::text(question)], None)
         .unwrap();
     text_of(
         &h,
@@ -493,7 +494,7 @@ async fn an_agent_answers_a_visitor_from_the_console() {
     to(&h, &alice).await;
     let markup = "<img src=x onerror=\"document.title='owned'\"> <b>bold?</b>";
     h.state
-        .visitor_livechat_message(&other, vec![Part::text(markup)], None)
+        .core.visitor_livechat_message(&other, vec![Part::text(markup)], None)
         .unwrap();
     let second = row(&h, "waiting").await;
     h.wait_css(&format!(
@@ -544,7 +545,7 @@ async fn the_console_renews_its_session_token_and_needs_no_storage() {
     .await;
     let key = ConversationKey::new("demo-shop", "v_token_renewal");
     h.state
-        .handover(
+        .core.handover(
             &key,
             HandoverRequest {
                 platform: "website".into(),
@@ -554,7 +555,7 @@ async fn the_console_renews_its_session_token_and_needs_no_storage() {
         )
         .unwrap();
     h.state
-        .visitor_livechat_message(&key, vec![Part::text("Is anyone there?")], None)
+        .core.visitor_livechat_message(&key, vec![Part::text("Is anyone there?")], None)
         .unwrap();
 
     h.client
@@ -588,9 +589,9 @@ async fn the_console_renews_its_session_token_and_needs_no_storage() {
 
     // Two hours later every session token the console holds is expired (they last one hour):
     // the server refuses them (401), the console mints another with the API key and goes on.
-    h.state.clock.advance(Duration::from_secs(2 * 60 * 60));
+    h.state.core.clock().advance(Duration::from_secs(2 * 60 * 60));
     h.state
-        .visitor_livechat_message(&key, vec![Part::text("Hello?")], None)
+        .core.visitor_livechat_message(&key, vec![Part::text("Hello?")], None)
         .unwrap();
     text_of(&h, log, "Hello?").await;
     let reply = "Yes! Sorry for the wait.";
@@ -607,7 +608,7 @@ async fn the_console_renews_its_session_token_and_needs_no_storage() {
     )
     .await;
     let session = h.state.store.latest_session(&key).unwrap().unwrap();
-    let context = h.state.agent_context(&session).unwrap();
+    let context = h.state.core.agent_context(&session).unwrap();
     assert!(
         context
             .transcript

@@ -15,6 +15,7 @@
 
 mod support;
 
+use dgbot_server::core::store::{ConversationStore as _, LivechatStore as _};
 use std::time::Duration;
 
 use dgbot_protocol::message::{
@@ -646,7 +647,7 @@ async fn a_persons_hostile_messages_name_and_files_run_no_script() {
         .await;
     let mallory = texts[1].clone();
     h.state
-        .put_agent(
+        .core.put_agent(
             "demo-shop",
             "agent-mallory",
             &mallory,
@@ -655,7 +656,7 @@ async fn a_persons_hostile_messages_name_and_files_run_no_script() {
         .unwrap();
     for chunk in texts.chunks(10) {
         h.state
-            .agent_message(
+            .core.agent_message(
                 &session,
                 "agent-mallory",
                 chunk.iter().map(|t| Part::text(t.clone())).collect(),
@@ -690,7 +691,7 @@ async fn a_persons_hostile_messages_name_and_files_run_no_script() {
     for chunk in files.chunks(9) {
         let (message, _) = h
             .state
-            .agent_message(&session, "agent-mallory", chunk.to_vec())
+            .core.agent_message(&session, "agent-mallory", chunk.to_vec())
             .unwrap();
         for p in &message.parts {
             match p {
@@ -738,7 +739,7 @@ async fn a_persons_hostile_messages_name_and_files_run_no_script() {
     h.sent(&squash(&texts[2])).await;
     let session = h.state.store.latest_session(&key).unwrap().unwrap();
     h.state
-        .agent_close(&session, "agent-mallory", Some(texts[3].clone()))
+        .core.agent_close(&session, "agent-mallory", Some(texts[3].clone()))
         .unwrap();
     reads_literally(&h, "[data-testid=livechat-closed]", &[texts[3].clone()]).await;
     assert_eq!(dom_offenders(&h).await, json!([]), "the closed chat");

@@ -7,6 +7,7 @@
 
 mod support;
 
+use dgbot_server::core::store::LivechatStore as _;
 use std::time::Duration;
 
 use dgbot_protocol::livechat::{
@@ -96,17 +97,17 @@ impl Harness {
     async fn agent_writes(&self, key: &ConversationKey, text: &str) {
         let session = self.session(key).await;
         self.state
-            .agent_message(&session, AGENT, vec![Part::text(text)])
+            .core.agent_message(&session, AGENT, vec![Part::text(text)])
             .unwrap();
     }
 
     async fn agent_types(&self, key: &ConversationKey, typing: bool) {
         let session = self.session(key).await;
-        self.state.agent_typing(&session, AGENT, typing).unwrap();
+        self.state.core.agent_typing(&session, AGENT, typing).unwrap();
     }
 
     async fn agent_context(&self, key: &ConversationKey) -> AgentContext {
-        self.state.agent_context(&self.session(key).await).unwrap()
+        self.state.core.agent_context(&self.session(key).await).unwrap()
     }
 
     /// Wait until the agent's context has a message that `ok` accepts; return the transcript.
@@ -278,7 +279,7 @@ async fn a_visitor_is_handed_to_a_person_and_back() {
     // Alice ends it; the visitor rates it.
     let session = h.session(&key).await;
     h.state
-        .agent_close(&session, AGENT, Some("Resolved".into()))
+        .core.agent_close(&session, AGENT, Some("Resolved".into()))
         .unwrap();
     let note = h.text_of("[data-testid=livechat-closed]", ALICE).await;
     assert!(
@@ -298,7 +299,7 @@ async fn a_visitor_is_handed_to_a_person_and_back() {
     h.click("[data-testid=lc-send]").await;
     h.wait_css("[data-testid=livechat-feedback-thanks]").await;
     h.gone("[data-testid=livechat-feedback]").await;
-    let feedback = h.state.livechat_state(&key).unwrap().feedback.unwrap();
+    let feedback = h.state.core.livechat_state(&key).unwrap().feedback.unwrap();
     assert_eq!(
         (
             feedback.status,
@@ -378,10 +379,10 @@ async fn the_visitor_closes_and_can_attach_a_file() {
 async fn offline_livechat_says_why() {
     let h = Harness::start().await;
     // Open one minute a week, on another day than today (UTC).
-    let today = (h.state.clock.unix() / 86_400 + 3) % 7; // 1970-01-01 was a Thursday
+    let today = (h.state.core.clock().unix() / 86_400 + 3) % 7; // 1970-01-01 was a Thursday
     let other_day = DAYS[(today as usize + 3) % 7];
     h.state
-        .put_livechat_settings(
+        .core.put_livechat_settings(
             "demo-shop",
             LivechatSettings {
                 enabled: true,
@@ -396,7 +397,7 @@ async fn offline_livechat_says_why() {
             },
         )
         .unwrap();
-    let config = h.state.livechat_config("demo-shop").unwrap();
+    let config = h.state.core.livechat_config("demo-shop").unwrap();
     assert_eq!(
         config.availability_reason.as_deref(),
         Some("outside_working_hours"),

@@ -5,6 +5,7 @@
 
 mod support;
 
+use dgbot_server::core::store::LivechatStore as _;
 use dgbot_protocol::message::{Block, ListItem, Part, RichText, Span};
 use dgbot_protocol::stream::{PartEvent, rich_text_deltas};
 use dgbot_protocol::{Delta, StreamEvent};

@@ -10,6 +10,7 @@
 
 mod support;
 
+use dgbot_server::core::store::ConversationStore as _;
 use std::time::Duration;
 
 use axum::extract::{Path, State};
@@ -193,7 +194,7 @@ async fn the_chat_page_runs_under_its_policy_and_anything_else_is_blocked() {
         .await;
     let want = h
         .state
-        .chatbot("demo-shop")
+        .core.chatbot("demo-shop")
         .unwrap()
         .config
         .theme

@@ -6,6 +6,7 @@
 
 mod support;
 
+use dgbot_server::core::store::{ConversationStore as _, LivechatStore as _};
 use std::time::Duration;
 
 use dgbot_protocol::Role;
@@ -314,7 +315,7 @@ async fn a_livechat_with_an_agent_survives_a_reload() {
         })
         .await;
     h.state
-        .agent_message(
+        .core.agent_message(
             &session,
             "agent-alice",
             vec![Part::text("Hi, I'm Alice. I can help from here.")],
@@ -338,7 +339,7 @@ async fn a_livechat_with_an_agent_survives_a_reload() {
             .unwrap(),
         "Alice from Nordlys"
     );
-    let state = h.state.livechat_state(&key).unwrap();
+    let state = h.state.core.livechat_state(&key).unwrap();
     assert_eq!(
         serde_json::to_value(state.status).unwrap(),
         "active",
@@ -370,7 +371,7 @@ async fn livechat_screenshot() {
         })
         .await;
     h.state
-        .agent_message(
+        .core.agent_message(
             &session,
             "agent-alice",
             vec![Part::text(
@@ -381,7 +382,7 @@ async fn livechat_screenshot() {
     h.wait_css("[data-testid=message][data-role=agent]").await;
     h.ask("Thank you! It is order 1234.").await;
     let session = h.state.store.latest_session(&key).unwrap().unwrap();
-    h.state.agent_typing(&session, "agent-alice", true).unwrap();
+    h.state.core.agent_typing(&session, "agent-alice", true).unwrap();
     h.wait_css("[data-testid=agent-typing]").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let dir = support::repo_root().join("target/screenshots");

@@ -7,6 +7,7 @@
 
 mod support;
 
+use dgbot_server::core::store::ConversationStore as _;
 use axum::extract::State;
 use axum::response::Html;
 use dgbot_protocol::Part;

@@ -24,7 +24,6 @@ pub mod http;
 pub mod model;
 pub mod ops;
 pub mod store;
-pub mod webhooks;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -119,20 +118,16 @@ impl ServerConfig {
     }
 }
 
-/// What the HTTP adapters share: the settings, the visitor-token keys and the core.
+/// What the HTTP adapters share: the settings, the visitor-token keys and the core. Adapters
+/// call the core; `store` is the composition's own handle on the database (for the server's
+/// start-up and for tests), which adapters never touch (`server/tests/layers.rs`).
 pub struct AppState {
     pub config: ServerConfig,
     pub tokens: http::auth::Tokens,
     pub core: Arc<Core>,
+    pub store: Arc<store::Store>,
     /// The newest CSP violation reports from chat pages (`http::security::csp_report`).
     pub csp_reports: std::sync::Mutex<Vec<String>>,
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Core;
-    fn deref(&self) -> &Core {
-        &self.core
-    }
 }
 
 pub type SharedState = Arc<AppState>;
@@ -182,10 +177,11 @@ impl AppState {
             webhook_max_attempts: config.webhook_max_attempts,
             webhook_timeout: config.webhook_timeout,
         };
+        let store = Arc::new(store);
         let core = Core::new(
             settings,
             chatbots,
-            store,
+            store.clone(),
             hub,
             config.clock.clone(),
             config.scripted_replies.clone(),
@@ -194,6 +190,7 @@ impl AppState {
             config,
             tokens,
             core: Arc::new(core),
+            store,
             csp_reports: Default::default(),
         }))
     }
@@ -254,7 +251,7 @@ pub async fn serve_until(
     use tower::ServiceExt;
 
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
-    let webhooks = webhooks::delivery::spawn(state.core.clone(), stop.clone());
+    let webhooks = core::outbox::delivery::spawn(state.core.clone(), stop.clone());
     let retention = spawn_retention(state.core.clone());
     let header_timeout = state.config.header_timeout;
     let drain_timeout = state.config.drain_timeout;
@@ -325,7 +322,7 @@ pub async fn serve_until(
 pub fn spawn_background(core: Arc<Core>) -> Vec<tokio::task::JoinHandle<()>> {
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
     // Never stopped: the sender lives as long as the worker.
-    let worker = webhooks::delivery::spawn(core.clone(), stop);
+    let worker = core::outbox::delivery::spawn(core.clone(), stop);
     let keep = tokio::spawn(async move {
         let _ = worker.await;
         drop(stop_tx);

@@ -182,7 +182,7 @@ pub async fn healthz() -> Json<serde_json::Value> {
 
 /// `GET /readyz`: the database answers and its schema is migrated; `503` otherwise.
 pub async fn readyz(State(state): State<SharedState>) -> Response {
-    match state.core.store.ready() {
+    match state.core.ready() {
         Ok(()) => Json(json!({ "status": "ready" })).into_response(),
         Err(e) => {
             tracing::warn!("not ready: {e}");
@@ -211,7 +211,7 @@ pub async fn metrics(State(state): State<SharedState>) -> Response {
 }
 
 fn refresh_store_gauges(state: &Arc<crate::AppState>) {
-    match state.core.store.ops_counts() {
+    match state.core.ops_counts() {
         Ok(counts) => {
             for status in ["waiting", "active", "closed"] {
                 let n = counts

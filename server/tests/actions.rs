@@ -6,6 +6,7 @@
 
 mod common;
 
+use dgbot_server::core::store::ConversationStore as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -215,7 +216,7 @@ async fn an_action_sends_only_its_fields_signed_and_answers_from_the_response() 
     let timestamp = headers["x-dgbot-timestamp"].to_str().unwrap();
     assert_eq!(
         headers["x-dgbot-signature"].to_str().unwrap(),
-        dgbot_server::webhooks::signing::sign(SECRET, timestamp, &body)
+        dgbot_server::core::outbox::signing::sign(SECRET, timestamp, &body)
     );
 
     // A verified identity (seed 000's user_hash) is sent; an unverified one never is.

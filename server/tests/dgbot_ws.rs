@@ -6,6 +6,7 @@
 
 mod common;
 
+use dgbot_server::core::store::ConversationStore as _;
 use std::time::Duration;
 
 use dgbot_server::core::ConversationKey;
@@ -349,7 +350,7 @@ async fn a_hand_over_reaches_an_agent_and_the_reply_comes_back_on_the_socket() {
         until(&mut ws, "livechat_status").await.last().unwrap()["status"],
         "waiting"
     );
-    let session = s.state.livechat_state(&key).unwrap().session.unwrap();
+    let session = s.state.core.livechat_state(&key).unwrap().session.unwrap();
     let token = http
         .post(format!(
             "{}/api/v1/chat/livechat/sessions/{}/token",

@@ -4,6 +4,7 @@
 
 mod common;
 
+use dgbot_server::core::store::ConversationStore as _;
 use dgbot_server::core::ConversationKey;
 use dgbot_server::core::identity::user_hash;
 use dgbot_server::{AppState, Chatbot, ServerConfig, SharedState, app};
@@ -88,7 +89,7 @@ async fn a_user_hash_verifies_and_agents_and_webhooks_see_it() {
     assert_eq!((status, &body["verified"]), (200, &json!(true)), "{body}");
     assert!(body.get("visitor_token").is_none(), "the same conversation");
     let key = s.key_of(&token);
-    assert_eq!(s.state.visitor_json(&key)["verified"], true);
+    assert_eq!(s.state.core.visitor_json(&key)["verified"], true);
 
     // A wrong hash, no hash, or a hash made with another secret: kept, but unverified.
     for hash in [
@@ -104,7 +105,7 @@ async fn a_user_hash_verifies_and_agents_and_webhooks_see_it() {
         let (status, body) = s.identify(&other, user).await;
         assert_eq!((status, &body["verified"]), (200, &json!(false)), "{body}");
         assert_eq!(
-            s.state.visitor_json(&s.key_of(&other))["verified"],
+            s.state.core.visitor_json(&s.key_of(&other))["verified"],
             false,
             "labelled unverified"
         );
@@ -123,7 +124,7 @@ async fn a_signed_token_verifies_and_bad_tokens_are_refused_with_a_reason() {
         (&body["user_id"], &body["verified"]),
         (&json!("42"), &json!(true))
     );
-    let who = s.state.visitor_json(&s.key_of(&token));
+    let who = s.state.core.visitor_json(&s.key_of(&token));
     assert_eq!(
         (&who["name"], &who["email"]),
         (&json!("Ada Jensen"), &json!("ada@example.com"))

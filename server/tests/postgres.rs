@@ -14,6 +14,10 @@
 
 mod common;
 
+use dgbot_server::core::CoreError;
+use dgbot_server::core::store::{
+    ConversationStore as _, HealthStore as _, LivechatStore as _, OutboxStore as _,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,7 +28,7 @@ use dgbot_protocol::Message;
 use dgbot_protocol::livechat::LivechatStatus;
 use dgbot_server::config::RateLimit;
 use dgbot_server::core::ConversationKey;
-use dgbot_server::model::{AttachmentMeta, Attempt, OutboxEvent, Rating, Session, StoreError};
+use dgbot_server::model::{AttachmentMeta, Attempt, OutboxEvent, Rating, Session};
 use dgbot_server::store::{Database, Store};
 use serde_json::{Value, json};
 
@@ -173,7 +177,7 @@ fn exercise(store: &Store) {
     store.classified(&v, "msg_a1", Some("Ordre")).unwrap();
     assert!(matches!(
         store.classification(&v, "msg_a1").unwrap(),
-        Some(Ok(Some(topic))) if topic == "Ordre"
+        Some(Some(topic)) if topic == "Ordre"
     ));
     assert!(store.classification(&other, "msg_a1").unwrap().is_none());
 
@@ -185,7 +189,7 @@ fn exercise(store: &Store) {
     assert!(!created);
     assert_eq!(again.id, "lc_1");
     let changed = store
-        .update_session::<StoreError>("lc_1", |s| {
+        .update_session("lc_1", &mut |s| {
             s.status = LivechatStatus::Active;
             s.agent_id = Some("agent-alice".into());
             Ok(())
@@ -311,26 +315,26 @@ fn exercise(store: &Store) {
     for t in [0u64, 10_000, 20_000] {
         assert_eq!(
             store
-                .rate_hit("c", "ada", "messages", limit, 1_000_000 + t)
+                .count_hit("c", "ada", "messages", limit, 1_000_000 + t)
                 .unwrap(),
             Ok(())
         );
     }
     assert_eq!(
         store
-            .rate_hit("c", "ada", "messages", limit, 1_030_000)
+            .count_hit("c", "ada", "messages", limit, 1_030_000)
             .unwrap(),
         Err(30)
     );
     assert_eq!(
         store
-            .rate_hit("c", "bob", "messages", limit, 1_030_000)
+            .count_hit("c", "bob", "messages", limit, 1_030_000)
             .unwrap(),
         Ok(())
     );
     assert_eq!(
         store
-            .rate_hit("c", "ada", "messages", limit, 1_060_000)
+            .count_hit("c", "ada", "messages", limit, 1_060_000)
             .unwrap(),
         Ok(())
     );
@@ -406,9 +410,9 @@ fn two_instances_never_take_the_same_session_or_webhook() {
                 .unwrap()
                 .id;
             store
-                .update_session::<StoreError>(&id, |s| {
+                .update_session(&id, &mut |s| {
                     if s.agent_id.is_some() {
-                        return Err(StoreError::other("taken"));
+                        return Err(CoreError::Conflict("taken".into()));
                     }
                     s.agent_id = Some(agent.into());
                     s.status = LivechatStatus::Active;
@@ -419,7 +423,7 @@ fn two_instances_never_take_the_same_session_or_webhook() {
     };
     for _ in 0..5 {
         let s = a.latest_session(&key).unwrap().unwrap();
-        a.update_session::<StoreError>(&s.id, |s| {
+        a.update_session(&s.id, &mut |s| {
             s.agent_id = None;
             Ok(())
         })

@@ -4,6 +4,7 @@
 //! pings and idle close, reconnection), and a hand-over that reaches an agent through seed
 //! 002's agent API, whose reply comes back on the WebSocket.
 
+use dgbot_server::core::store::ConversationStore as _;
 use std::time::Duration;
 
 use dgbot_server::adapters::webchatagent::{Timings, routes_with};

@@ -4,6 +4,7 @@
 
 mod common;
 
+use dgbot_server::core::store::{ConversationStore as _, OutboxStore as _};
 use std::path::PathBuf;
 use std::time::Duration;
 

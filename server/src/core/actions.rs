@@ -207,7 +207,7 @@ impl Core {
             let timestamp = self.clock.unix().to_string();
             req = req.header("x-dgbot-timestamp", &timestamp).header(
                 "x-dgbot-signature",
-                crate::webhooks::signing::sign(secret, &timestamp, &body),
+                crate::core::outbox::signing::sign(secret, &timestamp, &body),
             );
         }
         let res = req.body(body).send().await.map_err(|e| {

@@ -18,10 +18,53 @@ use tokio::sync::mpsc;
 use crate::core::hub::ConversationEvent;
 use crate::core::responder::{AnswerItem, Question, answer_of};
 use crate::core::{ConversationKey, Core, CoreError, validation};
+use crate::model::ids;
 use crate::model::{Rating, Submission};
 
 /// How long [`Core::classification`] waits for a pending classification.
 pub const CLASSIFICATION_WAIT: Duration = Duration::from_secs(10);
+
+/// A classification being made: the topic arrives on the channel (`Some(None)`: it failed).
+type Pending = tokio::sync::watch::Receiver<Option<Option<String>>>;
+
+/// Classifications not yet kept, by answer id, with the visitor they belong to.
+#[derive(Default)]
+pub struct Classifying(std::sync::Mutex<std::collections::HashMap<String, (ConversationKey, Pending)>>);
+
+impl Classifying {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (ConversationKey, Pending)>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Start one after answer `message_id`: send its topic on the sender (dropping it unsent
+    /// means it failed).
+    fn expect(
+        &self,
+        key: &ConversationKey,
+        message_id: &str,
+    ) -> tokio::sync::watch::Sender<Option<Option<String>>> {
+        let (tx, rx) = tokio::sync::watch::channel(None);
+        self.lock().insert(message_id.to_owned(), (key.clone(), rx));
+        tx
+    }
+
+    fn done(&self, message_id: &str) {
+        self.lock().remove(message_id);
+    }
+
+    /// The one under way after `message_id` of this visitor, if any.
+    fn pending(&self, key: &ConversationKey, message_id: &str) -> Option<Option<Pending>> {
+        let all = self.lock();
+        let (owner, rx) = all.get(message_id)?;
+        Some((owner == key).then(|| rx.clone()))
+    }
+
+    fn forget_visitor(&self, key: &ConversationKey) {
+        self.lock().retain(|_, (owner, _)| owner != key);
+    }
+}
 
 impl Core {
     /// Seed 002's `429 rate_limited`, per visitor and endpoint, by the chatbot's `rate_limit`.
@@ -82,7 +125,7 @@ impl Core {
             return Ok(self.stream(key, &reply.message_id, replay, None));
         }
         let question_message = Message {
-            message_id: self.store.next_id("msg"),
+            message_id: ids::new_id("msg"),
             role: Role::User,
             parts,
             created_at: None,
@@ -104,7 +147,7 @@ impl Core {
                 .publish(key, ConversationEvent::VisitorMessage(question_message));
         }
 
-        let reply_id = self.store.next_id("msg");
+        let reply_id = ids::new_id("msg");
         let question = Question {
             key,
             chatbot,
@@ -124,7 +167,7 @@ impl Core {
 
         let topic = answer
             .store
-            .then(|| self.store.expect_classification(key, &reply_id));
+            .then(|| self.classifying.expect(key, &reply_id));
         Ok(self.stream(key, &reply_id, answer, topic))
     }
 
@@ -263,9 +306,37 @@ impl Core {
             if let Err(e) = core.store.classified(&key, &reply.message_id, label) {
                 tracing::warn!("classification of {} not stored: {e}", reply.message_id);
             }
+            core.classifying.done(&reply.message_id);
             let _ = topic.send(Some(label.map(str::to_owned)));
         });
         rx
+    }
+
+    /// The visitor's whole conversation, oldest first, as kept (attachments unsigned).
+    pub fn transcript(&self, key: &ConversationKey) -> Result<Vec<Message>, CoreError> {
+        Ok(self.store.messages(key)?)
+    }
+
+    /// The visitor's message sent with `client_id`, as kept.
+    pub fn sent_message(
+        &self,
+        key: &ConversationKey,
+        client_id: &str,
+    ) -> Result<Option<Message>, CoreError> {
+        Ok(self.store.by_client_id(key, client_id)?.map(|(sent, _)| sent))
+    }
+
+    /// The marker part with `part_id` in the visitor's conversation, once it is kept.
+    pub fn find_part(&self, key: &ConversationKey, part_id: &str) -> Result<Option<Part>, CoreError> {
+        Ok(self.store.find_part(key, part_id)?)
+    }
+
+    /// Who the visitor said they are (`identify`), and whether it was verified.
+    pub fn identity(
+        &self,
+        key: &ConversationKey,
+    ) -> Result<Option<(dgbot_protocol::api::IdentifyRequest, bool)>, CoreError> {
+        Ok(self.store.identity_of(key)?)
     }
 
     /// A page of the visitor's history (newest page first; oldest message first within a page).
@@ -336,7 +407,7 @@ impl Core {
             errors.truncate(20);
             return Err(CoreError::Validation(errors));
         }
-        let action_id = self.store.next_id("action");
+        let action_id = ids::new_id("action");
         let message = match req.action {
             Action::ContactForm { .. } => {
                 "Thank you! We'll get back to you within one business day."
@@ -420,10 +491,12 @@ impl Core {
         key: &ConversationKey,
         message_id: String,
     ) -> Result<ClassificationResponse, CoreError> {
-        let found = self
-            .store
-            .classification(key, &message_id)?
-            .ok_or_else(|| CoreError::NotFound("No answer with this message_id".into()))?;
+        let found = match self.classifying.pending(key, &message_id) {
+            Some(Some(pending)) => Some(Err(pending)),
+            Some(None) => None, // another visitor's answer
+            None => self.store.classification(key, &message_id)?.map(Ok),
+        }
+        .ok_or_else(|| CoreError::NotFound("No answer with this message_id".into()))?;
         let classification = match found {
             Ok(topic) => topic,
             Err(mut pending) => {
@@ -456,6 +529,7 @@ impl Core {
             )?;
         }
         let counts = self.store.delete_visitor(key)?;
+        self.classifying.forget_visitor(key);
         self.emit_deleted(key, &counts);
         Ok(counts)
     }

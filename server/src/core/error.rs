@@ -1,7 +1,8 @@
-//! What a core call can fail with; the HTTP layer maps each to seed 002's `ApiError` codes
-//! (other adapters to their own error frames).
+//! What a core call can fail with. The HTTP layer maps each to seed 002's `ApiError` codes and
+//! English messages (`crate::http::error`); other adapters to their own error frames. The
+//! `Display` here is for logs.
 
-use dgbot_protocol::api::{ApiErrorCode, FieldError};
+use dgbot_protocol::api::FieldError;
 
 use crate::model::StoreError;
 
@@ -28,18 +29,6 @@ impl CoreError {
             message: message.into(),
         }])
     }
-
-    pub fn code(&self) -> ApiErrorCode {
-        match self {
-            CoreError::Validation(_) => ApiErrorCode::Validation,
-            CoreError::Unauthorized(_) => ApiErrorCode::Unauthorized,
-            CoreError::Forbidden(_) => ApiErrorCode::Forbidden,
-            CoreError::NotFound(_) => ApiErrorCode::NotFound,
-            CoreError::Conflict(_) => ApiErrorCode::Conflict,
-            CoreError::RateLimited(_) => ApiErrorCode::RateLimited,
-            CoreError::Store(_) => ApiErrorCode::Internal,
-        }
-    }
 }
 
 impl From<StoreError> for CoreError {
@@ -56,16 +45,23 @@ impl std::fmt::Display for CoreError {
                     .iter()
                     .map(|p| format!("{}: {}", p.field, p.message))
                     .collect();
-                write!(f, "Validation failed ({})", fields.join("; "))
+                write!(f, "invalid: {}", fields.join("; "))
             }
             CoreError::Unauthorized(m)
             | CoreError::Forbidden(m)
             | CoreError::NotFound(m)
             | CoreError::Conflict(m) => f.write_str(m),
-            CoreError::RateLimited(secs) => {
-                write!(f, "Too many messages. Please wait {secs} s and try again.")
-            }
+            CoreError::RateLimited(secs) => write!(f, "rate limited for {secs} s"),
             CoreError::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for CoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CoreError::Store(e) => Some(e),
+            _ => None,
         }
     }
 }

@@ -1,11 +1,17 @@
-//! The conversation core every protocol adapter shares. No axum here: adapters decode their wire
-//! format into calls on [`Core`], subscribe to a conversation's [`hub`] and encode events back.
+//! The conversation core every protocol adapter shares. No axum and no database here: adapters
+//! decode their wire format into calls on [`Core`], subscribe to a conversation's [`hub`] and
+//! encode events back; the store is behind the traits of [`store`]. Only the model is below
+//! this layer (docs/architecture.md).
 //!
-//! - [`conversation`]: post a visitor message (answered by a [`responder`]), history, actions,
-//!   rating, identify, delete.
-//! - [`livechat`]: seed 002's livechat state machine, agents, availability, attachments.
+//! - [`conversation`]: post a visitor message (answered by a [`responder`]), history, rating,
+//!   identify, classification, delete.
+//! - [`actions`]: seed 000's custom API actions.
+//! - [`livechat`]: seed 002's livechat: the visitor's side, the agents' side, the site owner's
+//!   setup, attachments.
+//! - [`outbox`]: outbound webhooks: events kept, signed and delivered.
 //! - [`hub`]: per-conversation broadcast of conversation events, behind a trait.
-//! - [`validation`], [`rate_limit`], [`classify`].
+//! - [`store`]: what the core needs from a store, one trait per concern.
+//! - [`identity`], [`validation`], [`rate_limit`], [`classify`].
 
 pub mod actions;
 pub mod classify;
@@ -14,8 +20,10 @@ pub mod error;
 pub mod hub;
 pub mod identity;
 pub mod livechat;
+pub mod outbox;
 pub mod rate_limit;
 pub mod responder;
+pub mod store;
 pub mod validation;
 
 use std::sync::Arc;
@@ -25,9 +33,9 @@ pub use crate::model::{Clock, ConversationKey};
 pub use error::CoreError;
 
 use crate::model::Chatbot;
-use crate::store::Store;
+use store::Store;
 
-/// How the core behaves; filled from [`crate::ServerConfig`].
+/// How the core behaves (the server fills it from its own settings).
 #[derive(Debug, Clone)]
 pub struct CoreSettings {
     /// The server's public origin (image and product URLs, attachment links).
@@ -49,23 +57,27 @@ pub struct CoreSettings {
     pub webhook_timeout: Duration,
 }
 
-/// Everything a conversation needs, shared by every adapter.
+/// Everything a conversation needs, shared by every adapter. Its fields are its own: adapters
+/// call its methods.
 pub struct Core {
-    pub settings: CoreSettings,
-    pub chatbots: Vec<Chatbot>,
-    /// Conversations, submissions, ratings, identities, classifications, livechat (SQLite or PostgreSQL).
-    pub store: Store,
-    pub hub: Arc<dyn hub::Hub>,
-    pub clock: Clock,
-    pub limiter: rate_limit::RateLimiter,
+    settings: CoreSettings,
+    chatbots: Vec<Chatbot>,
+    /// Conversations, submissions, ratings, identities, classifications, livechat, the webhook
+    /// outbox (SQLite or PostgreSQL, behind [`store::Store`]).
+    store: Arc<dyn Store>,
+    hub: Arc<dyn hub::Hub>,
+    clock: Clock,
+    limiter: rate_limit::RateLimiter,
     /// Asked in order; the first that answers a visitor message does.
-    pub responders: Vec<Arc<dyn responder::Responder>>,
+    responders: Vec<Arc<dyn responder::Responder>>,
     /// Wakes the webhook worker when an event is queued.
-    pub webhook_wake: tokio::sync::Notify,
+    webhook_wake: tokio::sync::Notify,
     /// Outbound HTTP: custom API actions (and a language model's API).
-    pub http: reqwest::Client,
+    http: reqwest::Client,
     /// What each chatbot knows (its FAQ documents and catalogue), by chatbot id.
-    pub knowledge: std::collections::HashMap<String, Arc<responder::knowledge::KnowledgeBase>>,
+    knowledge: std::collections::HashMap<String, Arc<responder::knowledge::KnowledgeBase>>,
+    /// Classifications being made, by answer id (`conversation`).
+    classifying: conversation::Classifying,
 }
 
 impl Core {
@@ -75,7 +87,7 @@ impl Core {
     pub fn new(
         settings: CoreSettings,
         chatbots: Vec<Chatbot>,
-        store: Store,
+        store: Arc<dyn Store>,
         hub: Arc<dyn hub::Hub>,
         clock: Clock,
         scripted_replies: Vec<responder::scripted::ScriptedReply>,
@@ -111,7 +123,49 @@ impl Core {
                 .build()
                 .map_err(|e| format!("an HTTP client: {e}"))?,
             knowledge,
+            classifying: Default::default(),
         })
+    }
+
+    pub fn chatbots(&self) -> &[Chatbot] {
+        &self.chatbots
+    }
+
+    pub fn settings(&self) -> &CoreSettings {
+        &self.settings
+    }
+
+    /// The server's public origin (image and product URLs, attachment links).
+    pub fn public_base(&self) -> &str {
+        &self.settings.public_base
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Attach to a conversation: what happens in it from now on, whichever adapter caused it.
+    pub fn subscribe(
+        &self,
+        key: &ConversationKey,
+    ) -> tokio::sync::broadcast::Receiver<hub::ConversationEvent> {
+        self.hub.subscribe(key)
+    }
+
+    /// Tell whoever is attached to `key` (an adapter's own event, such as a visitor typing on a
+    /// socket).
+    pub fn publish(&self, key: &ConversationKey, event: hub::ConversationEvent) {
+        self.hub.publish(key, event)
+    }
+
+    /// Whether the database answers and is migrated (`/readyz`).
+    pub fn ready(&self) -> Result<(), crate::model::StoreError> {
+        self.store.ready()
+    }
+
+    /// What `/metrics` reads from the database.
+    pub fn ops_counts(&self) -> Result<crate::model::OpsCounts, crate::model::StoreError> {
+        self.store.ops_counts()
     }
 
     pub fn chatbot(&self, id: &str) -> Option<&Chatbot> {

@@ -3,7 +3,8 @@
 //! visitor and endpoint; one more gets `429` with `Retry-After`, the seconds until the oldest
 //! request in the window expires. A sliding-window log: in memory when the store is SQLite (one
 //! process; limits reset on restart), in the database when it is PostgreSQL, so that limits
-//! hold across the instances sharing it ([`Core::count_request`]).
+//! hold across the instances sharing it ([`Core::count_request`], through the store's
+//! [`super::store::LimitStore`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -12,7 +13,6 @@ use std::time::{Duration, Instant};
 use crate::model::RateLimit;
 use crate::core::ConversationKey as Visitor;
 use crate::core::Core;
-use crate::store::db::Dialect;
 
 impl Core {
     /// Count one `what` request of `key` (a visitor, or a scope and a caller such as
@@ -23,22 +23,22 @@ impl Core {
         what: &'static str,
         limit: RateLimit,
     ) -> Result<(), u64> {
-        if self.store.dialect() == Dialect::Postgres {
-            let now_ms = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64);
-            match self
-                .store
-                .rate_hit(&key.chatbot_id, &key.visitor_id, what, limit, now_ms)
-            {
-                Ok(Ok(())) => return Ok(()),
-                Ok(Err(wait)) => {
-                    metrics::counter!("dgbot_rate_limited_total", "limit" => what).increment(1);
-                    return Err(wait);
-                }
-                // The database is away: count here rather than refuse everyone.
-                Err(e) => tracing::warn!("rate limit: {e}; counting in this instance"),
+        // Real time, like the in-memory windows' `Instant`s (a test's manual clock stands still).
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        match self
+            .store
+            .rate_hit(&key.chatbot_id, &key.visitor_id, what, limit, now_ms)
+        {
+            None => {} // one process's store: counted here
+            Some(Ok(Ok(()))) => return Ok(()),
+            Some(Ok(Err(wait))) => {
+                metrics::counter!("dgbot_rate_limited_total", "limit" => what).increment(1);
+                return Err(wait);
             }
+            // The database is away: count here rather than refuse everyone.
+            Some(Err(e)) => tracing::warn!("rate limit: {e}; counting in this instance"),
         }
         self.limiter.check(key, what, limit)
     }

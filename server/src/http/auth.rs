@@ -107,7 +107,7 @@ impl FromRequestParts<SharedState> for Visitor {
         state: &SharedState,
     ) -> Result<Self, Self::Rejection> {
         let claims = state.tokens.verify(bearer(parts)?)?;
-        let Some(bot) = state.chatbot(&claims.cid) else {
+        let Some(bot) = state.core.chatbot(&claims.cid) else {
             return Err(Failure::unauthorized(
                 "The chatbot of this token no longer exists",
             ));
@@ -156,7 +156,7 @@ impl FromRequestParts<SharedState> for ApiKey {
             Failure::unauthorized("Expected HTTP Basic auth with the API key as user name")
         })?;
         let (bot, environment) = state
-            .chatbots
+            .core.chatbots()
             .iter()
             .find_map(|bot| {
                 if key_in(&bot.api_keys, &key) {
@@ -187,7 +187,7 @@ impl FromRequestParts<SharedState> for AgentSession {
         parts: &mut Parts,
         state: &SharedState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(AgentSession(state.session_for_token(bearer(parts)?)?))
+        Ok(AgentSession(state.core.session_for_token(bearer(parts)?)?))
     }
 }
 

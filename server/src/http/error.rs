@@ -35,6 +35,47 @@ impl From<crate::model::StoreError> for Failure {
     }
 }
 
+/// Seed 002's code for a core error.
+pub fn code_of(e: &CoreError) -> ApiErrorCode {
+    match e {
+        CoreError::Validation(_) => ApiErrorCode::Validation,
+        CoreError::Unauthorized(_) => ApiErrorCode::Unauthorized,
+        CoreError::Forbidden(_) => ApiErrorCode::Forbidden,
+        CoreError::NotFound(_) => ApiErrorCode::NotFound,
+        CoreError::Conflict(_) => ApiErrorCode::Conflict,
+        CoreError::RateLimited(_) => ApiErrorCode::RateLimited,
+        CoreError::Store(_) => ApiErrorCode::Internal,
+    }
+}
+
+/// What a person reads of a core error, in English: the fields at fault, the time to wait, or
+/// a generic apology for a database failure (which is logged instead, with its cause).
+pub fn message_of(e: &CoreError) -> String {
+    match e {
+        CoreError::Validation(params) => {
+            let fields: Vec<String> = params
+                .iter()
+                .map(|p| format!("{}: {}", p.field, p.message))
+                .collect();
+            format!("Validation failed ({})", fields.join("; "))
+        }
+        CoreError::Unauthorized(m)
+        | CoreError::Forbidden(m)
+        | CoreError::NotFound(m)
+        | CoreError::Conflict(m) => m.clone(),
+        CoreError::RateLimited(secs) => {
+            format!("Too many messages. Please wait {secs} s and try again.")
+        }
+        CoreError::Store(e) => {
+            tracing::warn!("{e}");
+            INTERNAL.into()
+        }
+    }
+}
+
+/// What a visitor reads when the server failed.
+pub const INTERNAL: &str = "Something went wrong on our side. Please try again.";
+
 impl From<CoreError> for Failure {
     fn from(e: CoreError) -> Self {
         match e {
@@ -44,14 +85,7 @@ impl From<CoreError> for Failure {
                     .into()
             }
             CoreError::RateLimited(secs) => Failure::rate_limited(secs),
-            CoreError::Store(e) => {
-                tracing::warn!("{e}");
-                Failure::new(
-                    ApiErrorCode::Internal,
-                    "Something went wrong on our side. Please try again.",
-                )
-            }
-            other => Failure::new(other.code(), other.to_string()),
+            other => Failure::new(code_of(&other), message_of(&other)),
         }
     }
 }

@@ -60,7 +60,7 @@ pub async fn launcher(
     Path(chatbot_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let bot = state.chatbot(&chatbot_id);
+    let bot = state.core.chatbot(&chatbot_id);
     let look = look(bot, &headers);
     let body = format!(
         "export default {}",

@@ -55,7 +55,7 @@ pub async fn chat_page_policy(
     }
     let ancestors = chatbot_id
         .as_deref()
-        .and_then(|id| state.chatbot(id))
+        .and_then(|id| state.core.chatbot(id))
         .map(|bot| frame_ancestors(&bot.allowed_origins))
         .unwrap_or_else(|| "'none'".to_owned());
     // The page's inline scripts, hashed as built (a rebuild changes them).
@@ -174,7 +174,7 @@ pub fn visitor_cors(state: SharedState) -> CorsLayer {
                 .and_then(|h| h.to_str().ok())
                 .and_then(|h| h.strip_prefix("Bearer "))
                 .and_then(|t| state.tokens.verify(t.trim()).ok())
-                .and_then(|claims| state.chatbot(&claims.cid));
+                .and_then(|claims| state.core.chatbot(&claims.cid));
             match token_bot {
                 Some(bot) => origin_allowed(&bot.allowed_origins, origin),
                 None => some_chatbot_allows(&state, origin),
@@ -195,7 +195,7 @@ pub fn visitor_cors(state: SharedState) -> CorsLayer {
 /// chatbot, is answered for (each protocol then checks the request's own chatbot).
 pub fn some_chatbot_allows(state: &AppState, origin: &str) -> bool {
     state
-        .chatbots
+        .core.chatbots()
         .iter()
         .any(|bot| origin_allowed(&bot.allowed_origins, origin))
 }

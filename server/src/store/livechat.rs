@@ -1,11 +1,13 @@
 //! Livechat in the database: sessions (one row each, changed only through
-//! [`Store::update_session`], which reads, changes and writes a row in one transaction holding
+//! `update_session`, which reads, changes and writes a row in one transaction holding
 //! the row's lock, so two agents racing for one session, on one instance or two, cannot both
 //! win), agent tokens (kept as SHA-256 hashes), agent profiles, settings
 //! changed through the API, and attachments (bytes in a BLOB).
 
 use super::db::{Conn, Row, args, upsert};
 use super::{MESSAGE_COLUMNS, Result, Store, message_of};
+use crate::core::CoreError;
+use crate::core::store::{ConversationStore, LivechatStore};
 use crate::model::{AttachmentMeta, ConversationKey, Session, StoreError};
 use dgbot_protocol::Message;
 use dgbot_protocol::livechat::{ClosedBy, FeedbackStatus, LivechatSettings, LivechatStatus};
@@ -116,46 +118,10 @@ fn latest(c: &mut dyn Conn, key: &ConversationKey) -> Result<Option<Session>> {
 }
 
 impl Store {
-    /// The visitor's current or last session.
-    pub fn latest_session(&self, key: &ConversationKey) -> Result<Option<Session>> {
-        self.run(|c| latest(c, key))
-    }
-
-    pub fn session(&self, id: &str) -> Result<Option<Session>> {
-        self.row(
-            &format!("SELECT {SESSION_COLUMNS} FROM livechat_sessions WHERE id = ?1"),
-            args![id],
-        )?
-        .as_ref()
-        .map(session_of)
-        .transpose()
-    }
-
-    /// Start `new` unless the visitor has a waiting or active session, which is returned
-    /// instead (`false`: nothing was created). The new session's `state_version` continues from
-    /// the visitor's last one, so a client's version never goes back.
-    pub fn start_session(&self, mut new: Session) -> Result<(Session, bool)> {
-        self.tx(|c| {
-            c.lock(&format!(
-                "livechat:{}:{}",
-                new.key.chatbot_id, new.key.visitor_id
-            ))?;
-            let last = latest(c, &new.key)?;
-            if let Some(s) = &last
-                && matches!(s.status, LivechatStatus::Waiting | LivechatStatus::Active)
-            {
-                return Ok((s.clone(), false));
-            }
-            new.state_version = last.map_or(1, |s| s.state_version + 1);
-            write_session(c, &new)?;
-            Ok((new, true))
-        })
-    }
-
     /// Change session `id` with `change`, atomically: `change` sees the current row and either
     /// edits it (then it is written with `state_version` one higher) or refuses with its own
     /// error. `Ok(None)`: no such session.
-    pub fn update_session<E: From<StoreError>>(
+    fn update_session_with<E: From<StoreError>>(
         &self,
         id: &str,
         change: impl FnOnce(&mut Session) -> std::result::Result<(), E>,
@@ -183,10 +149,55 @@ impl Store {
             Ok(Some(s))
         })
     }
+}
+
+impl LivechatStore for Store {
+    /// The visitor's current or last session.
+    fn latest_session(&self, key: &ConversationKey) -> Result<Option<Session>> {
+        self.run(|c| latest(c, key))
+    }
+
+    fn session(&self, id: &str) -> Result<Option<Session>> {
+        self.row(
+            &format!("SELECT {SESSION_COLUMNS} FROM livechat_sessions WHERE id = ?1"),
+            args![id],
+        )?
+        .as_ref()
+        .map(session_of)
+        .transpose()
+    }
+
+    /// Start `new` unless the visitor has a waiting or active session, which is returned
+    /// instead (`false`: nothing was created). The new session's `state_version` continues from
+    /// the visitor's last one, so a client's version never goes back.
+    fn start_session(&self, mut new: Session) -> Result<(Session, bool)> {
+        self.tx(|c| {
+            c.lock(&format!(
+                "livechat:{}:{}",
+                new.key.chatbot_id, new.key.visitor_id
+            ))?;
+            let last = latest(c, &new.key)?;
+            if let Some(s) = &last
+                && matches!(s.status, LivechatStatus::Waiting | LivechatStatus::Active)
+            {
+                return Ok((s.clone(), false));
+            }
+            new.state_version = last.map_or(1, |s| s.state_version + 1);
+            write_session(c, &new)?;
+            Ok((new, true))
+        })
+    }
+    fn update_session(
+        &self,
+        id: &str,
+        change: &mut dyn FnMut(&mut Session) -> std::result::Result<(), CoreError>,
+    ) -> std::result::Result<Option<Session>, CoreError> {
+        self.update_session_with(id, change)
+    }
 
     /// Keep a livechat message and mark who wrote last; returns the session's new
     /// `state_version`, or `None` when the visitor sent this `client_id` before.
-    pub fn push_livechat(
+    fn push_livechat(
         &self,
         session: &Session,
         author: &str,
@@ -196,7 +207,7 @@ impl Store {
         if !self.push_in(&session.key, Some(&session.id), client_id, message)? {
             return Ok(None); // sent before with this client id: nothing changes
         }
-        let s = self.update_session::<StoreError>(&session.id, |s| {
+        let s = self.update_session_with::<StoreError>(&session.id, |s| {
             s.last_author = Some(author.to_owned());
             // A message also ends its author's typing.
             match author {
@@ -211,7 +222,7 @@ impl Store {
 
     /// Livechat messages of the visitor (all sessions), oldest first; only those after message
     /// `after` when given (an unknown id: all of them).
-    pub fn livechat_messages(
+    fn livechat_messages(
         &self,
         key: &ConversationKey,
         after: Option<&str>,
@@ -237,7 +248,7 @@ impl Store {
     }
 
     /// Sessions of a chatbot, newest first, optionally of one status.
-    pub fn sessions(
+    fn sessions(
         &self,
         chatbot_id: &str,
         status: Option<LivechatStatus>,
@@ -252,7 +263,7 @@ impl Store {
     }
 
     /// Keep an agent token (its SHA-256 hash) for `session_id` until `expires_at` (unix s).
-    pub fn add_session_token(
+    fn add_session_token(
         &self,
         token_hash: &str,
         session_id: &str,
@@ -273,7 +284,7 @@ impl Store {
     }
 
     /// The session and expiry (unix s) of an agent token, by its hash.
-    pub fn session_token(&self, token_hash: &str) -> Result<Option<(String, u64)>> {
+    fn session_token(&self, token_hash: &str) -> Result<Option<(String, u64)>> {
         self.row(
             "SELECT session_id, expires_at FROM livechat_tokens WHERE token_hash = ?1",
             args![token_hash],
@@ -282,7 +293,7 @@ impl Store {
         .transpose()
     }
 
-    pub fn put_agent(&self, chatbot_id: &str, agent: &Author) -> Result<()> {
+    fn put_agent(&self, chatbot_id: &str, agent: &Author) -> Result<()> {
         self.exec(
             &upsert(
                 "livechat_agents",
@@ -300,7 +311,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn agent(&self, chatbot_id: &str, agent_id: &str) -> Result<Option<Author>> {
+    fn agent(&self, chatbot_id: &str, agent_id: &str) -> Result<Option<Author>> {
         self.row(
             "SELECT agent_id, display_name, avatar_url FROM livechat_agents WHERE chatbot_id = ?1 AND agent_id = ?2",
             args![chatbot_id, agent_id],
@@ -316,14 +327,14 @@ impl Store {
     }
 
     /// Livechat settings set through the API (they win over the configuration file).
-    pub fn livechat_settings(&self, chatbot_id: &str) -> Result<Option<LivechatSettings>> {
+    fn livechat_settings(&self, chatbot_id: &str) -> Result<Option<LivechatSettings>> {
         self.json(
             "SELECT settings FROM livechat_settings WHERE chatbot_id = ?1",
             chatbot_id,
         )
     }
 
-    pub fn put_livechat_settings(
+    fn put_livechat_settings(
         &self,
         chatbot_id: &str,
         settings: &LivechatSettings,
@@ -339,7 +350,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn put_attachment(&self, meta: &AttachmentMeta, data: &[u8]) -> Result<()> {
+    fn put_attachment(&self, meta: &AttachmentMeta, data: &[u8]) -> Result<()> {
         self.exec(
             "INSERT INTO attachments (id, chatbot_id, visitor_id, session_id, filename, mime_type, size_bytes, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             args![meta.id, meta.key.chatbot_id, meta.key.visitor_id, meta.session_id, meta.filename, meta.mime_type, meta.size_bytes, data, meta.created_at],
@@ -348,7 +359,7 @@ impl Store {
     }
 
     /// An attachment and its bytes.
-    pub fn attachment(&self, id: &str) -> Result<Option<(AttachmentMeta, Vec<u8>)>> {
+    fn attachment(&self, id: &str) -> Result<Option<(AttachmentMeta, Vec<u8>)>> {
         self.row(
             "SELECT id, chatbot_id, visitor_id, session_id, filename, mime_type, size_bytes, created_at, data FROM attachments WHERE id = ?1",
             args![id],
@@ -371,7 +382,7 @@ impl Store {
     }
 
     /// Delete a chatbot's attachments created before `before` (unix s); returns how many.
-    pub fn purge_attachments(&self, chatbot_id: &str, before: u64) -> Result<usize> {
+    fn purge_attachments(&self, chatbot_id: &str, before: u64) -> Result<usize> {
         Ok(self.exec(
             "DELETE FROM attachments WHERE chatbot_id = ?1 AND created_at < ?2",
             args![chatbot_id, before],

@@ -11,17 +11,16 @@
 //! is held for microseconds even with a thousand streams open), or PostgreSQL
 //! (`postgres://…`), which several server instances can share (docs/deploy.md).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use dgbot_protocol::api::{DeleteResponse, IdentifyRequest};
-use dgbot_protocol::{Message, Part, Role};
-use tokio::sync::watch;
+use dgbot_protocol::{Message, Role};
 
 use crate::model::{
     Clock, ConversationKey, OpsCounts, Rating, StoreError, StoreErrorKind, Submission,
 };
+use crate::core::store::{ConversationStore, HealthStore};
 use db::{Conn, Db, Dialect, Row, args, sqlite_error, upsert};
 
 pub mod db;
@@ -69,16 +68,10 @@ impl std::fmt::Display for Database {
 
 type Result<T> = std::result::Result<T, StoreError>;
 
-
-/// A classification being made: the topic arrives on the channel (`Some(None)`: it failed).
-type Pending = watch::Receiver<Option<Option<String>>>;
-
 pub struct Store {
     db: Db,
     /// Stamps `created_at` and friends (a manual clock in tests).
     clock: Clock,
-    /// Classifications not yet written, by answer id, with the visitor they belong to.
-    pending: Mutex<HashMap<String, ((String, String), Pending)>>,
 }
 
 fn role_name(role: Role) -> &'static str {
@@ -179,7 +172,6 @@ impl Store {
         let store = Store {
             db,
             clock: Clock::system(),
-            pending: Mutex::new(HashMap::new()),
         };
         store.migrate()?;
         Ok(store)
@@ -273,9 +265,88 @@ impl Store {
             .transpose()
     }
 
+    /// Stamp rows with this clock's time from now on.
+    pub fn use_clock(&mut self, clock: Clock) {
+        self.clock = clock;
+    }
+
+    fn now(&self) -> String {
+        self.clock.rfc3339()
+    }
+
+    /// The server secret called `name`, made (32 random bytes) and kept the first time it is
+    /// asked for, so it outlives restarts (and every instance on one database shares it).
+    pub fn secret(&self, name: &str) -> Result<Vec<u8>> {
+        let mut fresh = vec![0u8; 32];
+        getrandom::fill(&mut fresh).expect("the OS has a random source");
+        self.run(|c| {
+            c.exec(
+                "INSERT INTO secrets (name, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                args![name, fresh],
+            )?;
+            c.row("SELECT value FROM secrets WHERE name = ?1", args![name])?
+                .ok_or_else(|| StoreError::other(format!("secret {name} not kept")))?
+                .get(0)
+        })
+    }
+
+    pub fn submissions(&self) -> Result<Vec<Submission>> {
+        self.rows(
+            "SELECT action_id, chatbot_id, visitor_id, part_id, action FROM submissions ORDER BY rowid",
+            &[],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(Submission {
+                action_id: r.get(0)?,
+                chatbot_id: r.get(1)?,
+                visitor_id: r.get(2)?,
+                part_id: r.get(3)?,
+                action: serde_json::from_str(&r.get::<String>(4)?)?,
+            })
+        })
+        .collect()
+    }
+
+    pub fn ratings(&self) -> Result<Vec<Rating>> {
+        self.rows(
+            "SELECT chatbot_id, visitor_id, rating, feedback, created_at FROM ratings",
+            &[],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(Rating {
+                chatbot_id: r.get(0)?,
+                visitor_id: r.get(1)?,
+                rating: r.get(2)?,
+                feedback: r.get(3)?,
+                created_at: r.get(4)?,
+            })
+        })
+        .collect()
+    }
+
+    /// Every stored identity, as (chatbot id, visitor id, identity).
+    pub fn identities(&self) -> Result<Vec<(String, String, IdentifyRequest)>> {
+        self.rows(
+            "SELECT chatbot_id, visitor_id, user_id, name, email, user_hash FROM identities",
+            &[],
+        )?
+        .iter()
+        .map(|r| Ok((r.get(0)?, r.get(1)?, identity_of(r, 2)?)))
+        .collect()
+    }
+
+    /// The visitor's identity from `identify()`, if any.
+    pub fn identities_of(&self, visitor: &Visitor) -> Result<Option<IdentifyRequest>> {
+        Ok(self.identity_of(visitor)?.map(|(identity, _)| identity))
+    }
+}
+
+impl HealthStore for Store {
     /// Readiness (`GET /readyz`): the database answers, every migration is applied, and the
     /// tables the requests use are there.
-    pub fn ready(&self) -> Result<()> {
+    fn ready(&self) -> Result<()> {
         let (version, expected): (i64, usize) = match &self.db {
             Db::Sqlite(m) => (
                 m.lock()
@@ -304,7 +375,7 @@ impl Store {
 
     /// What `/metrics` reads from the database: livechat sessions by state, and webhook
     /// events waiting for a (first or next) delivery.
-    pub fn ops_counts(&self) -> Result<OpsCounts> {
+    fn ops_counts(&self) -> Result<OpsCounts> {
         self.run(|c| {
             let sessions = c
                 .rows(
@@ -326,28 +397,16 @@ impl Store {
             })
         })
     }
+}
 
-    /// Stamp rows with this clock's time from now on.
-    pub fn use_clock(&mut self, clock: Clock) {
-        self.clock = clock;
-    }
-
-    fn now(&self) -> String {
-        self.clock.rfc3339()
-    }
-
-    /// A new id, unique across restarts: `msg_3f9c0a1b2d4e5f60`.
-    pub fn next_id(&self, prefix: &str) -> String {
-        crate::model::ids::new_id(prefix)
-    }
-
-    pub fn push(&self, visitor: &Visitor, message: &Message) -> Result<()> {
+impl ConversationStore for Store {
+    fn push(&self, visitor: &Visitor, message: &Message) -> Result<()> {
         self.push_in(visitor, None, None, message).map(|_| ())
     }
 
     /// Keep what an answer said before it failed. It is history like any message, but a retry
     /// of its question (the same `Idempotency-Key`) gets a new answer, not this one again.
-    pub fn push_partial(&self, visitor: &Visitor, message: &Message) -> Result<()> {
+    fn push_partial(&self, visitor: &Visitor, message: &Message) -> Result<()> {
         self.push(visitor, message)?;
         self.exec(
             "UPDATE messages SET partial = 1 WHERE chatbot_id = ?1 AND visitor_id = ?2 AND message_id = ?3",
@@ -358,7 +417,7 @@ impl Store {
 
     /// Keep `message`, written in livechat session `livechat_session_id` when given. With a
     /// `client_id` the visitor already used, nothing is written and this answers `false`.
-    pub fn push_in(
+    fn push_in(
         &self,
         visitor: &Visitor,
         livechat_session_id: Option<&str>,
@@ -380,7 +439,7 @@ impl Store {
 
     /// The visitor's message sent with `client_id`, and the message that came right after it
     /// (its answer, when there is one; an answer cut off by a failure does not count).
-    pub fn by_client_id(
+    fn by_client_id(
         &self,
         visitor: &Visitor,
         client_id: &str,
@@ -397,24 +456,8 @@ impl Store {
         Ok(found.next().map(|sent| (sent, found.next())))
     }
 
-    /// The server secret called `name`, made (32 random bytes) and kept the first time it is
-    /// asked for, so it outlives restarts (and every instance on one database shares it).
-    pub fn secret(&self, name: &str) -> Result<Vec<u8>> {
-        let mut fresh = vec![0u8; 32];
-        getrandom::fill(&mut fresh).expect("the OS has a random source");
-        self.run(|c| {
-            c.exec(
-                "INSERT INTO secrets (name, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                args![name, fresh],
-            )?;
-            c.row("SELECT value FROM secrets WHERE name = ?1", args![name])?
-                .ok_or_else(|| StoreError::other(format!("secret {name} not kept")))?
-                .get(0)
-        })
-    }
-
     /// The visitor's conversation, oldest first.
-    pub fn messages(&self, visitor: &Visitor) -> Result<Vec<Message>> {
+    fn messages(&self, visitor: &Visitor) -> Result<Vec<Message>> {
         self.rows(
             &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 ORDER BY seq"),
             args![visitor.chatbot_id, visitor.visitor_id],
@@ -424,16 +467,7 @@ impl Store {
         .collect()
     }
 
-    /// The marker part with `part_id` in this visitor's conversation.
-    pub fn find_part(&self, visitor: &Visitor, part_id: &str) -> Result<Option<Part>> {
-        Ok(self
-            .messages(visitor)?
-            .into_iter()
-            .flat_map(|m| m.parts)
-            .find(|p| p.part_id() == Some(part_id)))
-    }
-
-    pub fn submit(&self, s: &Submission) -> Result<()> {
+    fn submit(&self, s: &Submission) -> Result<()> {
         self.exec(
             "INSERT INTO submissions (action_id, chatbot_id, visitor_id, part_id, action, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             args![s.action_id, s.chatbot_id, s.visitor_id, s.part_id, serde_json::to_string(&s.action)?, self.now()],
@@ -441,26 +475,8 @@ impl Store {
         Ok(())
     }
 
-    pub fn submissions(&self) -> Result<Vec<Submission>> {
-        self.rows(
-            "SELECT action_id, chatbot_id, visitor_id, part_id, action FROM submissions ORDER BY rowid",
-            &[],
-        )?
-        .iter()
-        .map(|r| {
-            Ok(Submission {
-                action_id: r.get(0)?,
-                chatbot_id: r.get(1)?,
-                visitor_id: r.get(2)?,
-                part_id: r.get(3)?,
-                action: serde_json::from_str(&r.get::<String>(4)?)?,
-            })
-        })
-        .collect()
-    }
-
     /// Keep the visitor's rating, replacing an earlier one.
-    pub fn rate(&self, r: &Rating) -> Result<()> {
+    fn rate(&self, r: &Rating) -> Result<()> {
         self.exec(
             &upsert(
                 "ratings",
@@ -478,26 +494,8 @@ impl Store {
         Ok(())
     }
 
-    pub fn ratings(&self) -> Result<Vec<Rating>> {
-        self.rows(
-            "SELECT chatbot_id, visitor_id, rating, feedback, created_at FROM ratings",
-            &[],
-        )?
-        .iter()
-        .map(|r| {
-            Ok(Rating {
-                chatbot_id: r.get(0)?,
-                visitor_id: r.get(1)?,
-                rating: r.get(2)?,
-                feedback: r.get(3)?,
-                created_at: r.get(4)?,
-            })
-        })
-        .collect()
-    }
-
     /// Keep who the visitor is on the host site (the latest `identify` counts).
-    pub fn identify(
+    fn identify(
         &self,
         visitor: &Visitor,
         user: &IdentifyRequest,
@@ -524,7 +522,7 @@ impl Store {
     }
 
     /// The visitor's identity and whether it was verified.
-    pub fn identity_of(&self, visitor: &Visitor) -> Result<Option<(IdentifyRequest, bool)>> {
+    fn identity_of(&self, visitor: &Visitor) -> Result<Option<(IdentifyRequest, bool)>> {
         self.row(
             "SELECT user_id, name, email, user_hash, verified FROM identities WHERE chatbot_id = ?1 AND visitor_id = ?2",
             args![visitor.chatbot_id, visitor.visitor_id],
@@ -533,24 +531,8 @@ impl Store {
         .transpose()
     }
 
-    /// Every stored identity, as (chatbot id, visitor id, identity).
-    pub fn identities(&self) -> Result<Vec<(String, String, IdentifyRequest)>> {
-        self.rows(
-            "SELECT chatbot_id, visitor_id, user_id, name, email, user_hash FROM identities",
-            &[],
-        )?
-        .iter()
-        .map(|r| Ok((r.get(0)?, r.get(1)?, identity_of(r, 2)?)))
-        .collect()
-    }
-
-    /// The visitor's identity from `identify()`, if any.
-    pub fn identities_of(&self, visitor: &Visitor) -> Result<Option<IdentifyRequest>> {
-        Ok(self.identity_of(visitor)?.map(|(identity, _)| identity))
-    }
-
     /// The visitor's form submissions, oldest first.
-    pub fn submissions_of(&self, visitor: &Visitor) -> Result<Vec<Submission>> {
+    fn submissions_of(&self, visitor: &Visitor) -> Result<Vec<Submission>> {
         Ok(self
             .submissions()?
             .into_iter()
@@ -558,24 +540,8 @@ impl Store {
             .collect())
     }
 
-    /// Start a classification after answer `message_id`; send the topic on the returned sender
-    /// (dropping it unsent means classification failed), then [`Store::classified`] keeps it.
-    pub fn expect_classification(
-        &self,
-        visitor: &Visitor,
-        message_id: &str,
-    ) -> watch::Sender<Option<Option<String>>> {
-        let (tx, rx) = watch::channel(None);
-        let key = (visitor.chatbot_id.clone(), visitor.visitor_id.clone());
-        self.pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(message_id.to_owned(), (key, rx));
-        tx
-    }
-
     /// Write the topic of the conversation after answer `message_id`.
-    pub fn classified(
+    fn classified(
         &self,
         visitor: &Visitor,
         message_id: &str,
@@ -595,39 +561,24 @@ impl Store {
                 self.now()
             ],
         )?;
-        self.pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(message_id);
         Ok(())
     }
 
-    /// The classification after answer `message_id` of this visitor: finished (`Ok(Some(Ok))`),
-    /// under way (`Ok(Some(Err(receiver)))`), or unknown (`Ok(None)`).
-    pub fn classification(
+    fn classification(
         &self,
         visitor: &Visitor,
         message_id: &str,
-    ) -> Result<Option<std::result::Result<Option<String>, Pending>>> {
-        let key = (visitor.chatbot_id.clone(), visitor.visitor_id.clone());
-        if let Some((owner, rx)) = self
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(message_id)
-        {
-            return Ok((*owner == key).then(|| Err(rx.clone())));
-        }
+    ) -> Result<Option<Option<String>>> {
         self.row(
             "SELECT topic FROM classifications WHERE message_id = ?1 AND chatbot_id = ?2 AND visitor_id = ?3",
-            args![message_id, key.0, key.1],
+            args![message_id, visitor.chatbot_id, visitor.visitor_id],
         )?
-        .map(|r| Ok(Ok(r.get(0)?)))
+        .map(|r| r.get(0))
         .transpose()
     }
 
     /// Remove everything kept about the visitor; returns what was removed.
-    pub fn delete_visitor(&self, visitor: &Visitor) -> Result<DeleteResponse> {
+    fn delete_visitor(&self, visitor: &Visitor) -> Result<DeleteResponse> {
         let counts = self.tx(|c| {
             let who = args![visitor.chatbot_id, visitor.visitor_id];
             // The session's agent tokens first: they are found through the sessions.
@@ -657,11 +608,6 @@ impl Store {
                 attachments,
             })
         })?;
-        let key = (visitor.chatbot_id.clone(), visitor.visitor_id.clone());
-        self.pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|_, (owner, _)| *owner != key);
         Ok(counts)
     }
 }

@@ -5,12 +5,28 @@
 
 use super::db::{Dialect, args};
 use super::{Result, Store};
+use crate::core::store::LimitStore;
 use crate::model::RateLimit;
+
+impl LimitStore for Store {
+    /// Shared only on PostgreSQL: one SQLite file is one process's, which counts in memory.
+    fn rate_hit(
+        &self,
+        scope: &str,
+        who: &str,
+        what: &str,
+        limit: RateLimit,
+        now_ms: u64,
+    ) -> Option<Result<std::result::Result<(), u64>>> {
+        (self.dialect() == Dialect::Postgres)
+            .then(|| self.count_hit(scope, who, what, limit, now_ms))
+    }
+}
 
 impl Store {
     /// Count one `what` request of (`scope`, `who`) at `now_ms` against `limit`:
     /// `Ok(Err(seconds to wait))` when over it (and then nothing is counted).
-    pub fn rate_hit(
+    pub fn count_hit(
         &self,
         scope: &str,
         who: &str,

@@ -332,7 +332,7 @@ pub const POSTGRES: &[&str] = &[
         payload TEXT NOT NULL,
         at_ms BIGINT NOT NULL
     );
-    -- One request counted in one round trip (`Store::rate_hit`): 0, or the milliseconds to
+    -- One request counted in one round trip (`Store::count_hit`): 0, or the milliseconds to
     -- wait. The lock makes two instances counting one key at once take turns.
     CREATE FUNCTION dgbot_rate_hit(p_scope TEXT, p_who TEXT, p_what TEXT, p_now BIGINT,
                                    p_window BIGINT, p_max BIGINT) RETURNS BIGINT AS $$

@@ -5,6 +5,7 @@
 
 use super::db::{Row, args, upsert};
 use super::{Result, Store};
+use crate::core::store::OutboxStore;
 use crate::model::{Attempt, OutboxEvent};
 use dgbot_protocol::webhooks::WebhookConfig;
 
@@ -26,15 +27,15 @@ fn event_of(r: &Row) -> Result<OutboxEvent> {
     })
 }
 
-impl Store {
-    pub fn webhook_config(&self, chatbot_id: &str) -> Result<Option<WebhookConfig>> {
+impl OutboxStore for Store {
+    fn webhook_config(&self, chatbot_id: &str) -> Result<Option<WebhookConfig>> {
         self.json(
             "SELECT config FROM webhook_configs WHERE chatbot_id = ?1",
             chatbot_id,
         )
     }
 
-    pub fn put_webhook_config(&self, chatbot_id: &str, config: &WebhookConfig) -> Result<()> {
+    fn put_webhook_config(&self, chatbot_id: &str, config: &WebhookConfig) -> Result<()> {
         self.exec(
             &upsert(
                 "webhook_configs",
@@ -46,7 +47,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn enqueue_webhook(&self, e: &OutboxEvent) -> Result<()> {
+    fn enqueue_webhook(&self, e: &OutboxEvent) -> Result<()> {
         self.exec(
             &format!("INSERT INTO webhook_events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
             args![e.event_id, e.chatbot_id, e.event_type, e.payload, e.created_at, e.state, e.attempts, e.next_attempt_at, e.delivered_at],
@@ -57,7 +58,7 @@ impl Store {
     /// Pending events due by `now`, oldest first, claimed: their next attempt moves `lease`
     /// seconds ahead, so a second worker (this instance's or another's, or a slow attempt)
     /// does not send them twice.
-    pub fn claim_due_webhooks(
+    fn claim_due_webhooks(
         &self,
         now: u64,
         lease: u64,
@@ -84,7 +85,7 @@ impl Store {
     }
 
     /// The earliest next attempt of a pending event (the worker sleeps until then).
-    pub fn next_webhook_due(&self) -> Result<Option<u64>> {
+    fn next_webhook_due(&self) -> Result<Option<u64>> {
         self.row(
             "SELECT MIN(next_attempt_at) FROM webhook_events WHERE state = 'pending'",
             &[],
@@ -93,7 +94,7 @@ impl Store {
     }
 
     /// Record an attempt and the event's new state.
-    pub fn webhook_attempted(
+    fn webhook_attempted(
         &self,
         attempt: &Attempt,
         state: &str,
@@ -114,7 +115,7 @@ impl Store {
     }
 
     /// An event of `chatbot_id` created after `since` (older ones have expired).
-    pub fn webhook_event(
+    fn webhook_event(
         &self,
         chatbot_id: &str,
         event_id: &str,
@@ -130,7 +131,7 @@ impl Store {
     }
 
     /// Any event by id, expired or not (for the worker and for tests of expiry).
-    pub fn webhook_event_any(&self, event_id: &str) -> Result<Option<OutboxEvent>> {
+    fn webhook_event_any(&self, event_id: &str) -> Result<Option<OutboxEvent>> {
         self.row(
             &format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE event_id = ?1"),
             args![event_id],
@@ -140,7 +141,7 @@ impl Store {
         .transpose()
     }
 
-    pub fn webhook_attempts(&self, event_id: &str) -> Result<Vec<Attempt>> {
+    fn webhook_attempts(&self, event_id: &str) -> Result<Vec<Attempt>> {
         self.rows(
             "SELECT delivery_id, event_id, attempt, at_ms, status, error, duration_ms FROM webhook_attempts WHERE event_id = ?1 ORDER BY attempt, at_ms",
             args![event_id],
@@ -162,7 +163,7 @@ impl Store {
 
     /// A page of a chatbot's unexpired events, newest first, optionally of one type and state;
     /// `before`: an event id from the previous page.
-    pub fn webhook_events(
+    fn webhook_events(
         &self,
         chatbot_id: &str,
         since: u64,
@@ -192,7 +193,7 @@ impl Store {
     }
 
     /// Deliver event `event_id` again now (`pending`, due at `now`).
-    pub fn replay_webhook(&self, event_id: &str, now: u64) -> Result<()> {
+    fn replay_webhook(&self, event_id: &str, now: u64) -> Result<()> {
         self.exec(
             "UPDATE webhook_events SET state = 'pending', next_attempt_at = ?2 WHERE event_id = ?1",
             args![event_id, now],
@@ -202,7 +203,7 @@ impl Store {
 
     /// Expiry: events created before `expired_before` that were never delivered become
     /// `dead`; those created before `delete_before` are removed with their attempts.
-    pub fn expire_webhooks(
+    fn expire_webhooks(
         &self,
         expired_before: u64,
         delete_before: u64,

@@ -83,7 +83,7 @@ fn admit(
     origin: Option<&str>,
 ) -> Result<ConversationKey, (&'static str, String)> {
     let key = q.key.as_deref().unwrap_or("");
-    let Some(bot) = state.chatbot(key) else {
+    let Some(bot) = state.core.chatbot(key) else {
         return Err((
             "unknown_chatbot",
             format!("No chatbot with key {key:?}: use the id of data-chatbot-id"),
@@ -149,7 +149,7 @@ impl Connection {
 
     async fn run(mut self, mut socket: WebSocket) {
         // Attach before anything can happen, so no event of this conversation is missed.
-        let mut events = self.state.hub.subscribe(&self.key);
+        let mut events = self.state.core.subscribe(&self.key);
         let idle: Duration = self.state.config.ws_idle_timeout;
         let mut deadline = tokio::time::Instant::now() + idle;
         let (code, reason): (u16, String) = loop {
@@ -208,10 +208,10 @@ impl Connection {
             ClientFrame::Message { content } => self.send_message(content),
             ClientFrame::HandoffAccept => self.accept_handoff(),
             ClientFrame::Typing { is_typing } => {
-                self.state.visitor_typing(&self.key, is_typing).map(|_| ())
+                self.state.core.visitor_typing(&self.key, is_typing).map(|_| ())
             }
             ClientFrame::EndLivechat { reason } => {
-                self.state.visitor_close(&self.key, reason).map(|_| ())
+                self.state.core.visitor_close(&self.key, reason).map(|_| ())
             }
         };
         match result {
@@ -224,11 +224,11 @@ impl Connection {
     /// every connection of this visitor through the hub.
     fn send_message(&mut self, content: String) -> Result<(), CoreError> {
         let parts = vec![Part::Text(TextPart { text: content })];
-        let livechat = self.state.livechat_state(&self.key)?;
+        let livechat = self.state.core.livechat_state(&self.key)?;
         if livechat.status == LivechatStatus::Active {
             return self
                 .state
-                .visitor_livechat_message(&self.key, parts, None)
+                .core.visitor_livechat_message(&self.key, parts, None)
                 .map(|_| ());
         }
         let mut answer = self.state.core.post_message(&self.key, parts, None)?;
@@ -244,7 +244,7 @@ impl Connection {
             "manual_button"
         };
         self.state
-            .handover(
+            .core.handover(
                 &self.key,
                 HandoverRequest {
                     platform: "websocket".into(),

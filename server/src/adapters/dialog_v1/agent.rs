@@ -18,7 +18,7 @@ pub async fn context(
     State(state): State<SharedState>,
     AgentSession(session): AgentSession,
 ) -> Result<Json<AgentContext>, Failure> {
-    Ok(Json(state.agent_context(&session)?))
+    Ok(Json(state.core.agent_context(&session)?))
 }
 
 /// `POST /livechat/agent/messages` `{agent_id, message}`: the first one assigns the agent.
@@ -28,7 +28,7 @@ pub async fn message(
     ApiJson(req): ApiJson<AgentMessageRequest>,
 ) -> Result<Json<LivechatMessageResponse>, Failure> {
     let (message, state_version) =
-        state.agent_message(&session, &req.agent_id, req.message.parts)?;
+        state.core.agent_message(&session, &req.agent_id, req.message.parts)?;
     Ok(Json(LivechatMessageResponse {
         message,
         state_version,
@@ -41,7 +41,7 @@ pub async fn typing(
     AgentSession(session): AgentSession,
     ApiJson(req): ApiJson<AgentTypingRequest>,
 ) -> Result<Json<LivechatState>, Failure> {
-    Ok(Json(state.agent_typing(
+    Ok(Json(state.core.agent_typing(
         &session,
         &req.agent_id,
         req.is_typing,
@@ -54,7 +54,7 @@ pub async fn close(
     AgentSession(session): AgentSession,
     ApiJson(req): ApiJson<AgentCloseRequest>,
 ) -> Result<Json<LivechatSession>, Failure> {
-    Ok(Json(state.agent_close(
+    Ok(Json(state.core.agent_close(
         &session,
         &req.agent_id,
         req.reason,

@@ -49,7 +49,7 @@ pub async fn auth(
         || Failure::unauthorized("Expected HTTP Basic auth with the API key as user name"),
     )?;
     let bot = state
-        .chatbot(&req.chatbot_id)
+        .core.chatbot(&req.chatbot_id)
         .filter(|bot| key_in(&bot.api_keys, &key) || key_in(&bot.test_api_keys, &key))
         .ok_or_else(|| Failure::unauthorized("Unknown chatbot or wrong API key"))?;
     Ok(Json(AuthResponse {
@@ -63,7 +63,7 @@ pub async fn auth_public(
     State(state): State<SharedState>,
     ApiJson(req): ApiJson<AuthRequest>,
 ) -> Result<Json<AuthResponse>, Failure> {
-    let bot = state.chatbot(&req.chatbot_id).ok_or_else(|| {
+    let bot = state.core.chatbot(&req.chatbot_id).ok_or_else(|| {
         Failure::new(
             ApiErrorCode::NotFound,
             format!("No chatbot with id {:?}", req.chatbot_id),
@@ -98,10 +98,10 @@ pub async fn config(
     headers: axum::http::HeaderMap,
 ) -> Result<Json<ChatConfig>, Failure> {
     let bot = state
-        .chatbot(&key.chatbot_id)
+        .core.chatbot(&key.chatbot_id)
         .ok_or_else(|| Failure::new(ApiErrorCode::NotFound, "No such chatbot"))?;
     let mut config = bot.config.clone();
-    config.livechat = state.livechat_config(&key.chatbot_id)?;
+    config.livechat = state.core.livechat_config(&key.chatbot_id)?;
     config.language = crate::http::language::visitor_language(bot, &headers);
     config.strings = bot.strings.strings(&config.language);
     Ok(Json(config))
@@ -156,7 +156,7 @@ pub async fn history(
     q: Result<Query<HistoryQuery>, QueryRejection>,
 ) -> Result<Json<HistoryPage>, Failure> {
     let q = query(q, "limit", "limit must be a number from 1 to 100")?;
-    Ok(Json(state.history(
+    Ok(Json(state.core.history(
         &key,
         q.limit.unwrap_or(50),
         q.before.as_deref(),
@@ -169,7 +169,7 @@ pub async fn submit_action(
     Visitor(key): Visitor,
     ApiJson(req): ApiJson<ActionRequest>,
 ) -> Result<Json<ActionResponse>, Failure> {
-    Ok(Json(state.submit_action(&key, req)?))
+    Ok(Json(state.core.submit_action(&key, req)?))
 }
 
 /// Seed 002: `POST /rate`, a 1–5 rating with optional feedback.
@@ -178,7 +178,7 @@ pub async fn rate(
     Visitor(key): Visitor,
     ApiJson(req): ApiJson<RateRequest>,
 ) -> Result<Json<RateResponse>, Failure> {
-    Ok(Json(state.rate(&key, req)?))
+    Ok(Json(state.core.rate(&key, req)?))
 }
 
 #[derive(serde::Deserialize)]
@@ -193,7 +193,7 @@ pub async fn classification(
     q: Result<Query<ClassificationQuery>, QueryRejection>,
 ) -> Result<Json<ClassificationResponse>, Failure> {
     let q = query(q, "message_id", "message_id is required")?;
-    Ok(Json(state.classification(&key, q.message_id).await?))
+    Ok(Json(state.core.classification(&key, q.message_id).await?))
 }
 
 /// `window.DGbot.identify(user)` (seed 000).
@@ -202,7 +202,7 @@ pub async fn identify(
     Visitor(key): Visitor,
     ApiJson(user): ApiJson<IdentifyRequest>,
 ) -> Result<Json<IdentifyResponse>, Failure> {
-    let (mut res, moved) = state.identify(&key, user)?;
+    let (mut res, moved) = state.core.identify(&key, user)?;
     if let Some(new) = moved {
         res.visitor_token = Some(state.tokens.issue(&new.chatbot_id, &new.visitor_id));
     }
@@ -214,5 +214,5 @@ pub async fn delete_visitor_data(
     State(state): State<SharedState>,
     Visitor(key): Visitor,
 ) -> Result<Json<DeleteResponse>, Failure> {
-    Ok(Json(state.delete_visitor(&key)?))
+    Ok(Json(state.core.delete_visitor(&key)?))
 }

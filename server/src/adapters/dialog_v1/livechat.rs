@@ -29,7 +29,7 @@ pub async fn handover(
     Visitor(key): Visitor,
     ApiJson(req): ApiJson<HandoverRequest>,
 ) -> Result<Json<LivechatSession>, Failure> {
-    Ok(Json(state.handover(&key, req)?))
+    Ok(Json(state.core.handover(&key, req)?))
 }
 
 /// `GET /livechat/state`.
@@ -37,7 +37,7 @@ pub async fn livechat_state(
     State(state): State<SharedState>,
     Visitor(key): Visitor,
 ) -> Result<Json<LivechatState>, Failure> {
-    Ok(Json(state.livechat_state(&key)?))
+    Ok(Json(state.core.livechat_state(&key)?))
 }
 
 #[derive(serde::Deserialize)]
@@ -65,7 +65,7 @@ pub async fn livechat_messages(
     }
     Ok(Json(
         state
-            .livechat_messages(&key, q.after.as_deref(), q.since, Duration::from_secs(wait))
+            .core.livechat_messages(&key, q.after.as_deref(), q.since, Duration::from_secs(wait))
             .await?,
     ))
 }
@@ -77,7 +77,7 @@ pub async fn post_livechat_message(
     headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<LivechatMessageRequest>,
 ) -> Result<Json<LivechatMessageResponse>, Failure> {
-    let (message, state_version) = state.visitor_livechat_message(
+    let (message, state_version) = state.core.visitor_livechat_message(
         &key,
         req.message.parts,
         super::chat::idempotency_key(&headers),
@@ -94,7 +94,7 @@ pub async fn typing(
     Visitor(key): Visitor,
     ApiJson(req): ApiJson<TypingRequest>,
 ) -> Result<Json<LivechatState>, Failure> {
-    Ok(Json(state.visitor_typing(&key, req.is_typing)?))
+    Ok(Json(state.core.visitor_typing(&key, req.is_typing)?))
 }
 
 /// `POST /livechat/close` `{reason}`: idempotent.
@@ -103,7 +103,7 @@ pub async fn close(
     Visitor(key): Visitor,
     ApiJson(req): ApiJson<CloseRequest>,
 ) -> Result<Json<LivechatSession>, Failure> {
-    Ok(Json(state.visitor_close(&key, req.reason)?))
+    Ok(Json(state.core.visitor_close(&key, req.reason)?))
 }
 
 /// `POST /livechat/feedback` `{rating, comment?}`: once, after the session closed.
@@ -112,7 +112,7 @@ pub async fn feedback(
     Visitor(key): Visitor,
     ApiJson(req): ApiJson<FeedbackRequest>,
 ) -> Result<Json<LivechatState>, Failure> {
-    Ok(Json(state.livechat_feedback(
+    Ok(Json(state.core.livechat_feedback(
         &key,
         req.rating,
         req.comment,
@@ -133,7 +133,7 @@ pub async fn attachment(
 ) -> Result<Response, Failure> {
     let id = path(id, "attachment")?;
     let q = query(q, "token", "token is required")?;
-    let (meta, bytes) = state.attachment(&id, &q.token)?;
+    let (meta, bytes) = state.core.attachment(&id, &q.token)?;
     let (content_type, inline) = served_as(&meta.mime_type);
     let disposition = format!(
         "{}; filename=\"{}\"",

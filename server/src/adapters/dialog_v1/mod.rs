@@ -54,7 +54,7 @@ async fn limit_auth_public(
     next: Next,
 ) -> Response {
     let who = ip.map(|ip| ip.to_string()).unwrap_or_default();
-    match state.count_request(
+    match state.core.count_request(
         &crate::core::ConversationKey::new("ip", who),
         "auth_public",
         state.config.auth_public_limit,

@@ -28,7 +28,7 @@ pub async fn put_agent(
             "Use letters, digits, '-', '_', '.' and '@'",
         ));
     };
-    Ok(Json(state.put_agent(
+    Ok(Json(state.core.put_agent(
         &key.chatbot_id,
         &agent_id,
         &req.display_name,
@@ -41,7 +41,7 @@ pub async fn get_settings(
     State(state): State<SharedState>,
     key: ApiKey,
 ) -> Result<Json<LivechatSettings>, Failure> {
-    Ok(Json(state.livechat_settings(&key.chatbot_id)?))
+    Ok(Json(state.core.livechat_settings(&key.chatbot_id)?))
 }
 
 /// `PUT /livechat/settings`: the whole settings object; kept in the database.
@@ -51,7 +51,7 @@ pub async fn put_settings(
     ApiJson(settings): ApiJson<LivechatSettings>,
 ) -> Result<Json<LivechatSettings>, Failure> {
     Ok(Json(
-        state.put_livechat_settings(&key.chatbot_id, settings)?,
+        state.core.put_livechat_settings(&key.chatbot_id, settings)?,
     ))
 }
 
@@ -69,7 +69,7 @@ pub async fn sessions(
 ) -> Result<Json<SessionList>, Failure> {
     let q = query(q, "status", "Invalid query")?;
     Ok(Json(SessionList {
-        sessions: state.list_sessions(&key.chatbot_id, q.status.as_deref(), q.turn.as_deref())?,
+        sessions: state.core.list_sessions(&key.chatbot_id, q.status.as_deref(), q.turn.as_deref())?,
     }))
 }
 
@@ -81,7 +81,7 @@ pub async fn count(
 ) -> Result<Json<SessionCount>, Failure> {
     let q = query(q, "status", "Invalid query")?;
     let n = state
-        .list_sessions(&key.chatbot_id, q.status.as_deref(), q.turn.as_deref())?
+        .core.list_sessions(&key.chatbot_id, q.status.as_deref(), q.turn.as_deref())?
         .len();
     Ok(Json(SessionCount { count: n as u64 }))
 }
@@ -93,6 +93,6 @@ pub async fn token(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<SessionToken>, Failure> {
     let id = path(id, "livechat session")?;
-    let session = state.session_of_chatbot(&key.chatbot_id, &id)?;
-    Ok(Json(state.issue_session_token(&session.id)?))
+    let session = state.core.session_of_chatbot(&key.chatbot_id, &id)?;
+    Ok(Json(state.core.issue_session_token(&session.id)?))
 }

@@ -15,7 +15,7 @@ use crate::model::ids;
 use crate::http::auth::ApiKey;
 use crate::http::error::{ApiJson, Failure, path, query};
 use crate::model::OutboxEvent;
-use crate::webhooks::{RETENTION_SECS, WebhookEvent, view};
+use crate::core::outbox::{WebhookEvent, view};
 
 /// `GET /webhooks`: the endpoint, the secret masked (`404` when none is set).
 pub async fn get_config(
@@ -23,7 +23,7 @@ pub async fn get_config(
     key: ApiKey,
 ) -> Result<Json<WebhookView>, Failure> {
     let config = state
-        .webhook_config(&key.chatbot_id)?
+        .core.webhook_config(&key.chatbot_id)?
         .ok_or_else(|| Failure::new(ApiErrorCode::NotFound, "No webhook endpoint is set"))?;
     Ok(Json(view(&config)))
 }
@@ -36,7 +36,7 @@ pub async fn put_config(
     ApiJson(mut config): ApiJson<WebhookConfig>,
 ) -> Result<Json<WebhookView>, Failure> {
     config.environment = key.environment.into();
-    let config = state.put_webhook_config(&key.chatbot_id, config)?;
+    let config = state.core.put_webhook_config(&key.chatbot_id, config)?;
     Ok(Json(view(&config)))
 }
 
@@ -87,10 +87,8 @@ pub async fn list(
             "Use pending, delivered, failed or dead",
         ));
     }
-    let since = state.clock.unix().saturating_sub(RETENTION_SECS);
-    let mut events = state.store.webhook_events(
+    let mut events = state.core.webhook_events(
         &key.chatbot_id,
-        since,
         q.event_type.as_deref(),
         q.state.as_deref(),
         q.before.as_deref(),
@@ -104,17 +102,11 @@ pub async fn list(
     }))
 }
 
-fn find(state: &SharedState, key: &ApiKey, event_id: &str) -> Result<OutboxEvent, Failure> {
-    let since = state.clock.unix().saturating_sub(RETENTION_SECS);
-    state
-        .store
-        .webhook_event(&key.chatbot_id, event_id, since)?
-        .ok_or_else(|| {
-            Failure::new(
-                ApiErrorCode::NotFound,
-                "No such event (events expire after 30 days)",
-            )
-        })
+fn no_such_event() -> Failure {
+    Failure::new(
+        ApiErrorCode::NotFound,
+        "No such event (events expire after 30 days)",
+    )
 }
 
 /// `GET /events/{event_id}`: the event, its payload, its delivery attempts.
@@ -124,10 +116,14 @@ pub async fn detail(
     event_id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<EventDetail>, Failure> {
     let event_id = path(event_id, "event")?;
-    let event = find(&state, &key, &event_id)?;
+    let event = state
+        .core
+        .webhook_event(&key.chatbot_id, &event_id)?
+        .ok_or_else(no_such_event)?;
     let delivery_attempts = state
-        .store
-        .webhook_attempts(&event_id)?
+        .core
+        .webhook_attempts(&key.chatbot_id, &event_id)?
+        .ok_or_else(no_such_event)?
         .into_iter()
         .map(|a| AttemptView {
             delivery_id: a.delivery_id,
@@ -152,11 +148,9 @@ pub async fn replay(
     event_id: Result<Path<String>, PathRejection>,
 ) -> Result<(StatusCode, Json<EventSummary>), Failure> {
     let event_id = path(event_id, "event")?;
-    find(&state, &key, &event_id)?;
-    state
-        .store
-        .replay_webhook(&event_id, state.clock.unix_ms())?;
-    state.webhook_wake.notify_one();
-    let event = find(&state, &key, &event_id)?;
+    let event = state
+        .core
+        .replay_webhook(&key.chatbot_id, &event_id)?
+        .ok_or_else(no_such_event)?;
     Ok((StatusCode::ACCEPTED, Json(summary(&event))))
 }

@@ -71,7 +71,7 @@ pub async fn polling_cors(
         .filter(|o| {
             o.to_str().is_ok_and(|o| {
                 state
-                    .chatbots
+                    .core.chatbots()
                     .iter()
                     .any(|bot| origin_allowed(&bot.allowed_origins, o))
             })
@@ -146,7 +146,7 @@ async fn on_connect(s: SocketRef, state: SharedState) {
     // Counted until the socket (and its extensions) is dropped.
     s.extensions
         .insert(Arc::new(crate::ops::OpenConnection::new("socketio")));
-    let events = state.hub.subscribe(&visitor.key);
+    let events = state.core.subscribe(&visitor.key);
     visitor::remember_name(&state.core, &visitor);
     let relay =
         tokio::spawn(relay(s.clone(), state.clone(), visitor.clone(), events)).abort_handle();
@@ -189,7 +189,7 @@ async fn on_connect(s: SocketRef, state: SharedState) {
 
 /// Reconnecting while an agent has the chat: say so, as if they had just joined.
 fn agent_already_there(s: &SocketRef, state: &SharedState, visitor: &DostiVisitor) {
-    if let Ok(now) = state.livechat_state(&visitor.key)
+    if let Ok(now) = state.core.livechat_state(&visitor.key)
         && now.status == LivechatStatus::Active
         && let Some(agent) = now.agent
     {
@@ -249,7 +249,7 @@ async fn typing(s: SocketRef, state: SharedState, data: Result<Value, ParserErro
     if let Err(failure) = checked {
         return refuse(&s, failure);
     }
-    match state.visitor_typing(&visitor.key, on) {
+    match state.core.visitor_typing(&visitor.key, on) {
         Ok(_) | Err(CoreError::Conflict(_)) => {}
         Err(e) => refuse(&s, visitor::failure(&e).1),
     }
@@ -298,7 +298,7 @@ async fn relay(
     mut events: broadcast::Receiver<ConversationEvent>,
 ) {
     let bot_name = state
-        .chatbot(&visitor.key.chatbot_id)
+        .core.chatbot(&visitor.key.chatbot_id)
         .map(|b| b.config.name.clone())
         .unwrap_or_default();
     let mut relay = Relay {

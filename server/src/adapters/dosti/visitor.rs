@@ -51,7 +51,7 @@ impl Via {
 /// The chatbot that `api_key` names: its public id or one of its `public_keys`. Public keys
 /// are not secrets (they sit in page source); they only name the chatbot.
 pub fn chatbot_for_key<'a>(core: &'a Core, api_key: &str) -> Option<&'a Chatbot> {
-    core.chatbots
+    core.chatbots()
         .iter()
         .find(|bot| bot.id == api_key || key_in(&bot.public_keys, api_key))
 }
@@ -115,7 +115,7 @@ fn display_name(name: Option<&str>) -> Result<Option<String>, CoreError> {
 pub fn remember_name(core: &Core, visitor: &DostiVisitor) {
     let Some(name) = &visitor.name else { return };
     let key = &visitor.key;
-    match core.store.identity_of(key) {
+    match core.identity(key) {
         Ok(Some((who, verified)))
             if verified || who.user_id != key.visitor_id || who.name.as_deref() == Some(name) =>
         {
@@ -154,7 +154,7 @@ pub fn send(
     validation::visitor_text(&parts).map_err(dosti_fields)?;
     remember_name(core, visitor);
     let key = &visitor.key;
-    let status = core.store.latest_session(key)?.map(|s| s.status);
+    let status = core.current_session(key)?.map(|s| s.status);
     let message_id = match status {
         Some(LivechatStatus::Active) => to_agent(core, key, parts)?,
         _ => {
@@ -201,9 +201,8 @@ fn to_assistant(
         .post_message(key, parts, Some(&client_id))
         .map_err(dosti_fields)?;
     tokio::spawn(async move { while answer.recv().await.is_some() {} });
-    let (sent, _) = core
-        .store
-        .by_client_id(key, &client_id)?
+    let sent = core
+        .sent_message(key, &client_id)?
         .ok_or_else(|| CoreError::NotFound("The message was not kept; send it again".into()))?;
     Ok(sent.message_id)
 }
@@ -241,7 +240,7 @@ pub fn conversation(
     after: Option<u64>,
 ) -> Result<Vec<ChatMessage>, CoreError> {
     let bot_name = core.chatbot_of(key)?.config.name.clone();
-    let stored = core.store.messages(key)?;
+    let stored = core.transcript(key)?;
     let stamps = timestamps(&stored);
     Ok(stored
         .iter()
@@ -307,13 +306,9 @@ pub fn failure(e: &CoreError) -> (StatusCode, Failure) {
             .map(|f| format!("{}: {}", f.field, f.message))
             .collect::<Vec<_>>()
             .join("; "),
-        CoreError::Store(store) => {
-            tracing::warn!("dosti: {store}");
-            "Something went wrong on our side. Please try again.".into()
-        }
-        other => other.to_string(),
+        other => crate::http::error::message_of(other),
     };
-    let code = e.code();
+    let code = crate::http::error::code_of(e);
     let mut failure = Failure::new(code_name(code), error);
     if let CoreError::RateLimited(secs) = e {
         failure.retry_after = Some(*secs);

@@ -48,7 +48,7 @@ async fn answer(
             format!("The body must be JSON {{\"message\": \"…\", \"chatbotId\": \"…\"}} ({e})");
         (None, Refusal::new(ErrorCode::Malformed, why))
     })?;
-    let bot = state.chatbot(&req.chatbot_id).ok_or_else(|| {
+    let bot = state.core.chatbot(&req.chatbot_id).ok_or_else(|| {
         let why = format!("No chatbot with id {:?}", req.chatbot_id);
         (None, Refusal::new(ErrorCode::UnknownChatbot, why))
     })?;
@@ -92,7 +92,7 @@ fn session(
     // gives the widget.
     let who = ip.map(|ip| ip.to_string()).unwrap_or_default();
     state
-        .count_request(
+        .core.count_request(
             &crate::core::ConversationKey::new("ip", who),
             "auth_public",
             state.config.auth_public_limit,
@@ -126,7 +126,7 @@ async fn reply_to(
         &state.core,
         &key.chatbot_id,
         &answered.message,
-        &state.settings.public_base,
+        &state.core.public_base(),
     );
     let (mode, status) = mode_status(&state.core, key)?;
     Ok(ChatReply {

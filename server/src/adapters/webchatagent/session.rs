@@ -73,7 +73,7 @@ impl From<CoreError> for Refusal {
                 retry_after: Some(secs),
                 ..Refusal::new(
                     ErrorCode::RateLimited,
-                    CoreError::RateLimited(secs).to_string(),
+                    crate::http::error::message_of(&CoreError::RateLimited(secs)),
                 )
             },
             CoreError::Store(e) => {
@@ -100,7 +100,7 @@ pub fn key_of(chatbot_id: &str, session_id: &str) -> Option<ConversationKey> {
 /// Whether the session was started: it has messages (or a live chat). Session ids are only
 /// ever made by the server, so a client cannot start a session under an id of its choosing.
 pub fn exists(core: &Core, key: &ConversationKey) -> Result<bool, CoreError> {
-    Ok(core.store.latest_session(key)?.is_some() || !core.store.messages(key)?.is_empty())
+    Ok(core.current_session(key)?.is_some() || !core.transcript(key)?.is_empty())
 }
 
 /// The session's status, from its latest live chat.
@@ -198,8 +198,8 @@ fn offer_in(message: &Message) -> Option<&str> {
 /// Hand the session over to a person, naming the offer once the answer holding it is stored
 /// (the core announces that on the hub; attach first, then look, so it is not missed).
 async fn take_up_offer(core: &Core, key: &ConversationKey, part_id: &str) -> Result<(), Refusal> {
-    let mut events = core.hub.subscribe(key);
-    let stored = |core: &Core| core.store.find_part(key, part_id).ok().flatten().is_some();
+    let mut events = core.subscribe(key);
+    let stored = |core: &Core| core.find_part(key, part_id).ok().flatten().is_some();
     let mut named = stored(core);
     let deadline = tokio::time::Instant::now() + OFFER_STORED_WAIT;
     while !named {

@@ -69,7 +69,7 @@ pub async fn upgrade(
     timings: Timings,
 ) -> Response {
     let page = Page::of(&parts, &state.config.public_base);
-    if !page.allowed_by_any(&state.chatbots) {
+    if !page.allowed_by_any(&state.core.chatbots()) {
         return (
             StatusCode::FORBIDDEN,
             "No chatbot here accepts live chats from this page's origin",
@@ -231,15 +231,11 @@ impl Connection {
                 )
             })?;
         // Attach before reading, so nothing between the two is missed.
-        let events = core.hub.subscribe(&key);
+        let events = core.subscribe(&key);
         let (follower, status) = Follower::start(core, key)?;
         let mut out = vec![status];
         if let Some(after) = &join.after {
-            let mut missed = core
-                .store
-                .livechat_messages(&follower.key, Some(after))
-                .map_err(crate::core::CoreError::from)?;
-            core.sign_attachments(&mut missed);
+            let missed = core.livechat_messages_after(&follower.key, after)?;
             out.extend(missed.iter().map(|m| follower.message(core, m)));
         }
         self.joined = Some(Joined { follower, events });
@@ -326,7 +322,7 @@ impl Connection {
             Ok(event) => joined.follower.on(&core, event).into_iter().collect(),
             Err(RecvError::Lagged(_)) => joined.follower.resync(&core).into_iter().collect(),
             Err(RecvError::Closed) => {
-                joined.events = core.hub.subscribe(&joined.follower.key);
+                joined.events = core.subscribe(&joined.follower.key);
                 vec![]
             }
         }

@@ -227,6 +227,23 @@ impl Core {
         }
     }
 
+    /// The visitor's current or last livechat session.
+    pub fn current_session(&self, key: &ConversationKey) -> Result<Option<Session>, CoreError> {
+        Ok(self.store.latest_session(key)?)
+    }
+
+    /// The visitor's livechat messages after message `after` (all of them for an unknown id),
+    /// attachments signed.
+    pub fn livechat_messages_after(
+        &self,
+        key: &ConversationKey,
+        after: &str,
+    ) -> Result<Vec<Message>, CoreError> {
+        let mut missed = self.store.livechat_messages(key, Some(after))?;
+        self.sign_attachments(&mut missed);
+        Ok(missed)
+    }
+
     /// `GET /livechat/state`: the current session, or the last one (closed, for its feedback).
     pub fn livechat_state(&self, key: &ConversationKey) -> Result<LivechatState, CoreError> {
         let Some(s) = self.store.latest_session(key)? else {
@@ -442,7 +459,7 @@ impl Core {
         };
         let changed = self
             .store
-            .update_session::<CoreError>(&s.id, |s| {
+            .update_session(&s.id, &mut |s| {
                 s.visitor_typing_until = until;
                 Ok(())
             })?
@@ -480,13 +497,13 @@ impl Core {
         let mut was_open = false;
         let s = self
             .store
-            .update_session::<CoreError>(id, |s| {
+            .update_session(id, &mut |s| {
                 if s.status == LivechatStatus::Closed {
                     return Ok(());
                 }
                 was_open = true;
                 s.status = LivechatStatus::Closed;
-                s.closed_at = Some(now);
+                s.closed_at = Some(now.clone());
                 s.closed_by = Some(by);
                 s.closed_by_agent_id = agent_id.map(str::to_owned);
                 s.close_reason = reason.clone();
@@ -545,11 +562,11 @@ impl Core {
             .ok_or_else(|| CoreError::NotFound("No livechat session to rate".into()))?;
         let s = self
             .store
-            .update_session::<CoreError>(&s.id, |s| match s.feedback_status {
+            .update_session(&s.id, &mut |s| match s.feedback_status {
                 Some(FeedbackStatus::Pending) => {
                     s.feedback_status = Some(FeedbackStatus::Submitted);
                     s.feedback_rating = Some(rating);
-                    s.feedback_comment = comment;
+                    s.feedback_comment = comment.clone();
                     Ok(())
                 }
                 Some(FeedbackStatus::Submitted) => Err(CoreError::Conflict(
@@ -634,7 +651,7 @@ impl Core {
         let mut joined = false;
         let s = self
             .store
-            .update_session::<CoreError>(&s.id, |s| {
+            .update_session(&s.id, &mut |s| {
                 if s.status == LivechatStatus::Closed {
                     return Err(CoreError::Conflict(
                         "This livechat session is closed".into(),
@@ -722,7 +739,7 @@ impl Core {
         };
         let s = self
             .store
-            .update_session::<CoreError>(&s.id, |s| {
+            .update_session(&s.id, &mut |s| {
                 s.agent_typing_until = until;
                 Ok(())
             })?

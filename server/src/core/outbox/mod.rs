@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::core::{Core, CoreError};
 use crate::model::ids;
-use crate::model::OutboxEvent;
+use crate::model::{Attempt, OutboxEvent};
 
 pub use crate::model::webhook::{Normalize, RETENTION_SECS, WebhookEvent, acceptable_url, view};
 pub use dgbot_protocol::webhooks::{WebhookConfig, WebhookView};
@@ -37,6 +37,60 @@ impl Core {
         let config = config.normalized().map_err(CoreError::Validation)?;
         self.store.put_webhook_config(chatbot_id, &config)?;
         Ok(config)
+    }
+
+    /// A page of the chatbot's events of the last [`RETENTION_SECS`], newest first, optionally
+    /// of one type and state; `before`: an event id from the previous page. One more than
+    /// `limit` tells the caller there is another page.
+    pub fn webhook_events(
+        &self,
+        chatbot_id: &str,
+        event_type: Option<&str>,
+        state: Option<&str>,
+        before: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<OutboxEvent>, CoreError> {
+        let since = self.clock.unix().saturating_sub(RETENTION_SECS);
+        Ok(self
+            .store
+            .webhook_events(chatbot_id, since, event_type, state, before, limit)?)
+    }
+
+    /// One of the chatbot's unexpired events.
+    pub fn webhook_event(
+        &self,
+        chatbot_id: &str,
+        event_id: &str,
+    ) -> Result<Option<OutboxEvent>, CoreError> {
+        let since = self.clock.unix().saturating_sub(RETENTION_SECS);
+        Ok(self.store.webhook_event(chatbot_id, event_id, since)?)
+    }
+
+    /// The delivery attempts of one of the chatbot's unexpired events (`None`: no such event).
+    pub fn webhook_attempts(
+        &self,
+        chatbot_id: &str,
+        event_id: &str,
+    ) -> Result<Option<Vec<Attempt>>, CoreError> {
+        if self.webhook_event(chatbot_id, event_id)?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(self.store.webhook_attempts(event_id)?))
+    }
+
+    /// Deliver one of the chatbot's events again now, with the same `event_id`; the event as it
+    /// is then (`None`: no such event).
+    pub fn replay_webhook(
+        &self,
+        chatbot_id: &str,
+        event_id: &str,
+    ) -> Result<Option<OutboxEvent>, CoreError> {
+        if self.webhook_event(chatbot_id, event_id)?.is_none() {
+            return Ok(None);
+        }
+        self.store.replay_webhook(event_id, self.clock.unix_ms())?;
+        self.webhook_wake.notify_one();
+        self.webhook_event(chatbot_id, event_id)
     }
 
     /// Queue `event` with `fields` for the chatbot's endpoint, if it has one that
