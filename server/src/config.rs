@@ -18,8 +18,6 @@ use crate::model::i18n::{self, Overrides};
 use crate::model::webhook::Normalize;
 pub use crate::model::{Action, Chatbot, KnowledgeFiles, Launcher, ModelConfig, RateLimit};
 
-
-
 /// `[chatbot.theme]` as written: the widget's part ([`Theme`]) and the launcher's.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,7 +47,6 @@ fn right() -> String {
 fn launcher_offset() -> [u16; 2] {
     [20, 20]
 }
-
 
 /// The whole configuration file.
 #[derive(Debug, Clone)]
@@ -164,7 +161,6 @@ fn default_failure() -> String {
 fn default_timeout_ms() -> u64 {
     5000
 }
-
 
 impl ActionFile {
     /// Checked and with its secrets read from `env`, or what is wrong (naming the field).
@@ -372,15 +368,24 @@ impl Settings {
             if let Some(f) = &t.font_family
                 && (f.trim().is_empty() || f.len() > 200 || f.contains([';', '{', '}', '\\', '<']))
             {
-                return bad("theme.font_family", "a CSS font stack like \"Inter\", system-ui, sans-serif");
+                return bad(
+                    "theme.font_family",
+                    "a CSS font stack like \"Inter\", system-ui, sans-serif",
+                );
             }
             if let Some(u) = &t.font_url
                 && (!u.starts_with("https://") || u.contains(['"', '\'', '(', ')', '\\', ' ']))
             {
-                return bad("theme.font_url", "an https:// URL of a font file (woff2, woff, ttf)");
+                return bad(
+                    "theme.font_url",
+                    "an https:// URL of a font file (woff2, woff, ttf)",
+                );
             }
             if t.font_url.is_some() && t.font_family.is_none() {
-                return bad("theme.font_url", "needs a font_family whose first font it names");
+                return bad(
+                    "theme.font_url",
+                    "needs a font_family whose first font it names",
+                );
             }
             if t.radius.is_some_and(|r| r > 24) {
                 return bad("theme.radius", "at most 24 (pixels)");
@@ -396,9 +401,15 @@ impl Settings {
             {
                 return bad("theme.launcher_label", "1 to 40 characters");
             }
-            for (name, tag) in [("language", &c.language), ("default_language", &c.default_language)] {
+            for (name, tag) in [
+                ("language", &c.language),
+                ("default_language", &c.default_language),
+            ] {
                 if !i18n::is_language(tag) || (name == "default_language" && tag == "auto") {
-                    return bad(name, &format!("{tag:?} is not a language tag like \"da\" or \"auto\""));
+                    return bad(
+                        name,
+                        &format!("{tag:?} is not a language tag like \"da\" or \"auto\""),
+                    );
                 }
             }
             if let Err((key, why)) = c.strings.check() {
@@ -440,7 +451,10 @@ impl Settings {
             }
             if !knowledge_base.catalogue.is_file() {
                 let catalogue = knowledge_base.catalogue.display();
-                return bad("knowledge_base.catalogue", &format!("{catalogue}: not a file"));
+                return bad(
+                    "knowledge_base.catalogue",
+                    &format!("{catalogue}: not a file"),
+                );
             }
             chatbots.push(Chatbot {
                 api_keys: c.api_keys,
@@ -579,7 +593,10 @@ mod tests {
             (
                 shipped()
                     .replace("# [chatbot.strings]\n", "[chatbot.strings]\n")
-                    .replace("# \"Write a message…\" = \"Ask", "\"Write a mesage…\" = \"Ask"),
+                    .replace(
+                        "# \"Write a message…\" = \"Ask",
+                        "\"Write a mesage…\" = \"Ask",
+                    ),
                 "chatbot[0].strings.\"Write a mesage…\"",
             ),
             (

@@ -29,12 +29,15 @@ type Pending = tokio::sync::watch::Receiver<Option<Option<String>>>;
 
 /// Classifications not yet kept, by answer id, with the visitor they belong to.
 #[derive(Default)]
-pub struct Classifying(std::sync::Mutex<std::collections::HashMap<String, (ConversationKey, Pending)>>);
+pub struct Classifying(
+    std::sync::Mutex<std::collections::HashMap<String, (ConversationKey, Pending)>>,
+);
 
 impl Classifying {
     fn lock(
         &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (ConversationKey, Pending)>> {
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (ConversationKey, Pending)>>
+    {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -282,7 +285,11 @@ impl Core {
             if let Ok(Some(s)) = core.store.latest_session(&key)
                 && s.status == LivechatStatus::Waiting
             {
-                core.emit_message(&s, crate::model::WebhookEvent::WaitingAssistantMessage, &reply);
+                core.emit_message(
+                    &s,
+                    crate::model::WebhookEvent::WaitingAssistantMessage,
+                    &reply,
+                );
             }
             for part in &reply.parts {
                 if let Part::RequestHumanAgent(m) = part {
@@ -323,11 +330,18 @@ impl Core {
         key: &ConversationKey,
         client_id: &str,
     ) -> Result<Option<Message>, CoreError> {
-        Ok(self.store.by_client_id(key, client_id)?.map(|(sent, _)| sent))
+        Ok(self
+            .store
+            .by_client_id(key, client_id)?
+            .map(|(sent, _)| sent))
     }
 
     /// The marker part with `part_id` in the visitor's conversation, once it is kept.
-    pub fn find_part(&self, key: &ConversationKey, part_id: &str) -> Result<Option<Part>, CoreError> {
+    pub fn find_part(
+        &self,
+        key: &ConversationKey,
+        part_id: &str,
+    ) -> Result<Option<Part>, CoreError> {
         Ok(self.store.find_part(key, part_id)?)
     }
 

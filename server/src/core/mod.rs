@@ -100,7 +100,10 @@ impl Core {
             knowledge.insert(bot.id.clone(), Arc::new(kb));
             for agent in &bot.agents {
                 store.put_agent(&bot.id, agent).map_err(|e| {
-                    format!("chatbot {}: agent {} not stored: {e}", bot.id, agent.agent_id)
+                    format!(
+                        "chatbot {}: agent {} not stored: {e}",
+                        bot.id, agent.agent_id
+                    )
                 })?;
             }
         }

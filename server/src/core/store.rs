@@ -73,8 +73,12 @@ pub trait ConversationStore {
     fn identity_of(&self, key: &ConversationKey) -> Result<Option<(IdentifyRequest, bool)>>;
 
     /// Keep the topic of the conversation after answer `message_id` (`None`: it failed).
-    fn classified(&self, key: &ConversationKey, message_id: &str, topic: Option<&str>)
-    -> Result<()>;
+    fn classified(
+        &self,
+        key: &ConversationKey,
+        message_id: &str,
+        topic: Option<&str>,
+    ) -> Result<()>;
 
     /// The kept topic after answer `message_id` of this visitor: `Some(topic)` once
     /// classified, `None` when there is none.
@@ -130,8 +134,7 @@ pub trait LivechatStore {
     fn sessions(&self, chatbot_id: &str, status: Option<LivechatStatus>) -> Result<Vec<Session>>;
 
     /// Keep an agent token (as its hash) for session `session_id` until `expires_at`.
-    fn add_session_token(&self, token_hash: &str, session_id: &str, expires_at: u64)
-    -> Result<()>;
+    fn add_session_token(&self, token_hash: &str, session_id: &str, expires_at: u64) -> Result<()>;
 
     /// The session and expiry of the token with this hash.
     fn session_token(&self, token_hash: &str) -> Result<Option<(String, u64)>>;
@@ -173,8 +176,12 @@ pub trait OutboxStore {
     ) -> Result<()>;
 
     /// An event of `chatbot_id` created after `since` (older ones have expired).
-    fn webhook_event(&self, chatbot_id: &str, event_id: &str, since: u64)
-    -> Result<Option<OutboxEvent>>;
+    fn webhook_event(
+        &self,
+        chatbot_id: &str,
+        event_id: &str,
+        since: u64,
+    ) -> Result<Option<OutboxEvent>>;
 
     /// Any event by id, expired or not.
     fn webhook_event_any(&self, event_id: &str) -> Result<Option<OutboxEvent>>;

@@ -65,5 +65,4 @@ mod tests {
         assert!(!origin_allowed(&p, "https://evil.example.com"));
         assert!(!origin_allowed(&p, "null"));
     }
-
 }

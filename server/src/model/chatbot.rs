@@ -195,4 +195,3 @@ impl ModelConfig {
         std::env::var(self.api_key_env.as_deref()?).ok()
     }
 }
-

@@ -76,9 +76,9 @@ pub fn is_language(tag: &str) -> bool {
         || ((2..=3).contains(&primary.len())
             && primary.bytes().all(|b| b.is_ascii_alphabetic())
             && tag.len() <= 35
-            && tag
-                .split('-')
-                .all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())))
+            && tag.split('-').all(|s| {
+                (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())
+            }))
 }
 
 /// The language of a visitor's chat: the chatbot's `language`; with `"auto"`, the first of the
@@ -185,8 +185,16 @@ mod tests {
         assert_eq!(r(Some("nn")), "nn", "Nynorsk readers get the Bokmål words");
         assert_eq!(r(Some("fi,*;q=0.1")), "en");
         assert_eq!(r(None), "en");
-        assert_eq!(resolve("auto", "da", Some("ja")), "da", "the chatbot's default");
-        assert_eq!(resolve("de", "en", Some("fr")), "de", "a fixed language stays");
+        assert_eq!(
+            resolve("auto", "da", Some("ja")),
+            "da",
+            "the chatbot's default"
+        );
+        assert_eq!(
+            resolve("de", "en", Some("fr")),
+            "de",
+            "a fixed language stays"
+        );
     }
 
     #[test]
@@ -265,7 +273,10 @@ mod tests {
         let known: std::collections::BTreeSet<_> = english().keys().cloned().collect();
         let missing: Vec<_> = used.difference(&known).collect();
         let unused: Vec<_> = known.difference(&used).collect();
-        assert!(missing.is_empty(), "add to server/locales/*.json: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "add to server/locales/*.json: {missing:?}"
+        );
         assert!(unused.is_empty(), "no longer in the widget: {unused:?}");
     }
 }

@@ -9,7 +9,6 @@ use dgbot_protocol::api::FieldError;
 use dgbot_protocol::livechat::LivechatSettings;
 use jiff::civil::Weekday;
 
-
 pub const DAYS: [&str; 7] = [
     "monday",
     "tuesday",

@@ -58,7 +58,6 @@ pub struct Rating {
     pub created_at: String,
 }
 
-
 /// A completed contact form or support ticket.
 #[derive(Debug, Clone)]
 pub struct Submission {

@@ -11,8 +11,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::core::{ConversationKey, Core, CoreError};
-use crate::model::ids;
 use crate::model::AttachmentMeta;
+use crate::model::ids;
 
 /// Types a stored file is served as; any other is served as `application/octet-stream`.
 const SERVED_TYPES: [&str; 8] = [
