@@ -10,8 +10,8 @@ use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use sha2::Sha256;
 
-use crate::model::Chatbot;
 use crate::core::CoreError;
+use crate::model::Chatbot;
 use crate::model::ids;
 
 /// The lowercase hex HMAC-SHA256 of `user_id` with `secret`: the `user_hash` a site computes.

@@ -10,9 +10,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::model::RateLimit;
 use crate::core::ConversationKey as Visitor;
 use crate::core::Core;
+use crate::model::RateLimit;
 
 impl Core {
     /// Count one `what` request of `key` (a visitor, or a scope and a caller such as

@@ -44,6 +44,10 @@ pub fn routes(config: &ServerConfig) -> Router<SharedState> {
             get(|s| console_file(s, Path("index.html".to_owned()))),
         )
         .route("/agent/{file}", get(console_file))
+        .route(
+            "/agent/js/{file}",
+            get(|s, Path(file): Path<String>| console_file(s, Path(format!("js/{file}")))),
+        )
         .route("/", get(|| async { Redirect::temporary("/demo/") }))
         .layer(middleware::from_fn(cache_headers))
         .layer(CompressionLayer::new().gzip(true).br(true))
@@ -100,13 +104,23 @@ pub fn console_dir(config: &ServerConfig) -> std::path::PathBuf {
         .unwrap_or_else(|| "agent".into())
 }
 
-/// The agent console (`server/agent/`): a page, its script and its style, all sent with
-/// [`console_csp`]. It talks to the public livechat API of this origin, nothing else.
+/// The agent console (`server/agent/`): a page, its style and its modules (`js/<name>.js`,
+/// `name` in lower-case letters, digits and dashes), all sent with [`console_csp`]. It talks to
+/// the public livechat API of this origin, nothing else.
 async fn console_file(State(state): State<SharedState>, Path(file): Path<String>) -> Response {
+    let module = file
+        .strip_prefix("js/")
+        .and_then(|name| name.strip_suffix(".js"))
+        .is_some_and(|stem| {
+            !stem.is_empty()
+                && stem
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
     let content_type = match file.as_str() {
         "index.html" => "text/html; charset=utf-8",
-        "console.js" => "text/javascript; charset=utf-8",
         "console.css" => "text/css; charset=utf-8",
+        _ if module => "text/javascript; charset=utf-8",
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     match tokio::fs::read(console_dir(&state.config).join(&file)).await {

@@ -12,8 +12,8 @@ pub mod scripted;
 use dgbot_protocol::stream::{DoneEvent, PartEvent, part_deltas};
 use dgbot_protocol::{Block, Message, Part, RichText, Role, Span, StreamEvent};
 
-use crate::model::Chatbot;
 use crate::core::ConversationKey;
+use crate::model::Chatbot;
 pub use scripted::Scripted;
 
 /// A visitor's message to answer.

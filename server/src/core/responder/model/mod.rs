@@ -32,8 +32,8 @@ use self::markdown::PartWriter;
 use super::knowledge::{CatalogueItem, KnowledgeBase};
 use super::{Answer, AnswerItem, Items, Question, Responder, ToolEvent, ToolStatus};
 use crate::core::actions::ActionInput;
-use crate::model::{Action, ModelConfig};
 use crate::core::{ConversationKey, Core};
+use crate::model::{Action, ModelConfig};
 
 /// The most rounds of tool calls in one answer (a model that keeps calling tools is stopped).
 const MAX_ROUNDS: usize = 4;

@@ -1,0 +1,226 @@
+// The transcript of the open chat: every part type rendered as in the widget, new messages
+// appended (by `message_id`) into the `aria-live` log, which stays scrolled to the end unless
+// the agent scrolled up to read.
+
+import { $, el, link, svgIcon } from "./dom.js";
+import { clock, fieldLabels, priceText, sizeText, visitorName } from "./words.js";
+import { safeImageSrc } from "./urls.js";
+import { agent } from "./account.js";
+
+let seen = new Set(); // the message ids in the log
+
+/// An empty log for a chat being opened.
+export function clearTranscript() {
+  seen = new Set();
+  $("log").textContent = "";
+  $("log").setAttribute("aria-busy", "true");
+}
+
+function nearBottom() {
+  var log = $("log");
+  return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+}
+
+export function scrollToEnd(force) {
+  var log = $("log");
+  if (force || nearBottom()) log.scrollTop = log.scrollHeight;
+}
+
+/// The messages of a context read not yet in the log (`loaded`: the chat was read before).
+export function renderTranscript(messages, ctx, loaded) {
+  var log = $("log");
+  var stick = !loaded || nearBottom();
+  var added = false;
+  messages.forEach(function (m) {
+    if (!m || !m.message_id || seen.has(m.message_id)) return;
+    seen.add(m.message_id);
+    log.appendChild(renderMessage(m, ctx));
+    added = true;
+  });
+  if (added && stick) log.scrollTop = log.scrollHeight;
+}
+
+/// A message we just sent, before the next read of the context brings it.
+export function appendMessage(m, ctx) {
+  if (seen.has(m.message_id)) return;
+  seen.add(m.message_id);
+  $("log").appendChild(renderMessage(m, ctx));
+  scrollToEnd(true);
+}
+
+function renderMessage(m, ctx) {
+  var li = el("li", "msg " + m.role);
+  li.setAttribute("data-testid", "message");
+  li.setAttribute("data-role", m.role);
+  li.setAttribute("data-message-id", m.message_id);
+  var meta = el("p", "msg-meta");
+  var who;
+  var me = agent();
+  if (m.role === "user") who = visitorName(ctx && ctx.visitor);
+  else if (m.role === "assistant") who = "Assistant";
+  else if (m.role === "agent") who = m.author ? m.author.display_name + (me && m.author.agent_id === me.agent_id ? " (you)" : "") : "Agent";
+  else who = "System";
+  meta.appendChild(el("span", "msg-author", who));
+  var t = clock(m.created_at);
+  if (t) {
+    var time = el("time", "msg-time", t);
+    time.dateTime = m.created_at;
+    meta.appendChild(time);
+  }
+  li.appendChild(meta);
+  var bubble = el("div", "bubble");
+  (m.parts || []).forEach(function (p) {
+    var node = renderPart(p);
+    if (node) bubble.appendChild(node);
+  });
+  if (!bubble.childNodes.length) bubble.appendChild(el("p", "muted", "(empty message)"));
+  li.appendChild(bubble);
+  return li;
+}
+
+function renderSpans(parent, spans) {
+  (spans || []).forEach(function (s) {
+    var text = s.text || "";
+    var node;
+    if (s.type === "bold") node = el("strong", null, text);
+    else if (s.type === "strike") node = el("s", null, text);
+    else if (s.type === "link") node = link(text || s.url || "", s.url);
+    else node = document.createTextNode(text);
+    parent.appendChild(node);
+  });
+  return parent;
+}
+
+function renderBlocks(parent, blocks) {
+  (blocks || []).forEach(function (b) {
+    if (b.type === "paragraph") parent.appendChild(renderSpans(el("p"), b.spans));
+    else if (b.type === "bullet_list") {
+      var ul = el("ul");
+      (b.items || []).forEach(function (i) {
+        ul.appendChild(renderSpans(el("li"), i.spans));
+      });
+      parent.appendChild(ul);
+    }
+  });
+  return parent;
+}
+
+function marker(kind, title, detail) {
+  var box = el("div", "marker " + kind);
+  box.setAttribute("data-testid", "marker");
+  box.setAttribute("data-marker", kind);
+  var head = el("p", "marker-title");
+  head.appendChild(svgIcon(kind === "handover" ? ["M16 11a4 4 0 1 0-8 0", "M4 21a8 8 0 0 1 16 0", "M12 3v4"] : ["M4 5h16v14H4z", "M8 9h8M8 13h5"]));
+  head.appendChild(el("span", null, title));
+  box.appendChild(head);
+  if (detail) box.appendChild(el("p", "marker-detail", detail));
+  return box;
+}
+
+function renderPart(p) {
+  switch (p.type) {
+    case "text": {
+      return el("p", "plain", p.text || "");
+    }
+    case "rich_text": {
+      return renderBlocks(el("div", "rich"), p.blocks);
+    }
+    case "image": {
+      var fig = el("figure", "image");
+      var src = safeImageSrc(p.url, p.data, p.mime);
+      if (src) {
+        var a = el("a");
+        a.href = src.indexOf("data:") === 0 ? "#" : src;
+        if (src.indexOf("data:") !== 0) {
+          a.target = "_blank";
+          a.rel = "noopener noreferrer";
+        }
+        var img = el("img");
+        img.src = src;
+        img.alt = p.alt || p.filename || "Picture";
+        img.loading = "lazy";
+        a.appendChild(img);
+        fig.appendChild(src.indexOf("data:") === 0 ? img : a);
+      } else {
+        fig.appendChild(el("p", "muted", "Picture not available" + (p.filename ? ": " + p.filename : "")));
+      }
+      var cap = p.caption || (p.filename ? p.filename + (p.size_bytes ? " · " + sizeText(p.size_bytes) : "") : "");
+      if (cap) fig.appendChild(el("figcaption", null, cap));
+      return fig;
+    }
+    case "file": {
+      var box = el("div", "file");
+      box.appendChild(svgIcon(["M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z", "M14 3v5h5"]));
+      var info = el("span", "file-info");
+      var name = p.filename || "File";
+      info.appendChild(p.url ? link(name, p.url, "file-name") : el("span", "file-name", name));
+      var bits = [p.mime_type || p.mime, sizeText(p.size_bytes)].filter(Boolean).join(" · ");
+      if (bits) info.appendChild(el("span", "file-meta", bits));
+      box.appendChild(info);
+      return box;
+    }
+    case "table": {
+      var wrap = el("div", "table-wrap");
+      wrap.tabIndex = 0;
+      var table = el("table");
+      if (p.caption) table.appendChild(el("caption", null, p.caption));
+      if (p.columns && p.columns.length) {
+        var thead = el("thead");
+        var hr = el("tr");
+        p.columns.forEach(function (c) {
+          var th = el("th");
+          th.scope = "col";
+          hr.appendChild(renderBlocks(th, c.blocks));
+        });
+        thead.appendChild(hr);
+        table.appendChild(thead);
+      }
+      var tbody = el("tbody");
+      (p.rows || []).forEach(function (row) {
+        var tr = el("tr");
+        row.forEach(function (c) {
+          tr.appendChild(renderBlocks(el("td"), c.blocks));
+        });
+        tbody.appendChild(tr);
+      });
+      table.appendChild(tbody);
+      wrap.appendChild(table);
+      return wrap;
+    }
+    case "products": {
+      var ul = el("ul", "products");
+      ul.setAttribute("aria-label", "Products shown");
+      (p.products || []).forEach(function (prod) {
+        var li = el("li", "product");
+        var src = prod.image_url && safeImageSrc(prod.image_url);
+        if (src) {
+          var img = el("img");
+          img.src = src;
+          img.alt = "";
+          img.loading = "lazy";
+          li.appendChild(img);
+        }
+        var body = el("span", "product-body");
+        body.appendChild(link(prod.title || "Product", prod.url, "product-title"));
+        var price = priceText(prod.price, prod.currency);
+        if (price) body.appendChild(el("span", "product-price", price));
+        if (prod.description) body.appendChild(el("span", "product-desc", prod.description));
+        li.appendChild(body);
+        ul.appendChild(li);
+      });
+      return ul;
+    }
+    case "show_contact_form":
+      return marker("form", "Contact form shown", p.fields && p.fields.length ? "Asked for: " + fieldLabels(p.fields) : null);
+    case "show_support_ticket":
+      return marker("form", "Support ticket form shown", p.fields && p.fields.length ? "Asked for: " + fieldLabels(p.fields) : null);
+    case "request_image_upload":
+      return marker("upload", "Asked the visitor for a picture", p.prompt || null);
+    case "request_human_agent":
+      return marker("handover", "Offered a hand-over to a person", p.reason || null);
+    case "custom":
+      return marker("custom", "Custom action “" + (p.key || "") + "” sent to the page", null);
+    default:
+      return el("p", "muted", "(" + (p.type || "unknown") + " content not shown here)");
+  }
+}
