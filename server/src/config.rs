@@ -13,10 +13,10 @@ use dgbot_protocol::message::Author;
 use dgbot_protocol::webhooks::WebhookConfig;
 use serde::Deserialize;
 
-use crate::model::chatbot::{SENDABLE, action_url_allowed};
-use crate::model::i18n::{self, Overrides};
-use crate::model::webhook::Normalize;
-pub use crate::model::{Action, Chatbot, KnowledgeFiles, Launcher, ModelConfig, RateLimit};
+use dgbot_core::model::chatbot::{SENDABLE, action_url_allowed};
+use dgbot_core::model::i18n::{self, Overrides};
+use dgbot_core::model::webhook::Normalize;
+pub use dgbot_core::model::{Action, Chatbot, KnowledgeFiles, Launcher, ModelConfig, RateLimit};
 
 /// `[chatbot.theme]` as written: the widget's part ([`Theme`]) and the launcher's.
 #[derive(Deserialize)]
@@ -419,7 +419,7 @@ impl Settings {
                 return bad("rate_limit", "messages and per_seconds must be at least 1");
             }
             if let Some(l) = &c.livechat
-                && let Err(errors) = crate::model::livechat::check(l)
+                && let Err(errors) = dgbot_core::model::livechat::check(l)
             {
                 let e = &errors[0];
                 return bad(&format!("livechat.{}", e.field), &e.message);
@@ -522,10 +522,10 @@ impl Settings {
     }
 }
 
-impl Chatbot {
-    /// The demo shop's assistant from the shipped `server/dgbot.toml`: accepts host pages on any
-    /// loopback origin and port.
-    pub fn demo() -> Self {
+/// The demo shop's assistant from the shipped `server/dgbot.toml`: accepts host pages on any
+/// loopback origin and port.
+pub fn demo_chatbot() -> Chatbot {
+    {
         let settings = Settings::load(&repo_config())
             .unwrap_or_else(|e| panic!("the shipped configuration: {e}"));
         settings
@@ -550,7 +550,7 @@ mod tests {
 
     #[test]
     fn the_shipped_configuration_loads() {
-        let demo = Chatbot::demo();
+        let demo = demo_chatbot();
         assert_eq!(
             (demo.id.as_str(), demo.config.name.as_str()),
             ("demo-shop", "Nordlys Assistant")

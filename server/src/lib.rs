@@ -19,9 +19,7 @@
 
 pub mod adapters;
 pub mod config;
-pub mod core;
 pub mod http;
-pub mod model;
 pub mod ops;
 pub mod store;
 
@@ -31,9 +29,13 @@ use std::time::Duration;
 
 use axum::Router;
 
+/// The conversation core (its own crate, `server/core/`), as `dgbot_server::core`.
+pub use dgbot_core as core;
+/// The domain's plain types, as `dgbot_server::model`.
+pub use dgbot_core::model;
+pub use dgbot_core::responder::scripted::{ScriptedEvent, ScriptedReply};
+pub use dgbot_core::{Clock, Core};
 pub use model::Chatbot;
-pub use core::responder::scripted::{ScriptedEvent, ScriptedReply};
-pub use core::{Clock, Core};
 
 /// Where things are and how the server behaves. `main` fills it from the environment.
 #[derive(Debug, Clone)]
@@ -139,7 +141,11 @@ impl AppState {
     }
 
     /// With `store`; panics (naming what failed) where [`AppState::start`] fails.
-    pub fn with_store(config: ServerConfig, chatbots: Vec<Chatbot>, store: store::Store) -> SharedState {
+    pub fn with_store(
+        config: ServerConfig,
+        chatbots: Vec<Chatbot>,
+        store: store::Store,
+    ) -> SharedState {
         Self::start(config, chatbots, store).unwrap_or_else(|e| panic!("dgbot-server: {e}"))
     }
 

@@ -87,7 +87,7 @@ async fn shop_backend() -> (String, Received) {
 
 /// The demo chatbot with one `order_status` action calling `url`.
 fn bot_with_action(url: &str) -> Chatbot {
-    let mut bot = Chatbot::demo();
+    let mut bot = dgbot_server::config::demo_chatbot();
     bot.identity_secret = Some("identity secret".into());
     let file: ActionFile = toml::from_str(&format!(
         r#"
@@ -167,7 +167,7 @@ fn answer_text(events: &[(String, Value)]) -> String {
 
 #[tokio::test]
 async fn the_demo_shop_answers_where_an_order_is() {
-    let s = start(Chatbot::demo()).await;
+    let s = start(dgbot_server::config::demo_chatbot()).await;
     let token = common::visitor_token(&s.http, &s.base).await;
     let events = s.ask(&token, "Where is my order 1042?").await;
     let status = events

@@ -8,7 +8,7 @@ use dgbot_protocol::sse::SseParser;
 use dgbot_protocol::stream::StreamEvent;
 use dgbot_protocol::transcript::{Change, Transcript};
 use dgbot_server::config::{DEMO_API_KEY, DEMO_CHATBOT_ID};
-use dgbot_server::{AppState, Chatbot, ServerConfig, app};
+use dgbot_server::{AppState, ServerConfig, app};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
@@ -22,7 +22,7 @@ async fn start_with(dist: PathBuf) -> Server {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let mut config = ServerConfig::for_repo(&base);
     config.dist_dir = dist;
-    let state = AppState::new(config, vec![Chatbot::demo()]);
+    let state = AppState::new(config, vec![dgbot_server::config::demo_chatbot()]);
     tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
     Server {
         base,
@@ -512,7 +512,7 @@ async fn a_scripted_drop_kills_the_connection_mid_stream() {
             ScriptedEvent::Drop,
         ],
     }];
-    let state = AppState::new(config, vec![Chatbot::demo()]);
+    let state = AppState::new(config, vec![dgbot_server::config::demo_chatbot()]);
     tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
     let s = Server {
         base,

@@ -10,7 +10,7 @@ use dgbot_server::core::store::ConversationStore as _;
 use std::time::Duration;
 
 use dgbot_server::core::ConversationKey;
-use dgbot_server::{Chatbot, ServerConfig, SharedState};
+use dgbot_server::{ServerConfig, SharedState};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as Ws;
@@ -25,7 +25,8 @@ struct Server {
 }
 
 async fn start(configure: impl FnOnce(&mut ServerConfig)) -> Server {
-    let (base, state) = common::start_server(configure, vec![Chatbot::demo()]).await;
+    let (base, state) =
+        common::start_server(configure, vec![dgbot_server::config::demo_chatbot()]).await;
     Server { base, state }
 }
 

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use dgbot_server::{Chatbot, SharedState};
+use dgbot_server::SharedState;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
@@ -36,7 +36,7 @@ struct Server {
 async fn start() -> Server {
     let (base, state) = common::start_server(
         |config| config.stream_delay = Duration::from_millis(2),
-        vec![Chatbot::demo()],
+        vec![dgbot_server::config::demo_chatbot()],
     )
     .await;
     Server {

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use dgbot_server::config::{DEMO_API_KEY, DEMO_CHATBOT_ID, RateLimit};
-use dgbot_server::{AppState, Chatbot, Clock, ServerConfig, app};
+use dgbot_server::{AppState, Clock, ServerConfig, app};
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
@@ -130,7 +130,7 @@ async fn start() -> Server {
     let mut config = ServerConfig::for_repo(&base);
     config.token_secret = SECRET.to_vec();
     config.clock = Clock::manual_at(NOW);
-    let mut bot = Chatbot::demo();
+    let mut bot = dgbot_server::config::demo_chatbot();
     bot.rate_limit = RateLimit {
         messages: 1_000_000,
         per_seconds: 60,
@@ -1953,7 +1953,7 @@ async fn a_request_head_that_never_ends_is_cut_off() {
     let addr = listener.local_addr().unwrap();
     let mut config = ServerConfig::for_repo(format!("http://{addr}"));
     config.header_timeout = Duration::from_secs(1);
-    let state = AppState::new(config, vec![Chatbot::demo()]);
+    let state = AppState::new(config, vec![dgbot_server::config::demo_chatbot()]);
     let task = tokio::spawn(dgbot_server::serve(listener, state));
     let mut c = TcpStream::connect(addr).await.unwrap();
     c.write_all(b"POST /api/v1/chat/rate HTTP/1.1\r\nHost: 127.0.0.1\r\n")

@@ -4,10 +4,10 @@
 
 mod common;
 
-use dgbot_server::core::store::ConversationStore as _;
 use dgbot_server::core::ConversationKey;
 use dgbot_server::core::identity::user_hash;
-use dgbot_server::{AppState, Chatbot, ServerConfig, SharedState, app};
+use dgbot_server::core::store::ConversationStore as _;
+use dgbot_server::{AppState, ServerConfig, SharedState, app};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
@@ -22,7 +22,7 @@ struct Server {
 async fn start(required: bool) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut bot = Chatbot::demo();
+    let mut bot = dgbot_server::config::demo_chatbot();
     bot.identity_secret = Some(SECRET.into());
     bot.identity_required = required;
     let state = AppState::new(ServerConfig::for_repo(&base), vec![bot]);

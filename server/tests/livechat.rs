@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use dgbot_server::config::{DEMO_API_KEY, DEMO_CHATBOT_ID};
 use dgbot_server::store::Store;
-use dgbot_server::{AppState, Chatbot, Clock, ServerConfig, app};
+use dgbot_server::{AppState, Clock, ServerConfig, app};
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
@@ -64,7 +64,7 @@ async fn start_on(store: Store, clock: Clock) -> Server {
     let mut config = ServerConfig::for_repo(&base);
     config.token_secret = SECRET.to_vec();
     config.clock = clock.clone();
-    let state = AppState::with_store(config, vec![Chatbot::demo()], store);
+    let state = AppState::with_store(config, vec![dgbot_server::config::demo_chatbot()], store);
     let task = tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
     Server {
         base,

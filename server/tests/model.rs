@@ -18,10 +18,10 @@ use axum::{Json, Router};
 use dgbot_protocol::sse::SseParser;
 use dgbot_protocol::stream::StreamEvent;
 use dgbot_protocol::transcript::{Change, Transcript};
+use dgbot_server::core::responder::model::markdown::markdown_parts;
 use dgbot_server::model::Action;
 use dgbot_server::model::ModelConfig;
-use dgbot_server::core::responder::model::markdown::markdown_parts;
-use dgbot_server::{AppState, Chatbot, ServerConfig, serve};
+use dgbot_server::{AppState, ServerConfig, serve};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as Ws;
@@ -279,7 +279,7 @@ async fn start() -> Setup {
     });
     tokio::spawn(async move { axum::serve(fake, routes).await.unwrap() });
 
-    let mut bot = Chatbot::demo();
+    let mut bot = dgbot_server::config::demo_chatbot();
     bot.rate_limit = dgbot_server::config::RateLimit {
         messages: 1000,
         per_seconds: 60,
@@ -509,10 +509,13 @@ async fn products_come_from_the_catalogue_only() {
         ["fjord", "aurora"],
         "unknown id dropped, repeat dropped"
     );
-    let files = Chatbot::demo().knowledge_base;
-    let catalogue = &dgbot_server::core::responder::knowledge::KnowledgeBase::load(&files.faq, &files.catalogue)
-        .unwrap()
-        .catalogue;
+    let files = dgbot_server::config::demo_chatbot().knowledge_base;
+    let catalogue = &dgbot_server::core::responder::knowledge::KnowledgeBase::load(
+        &files.faq,
+        &files.catalogue,
+    )
+    .unwrap()
+    .catalogue;
     for card in &cards.products {
         let item = catalogue
             .iter()

@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use dgbot_server::store::Store;
-use dgbot_server::{AppState, Chatbot, ServerConfig, SharedState, serve_until};
+use dgbot_server::{AppState, ServerConfig, SharedState, serve_until};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
@@ -28,7 +28,7 @@ async fn start_with(configure: impl FnOnce(&mut ServerConfig), store: Store) -> 
     let base = format!("http://{}", listener.local_addr().unwrap());
     let mut config = ServerConfig::for_repo(&base);
     configure(&mut config);
-    let state = AppState::with_store(config, vec![Chatbot::demo()], store);
+    let state = AppState::with_store(config, vec![dgbot_server::config::demo_chatbot()], store);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let s = state.clone();
     let served = tokio::spawn(async move {

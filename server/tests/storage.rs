@@ -89,7 +89,11 @@ fn visitor_of(token: &str) -> String {
 #[tokio::test]
 async fn a_restart_loses_nothing_and_deletion_really_deletes() {
     let path = temp_db("restart");
-    let server = start(Store::open(&path).unwrap(), Chatbot::demo()).await;
+    let server = start(
+        Store::open(&path).unwrap(),
+        dgbot_server::config::demo_chatbot(),
+    )
+    .await;
     let token = server.token(None).await;
     let visitor = visitor_of(&token);
     server
@@ -156,7 +160,7 @@ async fn a_restart_loses_nothing_and_deletion_really_deletes() {
     assert_eq!(store.submissions().unwrap().len(), 1);
     assert_eq!(store.ratings().unwrap()[0].rating, 5);
     assert_eq!(store.identities().unwrap()[0].2.user_id, "u-1");
-    let server = start(store, Chatbot::demo()).await;
+    let server = start(store, dgbot_server::config::demo_chatbot()).await;
     let token = server.token(Some(&visitor)).await;
     assert_eq!(visitor_of(&token), visitor);
     assert_eq!(
@@ -193,7 +197,7 @@ async fn a_restart_loses_nothing_and_deletion_really_deletes() {
             && store.ratings().unwrap().is_empty()
             && store.identities().unwrap().is_empty()
     );
-    let server = start(store, Chatbot::demo()).await;
+    let server = start(store, dgbot_server::config::demo_chatbot()).await;
     let token = server.token(Some(&visitor)).await;
     assert_eq!(
         server.get(&token, "/api/v1/chat/messages").await["messages"],
@@ -214,7 +218,7 @@ async fn a_restart_loses_nothing_and_deletion_really_deletes() {
 
 #[tokio::test]
 async fn too_many_messages_get_429_with_retry_after() {
-    let mut chatbot = Chatbot::demo();
+    let mut chatbot = dgbot_server::config::demo_chatbot();
     chatbot.rate_limit = RateLimit {
         messages: 2,
         per_seconds: 30,
@@ -284,7 +288,11 @@ fn a_bad_configuration_stops_the_server_naming_the_field() {
 #[tokio::test]
 async fn a_database_failure_is_a_500_in_the_envelope_and_streams_nothing() {
     let path = temp_db("broken");
-    let server = start(Store::open(&path).unwrap(), Chatbot::demo()).await;
+    let server = start(
+        Store::open(&path).unwrap(),
+        dgbot_server::config::demo_chatbot(),
+    )
+    .await;
     let token = server.token(None).await;
     // Break the database under the running server.
     let other = rusqlite::Connection::open(&path).unwrap();

@@ -20,7 +20,7 @@ struct Server {
 /// The server as `main` runs it (`serve`: with each connection's peer address), with the demo
 /// chatbot allowed on `http://localhost:*` only, plus `bots`.
 async fn start(configure: impl FnOnce(&mut ServerConfig), bots: Vec<Chatbot>) -> Server {
-    let mut demo = Chatbot::demo();
+    let mut demo = dgbot_server::config::demo_chatbot();
     demo.allowed_origins = vec!["http://localhost:*".into()];
     let mut chatbots = vec![demo];
     chatbots.extend(bots);
@@ -79,7 +79,7 @@ fn claims_of(token: &str) -> (Value, Value) {
 
 #[tokio::test]
 async fn visitor_tokens_name_their_chatbot_and_expire() {
-    let mut other = Chatbot::demo();
+    let mut other = dgbot_server::config::demo_chatbot();
     other.id = "other-shop".into();
     other.api_keys = vec!["other-key".into()];
     other.test_api_keys = vec![];

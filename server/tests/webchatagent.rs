@@ -66,10 +66,10 @@ async fn listen() -> (tokio::net::TcpListener, String) {
 
 fn state_for(base: &str, bot: impl FnOnce(&mut Chatbot)) -> SharedState {
     let config = ServerConfig::for_repo(base);
-    let mut demo = Chatbot::demo();
+    let mut demo = dgbot_server::config::demo_chatbot();
     demo.allowed_origins = vec!["http://localhost:*".into()];
     bot(&mut demo);
-    let mut other = Chatbot::demo();
+    let mut other = dgbot_server::config::demo_chatbot();
     other.id = OTHER_BOT.into();
     other.api_keys = vec!["other-key".into()];
     other.test_api_keys = vec![];

@@ -11,7 +11,7 @@ use std::time::Duration;
 use dgbot_server::config::{DEMO_API_KEY, DEMO_CHATBOT_ID};
 use dgbot_server::core::ConversationKey;
 use dgbot_server::store::Store;
-use dgbot_server::{AppState, Chatbot, Clock, ServerConfig, SharedState, serve};
+use dgbot_server::{AppState, Clock, ServerConfig, SharedState, serve};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -145,10 +145,12 @@ impl Server {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let config = config_for(&base, configure);
         let state = match store {
-            Some(path) => {
-                AppState::with_store(config, vec![Chatbot::demo()], Store::open(&path).unwrap())
-            }
-            None => AppState::new(config, vec![Chatbot::demo()]),
+            Some(path) => AppState::with_store(
+                config,
+                vec![dgbot_server::config::demo_chatbot()],
+                Store::open(&path).unwrap(),
+            ),
+            None => AppState::new(config, vec![dgbot_server::config::demo_chatbot()]),
         };
         let served = state.clone();
         let task = tokio::spawn(async move { serve(listener, served).await.unwrap() });

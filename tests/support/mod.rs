@@ -276,7 +276,7 @@ impl Harness {
         );
         let port = free_port();
         let widget_base = format!("http://127.0.0.1:{port}");
-        let mut chatbot = Chatbot::demo();
+        let mut chatbot = dgbot_server::config::demo_chatbot();
         bot(&mut chatbot);
         let state = Self::state_for(port, configure, chatbot.clone(), &options);
         let server = ServerThread::start(port, state.clone());

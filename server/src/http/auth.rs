@@ -17,11 +17,11 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::SharedState;
-use crate::core::ConversationKey;
-pub use crate::model::ids::{is_valid_visitor_id, new_visitor_id};
 use crate::http::error::Failure;
 use crate::http::origin::{origin_allowed, same_origin};
-use crate::model::Session;
+use dgbot_core::ConversationKey;
+use dgbot_core::model::Session;
+pub use dgbot_core::model::ids::{is_valid_visitor_id, new_visitor_id};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Claims {
@@ -156,7 +156,8 @@ impl FromRequestParts<SharedState> for ApiKey {
             Failure::unauthorized("Expected HTTP Basic auth with the API key as user name")
         })?;
         let (bot, environment) = state
-            .core.chatbots()
+            .core
+            .chatbots()
             .iter()
             .find_map(|bot| {
                 if key_in(&bot.api_keys, &key) {

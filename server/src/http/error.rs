@@ -16,7 +16,7 @@ use dgbot_protocol::api::{ApiError, ApiErrorCode, FieldError};
 use tokio::time::{Instant, Sleep};
 use tokio_stream::Stream;
 
-use crate::core::CoreError;
+use dgbot_core::CoreError;
 use serde::de::DeserializeOwned;
 
 /// An `ApiError` on its way out, with the status of its code unless `status` overrides it.
@@ -28,9 +28,9 @@ pub struct Failure {
     pub retry_after: Option<u64>,
 }
 
-impl From<crate::model::StoreError> for Failure {
+impl From<dgbot_core::model::StoreError> for Failure {
     /// A database failure: `500 internal`, logged; the visitor sees a generic error and retries.
-    fn from(e: crate::model::StoreError) -> Self {
+    fn from(e: dgbot_core::model::StoreError) -> Self {
         CoreError::Store(e).into()
     }
 }

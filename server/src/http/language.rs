@@ -3,7 +3,7 @@
 
 use axum::http::{HeaderMap, header};
 
-use crate::model::{Chatbot, i18n};
+use dgbot_core::model::{Chatbot, i18n};
 
 pub fn visitor_language(bot: &Chatbot, headers: &HeaderMap) -> String {
     let accept = headers

@@ -23,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::SharedState;
-use crate::model::Chatbot;
+use dgbot_core::model::Chatbot;
 
 /// The launcher's style sheet, before the chatbot's look.
 const LAUNCHER_CSS: &str = include_str!("../../../loader/src/launcher.css");
@@ -37,7 +37,9 @@ fn base_css() -> &'static str {
         let mut rest = LAUNCHER_CSS;
         while let Some(start) = rest.find("/*") {
             out.push_str(&rest[..start]);
-            rest = rest[start..].find("*/").map_or("", |end| &rest[start + end + 2..]);
+            rest = rest[start..]
+                .find("*/")
+                .map_or("", |end| &rest[start + end + 2..]);
         }
         out.push_str(rest);
         out.lines().map(str::trim).collect()
@@ -80,9 +82,17 @@ pub async fn launcher(
 
 fn look(bot: Option<&Chatbot>, headers: &HeaderMap) -> Look {
     let strings = bot
-        .map(|b| b.strings.strings(&super::language::visitor_language(b, headers)))
+        .map(|b| {
+            b.strings
+                .strings(&super::language::visitor_language(b, headers))
+        })
         .unwrap_or_default();
-    let tr = |english: &str| strings.get(english).cloned().unwrap_or_else(|| english.into());
+    let tr = |english: &str| {
+        strings
+            .get(english)
+            .cloned()
+            .unwrap_or_else(|| english.into())
+    };
     let mut css = base_css().to_owned();
     if let Some(bot) = bot {
         // Colours are checked (`#rgb`…) and the offsets are numbers when the file is read.
@@ -120,7 +130,10 @@ mod tests {
     #[test]
     fn the_style_sheet_goes_out_without_comments_or_line_breaks() {
         let css = base_css();
-        assert!(!css.contains("/*") && !css.contains("*/") && !css.contains('\n'), "{css}");
+        assert!(
+            !css.contains("/*") && !css.contains("*/") && !css.contains('\n'),
+            "{css}"
+        );
         assert!(css.starts_with(":host{all:initial;"), "{css}");
         assert!(css.contains(".l,.p{position:fixed;right:var(--x)"), "{css}");
         assert!(css.ends_with(".o~.l{display:none}}"), "{css}");

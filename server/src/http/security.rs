@@ -195,7 +195,8 @@ pub fn visitor_cors(state: SharedState) -> CorsLayer {
 /// chatbot, is answered for (each protocol then checks the request's own chatbot).
 pub fn some_chatbot_allows(state: &AppState, origin: &str) -> bool {
     state
-        .core.chatbots()
+        .core
+        .chatbots()
         .iter()
         .any(|bot| origin_allowed(&bot.allowed_origins, origin))
 }

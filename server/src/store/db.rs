@@ -16,7 +16,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use super::Result;
-use crate::model::{StoreError, StoreErrorKind};
+use dgbot_core::model::{StoreError, StoreErrorKind};
 
 /// A value going into or coming out of a statement.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,8 +138,9 @@ impl Row {
     /// Column `i` (from 0) as a `T`.
     pub fn get<T: FromValue>(&self, i: usize) -> Result<T> {
         let v = self.0.get(i).cloned().unwrap_or(Value::Null);
-        T::from_value(v)
-            .map_err(|e| StoreError::new(StoreErrorKind::Corrupt, format!("column {i}: expected {e}")))
+        T::from_value(v).map_err(|e| {
+            StoreError::new(StoreErrorKind::Corrupt, format!("column {i}: expected {e}"))
+        })
     }
 }
 
@@ -329,11 +330,9 @@ impl Pg {
     /// Connect to `url` (`postgres://user:password@host:port/database`) with up to `size`
     /// connections, and check that the database answers.
     pub fn connect(url: &str, size: usize) -> Result<Pg> {
-        let config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e: tokio_postgres::Error| {
-                StoreError::new(StoreErrorKind::Other, format!("database URL: {e}"))
-            })?;
+        let config: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| {
+            StoreError::new(StoreErrorKind::Other, format!("database URL: {e}"))
+        })?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("dgbot-pg")
@@ -384,13 +383,12 @@ impl Pg {
             let _ = tx.send(work.await);
         });
         let receive = move || {
-            rx.recv()
-                .unwrap_or_else(|_| {
-                    Err(StoreError::new(
-                        StoreErrorKind::Unavailable,
-                        "the database runtime stopped",
-                    ))
-                })
+            rx.recv().unwrap_or_else(|_| {
+                Err(StoreError::new(
+                    StoreErrorKind::Unavailable,
+                    "the database runtime stopped",
+                ))
+            })
         };
         match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
             Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(receive),

@@ -19,8 +19,8 @@ use dgbot_protocol::StreamEvent;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::model::ConversationKey;
-use crate::core::hub::{ConversationEvent, Hub, InProcessHub};
+use dgbot_core::hub::{ConversationEvent, Hub, InProcessHub};
+use dgbot_core::model::ConversationKey;
 
 /// The channel every instance listens on.
 const CHANNEL: &str = "dgbot_hub";
@@ -58,7 +58,7 @@ impl PostgresHub {
     /// Listen on `url`'s database and send there, on `runtime` (the store's).
     pub fn start(url: &str, runtime: &tokio::runtime::Handle) -> PostgresHub {
         let local = Arc::new(InProcessHub::default());
-        let instance = crate::model::ids::new_id("inst");
+        let instance = dgbot_core::model::ids::new_id("inst");
         let (outbox, queue) = mpsc::unbounded_channel();
         runtime.spawn(send_loop(url.to_owned(), queue));
         runtime.spawn(listen_loop(url.to_owned(), instance.clone(), local.clone()));
@@ -272,9 +272,9 @@ mod tests {
             },
             ConversationEvent::AgentTyping { is_typing: true },
             ConversationEvent::Answer(StreamEvent::status("thinking")),
-            ConversationEvent::Tool(crate::core::responder::ToolEvent {
+            ConversationEvent::Tool(dgbot_core::responder::ToolEvent {
                 tool: "search_products".into(),
-                status: crate::core::responder::ToolStatus::Calling,
+                status: dgbot_core::responder::ToolStatus::Calling,
             }),
         ] {
             assert!(crosses(&event));

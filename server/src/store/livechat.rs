@@ -6,14 +6,12 @@
 
 use super::db::{Conn, Row, args, upsert};
 use super::{MESSAGE_COLUMNS, Result, Store, message_of};
-use crate::core::CoreError;
-use crate::core::store::{ConversationStore, LivechatStore};
-use crate::model::{AttachmentMeta, ConversationKey, Session, StoreError};
+use dgbot_core::CoreError;
+use dgbot_core::model::{AttachmentMeta, ConversationKey, Session, StoreError};
+use dgbot_core::store::{ConversationStore, LivechatStore};
 use dgbot_protocol::Message;
 use dgbot_protocol::livechat::{ClosedBy, FeedbackStatus, LivechatSettings, LivechatStatus};
 use dgbot_protocol::message::Author;
-
-
 
 const SESSION_COLUMNS: &str = "id, chatbot_id, visitor_id, status, platform, source, part_id, language, requested_at, updated_at, closed_at, closed_by, closed_by_agent_id, close_reason, agent_id, state_version, agent_typing_until, visitor_typing_until, feedback_status, feedback_rating, feedback_comment, last_author, message_count";
 
@@ -248,11 +246,7 @@ impl LivechatStore for Store {
     }
 
     /// Sessions of a chatbot, newest first, optionally of one status.
-    fn sessions(
-        &self,
-        chatbot_id: &str,
-        status: Option<LivechatStatus>,
-    ) -> Result<Vec<Session>> {
+    fn sessions(&self, chatbot_id: &str, status: Option<LivechatStatus>) -> Result<Vec<Session>> {
         self.rows(
             &format!("SELECT {SESSION_COLUMNS} FROM livechat_sessions WHERE chatbot_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR status = ?2) ORDER BY requested_at DESC, rowid DESC"),
             args![chatbot_id, status.map(LivechatStatus::as_str)],
@@ -263,12 +257,7 @@ impl LivechatStore for Store {
     }
 
     /// Keep an agent token (its SHA-256 hash) for `session_id` until `expires_at` (unix s).
-    fn add_session_token(
-        &self,
-        token_hash: &str,
-        session_id: &str,
-        expires_at: u64,
-    ) -> Result<()> {
+    fn add_session_token(&self, token_hash: &str, session_id: &str, expires_at: u64) -> Result<()> {
         self.run(|c| {
             // Forget expired tokens as we go.
             c.exec(
@@ -334,11 +323,7 @@ impl LivechatStore for Store {
         )
     }
 
-    fn put_livechat_settings(
-        &self,
-        chatbot_id: &str,
-        settings: &LivechatSettings,
-    ) -> Result<()> {
+    fn put_livechat_settings(&self, chatbot_id: &str, settings: &LivechatSettings) -> Result<()> {
         self.exec(
             &upsert(
                 "livechat_settings",

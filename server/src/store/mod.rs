@@ -17,11 +17,11 @@ use std::sync::Mutex;
 use dgbot_protocol::api::{DeleteResponse, IdentifyRequest};
 use dgbot_protocol::{Message, Role};
 
-use crate::model::{
+use db::{Conn, Db, Dialect, Row, args, sqlite_error, upsert};
+use dgbot_core::model::{
     Clock, ConversationKey, OpsCounts, Rating, StoreError, StoreErrorKind, Submission,
 };
-use crate::core::store::{ConversationStore, HealthStore};
-use db::{Conn, Db, Dialect, Row, args, sqlite_error, upsert};
+use dgbot_core::store::{ConversationStore, HealthStore};
 
 pub mod db;
 pub mod hub;
@@ -64,7 +64,6 @@ impl std::fmt::Display for Database {
         }
     }
 }
-
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -147,7 +146,10 @@ impl Store {
                 .map_err(|e| StoreError::new(io_kind(&e), format!("{}: {e}", dir.display())))?;
         }
         let conn = rusqlite::Connection::open(path).map_err(|e| {
-            StoreError::new(StoreErrorKind::Unavailable, format!("{}: {e}", path.display()))
+            StoreError::new(
+                StoreErrorKind::Unavailable,
+                format!("{}: {e}", path.display()),
+            )
         })?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(sqlite_error)?;
@@ -495,12 +497,7 @@ impl ConversationStore for Store {
     }
 
     /// Keep who the visitor is on the host site (the latest `identify` counts).
-    fn identify(
-        &self,
-        visitor: &Visitor,
-        user: &IdentifyRequest,
-        verified: bool,
-    ) -> Result<()> {
+    fn identify(&self, visitor: &Visitor, user: &IdentifyRequest, verified: bool) -> Result<()> {
         self.exec(
             &upsert(
                 "identities",
@@ -541,12 +538,7 @@ impl ConversationStore for Store {
     }
 
     /// Write the topic of the conversation after answer `message_id`.
-    fn classified(
-        &self,
-        visitor: &Visitor,
-        message_id: &str,
-        topic: Option<&str>,
-    ) -> Result<()> {
+    fn classified(&self, visitor: &Visitor, message_id: &str, topic: Option<&str>) -> Result<()> {
         self.exec(
             &upsert(
                 "classifications",

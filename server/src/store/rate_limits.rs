@@ -5,8 +5,8 @@
 
 use super::db::{Dialect, args};
 use super::{Result, Store};
-use crate::core::store::LimitStore;
-use crate::model::RateLimit;
+use dgbot_core::model::RateLimit;
+use dgbot_core::store::LimitStore;
 
 impl LimitStore for Store {
     /// Shared only on PostgreSQL: one SQLite file is one process's, which counts in memory.

@@ -5,11 +5,9 @@
 
 use super::db::{Row, args, upsert};
 use super::{Result, Store};
-use crate::core::store::OutboxStore;
-use crate::model::{Attempt, OutboxEvent};
+use dgbot_core::model::{Attempt, OutboxEvent};
+use dgbot_core::store::OutboxStore;
 use dgbot_protocol::webhooks::WebhookConfig;
-
-
 
 const EVENT_COLUMNS: &str = "event_id, chatbot_id, type, payload, created_at, state, attempts, next_attempt_at, delivered_at";
 
@@ -58,12 +56,7 @@ impl OutboxStore for Store {
     /// Pending events due by `now`, oldest first, claimed: their next attempt moves `lease`
     /// seconds ahead, so a second worker (this instance's or another's, or a slow attempt)
     /// does not send them twice.
-    fn claim_due_webhooks(
-        &self,
-        now: u64,
-        lease: u64,
-        limit: usize,
-    ) -> Result<Vec<OutboxEvent>> {
+    fn claim_due_webhooks(&self, now: u64, lease: u64, limit: usize) -> Result<Vec<OutboxEvent>> {
         self.tx(|c| {
             let sql = format!(
                 "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, created_at LIMIT ?2{}",
@@ -203,11 +196,7 @@ impl OutboxStore for Store {
 
     /// Expiry: events created before `expired_before` that were never delivered become
     /// `dead`; those created before `delete_before` are removed with their attempts.
-    fn expire_webhooks(
-        &self,
-        expired_before: u64,
-        delete_before: u64,
-    ) -> Result<(usize, usize)> {
+    fn expire_webhooks(&self, expired_before: u64, delete_before: u64) -> Result<(usize, usize)> {
         self.tx(|c| {
             let dead = c.exec(
                 "UPDATE webhook_events SET state = 'dead' WHERE created_at <= ?1 AND state IN ('pending', 'failed')",

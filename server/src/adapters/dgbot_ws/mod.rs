@@ -25,12 +25,12 @@ use dgbot_protocol::{Part, StreamEvent};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::SharedState;
-use crate::core::ConversationKey;
-use crate::core::error::CoreError;
-use crate::core::hub::ConversationEvent;
-use crate::model::ids::is_valid_visitor_id;
-use crate::core::responder::ToolStatus;
 use crate::http::origin::origin_allowed;
+use dgbot_core::ConversationKey;
+use dgbot_core::error::CoreError;
+use dgbot_core::hub::ConversationEvent;
+use dgbot_core::model::ids::is_valid_visitor_id;
+use dgbot_core::responder::ToolStatus;
 
 /// The largest frame a client may send: a chat message, not a file.
 const MAX_FRAME: usize = 64 * 1024;
@@ -207,9 +207,11 @@ impl Connection {
             ClientFrame::Ping => return vec![ServerFrame::Pong],
             ClientFrame::Message { content } => self.send_message(content),
             ClientFrame::HandoffAccept => self.accept_handoff(),
-            ClientFrame::Typing { is_typing } => {
-                self.state.core.visitor_typing(&self.key, is_typing).map(|_| ())
-            }
+            ClientFrame::Typing { is_typing } => self
+                .state
+                .core
+                .visitor_typing(&self.key, is_typing)
+                .map(|_| ()),
             ClientFrame::EndLivechat { reason } => {
                 self.state.core.visitor_close(&self.key, reason).map(|_| ())
             }
@@ -228,7 +230,8 @@ impl Connection {
         if livechat.status == LivechatStatus::Active {
             return self
                 .state
-                .core.visitor_livechat_message(&self.key, parts, None)
+                .core
+                .visitor_livechat_message(&self.key, parts, None)
                 .map(|_| ());
         }
         let mut answer = self.state.core.post_message(&self.key, parts, None)?;
@@ -244,7 +247,8 @@ impl Connection {
             "manual_button"
         };
         self.state
-            .core.handover(
+            .core
+            .handover(
                 &self.key,
                 HandoverRequest {
                     platform: "websocket".into(),

@@ -28,7 +28,9 @@ pub async fn message(
     ApiJson(req): ApiJson<AgentMessageRequest>,
 ) -> Result<Json<LivechatMessageResponse>, Failure> {
     let (message, state_version) =
-        state.core.agent_message(&session, &req.agent_id, req.message.parts)?;
+        state
+            .core
+            .agent_message(&session, &req.agent_id, req.message.parts)?;
     Ok(Json(LivechatMessageResponse {
         message,
         state_version,

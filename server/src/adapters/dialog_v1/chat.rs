@@ -18,12 +18,10 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::SharedState;
-use crate::core::responder::AnswerItem;
-use crate::http::origin::origin_allowed;
-use crate::http::auth::{
-    Visitor, basic_api_key, is_valid_visitor_id, key_in, new_visitor_id,
-};
+use crate::http::auth::{Visitor, basic_api_key, is_valid_visitor_id, key_in, new_visitor_id};
 use crate::http::error::{ApiJson, Failure, query};
+use crate::http::origin::origin_allowed;
+use dgbot_core::responder::AnswerItem;
 
 /// Largest `POST /messages` body: a 5 MB image as base64, plus the rest.
 pub const MAX_MESSAGE_BODY: usize = 8 * 1024 * 1024;
@@ -49,7 +47,8 @@ pub async fn auth(
         || Failure::unauthorized("Expected HTTP Basic auth with the API key as user name"),
     )?;
     let bot = state
-        .core.chatbot(&req.chatbot_id)
+        .core
+        .chatbot(&req.chatbot_id)
         .filter(|bot| key_in(&bot.api_keys, &key) || key_in(&bot.test_api_keys, &key))
         .ok_or_else(|| Failure::unauthorized("Unknown chatbot or wrong API key"))?;
     Ok(Json(AuthResponse {
@@ -91,14 +90,15 @@ pub async fn auth_public(
 /// override).
 ///
 /// `language` is the visitor's (`"auto"` follows their browser's `Accept-Language`) and
-/// `strings` the widget's words in it (issue 17, `crate::model::i18n`).
+/// `strings` the widget's words in it (issue 17, `dgbot_core::model::i18n`).
 pub async fn config(
     State(state): State<SharedState>,
     Visitor(key): Visitor,
     headers: axum::http::HeaderMap,
 ) -> Result<Json<ChatConfig>, Failure> {
     let bot = state
-        .core.chatbot(&key.chatbot_id)
+        .core
+        .chatbot(&key.chatbot_id)
         .ok_or_else(|| Failure::new(ApiErrorCode::NotFound, "No such chatbot"))?;
     let mut config = bot.config.clone();
     config.livechat = state.core.livechat_config(&key.chatbot_id)?;

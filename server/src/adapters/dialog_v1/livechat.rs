@@ -15,9 +15,9 @@ use dgbot_protocol::livechat::{
 };
 
 use crate::SharedState;
-use crate::core::livechat::attachments::served_as;
 use crate::http::auth::Visitor;
 use crate::http::error::{ApiJson, Failure, path, query};
+use dgbot_core::livechat::attachments::served_as;
 
 /// Largest livechat message body: a few attachments of the largest size the settings allow
 /// (25 MB), as base64.
@@ -65,7 +65,8 @@ pub async fn livechat_messages(
     }
     Ok(Json(
         state
-            .core.livechat_messages(&key, q.after.as_deref(), q.since, Duration::from_secs(wait))
+            .core
+            .livechat_messages(&key, q.after.as_deref(), q.since, Duration::from_secs(wait))
             .await?,
     ))
 }

@@ -55,7 +55,7 @@ async fn limit_auth_public(
 ) -> Response {
     let who = ip.map(|ip| ip.to_string()).unwrap_or_default();
     match state.core.count_request(
-        &crate::core::ConversationKey::new("ip", who),
+        &dgbot_core::ConversationKey::new("ip", who),
         "auth_public",
         state.config.auth_public_limit,
     ) {

@@ -51,7 +51,9 @@ pub async fn put_settings(
     ApiJson(settings): ApiJson<LivechatSettings>,
 ) -> Result<Json<LivechatSettings>, Failure> {
     Ok(Json(
-        state.core.put_livechat_settings(&key.chatbot_id, settings)?,
+        state
+            .core
+            .put_livechat_settings(&key.chatbot_id, settings)?,
     ))
 }
 
@@ -69,7 +71,11 @@ pub async fn sessions(
 ) -> Result<Json<SessionList>, Failure> {
     let q = query(q, "status", "Invalid query")?;
     Ok(Json(SessionList {
-        sessions: state.core.list_sessions(&key.chatbot_id, q.status.as_deref(), q.turn.as_deref())?,
+        sessions: state.core.list_sessions(
+            &key.chatbot_id,
+            q.status.as_deref(),
+            q.turn.as_deref(),
+        )?,
     }))
 }
 
@@ -81,7 +87,8 @@ pub async fn count(
 ) -> Result<Json<SessionCount>, Failure> {
     let q = query(q, "status", "Invalid query")?;
     let n = state
-        .core.list_sessions(&key.chatbot_id, q.status.as_deref(), q.turn.as_deref())?
+        .core
+        .list_sessions(&key.chatbot_id, q.status.as_deref(), q.turn.as_deref())?
         .len();
     Ok(Json(SessionCount { count: n as u64 }))
 }

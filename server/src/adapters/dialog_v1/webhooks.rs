@@ -11,11 +11,11 @@ use dgbot_protocol::webhooks::{
 };
 
 use crate::SharedState;
-use crate::model::ids;
 use crate::http::auth::ApiKey;
 use crate::http::error::{ApiJson, Failure, path, query};
-use crate::model::OutboxEvent;
-use crate::core::outbox::{WebhookEvent, view};
+use dgbot_core::model::OutboxEvent;
+use dgbot_core::model::ids;
+use dgbot_core::outbox::{WebhookEvent, view};
 
 /// `GET /webhooks`: the endpoint, the secret masked (`404` when none is set).
 pub async fn get_config(
@@ -23,7 +23,8 @@ pub async fn get_config(
     key: ApiKey,
 ) -> Result<Json<WebhookView>, Failure> {
     let config = state
-        .core.webhook_config(&key.chatbot_id)?
+        .core
+        .webhook_config(&key.chatbot_id)?
         .ok_or_else(|| Failure::new(ApiErrorCode::NotFound, "No webhook endpoint is set"))?;
     Ok(Json(view(&config)))
 }

@@ -14,8 +14,8 @@ use serde::de::DeserializeOwned;
 
 use super::visitor::{self, DostiVisitor, Via};
 use crate::SharedState;
-use crate::core::CoreError;
 use crate::http::origin::same_origin;
+use dgbot_core::CoreError;
 
 /// A failure on its way out: the status and `{success: false, error, code}` (`Retry-After`
 /// with `429`).

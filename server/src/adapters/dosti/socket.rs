@@ -31,10 +31,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::visitor::{self, DostiVisitor, Via};
 use crate::SharedState;
-use crate::core::CoreError;
-use crate::core::hub::ConversationEvent;
 use crate::http::origin::origin_allowed;
 use crate::http::origin::same_origin;
+use dgbot_core::CoreError;
+use dgbot_core::hub::ConversationEvent;
 
 /// Socket.IO's default path, as the seed's clients use it.
 const PATH: &str = "/socket.io/";
@@ -71,7 +71,8 @@ pub async fn polling_cors(
         .filter(|o| {
             o.to_str().is_ok_and(|o| {
                 state
-                    .core.chatbots()
+                    .core
+                    .chatbots()
                     .iter()
                     .any(|bot| origin_allowed(&bot.allowed_origins, o))
             })
@@ -298,7 +299,8 @@ async fn relay(
     mut events: broadcast::Receiver<ConversationEvent>,
 ) {
     let bot_name = state
-        .core.chatbot(&visitor.key.chatbot_id)
+        .core
+        .chatbot(&visitor.key.chatbot_id)
         .map(|b| b.config.name.clone())
         .unwrap_or_default();
     let mut relay = Relay {

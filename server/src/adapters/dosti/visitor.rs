@@ -12,11 +12,11 @@ use dgbot_protocol::livechat::{HandoverRequest, LivechatStatus};
 use dgbot_protocol::message::TextPart;
 use dgbot_protocol::{Message, Part, Role};
 
-use crate::model::Chatbot;
-use crate::core::{ConversationKey, Core, CoreError, validation};
-use crate::model::ids;
 use crate::http::auth::key_in;
 use crate::http::origin::origin_allowed;
+use dgbot_core::model::Chatbot;
+use dgbot_core::model::ids;
+use dgbot_core::{ConversationKey, Core, CoreError, validation};
 
 /// The `platform` of the livechat sessions Dosti visitors start (the agent console shows it).
 pub const PLATFORM: &str = "dosti";

@@ -8,8 +8,8 @@ use dgbot_protocol::{Message, Part, Role, StreamEvent};
 
 use super::session::{agent_of, status_of};
 use super::sources::sources_of;
-use crate::core::hub::ConversationEvent;
-use crate::core::{ConversationKey, Core, CoreError};
+use dgbot_core::hub::ConversationEvent;
+use dgbot_core::{ConversationKey, Core, CoreError};
 
 pub struct Follower {
     pub key: ConversationKey,

@@ -14,9 +14,9 @@ use super::events::text_of;
 use super::session::{Page, Refusal, ask, exists, key_of, mode_status, text_parts};
 use super::sources::sources_of;
 use crate::SharedState;
-use crate::model::ids::new_visitor_id;
-use crate::core::{ConversationKey, CoreError};
 use crate::http::security::ClientIp;
+use dgbot_core::model::ids::new_visitor_id;
+use dgbot_core::{ConversationKey, CoreError};
 
 /// `X-Chat-Session-Id`, as `http` spells header names.
 pub const SESSION_HEADER: HeaderName = HeaderName::from_static("x-chat-session-id");
@@ -92,8 +92,9 @@ fn session(
     // gives the widget.
     let who = ip.map(|ip| ip.to_string()).unwrap_or_default();
     state
-        .core.count_request(
-            &crate::core::ConversationKey::new("ip", who),
+        .core
+        .count_request(
+            &dgbot_core::ConversationKey::new("ip", who),
             "auth_public",
             state.config.auth_public_limit,
         )

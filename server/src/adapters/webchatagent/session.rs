@@ -12,10 +12,10 @@ use dgbot_protocol::{Message, Part, StreamEvent};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
-use crate::core::hub::ConversationEvent;
-use crate::model::ids::is_valid_visitor_id;
-use crate::core::responder::AnswerItem;
-use crate::core::{ConversationKey, Core, CoreError};
+use dgbot_core::hub::ConversationEvent;
+use dgbot_core::model::ids::is_valid_visitor_id;
+use dgbot_core::responder::AnswerItem;
+use dgbot_core::{ConversationKey, Core, CoreError};
 
 /// How long to wait for an answer with an offer of a person to be stored, so the hand-over
 /// can name the offer (it is stored right after its last event).
@@ -246,7 +246,7 @@ impl Page {
     }
 
     /// Whether the page may use `bot`.
-    pub fn allowed_for(&self, bot: &crate::model::Chatbot) -> Result<(), Refusal> {
+    pub fn allowed_for(&self, bot: &dgbot_core::model::Chatbot) -> Result<(), Refusal> {
         match &self.origin {
             None => Ok(()),
             Some(_) if self.same_site => Ok(()),
@@ -259,7 +259,7 @@ impl Page {
     }
 
     /// Whether the page may use any of the chatbots (before a request says which).
-    pub fn allowed_by_any(&self, bots: &[crate::model::Chatbot]) -> bool {
+    pub fn allowed_by_any(&self, bots: &[dgbot_core::model::Chatbot]) -> bool {
         bots.iter().any(|bot| self.allowed_for(bot).is_ok())
     }
 }

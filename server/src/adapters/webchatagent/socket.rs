@@ -27,7 +27,7 @@ use tokio::time::Instant;
 use super::events::Follower;
 use super::session::{Page, Refusal, answered, exists, key_of, mode_status, text_parts};
 use crate::SharedState;
-use crate::core::hub::ConversationEvent;
+use dgbot_core::hub::ConversationEvent;
 
 /// Largest frame a client may send: a message of the longest text the core takes, escaped.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;

@@ -12,9 +12,9 @@ use dgbot_protocol::webchatagent::{Source, SourceKind};
 use dgbot_protocol::{Message, Part, Role};
 
 use crate::SharedState;
-use crate::core::Core;
-use crate::model::Chatbot;
-use crate::core::responder::knowledge::{FaqDocument, KnowledgeBase};
+use dgbot_core::Core;
+use dgbot_core::model::Chatbot;
+use dgbot_core::responder::knowledge::{FaqDocument, KnowledgeBase};
 
 /// Where a document without its own page is served.
 pub const DOCUMENTS_PATH: &str = "/api/chat/documents";

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::{RETENTION_SECS, WebhookEvent, signing};
-use crate::core::Core;
+use crate::Core;
 use crate::model::ids;
 use crate::model::{Attempt, OutboxEvent};
 

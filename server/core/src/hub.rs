@@ -15,7 +15,7 @@ use dgbot_protocol::{Message, StreamEvent};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-use crate::core::ConversationKey;
+use crate::ConversationKey;
 
 /// Serializable (externally tagged, as messages decode their parts from the raw JSON) for a
 /// hub that carries events between processes (`store::hub`).
@@ -29,7 +29,7 @@ pub enum ConversationEvent {
     /// One event of an assistant answer as it streams.
     Answer(#[serde(with = "stream_event")] StreamEvent),
     /// The assistant uses a tool while it answers.
-    Tool(crate::core::responder::ToolEvent),
+    Tool(crate::responder::ToolEvent),
     /// The assistant offered a hand-over to a person (a `request_human_agent` part).
     HandoffOffered {
         part_id: String,

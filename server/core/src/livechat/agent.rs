@@ -9,9 +9,9 @@ use dgbot_protocol::message::Author;
 use dgbot_protocol::{Message, Part, Role};
 
 use super::*;
-use crate::core::hub::ConversationEvent;
-use crate::core::{ConversationKey, Core, CoreError};
+use crate::hub::ConversationEvent;
 use crate::model::Session;
+use crate::{ConversationKey, Core, CoreError};
 
 impl Core {
     /// The session an agent token is scoped to: `401` when unknown or expired.

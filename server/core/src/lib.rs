@@ -1,8 +1,10 @@
-//! The conversation core every protocol adapter shares. No axum and no database here: adapters
-//! decode their wire format into calls on [`Core`], subscribe to a conversation's [`hub`] and
-//! encode events back; the store is behind the traits of [`store`]. Only the model is below
-//! this layer (docs/architecture.md).
+//! The conversation core every protocol adapter shares, a crate of its own so that the compiler
+//! keeps the layers: no axum and no database here (neither is a dependency). The server's
+//! adapters decode their wire format into calls on [`Core`], subscribe to a conversation's
+//! [`hub`] and encode events back; its store implements the traits of [`store`]. Within this
+//! crate, [`model`] is the leaf (docs/architecture.md).
 //!
+//! - [`model`]: the domain's plain types, a leaf that imports nothing else of the crate.
 //! - [`conversation`]: post a visitor message (answered by a [`responder`]), history, rating,
 //!   identify, classification, delete.
 //! - [`actions`]: seed 000's custom API actions.
@@ -20,6 +22,7 @@ pub mod error;
 pub mod hub;
 pub mod identity;
 pub mod livechat;
+pub mod model;
 pub mod outbox;
 pub mod rate_limit;
 pub mod responder;
@@ -185,7 +188,8 @@ impl Core {
             .ok_or_else(|| CoreError::NotFound("No such chatbot".into()))
     }
 
-    pub(crate) fn chatbot_of(&self, key: &ConversationKey) -> Result<&Chatbot, CoreError> {
+    /// The chatbot of a conversation (`404` when there is none).
+    pub fn chatbot_of(&self, key: &ConversationKey) -> Result<&Chatbot, CoreError> {
         self.chatbot(&key.chatbot_id)
             .ok_or_else(|| CoreError::NotFound("No such chatbot".into()))
     }

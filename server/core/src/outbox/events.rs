@@ -5,8 +5,8 @@ use dgbot_protocol::{Message, Part};
 use serde_json::{Map, Value, json};
 
 use super::*;
-use crate::core::{ConversationKey, Core};
 use crate::model::Session;
+use crate::{ConversationKey, Core};
 
 /// A message for a webhook: as stored, without base64 `data` (attachments are referenced by
 /// `attachment_id`; a photo sent to the assistant is named, not copied).

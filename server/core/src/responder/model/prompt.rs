@@ -9,8 +9,8 @@
 use dgbot_protocol::message::{Block, Message, Role, Span, SpanKind};
 use serde_json::{Value, json};
 
-use crate::core::responder::knowledge::{CatalogueItem, KnowledgeBase};
 use crate::model::Action;
+use crate::responder::knowledge::{CatalogueItem, KnowledgeBase};
 
 /// The tool that shows product cards.
 pub const SHOW_PRODUCTS: &str = "show_products";

@@ -19,10 +19,10 @@ use dgbot_protocol::message::Author;
 use dgbot_protocol::{Message, Part, Role};
 use sha2::{Digest, Sha256};
 
-use crate::core::hub::ConversationEvent;
-use crate::core::{Core, CoreError, validation};
+use crate::hub::ConversationEvent;
 use crate::model::Session;
 use crate::model::ids;
+use crate::{Core, CoreError, validation};
 
 /// How long a typing indicator lasts without a new `is_typing: true`.
 pub const TYPING_TTL: Duration = Duration::from_secs(15);

@@ -10,7 +10,7 @@ use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use sha2::Sha256;
 
-use crate::core::CoreError;
+use crate::CoreError;
 use crate::model::Chatbot;
 use crate::model::ids;
 
@@ -113,7 +113,7 @@ mod tests {
     const SECRET: &str = "an identity secret of the shop";
 
     fn bot(required: bool) -> Chatbot {
-        let mut b = Chatbot::demo();
+        let mut b = Chatbot::for_tests();
         b.identity_secret = Some(SECRET.into());
         b.identity_required = required;
         b

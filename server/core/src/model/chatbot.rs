@@ -195,3 +195,53 @@ impl ModelConfig {
         std::env::var(self.api_key_env.as_deref()?).ok()
     }
 }
+
+#[cfg(test)]
+impl Chatbot {
+    /// The demo shop's chatbot as the core's own tests need it: its knowledge files
+    /// (`server/demo/`), no keys, no livechat, no model.
+    pub(crate) fn for_tests() -> Chatbot {
+        let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo");
+        Chatbot {
+            id: "demo-shop".into(),
+            api_keys: vec![],
+            test_api_keys: vec![],
+            public_keys: vec![],
+            webhooks: None,
+            identity_secret: None,
+            identity_required: false,
+            allowed_origins: vec![],
+            config: ChatConfig {
+                chatbot_id: "demo-shop".into(),
+                name: "Nordlys Assistant".into(),
+                avatar: None,
+                welcome_message: "Hi!".into(),
+                theme: Default::default(),
+                popup_messages: vec![],
+                language: "en".into(),
+                strings: Default::default(),
+                chat_type: "shopping_assistant".into(),
+                livechat: dgbot_protocol::api::LivechatConfig {
+                    enabled: false,
+                    configured: false,
+                    availability_status: "offline".into(),
+                    availability_reason: None,
+                    attachments_enabled: false,
+                    max_attachment_size_bytes: 0,
+                },
+            },
+            knowledge_base: KnowledgeFiles {
+                faq: demo.join("kb"),
+                catalogue: demo.join("catalogue.json"),
+            },
+            rate_limit: RateLimit::default(),
+            livechat: None,
+            agents: vec![],
+            actions: vec![],
+            model: None,
+            default_language: "en".into(),
+            strings: Default::default(),
+            launcher: Launcher::default(),
+        }
+    }
+}

@@ -31,9 +31,9 @@ use self::client::{Completion, Failure, ToolCall};
 use self::markdown::PartWriter;
 use super::knowledge::{CatalogueItem, KnowledgeBase};
 use super::{Answer, AnswerItem, Items, Question, Responder, ToolEvent, ToolStatus};
-use crate::core::actions::ActionInput;
-use crate::core::{ConversationKey, Core};
+use crate::actions::ActionInput;
 use crate::model::{Action, ModelConfig};
+use crate::{ConversationKey, Core};
 
 /// The most rounds of tool calls in one answer (a model that keeps calling tools is stopped).
 const MAX_ROUNDS: usize = 4;

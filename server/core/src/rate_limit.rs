@@ -10,8 +10,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::core::ConversationKey as Visitor;
-use crate::core::Core;
+use crate::ConversationKey as Visitor;
+use crate::Core;
 use crate::model::RateLimit;
 
 impl Core {

@@ -10,10 +10,10 @@ use dgbot_protocol::livechat::{
 use dgbot_protocol::{Message, Part, Role};
 
 use super::*;
-use crate::core::hub::ConversationEvent;
-use crate::core::{ConversationKey, Core, CoreError, validation};
+use crate::hub::ConversationEvent;
 use crate::model::Session;
 use crate::model::ids;
+use crate::{ConversationKey, Core, CoreError, validation};
 
 impl Core {
     /// `POST /livechat/handover`: the visitor enters `waiting`. Refused (`403 forbidden`, the

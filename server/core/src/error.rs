@@ -1,5 +1,5 @@
 //! What a core call can fail with. The HTTP layer maps each to seed 002's `ApiError` codes and
-//! English messages (`crate::http::error`); other adapters to their own error frames. The
+//! English messages (the server's `http::error`); other adapters to their own error frames. The
 //! `Display` here is for logs.
 
 use dgbot_protocol::api::FieldError;

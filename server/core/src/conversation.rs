@@ -15,11 +15,11 @@ use dgbot_protocol::transcript::Transcript;
 use dgbot_protocol::{Message, Part, Role, StreamEvent};
 use tokio::sync::mpsc;
 
-use crate::core::hub::ConversationEvent;
-use crate::core::responder::{AnswerItem, Question, answer_of};
-use crate::core::{ConversationKey, Core, CoreError, validation};
+use crate::hub::ConversationEvent;
 use crate::model::ids;
 use crate::model::{Rating, Submission};
+use crate::responder::{AnswerItem, Question, answer_of};
+use crate::{ConversationKey, Core, CoreError, validation};
 
 /// How long [`Core::classification`] waits for a pending classification.
 pub const CLASSIFICATION_WAIT: Duration = Duration::from_secs(10);
@@ -182,7 +182,7 @@ impl Core {
         self: &Arc<Self>,
         key: &ConversationKey,
         message_id: &str,
-        answer: crate::core::responder::Answer,
+        answer: crate::responder::Answer,
         topic: Option<tokio::sync::watch::Sender<Option<Option<String>>>>,
     ) -> mpsc::Receiver<AnswerItem> {
         let (tx, rx) = mpsc::channel::<AnswerItem>(16);
@@ -200,7 +200,7 @@ impl Core {
         let started = std::time::Instant::now();
         tokio::spawn(async move {
             let mut first = true;
-            let crate::core::responder::Answer {
+            let crate::responder::Answer {
                 mut items,
                 store,
                 paced,
@@ -304,7 +304,7 @@ impl Core {
             // Seed 002: the conversation is classified a few seconds after each response.
             tokio::time::sleep(core.settings.classify_delay).await;
             let label = match core.store.messages(&key) {
-                Ok(messages) => Some(crate::core::classify::classify(&messages)),
+                Ok(messages) => Some(crate::classify::classify(&messages)),
                 Err(e) => {
                     tracing::warn!("classification of {} failed: {e}", reply.message_id);
                     None
@@ -469,7 +469,7 @@ impl Core {
         user: IdentifyRequest,
     ) -> Result<(IdentifyResponse, Option<ConversationKey>), CoreError> {
         let (user, verified) =
-            crate::core::identity::verify(self.chatbot_of(key)?, user, self.clock.unix())?;
+            crate::identity::verify(self.chatbot_of(key)?, user, self.clock.unix())?;
         validation::identity(&user)?;
         let user = IdentifyRequest {
             user_id: user.user_id.trim().to_owned(),

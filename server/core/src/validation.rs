@@ -6,7 +6,7 @@ use dgbot_protocol::api::IdentifyRequest;
 use dgbot_protocol::forms::decoded_len;
 use dgbot_protocol::message::{IMAGE_MIME_TYPES, ImagePart};
 
-use crate::core::CoreError;
+use crate::CoreError;
 
 /// Longest visitor message accepted, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 4000;

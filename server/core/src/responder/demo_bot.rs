@@ -69,7 +69,7 @@ pub fn action_for<'a>(
     question: &str,
     actions: &'a [crate::model::Action],
 ) -> Option<&'a crate::model::Action> {
-    use crate::core::actions::{extract_email, extract_order_number};
+    use crate::actions::{extract_email, extract_order_number};
     let q = question.to_lowercase();
     actions.iter().find(|a| {
         a.keywords.iter().any(|k| q.contains(k.as_str()))
@@ -312,7 +312,7 @@ mod tests {
     use dgbot_protocol::{Message, Role};
 
     fn kb() -> KnowledgeBase {
-        let files = crate::model::Chatbot::demo().knowledge_base;
+        let files = crate::model::Chatbot::for_tests().knowledge_base;
         KnowledgeBase::load(&files.faq, &files.catalogue).unwrap()
     }
 

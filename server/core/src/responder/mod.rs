@@ -12,7 +12,7 @@ pub mod scripted;
 use dgbot_protocol::stream::{DoneEvent, PartEvent, part_deltas};
 use dgbot_protocol::{Block, Message, Part, RichText, Role, Span, StreamEvent};
 
-use crate::core::ConversationKey;
+use crate::ConversationKey;
 use crate::model::Chatbot;
 pub use scripted::Scripted;
 
@@ -32,7 +32,7 @@ pub struct Question<'a> {
     /// The page the visitor asks from (seed 002's `context.page`), when the client said.
     pub page: Option<&'a str>,
     /// The core, for what an answer may do besides writing (custom API actions).
-    pub core: &'a std::sync::Arc<crate::core::Core>,
+    pub core: &'a std::sync::Arc<crate::Core>,
 }
 
 /// One item of an answer's stream.
@@ -165,7 +165,7 @@ fn action_answer(q: &Question<'_>, action: crate::model::Action) -> Answer {
     let core = q.core.clone();
     let key = q.key.clone();
     let reply_id = q.reply_id.to_owned();
-    let input = crate::core::actions::ActionInput {
+    let input = crate::actions::ActionInput {
         question: q.text.to_owned(),
         page: q.page.map(str::to_owned),
         values: Default::default(),
@@ -189,7 +189,7 @@ fn action_answer(q: &Question<'_>, action: crate::model::Action) -> Answer {
             }
         }
         let answer = match core.run_action(&key, &action, &input).await {
-            Ok(response) => crate::core::actions::render_complete(&action.answer, &response)
+            Ok(response) => crate::actions::render_complete(&action.answer, &response)
                 .ok_or_else(|| "the response lacks a field the answer names".to_owned()),
             Err(e) => Err(e.to_string()),
         };

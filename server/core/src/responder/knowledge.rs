@@ -399,7 +399,7 @@ mod tests {
     use super::*;
 
     fn demo() -> KnowledgeBase {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo");
         KnowledgeBase::load(&root.join("kb"), &root.join("catalogue.json")).unwrap()
     }
 

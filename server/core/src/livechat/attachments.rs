@@ -10,9 +10,9 @@ use dgbot_protocol::{Message, Part};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::core::{ConversationKey, Core, CoreError};
 use crate::model::AttachmentMeta;
 use crate::model::ids;
+use crate::{ConversationKey, Core, CoreError};
 
 /// Types a stored file is served as; any other is served as `application/octet-stream`.
 const SERVED_TYPES: [&str; 8] = [

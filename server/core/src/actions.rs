@@ -11,8 +11,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::core::{ConversationKey, Core};
 use crate::model::Action;
+use crate::{ConversationKey, Core};
 
 /// The largest response an action may return.
 pub const MAX_RESPONSE: usize = 64 * 1024;
@@ -207,7 +207,7 @@ impl Core {
             let timestamp = self.clock.unix().to_string();
             req = req.header("x-dgbot-timestamp", &timestamp).header(
                 "x-dgbot-signature",
-                crate::core::outbox::signing::sign(secret, &timestamp, &body),
+                crate::outbox::signing::sign(secret, &timestamp, &body),
             );
         }
         let res = req.body(body).send().await.map_err(|e| {

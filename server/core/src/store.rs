@@ -1,5 +1,5 @@
-//! What the core needs from a store: one trait per concern, implemented by `crate::store` (SQLite
-//! and PostgreSQL) the way `crate::store::hub` implements [`super::hub::Hub`]. The core holds a
+//! What the core needs from a store: one trait per concern, implemented by the server's `store` (SQLite
+//! and PostgreSQL) the way its `store::hub` implements [`super::hub::Hub`]. The core holds a
 //! `dyn` [`Store`] and never names a database; every call takes a [`ConversationKey`] or an id
 //! and returns the model's records.
 

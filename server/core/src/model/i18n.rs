@@ -14,16 +14,16 @@ use serde::Deserialize;
 
 /// Every catalogue, by language tag. English first: the fallback.
 const CATALOGUES: [(&str, &str); 10] = [
-    ("en", include_str!("../../locales/en.json")),
-    ("da", include_str!("../../locales/da.json")),
-    ("sv", include_str!("../../locales/sv.json")),
-    ("nb", include_str!("../../locales/nb.json")),
-    ("de", include_str!("../../locales/de.json")),
-    ("nl", include_str!("../../locales/nl.json")),
-    ("fr", include_str!("../../locales/fr.json")),
-    ("es", include_str!("../../locales/es.json")),
-    ("ar", include_str!("../../locales/ar.json")),
-    ("he", include_str!("../../locales/he.json")),
+    ("en", include_str!("../../../locales/en.json")),
+    ("da", include_str!("../../../locales/da.json")),
+    ("sv", include_str!("../../../locales/sv.json")),
+    ("nb", include_str!("../../../locales/nb.json")),
+    ("de", include_str!("../../../locales/de.json")),
+    ("nl", include_str!("../../../locales/nl.json")),
+    ("fr", include_str!("../../../locales/fr.json")),
+    ("es", include_str!("../../../locales/es.json")),
+    ("ar", include_str!("../../../locales/ar.json")),
+    ("he", include_str!("../../../locales/he.json")),
 ];
 
 type Catalogue = BTreeMap<String, String>;
@@ -248,11 +248,20 @@ mod tests {
     /// `en.json` is exactly the strings the widget's source passes to `t` and `t_with`.
     #[test]
     fn the_english_catalogue_is_the_widgets_strings() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut files: Vec<_> = std::fs::read_dir(root.join("src"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        // Every file of the widget's source, in its folders too.
+        let mut files = vec![];
+        let mut dirs = vec![root.join("src")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
         files.push(root.join("protocol/src/forms.rs"));
         files.push(root.join("server/src/http/launcher.rs"));
         let mut used = std::collections::BTreeSet::new();

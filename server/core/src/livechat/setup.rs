@@ -7,9 +7,9 @@ use dgbot_protocol::livechat::{LivechatSettings, LivechatStatus, SessionSummary,
 use dgbot_protocol::message::Author;
 
 use super::*;
-use crate::core::{Core, CoreError};
 use crate::model::Session;
 use crate::model::ids;
+use crate::{Core, CoreError};
 
 impl Core {
     /// The chatbot's livechat settings: those set through the API, else the configuration file's.

@@ -1,5 +1,5 @@
 //! Outbound webhooks, seed 002 ("Webhook events and signing", "Webhook event replay"): every
-//! event is persisted in an outbox before the first attempt ([`crate::store::webhooks`]), signed
+//! event is persisted in an outbox before the first attempt ([`crate::store::OutboxStore`]), signed
 //! ([`signing`]), and delivered by a background worker with retries ([`delivery`]); API-key
 //! callers list, inspect and replay events for 30 days.
 //!
@@ -12,9 +12,9 @@ pub mod signing;
 
 use serde_json::{Value, json};
 
-use crate::core::{Core, CoreError};
 use crate::model::ids;
 use crate::model::{Attempt, OutboxEvent};
+use crate::{Core, CoreError};
 
 pub use crate::model::webhook::{Normalize, RETENTION_SECS, WebhookEvent, acceptable_url, view};
 pub use dgbot_protocol::webhooks::{WebhookConfig, WebhookView};
