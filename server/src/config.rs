@@ -16,7 +16,9 @@ use serde::Deserialize;
 use dgbot_core::model::chatbot::{SENDABLE, action_url_allowed};
 use dgbot_core::model::i18n::{self, Overrides};
 use dgbot_core::model::webhook::Normalize;
-pub use dgbot_core::model::{Action, Chatbot, KnowledgeFiles, Launcher, ModelConfig, RateLimit};
+pub use dgbot_core::model::{
+    Action, Chatbot, Database, KnowledgeFiles, Launcher, ModelConfig, RateLimit,
+};
 
 /// `[chatbot.theme]` as written: the widget's part ([`Theme`]) and the launcher's.
 #[derive(Deserialize)]
@@ -52,7 +54,7 @@ fn launcher_offset() -> [u16; 2] {
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// The database (created and migrated on start): a SQLite file, or `postgres://…`.
-    pub database: crate::store::Database,
+    pub database: Database,
     pub chatbots: Vec<Chatbot>,
 }
 
@@ -516,7 +518,7 @@ impl Settings {
             });
         }
         Ok(Settings {
-            database: crate::store::Database::parse(&file.database, dir),
+            database: Database::parse(&file.database, dir),
             chatbots,
         })
     }

@@ -7,6 +7,7 @@
 //!   parser produces them).
 //! - [`records`]: what the store keeps and returns (livechat sessions, attachments, ratings,
 //!   submissions, webhook outbox events).
+//! - [`database`]: where the rows are kept (SQLite file or PostgreSQL URL).
 //! - [`error`]: [`StoreError`], a database failure with its kind and cause.
 //! - [`webhook`]: seed 002's webhook events ([`WebhookEvent`]) and the configuration's rules.
 //! - [`livechat`]: livechat settings' rules and when livechat is live.
@@ -14,6 +15,7 @@
 
 pub mod chatbot;
 pub mod clock;
+pub mod database;
 pub mod error;
 pub mod i18n;
 pub mod ids;
@@ -23,6 +25,7 @@ pub mod webhook;
 
 pub use chatbot::{Action, Chatbot, KnowledgeFiles, Launcher, ModelConfig, RateLimit};
 pub use clock::Clock;
+pub use database::Database;
 pub use error::{StoreError, StoreErrorKind};
 pub use ids::ConversationKey;
 pub use records::{AttachmentMeta, Attempt, OpsCounts, OutboxEvent, Rating, Session, Submission};
