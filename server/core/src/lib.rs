@@ -83,6 +83,16 @@ pub struct Core {
     classifying: conversation::Classifying,
 }
 
+/// A read that a webhook payload or a prompt can do without: its value, or (logged) the
+/// default. A failing database never stops an event from going out or an answer from being
+/// written; it shows in the log instead of silently shortening them.
+pub(crate) fn logged<T: Default>(what: &str, read: Result<T, crate::model::StoreError>) -> T {
+    read.unwrap_or_else(|e| {
+        tracing::warn!("{what}: {e}; going on without it");
+        T::default()
+    })
+}
+
 impl Core {
     /// The core of a server with these chatbots: each one's knowledge loaded and its agent
     /// profiles written to the store. Fails, naming the chatbot, when a knowledge base does not

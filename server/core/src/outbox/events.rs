@@ -19,7 +19,10 @@ pub fn message_json(m: &Message) -> Value {
             _ => {}
         }
     }
-    serde_json::to_value(m).unwrap_or_default()
+    serde_json::to_value(&m).unwrap_or_else(|e| {
+        tracing::error!("message {} as JSON: {e}", m.message_id);
+        Value::Null
+    })
 }
 
 fn session_json(s: &Session) -> Value {
@@ -43,7 +46,10 @@ impl Core {
     /// Who the visitor is: the id (our conversation is per visitor, so `session_id` is the
     /// same id), and the identity from `identify()` when there is one, labelled unverified.
     pub fn visitor_json(&self, key: &ConversationKey) -> Value {
-        let identity = self.store.identity_of(key).ok().flatten();
+        let identity = crate::logged(
+            "webhook: the visitor's identity",
+            self.store.identity_of(key),
+        );
         json!({
             "id": key.visitor_id,
             "session_id": key.visitor_id,
@@ -57,7 +63,10 @@ impl Core {
     /// The values the visitor gave (submitted form fields), by key.
     pub fn session_values(&self, key: &ConversationKey) -> Map<String, Value> {
         let mut values = Map::new();
-        for submission in self.store.submissions_of(key).unwrap_or_default() {
+        for submission in crate::logged(
+            "webhook: the visitor's forms",
+            self.store.submissions_of(key),
+        ) {
             if let Ok(Value::Object(action)) = serde_json::to_value(&submission.action)
                 && let Some(Value::Object(fields)) = action.get("fields")
             {
@@ -70,16 +79,16 @@ impl Core {
     /// `livechat.handover.requested`: the visitor, session values, language, the conversation
     /// so far, and the session (its short-lived `token` is added at each delivery).
     pub fn emit_handover(&self, s: &Session) {
-        let context: Vec<Value> = self
-            .store
-            .messages(&s.key)
-            .unwrap_or_default()
-            .iter()
-            .rev()
-            .take(50)
-            .rev()
-            .map(message_json)
-            .collect();
+        let context: Vec<Value> = crate::logged(
+            "webhook: the conversation before the hand-over",
+            self.store.messages(&s.key),
+        )
+        .iter()
+        .rev()
+        .take(50)
+        .rev()
+        .map(message_json)
+        .collect();
         self.emit(
             &s.key.chatbot_id,
             WebhookEvent::HandoverRequested,

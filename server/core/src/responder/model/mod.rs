@@ -90,7 +90,7 @@ impl Responder for ModelResponder {
 
 /// The conversation before the question (which is stored already, as its last message).
 fn earlier_messages(core: &Core, key: &ConversationKey, question: &str) -> Vec<Message> {
-    let mut messages = core.store.messages(key).unwrap_or_default();
+    let mut messages = crate::logged("the model's history", core.store.messages(key));
     if messages
         .last()
         .is_some_and(|m| m.role == Role::User && m.plain_text().trim() == question)
