@@ -79,6 +79,9 @@ pub struct ServerConfig {
     pub auth_public_limit: config::RateLimit,
     /// A WebSocket client silent this long is closed (seed 001 pings every 25–30 s).
     pub ws_idle_timeout: Duration,
+    /// Seed 003's `/api/livechat` socket: how often it pings, when a silent client or one that
+    /// joins no session is closed.
+    pub webchatagent_timings: adapters::webchatagent::Timings,
     /// The time a client has to send a request's head (method, path, headers).
     pub header_timeout: Duration,
     /// On shutdown, how long requests in flight (SSE answers included) and the webhook worker's
@@ -114,6 +117,7 @@ impl ServerConfig {
                 per_seconds: 60,
             },
             ws_idle_timeout: Duration::from_secs(90),
+            webchatagent_timings: Default::default(),
             header_timeout: Duration::from_secs(10),
             drain_timeout: Duration::from_secs(10),
         }

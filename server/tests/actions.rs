@@ -7,6 +7,7 @@
 mod common;
 
 use dgbot_server::core::store::ConversationStore as _;
+use dgbot_testkit::TestServer;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -120,14 +121,16 @@ struct Server {
     base: String,
     http: reqwest::Client,
     state: SharedState,
+    _server: TestServer,
 }
 
 async fn start(bot: Chatbot) -> Server {
-    let (base, state) = common::start_server(|_| {}, vec![bot]).await;
+    let server = TestServer::builder().chatbots(vec![bot]).start();
     Server {
-        base,
+        base: server.base.clone(),
         http: reqwest::Client::new(),
-        state,
+        state: server.state.clone(),
+        _server: server,
     }
 }
 
@@ -168,7 +171,7 @@ fn answer_text(events: &[(String, Value)]) -> String {
 #[tokio::test]
 async fn the_demo_shop_answers_where_an_order_is() {
     let s = start(dgbot_server::config::demo_chatbot()).await;
-    let token = common::visitor_token(&s.http, &s.base).await;
+    let token = dgbot_testkit::Api::new(&s.base).visitor().await.token;
     let events = s.ask(&token, "Where is my order 1042?").await;
     let status = events
         .iter()
@@ -191,7 +194,7 @@ async fn the_demo_shop_answers_where_an_order_is() {
 async fn an_action_sends_only_its_fields_signed_and_answers_from_the_response() {
     let (shop, received) = shop_backend().await;
     let s = start(bot_with_action(&format!("{shop}/orders"))).await;
-    let token = common::visitor_token(&s.http, &s.base).await;
+    let token = dgbot_testkit::Api::new(&s.base).visitor().await.token;
     let events = s.ask(&token, "Hi, where is order #1077?").await;
     assert_eq!(
         answer_text(&events),
@@ -256,7 +259,7 @@ async fn a_failing_endpoint_gives_a_polite_answer_and_an_error_tool_event() {
     let (shop, received) = shop_backend().await;
     for path in ["/slow", "/broken", "/moved", "/huge", "/text", "/echo"] {
         let s = start(bot_with_action(&format!("{shop}{path}"))).await;
-        let token = common::visitor_token(&s.http, &s.base).await;
+        let token = dgbot_testkit::Api::new(&s.base).visitor().await.token;
         let before = received.lock().unwrap().len();
         let events = s.ask(&token, "where is order 1042").await;
         assert_eq!(

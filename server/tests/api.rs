@@ -8,26 +8,31 @@ use dgbot_protocol::sse::SseParser;
 use dgbot_protocol::stream::StreamEvent;
 use dgbot_protocol::transcript::{Change, Transcript};
 use dgbot_server::config::{DEMO_API_KEY, DEMO_CHATBOT_ID};
-use dgbot_server::{AppState, ServerConfig, app};
+use dgbot_testkit::TestServer;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 struct Server {
     base: String,
     http: reqwest::Client,
+    _server: TestServer,
+}
+
+impl From<TestServer> for Server {
+    fn from(server: TestServer) -> Self {
+        Server {
+            base: server.base.clone(),
+            http: reqwest::Client::new(),
+            _server: server,
+        }
+    }
 }
 
 async fn start_with(dist: PathBuf) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut config = ServerConfig::for_repo(&base);
-    config.dist_dir = dist;
-    let state = AppState::new(config, vec![dgbot_server::config::demo_chatbot()]);
-    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
-    Server {
-        base,
-        http: reqwest::Client::new(),
-    }
+    TestServer::builder()
+        .configure(move |config| config.dist_dir = dist.clone())
+        .start()
+        .into()
 }
 
 async fn start() -> Server {
@@ -40,7 +45,7 @@ impl Server {
     }
 
     async fn widget_token(&self) -> String {
-        common::visitor_token(&self.http, &self.base).await
+        dgbot_testkit::Api::new(&self.base).visitor().await.token
     }
 }
 
@@ -502,22 +507,18 @@ async fn an_image_message_is_accepted_and_checked() {
 #[tokio::test]
 async fn a_scripted_drop_kills_the_connection_mid_stream() {
     use dgbot_server::{ScriptedEvent, ScriptedReply};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut config = ServerConfig::for_repo(&base);
-    config.scripted_replies = vec![ScriptedReply {
-        trigger: "drop".into(),
-        events: vec![
-            ScriptedEvent::Sse("status".into(), r#"{"status":"connected"}"#.into()),
-            ScriptedEvent::Drop,
-        ],
-    }];
-    let state = AppState::new(config, vec![dgbot_server::config::demo_chatbot()]);
-    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
-    let s = Server {
-        base,
-        http: reqwest::Client::new(),
-    };
+    let s: Server = TestServer::builder()
+        .configure(|config| {
+            config.scripted_replies = vec![ScriptedReply {
+                trigger: "drop".into(),
+                events: vec![
+                    ScriptedEvent::Sse("status".into(), r#"{"status":"connected"}"#.into()),
+                    ScriptedEvent::Drop,
+                ],
+            }]
+        })
+        .start()
+        .into();
     let token = s.widget_token().await;
     let res = s
         .http

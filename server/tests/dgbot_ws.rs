@@ -7,6 +7,7 @@
 mod common;
 
 use dgbot_server::core::store::ConversationStore as _;
+use dgbot_testkit::TestServer;
 use std::time::Duration;
 
 use dgbot_server::core::ConversationKey;
@@ -22,12 +23,16 @@ type Socket =
 struct Server {
     base: String,
     state: SharedState,
+    _server: TestServer,
 }
 
-async fn start(configure: impl FnOnce(&mut ServerConfig)) -> Server {
-    let (base, state) =
-        common::start_server(configure, vec![dgbot_server::config::demo_chatbot()]).await;
-    Server { base, state }
+async fn start(configure: impl Fn(&mut ServerConfig) + Send + Sync + 'static) -> Server {
+    let server = TestServer::builder().configure(configure).start();
+    Server {
+        base: server.base.clone(),
+        state: server.state.clone(),
+        _server: server,
+    }
 }
 
 impl Server {
@@ -136,7 +141,10 @@ async fn the_seeds_python_example_prints_the_streamed_answer() {
     assert!(full.contains("2–4 business days"), "{full}");
     // The same conversation as every other protocol's: in the history, as the stored answer.
     let key = ConversationKey::new("demo-shop", "test_001");
-    let stored = s.state.store.messages(&key).unwrap();
+    let stored = dgbot_testkit::eventually("the answer kept", || {
+        s.state.store.messages(&key).ok().filter(|m| m.len() >= 2)
+    })
+    .await;
     assert_eq!(stored.len(), 2);
     assert_eq!(stored[1].plain_text(), full.trim_end());
 }
@@ -176,7 +184,11 @@ async fn answers_stream_as_frames_with_tools_and_parts_on_request() {
         "{kinds:?}"
     );
     let key = ConversationKey::new("demo-shop", "visitor-frames");
-    let stored = s.state.store.messages(&key).unwrap();
+    // The answer is kept once its stream has been delivered.
+    let stored = dgbot_testkit::eventually("the answer kept", || {
+        s.state.store.messages(&key).ok().filter(|m| m.len() >= 2)
+    })
+    .await;
     assert_eq!(stored[1].message_id, id);
     assert_eq!(text_of(&frames), stored[1].plain_text());
     assert!(!kinds.contains(&"message_parts"), "only on request");
@@ -295,6 +307,11 @@ async fn one_visitor_reconnects_and_is_attached_twice() {
     // Back with the same visitor_id, in two tabs: both see the answer to either.
     let mut a = s.connect(query).await;
     let mut b = s.connect(query).await;
+    // A pong means the tab is attached (the server attaches before it reads a frame).
+    for tab in [&mut a, &mut b] {
+        send(tab, json!({ "type": "ping" })).await;
+        assert_eq!(until(tab, "pong").await.last().unwrap()["type"], "pong");
+    }
     send(
         &mut a,
         json!({ "type": "message", "content": "When are you open on Saturday?" }),
@@ -304,11 +321,12 @@ async fn one_visitor_reconnects_and_is_attached_twice() {
     let in_b = text_of(&until(&mut b, "stream_end").await);
     assert_eq!(in_a, in_b);
     assert!(in_a.contains("10:00–16:00"), "{in_a}");
-    let stored = s
-        .state
-        .store
-        .messages(&ConversationKey::new("demo-shop", "visitor-two-tabs"))
-        .unwrap();
+    // The answer is kept once its stream has been delivered.
+    let key = ConversationKey::new("demo-shop", "visitor-two-tabs");
+    let stored = dgbot_testkit::eventually("the second answer kept", || {
+        s.state.store.messages(&key).ok().filter(|m| m.len() >= 4)
+    })
+    .await;
     assert_eq!(stored.len(), 4, "one conversation across the reconnect");
 
     // Rate limits apply as on every protocol: past the demo's 20 a minute, an error frame.
@@ -352,22 +370,11 @@ async fn a_hand_over_reaches_an_agent_and_the_reply_comes_back_on_the_socket() {
         "waiting"
     );
     let session = s.state.core.livechat_state(&key).unwrap().session.unwrap();
-    let token = http
-        .post(format!(
-            "{}/api/v1/chat/livechat/sessions/{}/token",
-            s.base, session.livechat_session_id
-        ))
-        .basic_auth("demo-secret-key", Some(""))
-        .json(&json!({}))
-        .send()
+    let token = dgbot_testkit::Api::new(&s.base)
+        .backend()
+        .agent_for(&session.livechat_session_id)
         .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .token;
 
     // The agent writes through the agent API: joined, then the message, on the socket.
     let res = http

@@ -7,6 +7,7 @@
 
 mod common;
 
+use dgbot_testkit::TestServer;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -30,19 +31,19 @@ struct Server {
     http: reqwest::Client,
     #[allow(dead_code)]
     state: SharedState,
+    _server: TestServer,
 }
 
 /// The server as `main` runs it, with the demo chatbot (livechat on and live, `dosti_pub_demo`).
 async fn start() -> Server {
-    let (base, state) = common::start_server(
-        |config| config.stream_delay = Duration::from_millis(2),
-        vec![dgbot_server::config::demo_chatbot()],
-    )
-    .await;
+    let server = TestServer::builder()
+        .configure(|config| config.stream_delay = Duration::from_millis(2))
+        .start();
     Server {
-        base,
+        base: server.base.clone(),
         http: reqwest::Client::new(),
-        state,
+        state: server.state.clone(),
+        _server: server,
     }
 }
 
@@ -148,17 +149,11 @@ impl Server {
             .unwrap_or_else(|| panic!("{visitor_id} is not waiting in the queue"));
         assert_eq!(session["platform"], "dosti", "{session}");
         let id = session["livechat_session_id"].as_str().unwrap();
-        let res = self
-            .http
-            .post(self.url(&format!("/api/v1/chat/livechat/sessions/{id}/token")))
-            .basic_auth(API_KEY, Some(""))
-            .json(&json!({}))
-            .send()
+        dgbot_testkit::Api::new(&self.base)
+            .backend_with(API_KEY)
+            .agent_for(id)
             .await
-            .unwrap();
-        let (status, body) = Self::reply(res).await;
-        assert_eq!(status, 200, "{body}");
-        body["token"].as_str().unwrap().to_owned()
+            .token
     }
 
     async fn agent_post(&self, token: &str, path: &str, body: Value) -> Value {

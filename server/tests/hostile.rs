@@ -13,6 +13,7 @@
 //! accepted comes back exactly as it was sent (escaping is the renderer's job, not the
 //! store's); and uploaded SVG and HTML are never served as something a browser renders.
 
+use dgbot_testkit::TestServer;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -20,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use dgbot_server::Clock;
 use dgbot_server::config::{DEMO_API_KEY, DEMO_CHATBOT_ID, RateLimit};
-use dgbot_server::{AppState, Clock, ServerConfig, app};
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
@@ -112,39 +113,33 @@ struct Server {
     base: String,
     addr: std::net::SocketAddr,
     http: reqwest::Client,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _server: TestServer,
 }
 
 /// The demo chatbot, its rate limit raised so that the barrage meets the checks under test
 /// rather than `429`, on a clock that stands still.
 async fn start() -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let base = format!("http://{addr}");
-    let mut config = ServerConfig::for_repo(&base);
-    config.token_secret = SECRET.to_vec();
-    config.clock = Clock::manual_at(NOW);
-    let mut bot = dgbot_server::config::demo_chatbot();
-    bot.rate_limit = RateLimit {
-        messages: 1_000_000,
-        per_seconds: 60,
-    };
-    let state = AppState::new(config, vec![bot]);
-    let task = tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    let clock = Clock::manual_at(NOW);
+    let server = TestServer::builder()
+        .configure(move |config| {
+            config.token_secret = SECRET.to_vec();
+            config.clock = clock.clone();
+        })
+        .chatbot(|bot| {
+            bot.rate_limit = RateLimit {
+                messages: 1_000_000,
+                per_seconds: 60,
+            }
+        })
+        .start();
     Server {
-        base,
-        addr,
+        base: server.base.clone(),
+        addr: ([127, 0, 0, 1], server.port).into(),
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
             .unwrap(),
-        task,
+        _server: server,
     }
 }
 
@@ -1949,19 +1944,18 @@ async fn unknown_paths_and_methods_get_the_envelope() {
 /// `header_timeout` (10 s by default, 1 s here).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_head_that_never_ends_is_cut_off() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut config = ServerConfig::for_repo(format!("http://{addr}"));
-    config.header_timeout = Duration::from_secs(1);
-    let state = AppState::new(config, vec![dgbot_server::config::demo_chatbot()]);
-    let task = tokio::spawn(dgbot_server::serve(listener, state));
-    let mut c = TcpStream::connect(addr).await.unwrap();
+    let server = TestServer::builder()
+        .configure(|config| config.header_timeout = Duration::from_secs(1))
+        .start();
+    let mut c = TcpStream::connect(("127.0.0.1", server.port))
+        .await
+        .unwrap();
     c.write_all(b"POST /api/v1/chat/rate HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         .await
         .unwrap();
     let mut buf = [0u8; 1024];
     let closed = tokio::time::timeout(Duration::from_secs(10), c.read(&mut buf)).await;
-    task.abort();
+    drop(server);
     assert!(
         closed.is_ok(),
         "the half-sent request head is still held after 10 s"

@@ -4,10 +4,11 @@
 
 mod common;
 
+use dgbot_server::SharedState;
 use dgbot_server::core::ConversationKey;
 use dgbot_server::core::identity::user_hash;
 use dgbot_server::core::store::ConversationStore as _;
-use dgbot_server::{AppState, ServerConfig, SharedState, app};
+use dgbot_testkit::TestServer;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
@@ -17,27 +18,27 @@ struct Server {
     base: String,
     http: reqwest::Client,
     state: SharedState,
+    _server: TestServer,
 }
 
 async fn start(required: bool) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut bot = dgbot_server::config::demo_chatbot();
-    bot.identity_secret = Some(SECRET.into());
-    bot.identity_required = required;
-    let state = AppState::new(ServerConfig::for_repo(&base), vec![bot]);
-    let served = state.clone();
-    tokio::spawn(async move { axum::serve(listener, app(served)).await.unwrap() });
+    let server = TestServer::builder()
+        .chatbot(|bot| {
+            bot.identity_secret = Some(SECRET.into());
+            bot.identity_required = required;
+        })
+        .start();
     Server {
-        base,
+        base: server.base.clone(),
         http: reqwest::Client::new(),
-        state,
+        state: server.state.clone(),
+        _server: server,
     }
 }
 
 impl Server {
     async fn visitor(&self) -> String {
-        common::visitor_token(&self.http, &self.base).await
+        dgbot_testkit::Api::new(&self.base).visitor().await.token
     }
 
     async fn identify(&self, token: &str, user: Value) -> (u16, Value) {

@@ -4,15 +4,16 @@
 //! attachments and their links, restarts, the session list, the long poll and bad input. Every
 //! failure is checked for its status and the `error.code` of the `ApiError` envelope.
 
+use dgbot_testkit::TestServer;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use dgbot_server::Clock;
 use dgbot_server::config::{DEMO_API_KEY, DEMO_CHATBOT_ID};
-use dgbot_server::store::Store;
-use dgbot_server::{AppState, Clock, ServerConfig, app};
+use dgbot_server::model::Database;
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
@@ -49,39 +50,38 @@ struct Server {
     base: String,
     http: reqwest::Client,
     clock: Clock,
-    task: tokio::task::JoinHandle<()>,
+    server: TestServer,
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
+/// On `database` (in memory when `None`) and `clock`.
+async fn start_on(database: Option<Database>, clock: Clock) -> Server {
+    let mut builder = TestServer::builder().configure({
+        let clock = clock.clone();
+        move |config| {
+            config.token_secret = SECRET.to_vec();
+            config.clock = clock.clone();
+        }
+    });
+    if let Some(database) = database {
+        builder = builder.database(database);
     }
-}
-
-async fn start_on(store: Store, clock: Clock) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut config = ServerConfig::for_repo(&base);
-    config.token_secret = SECRET.to_vec();
-    config.clock = clock.clone();
-    let state = AppState::with_store(config, vec![dgbot_server::config::demo_chatbot()], store);
-    let task = tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    let server = builder.start();
     Server {
-        base,
+        base: server.base.clone(),
         http: reqwest::Client::new(),
         clock,
-        task,
+        server,
     }
 }
 
 /// In memory, on the system clock.
 async fn start() -> Server {
-    start_on(Store::in_memory(), Clock::system()).await
+    start_on(None, Clock::system()).await
 }
 
 /// In memory, on a manual clock standing at `at`.
 async fn start_at(at: &str) -> Server {
-    start_on(Store::in_memory(), Clock::manual_at(at)).await
+    start_on(None, Clock::manual_at(at)).await
 }
 
 fn temp_db(name: &str) -> PathBuf {
@@ -95,11 +95,12 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
-    /// The same database file, a new server (same secret, same clock).
-    async fn restart(self, db: &Path) -> Server {
-        let clock = self.clock.clone();
-        drop(self);
-        start_on(Store::open(db).unwrap(), clock).await
+    /// The same database file, a new server (same port, same secret, same clock).
+    async fn restart(mut self) -> Server {
+        self.server.restart();
+        // The old server's keep-alive connections died with it.
+        self.http = reqwest::Client::new();
+        self
     }
 
     async fn call(&self, method: Method, path: &str, auth: Auth<'_>, body: Option<Value>) -> Reply {
@@ -877,7 +878,7 @@ async fn agent_tokens_are_scoped_short_lived_and_not_interchangeable() {
 async fn availability_follows_working_hours_overrides_and_survives_a_restart() {
     let db = temp_db("availability");
     let s = start_on(
-        Store::open(&db).unwrap(),
+        Some(Database::Sqlite(db)),
         Clock::manual_at("2026-11-23T08:30:00Z"),
     )
     .await;
@@ -959,7 +960,7 @@ async fn availability_follows_working_hours_overrides_and_survives_a_restart() {
     assert_eq!(s.settings().await, disabled);
 
     // A restart keeps them.
-    let s = s.restart(&db).await;
+    let s = s.restart().await;
     assert_eq!(s.settings().await, disabled);
     assert_eq!(
         s.availability(&late).await["availability_reason"],
@@ -1124,7 +1125,7 @@ async fn attachments_are_stored_served_safely_expire_and_are_deleted() {
 #[tokio::test]
 async fn a_restart_keeps_the_session_messages_and_agent_token() {
     let db = temp_db("restart");
-    let s = start_on(Store::open(&db).unwrap(), Clock::system()).await;
+    let s = start_on(Some(Database::Sqlite(db.clone())), Clock::system()).await;
     let (visitor, session_id) = s.waiting_visitor().await;
     let agent = s.agent_token(&session_id).await;
     let parts = json!([
@@ -1138,7 +1139,7 @@ async fn a_restart_keeps_the_session_messages_and_agent_token() {
         .to_owned();
     let before = s.state(&visitor).await;
 
-    let s = s.restart(&db).await;
+    let s = s.restart().await;
     let after = s.state(&visitor).await;
     assert_eq!(after, before);
     assert_eq!(

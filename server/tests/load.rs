@@ -48,7 +48,7 @@ struct Outcome {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: cargo xtask bench-server"]
 async fn concurrent_sse_streams() {
-    let server = ReleaseServer::start("sse");
+    let server = ReleaseServer::start(common::BIN, "sse");
     sse_conversations("SQLite", &[&server], load_streams()).await;
 }
 
@@ -65,6 +65,7 @@ fn on_postgres(pg: &Postgres, name: &str, instances: usize) -> Vec<ReleaseServer
     (0..instances)
         .map(|i| {
             ReleaseServer::start_with(
+                common::BIN,
                 &format!("{name}-{i}"),
                 &[("DGBOT_DATABASE_URL", url.as_str()), ("DGBOT_LOG", "warn")],
             )
@@ -96,8 +97,7 @@ async fn concurrent_sse_streams_postgres() {
 async fn cross_instance_delivery() {
     let Some(pg) = Postgres::start() else { return };
     let two = on_postgres(&pg, "cross_instance", 2);
-    let http = reqwest::Client::new();
-    let mut latencies = common::agent_to_visitor(&http, &two[0].base, &two[1].base, 200).await;
+    let mut latencies = common::agent_to_visitor(&two[0].base, &two[1].base, 200).await;
     println!(
         "load: an agent's message on instance B to the visitor's long poll on instance A (PostgreSQL LISTEN/NOTIFY; 200 messages, the agent's request included): p50 {:.1} ms, p99 {:.1} ms",
         percentile(&mut latencies, 0.5),
@@ -267,7 +267,7 @@ async fn livechat_polling() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
-    let server = ReleaseServer::start("livechat");
+    let server = ReleaseServer::start(common::BIN, "livechat");
     let base = server.base.clone();
     let http = reqwest::Client::new();
     let tokens = visitor_tokens(&http, &base, n).await;
@@ -448,7 +448,11 @@ async fn webhook_delivery() {
         .unwrap_or(1000);
     // Retries after 1 s (doubling) instead of 10 s, so the failed third of the attempts is
     // retried within the run.
-    let server = ReleaseServer::start_with("webhooks", &[("DGBOT_WEBHOOK_RETRY_BASE_MS", "1000")]);
+    let server = ReleaseServer::start_with(
+        common::BIN,
+        "webhooks",
+        &[("DGBOT_WEBHOOK_RETRY_BASE_MS", "1000")],
+    );
     let base = server.base.clone();
     let http = reqwest::Client::new();
     let (mut receiver, port, out) = webhook_receiver(3);
@@ -572,7 +576,7 @@ async fn websocket_connections() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
-    let server = ReleaseServer::start("ws");
+    let server = ReleaseServer::start(common::BIN, "ws");
     let (base, pid) = (server.base.replace("http://", "ws://"), server.pid);
     // Settle, then the baseline: the server idle with no connection.
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -30,7 +30,7 @@ use serde_json::Value;
 fn socket_io_clients_each_get_a_streamed_answer() {
     let n: usize = env_or("DGBOT_LOAD_CLIENTS", "1000").parse().unwrap();
     let transport = env_or("DGBOT_LOAD_TRANSPORT", "websocket");
-    let server = ReleaseServer::start("dosti");
+    let server = ReleaseServer::start(common::BIN, "dosti");
     std::thread::sleep(Duration::from_millis(500));
     let before = memory_kb(server.pid, "VmRSS:");
 

@@ -41,6 +41,7 @@ async fn concurrent_websockets() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
     let server = ReleaseServer::start_with(
+        common::BIN,
         "webchatagent",
         &[("DGBOT_AUTH_PUBLIC_PER_MINUTE", "1000000")],
     );

@@ -6,6 +6,7 @@
 
 mod common;
 
+use dgbot_testkit::TestServer;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -21,7 +22,6 @@ use dgbot_protocol::transcript::{Change, Transcript};
 use dgbot_server::core::responder::model::markdown::markdown_parts;
 use dgbot_server::model::Action;
 use dgbot_server::model::ModelConfig;
-use dgbot_server::{AppState, ServerConfig, serve};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as Ws;
@@ -262,6 +262,7 @@ struct Setup {
     base: String,
     http: reqwest::Client,
     seen: Shared,
+    _server: TestServer,
 }
 
 /// The fake model and action endpoint, and our server with the demo chatbot on that model.
@@ -306,14 +307,12 @@ async fn start() -> Setup {
         timeout: Duration::from_secs(2),
         signing_secret: None,
     }];
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::new(ServerConfig::for_repo(&base), vec![bot]);
-    tokio::spawn(async move { serve(listener, state).await.unwrap() });
+    let server = TestServer::builder().chatbots(vec![bot]).start();
     Setup {
-        base,
+        base: server.base.clone(),
         http: reqwest::Client::new(),
         seen,
+        _server: server,
     }
 }
 
@@ -324,7 +323,7 @@ struct Asked {
 
 impl Setup {
     async fn token(&self) -> String {
-        common::visitor_token(&self.http, &self.base).await
+        dgbot_testkit::Api::new(&self.base).visitor().await.token
     }
 
     async fn ask(&self, token: &str, question: &str, key: Option<&str>) -> Asked {

@@ -6,8 +6,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use dgbot_server::model::Database;
 use dgbot_server::store::Store;
-use dgbot_server::{AppState, ServerConfig, SharedState, serve_until};
+use dgbot_server::{ServerConfig, SharedState};
+use dgbot_testkit::TestServer;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
@@ -15,35 +17,20 @@ struct Server {
     base: String,
     http: reqwest::Client,
     state: SharedState,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    served: tokio::task::JoinHandle<()>,
+    server: TestServer,
 }
 
-async fn start(configure: impl FnOnce(&mut ServerConfig)) -> Server {
-    start_with(configure, Store::in_memory()).await
+async fn start(configure: impl Fn(&mut ServerConfig) + Send + Sync + 'static) -> Server {
+    start_with(TestServer::builder().configure(configure))
 }
 
-async fn start_with(configure: impl FnOnce(&mut ServerConfig), store: Store) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut config = ServerConfig::for_repo(&base);
-    configure(&mut config);
-    let state = AppState::with_store(config, vec![dgbot_server::config::demo_chatbot()], store);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let s = state.clone();
-    let served = tokio::spawn(async move {
-        serve_until(listener, s, async {
-            let _ = stopped.await;
-        })
-        .await
-        .unwrap()
-    });
+fn start_with(builder: dgbot_testkit::Builder) -> Server {
+    let server = builder.start();
     Server {
-        base,
+        base: server.base.clone(),
         http: reqwest::Client::new(),
-        state,
-        stop: Some(stop),
-        served,
+        state: server.state.clone(),
+        server,
     }
 }
 
@@ -118,7 +105,7 @@ async fn not_ready_when_the_database_is_gone_or_not_migrated() {
     let dir = std::env::temp_dir().join(format!("dgbot-ops-ready-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let path = dir.join("dgbot.sqlite");
-    let s = start_with(|_| {}, Store::open(&path).unwrap()).await;
+    let s = start_with(TestServer::builder().database(Database::Sqlite(path.clone())));
     assert_eq!(s.get("/readyz").await.status(), 200);
 
     let other = rusqlite::Connection::open(&path).unwrap();
@@ -188,7 +175,7 @@ async fn request_ids_are_echoed_or_made() {
 #[tokio::test]
 async fn metrics_show_the_traffic() {
     let s = start(|c| c.auth_public_limit.messages = 1).await;
-    let token = common::visitor_token(&s.http, &s.base).await;
+    let token = dgbot_testkit::Api::new(&s.base).visitor().await.token;
     assert_eq!(s.auth_public(&[]).await, 429);
 
     // An answer over SSE.
@@ -203,8 +190,16 @@ async fn metrics_show_the_traffic() {
     );
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     let open_ws = "dgbot_open_connections{kind=\"ws\"}";
-    let m = s.metrics().await;
-    assert_eq!(value_of(&m, open_ws), Some(1.0), "{m}");
+    // Counted once the upgraded socket's task runs, a moment after the handshake.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let m = s.metrics().await;
+        if value_of(&m, open_ws) == Some(1.0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{m}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     ws.close(None).await.unwrap();
     while let Some(Ok(_)) = ws.next().await {}
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -285,7 +280,7 @@ async fn shutdown_lets_a_stream_in_flight_finish() {
         c.drain_timeout = Duration::from_secs(8);
     })
     .await;
-    let token = common::visitor_token(&s.http, &s.base).await;
+    let token = dgbot_testkit::Api::new(&s.base).visitor().await.token;
     let res = s.ask(&token, "Hello").await;
     assert_eq!(res.status(), 200);
     let mut body = res.bytes_stream();
@@ -293,16 +288,15 @@ async fn shutdown_lets_a_stream_in_flight_finish() {
     assert!(!first.is_empty());
 
     let asked = Instant::now();
-    s.stop.take().unwrap().send(()).unwrap();
+    let served = s.server.shut_down();
     let mut text = String::from_utf8_lossy(&first).into_owned();
     while let Some(chunk) = body.next().await {
         text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
     }
     assert!(text.contains("event: done"), "the stream was cut:\n{text}");
-    tokio::time::timeout(Duration::from_secs(8), &mut s.served)
+    tokio::time::timeout(Duration::from_secs(8), served)
         .await
-        .expect("serve returns within the drain bound")
-        .unwrap();
+        .expect("serve returns within the drain bound");
     assert!(asked.elapsed() < Duration::from_secs(8));
     // No new connection is taken.
     assert!(
@@ -322,18 +316,16 @@ async fn shutdown_is_bounded() {
         c.drain_timeout = Duration::from_millis(700);
     })
     .await;
-    let token = common::visitor_token(&s.http, &s.base).await;
+    let token = dgbot_testkit::Api::new(&s.base).visitor().await.token;
     let res = s.ask(&token, "Hello").await;
     assert_eq!(res.status(), 200);
     let mut body = res.bytes_stream();
     body.next().await.unwrap().unwrap();
 
     let asked = Instant::now();
-    s.stop.take().unwrap().send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(5), &mut s.served)
+    tokio::time::timeout(Duration::from_secs(5), s.server.shut_down())
         .await
-        .expect("serve returns once the bound has passed")
-        .unwrap();
+        .expect("serve returns once the bound has passed");
     let took = asked.elapsed();
     assert!(
         took >= Duration::from_millis(600) && took < Duration::from_secs(3),

@@ -22,14 +22,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::ReleaseServer;
 use common::postgres::Postgres;
-use common::{ReleaseServer, call};
 use dgbot_protocol::Message;
 use dgbot_protocol::livechat::LivechatStatus;
 use dgbot_server::config::RateLimit;
 use dgbot_server::core::ConversationKey;
 use dgbot_server::model::{AttachmentMeta, Attempt, OutboxEvent, Rating, Session};
 use dgbot_server::store::{Database, Store};
+use dgbot_testkit::Api;
 use serde_json::{Value, json};
 
 fn message(id: &str, role: &str, text: &str) -> Message {
@@ -475,8 +476,8 @@ fn instances(pg: &Postgres, name: &str, env: &[(&str, &str)]) -> (ReleaseServer,
     ];
     all.extend_from_slice(env);
     (
-        ReleaseServer::start_with(&format!("{name}-a"), &all),
-        ReleaseServer::start_with(&format!("{name}-b"), &all),
+        ReleaseServer::start_with(common::BIN, &format!("{name}-a"), &all),
+        ReleaseServer::start_with(common::BIN, &format!("{name}-b"), &all),
     )
 }
 
@@ -488,9 +489,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 async fn an_agent_on_one_instance_answers_a_visitor_on_the_other() {
     let Some(pg) = postgres() else { return };
     let (a, b) = instances(&pg, "handover", &[]);
-    let http = reqwest::Client::new();
     // Each of 40 agent messages sent on B ends the visitor's long poll on A (checked inside).
-    let mut latencies = common::agent_to_visitor(&http, &a.base, &b.base, 40).await;
+    let mut latencies = common::agent_to_visitor(&a.base, &b.base, 40).await;
     latencies.sort();
     eprintln!(
         "cross-instance: agent message on B → visitor's long poll on A: p50 {:.1} ms, p99 {:.1} ms ({} messages; includes the agent's request)",
@@ -524,6 +524,7 @@ async fn a_visitor_whose_instance_dies_mid_answer_gets_it_from_the_other() {
     let url = pg.database("failover");
     // A paces its answer (so it can die in the middle of one); B answers at once.
     let mut a = ReleaseServer::start_with(
+        common::BIN,
         "failover-a",
         &[
             ("DGBOT_DATABASE_URL", &url),
@@ -532,6 +533,7 @@ async fn a_visitor_whose_instance_dies_mid_answer_gets_it_from_the_other() {
         ],
     );
     let b = ReleaseServer::start_with(
+        common::BIN,
         "failover-b",
         &[
             ("DGBOT_DATABASE_URL", &url),
@@ -540,7 +542,7 @@ async fn a_visitor_whose_instance_dies_mid_answer_gets_it_from_the_other() {
         ],
     );
     let http = reqwest::Client::new();
-    let visitor = common::visitor_token(&http, &a.base).await;
+    let visitor = Api::new(&a.base).visitor().await.token;
     let ask = |base: &str| {
         http.post(format!("{base}/api/v1/chat/messages"))
             .bearer_auth(&visitor)
@@ -581,15 +583,7 @@ async fn a_visitor_whose_instance_dies_mid_answer_gets_it_from_the_other() {
     let deadline = Instant::now() + Duration::from_secs(10);
     while roles != ["user", "assistant"] && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let (status, history) = call(
-            &http,
-            reqwest::Method::GET,
-            format!("{}/api/v1/chat/messages", b.base),
-            Some(&visitor),
-            None,
-        )
-        .await;
-        assert_eq!(status, 200);
+        let history = Api::new(&b.base).visitor_with(&visitor).history().await;
         roles = history["messages"]
             .as_array()
             .unwrap()
@@ -638,11 +632,11 @@ async fn webhooks_go_out_once_across_instances() {
         assert_eq!(ready.status(), 200, "migrated, and the database answers");
     }
     let (url, seen) = receiver().await;
-    let (status, body) = call(
-        &http,
+    let (status, body) = Api::new(&a.base)
+        .backend()
+        .call(
         reqwest::Method::PUT,
-        format!("{}/api/v1/chat/webhooks", a.base),
-        None,
+        "/webhooks",
         Some(json!({ "url": url, "secret": "a webhook secret of some length", "events": ["livechat.handover.requested"] })),
     )
     .await;
@@ -650,16 +644,7 @@ async fn webhooks_go_out_once_across_instances() {
     // 30 hand-overs, alternately on A and B: 30 events, queued by both.
     for i in 0..30 {
         let base = if i % 2 == 0 { &a.base } else { &b.base };
-        let visitor = common::visitor_token(&http, base).await;
-        let (status, body) = call(
-            &http,
-            reqwest::Method::POST,
-            format!("{base}/api/v1/chat/livechat/handover"),
-            Some(&visitor),
-            Some(json!({ "platform": "website", "source": "manual_button" })),
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
+        Api::new(base).visitor().await.handover().await;
     }
     let deadline = Instant::now() + Duration::from_secs(30);
     while seen.lock().unwrap().len() < 30 && Instant::now() < deadline {

@@ -4,28 +4,35 @@
 
 use std::path::PathBuf;
 
+use dgbot_server::Chatbot;
 use dgbot_server::config::{DEMO_CHATBOT_ID, RateLimit};
+use dgbot_server::model::Database;
 use dgbot_server::store::Store;
-use dgbot_server::{AppState, Chatbot, ServerConfig, app};
+use dgbot_testkit::TestServer;
 use serde_json::{Value, json};
 
 struct Server {
     base: String,
     http: reqwest::Client,
-    task: tokio::task::JoinHandle<()>,
+    _server: TestServer,
 }
 
-async fn start(store: Store, chatbot: Chatbot) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut config = ServerConfig::for_repo(&base);
-    config.token_secret = b"a fixed secret, so tokens outlive a restart".to_vec();
-    let state = AppState::with_store(config, vec![chatbot], store);
-    let task = tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+/// `chatbot` on the SQLite file `database` (in memory when `None`), with a fixed token secret
+/// so that tokens outlive a restart.
+async fn start(database: Option<PathBuf>, chatbot: Chatbot) -> Server {
+    let mut builder = TestServer::builder()
+        .chatbots(vec![chatbot])
+        .configure(|config| {
+            config.token_secret = b"a fixed secret, so tokens outlive a restart".to_vec()
+        });
+    if let Some(path) = database {
+        builder = builder.database(Database::Sqlite(path));
+    }
+    let server = builder.start();
     Server {
-        base,
+        base: server.base.clone(),
         http: reqwest::Client::new(),
-        task,
+        _server: server,
     }
 }
 
@@ -89,11 +96,7 @@ fn visitor_of(token: &str) -> String {
 #[tokio::test]
 async fn a_restart_loses_nothing_and_deletion_really_deletes() {
     let path = temp_db("restart");
-    let server = start(
-        Store::open(&path).unwrap(),
-        dgbot_server::config::demo_chatbot(),
-    )
-    .await;
+    let server = start(Some(path.clone()), dgbot_server::config::demo_chatbot()).await;
     let token = server.token(None).await;
     let visitor = visitor_of(&token);
     server
@@ -153,14 +156,14 @@ async fn a_restart_loses_nothing_and_deletion_really_deletes() {
         .await
         .unwrap();
     assert_eq!(identified.status(), 200);
-    server.task.abort();
+    drop(server);
 
     // A new server on the same file: everything is still there, for the same visitor.
     let store = Store::open(&path).unwrap();
     assert_eq!(store.submissions().unwrap().len(), 1);
     assert_eq!(store.ratings().unwrap()[0].rating, 5);
     assert_eq!(store.identities().unwrap()[0].2.user_id, "u-1");
-    let server = start(store, dgbot_server::config::demo_chatbot()).await;
+    let server = start(Some(path.clone()), dgbot_server::config::demo_chatbot()).await;
     let token = server.token(Some(&visitor)).await;
     assert_eq!(visitor_of(&token), visitor);
     assert_eq!(
@@ -190,14 +193,14 @@ async fn a_restart_loses_nothing_and_deletion_really_deletes() {
         deleted,
         json!({ "messages": 4, "submissions": 1, "ratings": 1, "livechat_sessions": 0, "attachments": 0 })
     );
-    server.task.abort();
+    drop(server);
     let store = Store::open(&path).unwrap();
     assert!(
         store.submissions().unwrap().is_empty()
             && store.ratings().unwrap().is_empty()
             && store.identities().unwrap().is_empty()
     );
-    let server = start(store, dgbot_server::config::demo_chatbot()).await;
+    let server = start(Some(path.clone()), dgbot_server::config::demo_chatbot()).await;
     let token = server.token(Some(&visitor)).await;
     assert_eq!(
         server.get(&token, "/api/v1/chat/messages").await["messages"],
@@ -223,10 +226,12 @@ async fn too_many_messages_get_429_with_retry_after() {
         messages: 2,
         per_seconds: 30,
     };
-    let server = start(Store::in_memory(), chatbot).await;
+    let server = start(None, chatbot).await;
     let token = server.token(None).await;
     for _ in 0..2 {
-        assert_eq!(server.ask(&token, "Hello").await.status(), 200);
+        let answer = server.ask(&token, "Hello").await;
+        assert_eq!(answer.status(), 200);
+        answer.text().await.unwrap(); // read to its end, as the visitor's widget does
     }
     let limited = server.ask(&token, "Hello").await;
     assert_eq!(limited.status(), 429);
@@ -240,14 +245,22 @@ async fn too_many_messages_get_429_with_retry_after() {
     assert_eq!(body["error"]["code"], "rate_limited");
     // Per visitor: another visitor is not held up; the limited message was not stored.
     let other = server.token(None).await;
-    assert_eq!(server.ask(&other, "Hello").await.status(), 200);
-    assert_eq!(
-        server.get(&token, "/api/v1/chat/messages").await["messages"]
+    let answer = server.ask(&other, "Hello").await;
+    assert_eq!(answer.status(), 200);
+    answer.text().await.unwrap();
+    // The answers are kept once their streams have been delivered.
+    let mut kept = 0;
+    for _ in 0..100 {
+        kept = server.get(&token, "/api/v1/chat/messages").await["messages"]
             .as_array()
             .unwrap()
-            .len(),
-        4
-    );
+            .len();
+        if kept == 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(kept, 4);
 }
 
 #[test]
@@ -288,11 +301,7 @@ fn a_bad_configuration_stops_the_server_naming_the_field() {
 #[tokio::test]
 async fn a_database_failure_is_a_500_in_the_envelope_and_streams_nothing() {
     let path = temp_db("broken");
-    let server = start(
-        Store::open(&path).unwrap(),
-        dgbot_server::config::demo_chatbot(),
-    )
-    .await;
+    let server = start(Some(path.clone()), dgbot_server::config::demo_chatbot()).await;
     let token = server.token(None).await;
     // Break the database under the running server.
     let other = rusqlite::Connection::open(&path).unwrap();

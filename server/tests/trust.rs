@@ -4,6 +4,7 @@
 
 mod common;
 
+use dgbot_testkit::TestServer;
 use std::time::Duration;
 
 use base64::Engine;
@@ -15,26 +16,33 @@ struct Server {
     base: String,
     http: reqwest::Client,
     state: SharedState,
+    _server: TestServer,
 }
 
 /// The server as `main` runs it (`serve`: with each connection's peer address), with the demo
 /// chatbot allowed on `http://localhost:*` only, plus `bots`.
-async fn start(configure: impl FnOnce(&mut ServerConfig), bots: Vec<Chatbot>) -> Server {
-    let mut demo = dgbot_server::config::demo_chatbot();
-    demo.allowed_origins = vec!["http://localhost:*".into()];
-    let mut chatbots = vec![demo];
-    chatbots.extend(bots);
-    let (base, state) = common::start_server(configure, chatbots).await;
+async fn start(
+    configure: impl Fn(&mut ServerConfig) + Send + Sync + 'static,
+    bots: Vec<Chatbot>,
+) -> Server {
+    let mut builder = TestServer::builder()
+        .configure(configure)
+        .chatbot(|demo| demo.allowed_origins = vec!["http://localhost:*".into()]);
+    for bot in bots {
+        builder = builder.also(bot);
+    }
+    let server = builder.start();
     Server {
-        base,
+        base: server.base.clone(),
         http: reqwest::Client::new(),
-        state,
+        state: server.state.clone(),
+        _server: server,
     }
 }
 
 impl Server {
     async fn token(&self) -> String {
-        common::visitor_token(&self.http, &self.base).await
+        dgbot_testkit::Api::new(&self.base).visitor().await.token
     }
 
     async fn config_with(&self, token: &str, origin: Option<&str>) -> (u16, Value, Option<String>) {
@@ -251,7 +259,7 @@ async fn auth_public_is_limited_per_ip_address() {
 
     // Behind a trusted proxy, each client address (the proxy's last entry) has its own budget.
     let s = start(
-        |c| {
+        move |c| {
             limit(c);
             c.trusted_proxies = "127.0.0.1".parse().unwrap();
         },

@@ -5,12 +5,13 @@
 //! 002's agent API, whose reply comes back on the WebSocket.
 
 use dgbot_server::core::store::ConversationStore as _;
+use dgbot_testkit::TestServer;
 use std::time::Duration;
 
-use dgbot_server::adapters::webchatagent::{Timings, routes_with};
+use dgbot_server::adapters::webchatagent::Timings;
 use dgbot_server::config::{DEMO_API_KEY, DEMO_CHATBOT_ID};
 use dgbot_server::core::ConversationKey;
-use dgbot_server::{AppState, Chatbot, ServerConfig, SharedState, serve};
+use dgbot_server::{Chatbot, SharedState};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -25,6 +26,7 @@ struct Server {
     base: String,
     http: reqwest::Client,
     state: SharedState,
+    _server: TestServer,
 }
 
 /// The server as `main` runs it, the demo chatbot allowed on `http://localhost:*` only, plus
@@ -34,48 +36,37 @@ async fn start() -> Server {
 }
 
 async fn start_with(bot: impl FnOnce(&mut Chatbot)) -> Server {
-    let (listener, base) = listen().await;
-    let state = state_for(&base, bot);
-    let served = state.clone();
-    tokio::spawn(async move { serve(listener, served).await.unwrap() });
-    Server {
-        base,
-        http: reqwest::Client::new(),
-        state,
-    }
+    serve(builder(bot))
 }
 
-/// Only this adapter's routes, with the WebSocket's timings shortened.
+/// With the WebSocket's timings shortened.
 async fn start_timed(timings: Timings) -> Server {
-    let (listener, base) = listen().await;
-    let state = state_for(&base, |_| {});
-    let app = routes_with(&state, timings).with_state(state.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    serve(builder(|_| {}).configure(move |c| c.webchatagent_timings = timings))
+}
+
+fn serve(builder: dgbot_testkit::Builder) -> Server {
+    let server = builder.start();
     Server {
-        base,
+        base: server.base.clone(),
         http: reqwest::Client::new(),
-        state,
+        state: server.state.clone(),
+        _server: server,
     }
 }
 
-async fn listen() -> (tokio::net::TcpListener, String) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    (listener, base)
-}
-
-fn state_for(base: &str, bot: impl FnOnce(&mut Chatbot)) -> SharedState {
-    let config = ServerConfig::for_repo(base);
-    let mut demo = dgbot_server::config::demo_chatbot();
-    demo.allowed_origins = vec!["http://localhost:*".into()];
-    bot(&mut demo);
+fn builder(bot: impl FnOnce(&mut Chatbot)) -> dgbot_testkit::Builder {
     let mut other = dgbot_server::config::demo_chatbot();
     other.id = OTHER_BOT.into();
     other.api_keys = vec!["other-key".into()];
     other.test_api_keys = vec![];
     other.public_keys = vec![];
     other.allowed_origins = vec!["https://other.example".into()];
-    AppState::new(config, vec![demo, other])
+    TestServer::builder()
+        .chatbot(|demo| {
+            demo.allowed_origins = vec!["http://localhost:*".into()];
+            bot(demo);
+        })
+        .also(other)
 }
 
 /// A reply of `POST /api/chat`: status, `X-Chat-Session-Id`, body (JSON or text).
@@ -164,21 +155,11 @@ impl Server {
             .as_str()
             .unwrap()
             .to_owned();
-        let token: Value = self
-            .http
-            .post(format!(
-                "{}/api/v1/chat/livechat/sessions/{id}/token",
-                self.base
-            ))
-            .basic_auth(DEMO_API_KEY, Some(""))
-            .json(&json!({}))
-            .send()
+        dgbot_testkit::Api::new(&self.base)
+            .backend()
+            .agent_for(&id)
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        token["token"].as_str().unwrap().to_owned()
+            .token
     }
 
     async fn agent(&self, token: &str, path: &str, body: Value) -> Value {

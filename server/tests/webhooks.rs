@@ -5,13 +5,15 @@
 mod common;
 
 use dgbot_server::core::store::{ConversationStore as _, OutboxStore as _};
+use dgbot_testkit::TestServer;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use dgbot_server::config::{DEMO_API_KEY, DEMO_CHATBOT_ID};
 use dgbot_server::core::ConversationKey;
-use dgbot_server::store::Store;
-use dgbot_server::{AppState, Clock, ServerConfig, SharedState, serve};
+
+use dgbot_server::model::Database;
+use dgbot_server::{Clock, ServerConfig, SharedState};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -120,45 +122,42 @@ struct Server {
     base: String,
     http: reqwest::Client,
     state: SharedState,
-    task: tokio::task::JoinHandle<()>,
-}
-
-fn config_for(base: &str, configure: impl FnOnce(&mut ServerConfig)) -> ServerConfig {
-    let mut config = ServerConfig::for_repo(base);
-    config.webhook_retry_base = Duration::from_millis(100);
-    config.token_secret = b"a fixed secret for webhook tests".to_vec();
-    configure(&mut config);
-    config
+    _server: TestServer,
 }
 
 impl Server {
-    async fn start(configure: impl FnOnce(&mut ServerConfig), store: Option<PathBuf>) -> Server {
-        Self::start_on("127.0.0.1:0", configure, store).await
+    /// Retries 100 ms apart, a fixed token secret, then `configure`; on the SQLite file `store`
+    /// when given (in memory otherwise).
+    async fn start(
+        configure: impl Fn(&mut ServerConfig) + Send + Sync + 'static,
+        store: Option<PathBuf>,
+    ) -> Server {
+        Self::start_on(None, configure, store).await
     }
 
     async fn start_on(
-        addr: &str,
-        configure: impl FnOnce(&mut ServerConfig),
+        port: Option<u16>,
+        configure: impl Fn(&mut ServerConfig) + Send + Sync + 'static,
         store: Option<PathBuf>,
     ) -> Server {
-        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let config = config_for(&base, configure);
-        let state = match store {
-            Some(path) => AppState::with_store(
-                config,
-                vec![dgbot_server::config::demo_chatbot()],
-                Store::open(&path).unwrap(),
-            ),
-            None => AppState::new(config, vec![dgbot_server::config::demo_chatbot()]),
-        };
-        let served = state.clone();
-        let task = tokio::spawn(async move { serve(listener, served).await.unwrap() });
+        let mut builder = TestServer::builder()
+            .configure(|config| {
+                config.webhook_retry_base = Duration::from_millis(100);
+                config.token_secret = b"a fixed secret for webhook tests".to_vec();
+            })
+            .configure(configure);
+        if let Some(path) = store {
+            builder = builder.database(Database::Sqlite(path));
+        }
+        if let Some(port) = port {
+            builder = builder.port(port);
+        }
+        let server = builder.start();
         Server {
-            base,
+            base: server.base.clone(),
             http: reqwest::Client::new(),
-            state,
-            task,
+            state: server.state.clone(),
+            _server: server,
         }
     }
 
@@ -209,7 +208,7 @@ impl Server {
     }
 
     async fn visitor(&self) -> String {
-        common::visitor_token(&self.http, &self.base).await
+        dgbot_testkit::Api::new(&self.base).visitor().await.token
     }
 
     async fn visitor_call(
@@ -407,7 +406,7 @@ async fn every_event_arrives_signed_with_the_six_headers() {
             .is_empty(),
         "sent after the data is gone"
     );
-    s.task.abort();
+    drop(s);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -481,7 +480,7 @@ async fn a_failing_receiver_gets_the_same_event_until_it_answers_and_replay_send
     );
     assert_eq!(again["headers"]["x-di-attempt"], "4");
     assert_eq!(again["verified"], true);
-    s.task.abort();
+    drop(s);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -509,8 +508,7 @@ async fn an_event_survives_a_server_restart_while_the_receiver_is_down() {
     let visitor = s.visitor().await;
     let session = s.handover(&visitor).await;
     tokio::time::sleep(Duration::from_millis(300)).await; // a failed attempt or two
-    s.task.abort();
-    drop(s);
+    drop(s); // a crash: every connection ends at once
 
     let s = Server::start(|_| {}, Some(db.clone())).await;
     let mut r = Receiver::start(port, 0).await;
@@ -525,7 +523,7 @@ async fn an_event_survives_a_server_restart_while_the_receiver_is_down() {
             .unwrap()
             >= 2
     );
-    s.task.abort();
+    drop(s);
     let _ = std::fs::remove_file(&db);
 }
 
@@ -535,7 +533,7 @@ async fn events_expire_after_30_days_and_undelivered_ones_die() {
     let c = clock.clone();
     let s = Server::start(
         move |config| {
-            config.clock = c;
+            config.clock = c.clone();
             config.webhook_max_attempts = 2;
         },
         None,
@@ -617,7 +615,7 @@ async fn events_expire_after_30_days_and_undelivered_ones_die() {
             .is_none(),
         "cleaned up"
     );
-    s.task.abort();
+    drop(s);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -676,5 +674,5 @@ async fn required_events_are_kept_and_bad_configurations_are_refused() {
     let d = r.next().await;
     assert_eq!(d["headers"]["x-di-environment"], "test");
     assert_eq!(d["body"]["environment"], "test");
-    s.task.abort();
+    drop(s);
 }

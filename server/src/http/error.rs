@@ -185,7 +185,44 @@ struct Paced {
     deadline: Pin<Box<Sleep>>,
     /// Whether the first byte that is not white space was seen yet.
     started: bool,
+    /// The body ended (or failed): nothing is left to read.
+    ended: bool,
     seen: Arc<Seen>,
+}
+
+/// A body over its route's limit is refused after [`MAX_DRAIN`] of it has been read and thrown
+/// away at most, for at most [`DRAIN_TIME`]: a client that sends a body in one go (no
+/// `Expect: 100-continue`) then reads the `413` instead of a broken pipe (a lingering close,
+/// as nginx does).
+const MAX_DRAIN: u64 = 64 * 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(10);
+
+impl Drop for Paced {
+    /// A body dropped before its end, not for being too slow, was refused for its size: read
+    /// the rest (bounded) in the background, so the connection takes it while the `413` goes
+    /// out.
+    fn drop(&mut self) {
+        if self.ended || self.seen.too_slow.load(Ordering::Relaxed) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let mut rest = std::mem::replace(&mut self.inner, Body::empty().into_data_stream());
+        runtime.spawn(async move {
+            use tokio_stream::StreamExt;
+            let mut drained = 0u64;
+            let _ = tokio::time::timeout(DRAIN_TIME, async {
+                while let Some(Ok(bytes)) = rest.next().await {
+                    drained += bytes.len() as u64;
+                    if drained > MAX_DRAIN {
+                        break;
+                    }
+                }
+            })
+            .await;
+        });
+    }
 }
 
 impl Paced {
@@ -197,6 +234,7 @@ impl Paced {
             received: 0,
             deadline: Box::pin(tokio::time::sleep_until(start + BODY_GRACE)),
             started: false,
+            ended: false,
             seen,
         }
     }
@@ -225,6 +263,14 @@ impl Stream for Paced {
                     .reset(this.start + BODY_GRACE + earned);
                 Poll::Ready(Some(Ok(bytes)))
             }
+            Poll::Ready(None) => {
+                this.ended = true;
+                Poll::Ready(None)
+            }
+            Poll::Ready(Some(Err(e))) => {
+                this.ended = true;
+                Poll::Ready(Some(Err(e)))
+            }
             Poll::Pending => match this.deadline.as_mut().poll(cx) {
                 Poll::Ready(()) => {
                     this.seen.too_slow.store(true, Ordering::Relaxed);
@@ -235,7 +281,6 @@ impl Stream for Paced {
                 }
                 Poll::Pending => Poll::Pending,
             },
-            done => done,
         }
     }
 }

@@ -29,11 +29,8 @@ use crate::http::security::some_chatbot_allows;
 pub use socket::Timings;
 
 pub fn routes(state: &SharedState) -> Router<SharedState> {
-    routes_with(state, Timings::default())
-}
-
-/// [`routes`] with the WebSocket's pings and time-outs as given (tests shorten them).
-pub fn routes_with(state: &SharedState, timings: Timings) -> Router<SharedState> {
+    // The WebSocket's pings and time-outs (tests shorten them).
+    let timings = state.config.webchatagent_timings;
     Router::new()
         .route("/api/chat", post(rest::chat).layer(cors(state.clone())))
         .route(
