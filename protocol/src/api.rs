@@ -50,7 +50,11 @@ pub struct ChatConfig {
     /// chatbot's `[chatbot.strings]` overrides applied; empty for English without overrides.
     /// A string not here shows in English. Not decoded by the widget (it looks them up in the
     /// JSON, `src/i18n.rs`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", skip_deserializing)]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        skip_deserializing
+    )]
     pub strings: BTreeMap<String, String>,
     /// The `chat_type` every analytics event carries (seed 002: `"shopping_assistant"`).
     pub chat_type: String,

@@ -154,7 +154,11 @@ mod tests {
     fn fill_puts_values_in_order() {
         let f = |t: &str, v: &[&str]| fill(t.to_owned(), v);
         assert_eq!(f("{} of {}", &["3", "5"]), "3 of 5");
-        assert_eq!(f("Remove {}", &["a {} b"]), "Remove a {} b", "a {{}} in a value stays");
+        assert_eq!(
+            f("Remove {}", &["a {} b"]),
+            "Remove a {} b",
+            "a {{}} in a value stays"
+        );
         assert_eq!(f("{} and {}", &["x"]), "x and {}", "too few values");
         assert_eq!(f("no {braces} here {", &["x"]), "no {braces} here {");
     }

@@ -36,7 +36,9 @@ pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> serde_json::Resu
 
 /// A JSON value someone else parsed, as `T`. The widget parses text with the browser's
 /// `JSON.parse` and gives the value here, so it carries no JSON text parser at all.
-pub fn from_value<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> serde_json::Result<T> {
+pub fn from_value<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+) -> serde_json::Result<T> {
     T::deserialize(value)
 }
 

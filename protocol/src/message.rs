@@ -420,7 +420,7 @@ pub struct SupportTicketMarker {
 }
 
 /// What a support ticket may carry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct AttachmentRules {
     /// 0: no attachments.
     pub max_files: u32,
@@ -428,16 +428,6 @@ pub struct AttachmentRules {
     /// MIME types, e.g. `image/png`, `application/pdf`.
     #[serde(default)]
     pub accepted_types: Vec<String>,
-}
-
-impl Default for AttachmentRules {
-    fn default() -> Self {
-        AttachmentRules {
-            max_files: 0,
-            max_size_bytes: 0,
-            accepted_types: vec![],
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

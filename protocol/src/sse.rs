@@ -104,15 +104,11 @@ impl SseParser {
                 self.data.push('\n');
                 self.has_data = true;
             }
-            b"id" => {
-                if !value.contains('\0') {
-                    self.last_id = Some(value.into_owned());
-                }
+            b"id" if !value.contains('\0') => {
+                self.last_id = Some(value.into_owned());
             }
-            b"retry" => {
-                if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-                    self.retry_ms = value.parse().ok();
-                }
+            b"retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                self.retry_ms = value.parse().ok();
             }
             _ => {} // unknown fields are ignored
         }

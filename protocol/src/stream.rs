@@ -194,7 +194,9 @@ impl StreamEvent {
     /// Decode an SSE event. `Ok(None)` for event names this widget does not know (ignored, so
     /// a newer server can add events); `Err` for a known event whose data is malformed.
     pub fn decode(event: &str, data: &str) -> Result<Option<StreamEvent>, DecodeError> {
-        Self::decode_with(event, data, |d| serde_json::from_str(d).map_err(|e| e.to_string()))
+        Self::decode_with(event, data, |d| {
+            serde_json::from_str(d).map_err(|e| e.to_string())
+        })
     }
 
     /// [`StreamEvent::decode`] with the JSON text parser given: the widget's is the browser's

@@ -555,7 +555,7 @@ async fn the_whole_livechat_lifecycle() {
     assert_eq!(message_ids(&all), [hello_id.as_str(), reply_id.as_str()]);
     let from_alice = &all["messages"][1];
     assert_eq!(
-        pick(&from_alice, "role author.agent_id author.display_name"),
+        pick(from_alice, "role author.agent_id author.display_name"),
         json!(["agent", ALICE, ALICE_NAME])
     );
     assert_eq!(all["state_version"], active["state_version"]);
@@ -667,7 +667,7 @@ async fn the_whole_livechat_lifecycle() {
         .find(|m| m["message_id"] == reply_id.as_str())
         .unwrap_or_else(|| panic!("no agent message in {history}"));
     assert_eq!(
-        pick(&agent_message, "role author.display_name"),
+        pick(agent_message, "role author.display_name"),
         json!(["agent", ALICE_NAME])
     );
 }
@@ -995,7 +995,7 @@ async fn attachments_are_stored_served_safely_expire_and_are_deleted() {
     );
     let png = &sent["message"]["parts"][2];
     assert_eq!(
-        pick(&png, "type mime_type size_bytes filename"),
+        pick(png, "type mime_type size_bytes filename"),
         json!(["image", "image/png", PNG.len(), "photo.png"])
     );
     assert!(png["attachment_id"].is_string() && png["url_expires_at"].is_string());

@@ -143,7 +143,7 @@ const KEPT_REPORTS: usize = 100;
 
 /// `POST /csp-report`: a browser's report of something the chat page's policy blocked
 /// (`report-uri`, `application/csp-report`). Logged and kept (the newest
-/// [`KEPT_REPORTS`]); a violation on our own page is a bug or an attack either way.
+/// `KEPT_REPORTS`); a violation on our own page is a bug or an attack either way.
 pub async fn csp_report(State(state): State<SharedState>, body: Bytes) -> StatusCode {
     let report = String::from_utf8_lossy(&body[..body.len().min(4096)]).into_owned();
     tracing::warn!("CSP violation on the chat page: {report}");

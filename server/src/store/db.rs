@@ -27,7 +27,7 @@ pub enum Value {
     Blob(Vec<u8>),
 }
 
-/// What can be a statement's argument (see [`args!`]).
+/// What can be a statement's argument (see `args!`).
 pub trait ToValue {
     fn to_value(&self) -> Value;
 }
@@ -170,7 +170,7 @@ impl Dialect {
     }
 }
 
-/// A connection: on its own (each statement commits) or inside [`super::Store::tx`].
+/// A connection: on its own (each statement commits) or inside `Store::tx`.
 pub trait Conn {
     fn dialect(&self) -> Dialect;
     /// Run a statement; the rows it changed.

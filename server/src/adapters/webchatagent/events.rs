@@ -116,7 +116,7 @@ impl Follower {
             Role::Assistant | Role::System => Sender::Bot,
         };
         let sources = (m.role == Role::Assistant)
-            .then(|| sources_of(core, &self.key.chatbot_id, m, &core.public_base()));
+            .then(|| sources_of(core, &self.key.chatbot_id, m, core.public_base()));
         ServerEvent::Message(LivechatMessage {
             session_id: self.key.visitor_id.clone(),
             sender,

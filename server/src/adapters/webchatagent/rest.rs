@@ -127,7 +127,7 @@ async fn reply_to(
         &state.core,
         &key.chatbot_id,
         &answered.message,
-        &state.core.public_base(),
+        state.core.public_base(),
     );
     let (mode, status) = mode_status(&state.core, key)?;
     Ok(ChatReply {

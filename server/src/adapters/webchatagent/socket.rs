@@ -69,7 +69,7 @@ pub async fn upgrade(
     timings: Timings,
 ) -> Response {
     let page = Page::of(&parts, &state.config.public_base);
-    if !page.allowed_by_any(&state.core.chatbots()) {
+    if !page.allowed_by_any(state.core.chatbots()) {
         return (
             StatusCode::FORBIDDEN,
             "No chatbot here accepts live chats from this page's origin",
