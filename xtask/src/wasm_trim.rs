@@ -165,7 +165,11 @@ fn rename_imports(body: &[u8], glue: &mut String) -> Result<Vec<u8>, String> {
         if module == MODULE {
             let short = short_name(renamed);
             renamed += 1;
-            replace_once(glue, &format!("\n        {field}: "), &format!("\n{short}: "))?;
+            replace_once(
+                glue,
+                &format!("\n        {field}: "),
+                &format!("\n{short}: "),
+            )?;
             put_name(&mut out, "w");
             put_name(&mut out, &short);
         } else {
@@ -222,7 +226,9 @@ fn rewrite_exports(body: &[u8], glue: &mut String) -> Result<Vec<u8>, String> {
 /// `FinalizationRegistry`.
 fn drop_class(glue: &str, class: &str) -> Result<String, String> {
     let start = find_once(glue, &format!("export class {class} {{\n"))?;
-    let dispose = format!("if (Symbol.dispose) {class}.prototype[Symbol.dispose] = {class}.prototype.free;\n");
+    let dispose = format!(
+        "if (Symbol.dispose) {class}.prototype[Symbol.dispose] = {class}.prototype.free;\n"
+    );
     let end = find_once(glue, &dispose)? + dispose.len();
     if end < start {
         return Err(format!("glue: {class}'s parts out of order"));
@@ -261,8 +267,15 @@ mod tests {
         let names: Vec<_> = (0..3000).map(short_name).collect();
         let unique: std::collections::HashSet<_> = names.iter().collect();
         assert_eq!(unique.len(), names.len());
-        assert_eq!((names[0].as_str(), names[51].as_str(), names[52].as_str()), ("a", "Z", "aa"));
-        assert!(names.iter().all(|n| n.bytes().all(|b| b.is_ascii_alphabetic())));
+        assert_eq!(
+            (names[0].as_str(), names[51].as_str(), names[52].as_str()),
+            ("a", "Z", "aa")
+        );
+        assert!(
+            names
+                .iter()
+                .all(|n| n.bytes().all(|b| b.is_ascii_alphabetic()))
+        );
     }
 
     #[test]
