@@ -21,6 +21,7 @@ pub mod conversation;
 pub mod error;
 pub mod hub;
 pub mod identity;
+pub mod knowledge;
 pub mod livechat;
 pub mod model;
 pub mod outbox;
