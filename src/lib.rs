@@ -1,14 +1,17 @@
-//! The dgbot chat app that runs inside the iframe (Leptos 0.8, client-side rendered).
+//! The dgbot chat app that runs inside the iframe (Leptos 0.8, client-side rendered), in four
+//! layers whose arrows only point down (`tests/widget_layers.rs` keeps them so):
 //!
-//! - [`chat`]: the chat controller (session, sending, applying the stream) provided as context.
-//! - [`view_model`]: the reactive mirror of the transcript, updated at O(delta).
-//! - [`render`]: one renderer per part type; [`markers`]: the marker parts (forms, uploads, …).
-//! - [`app`]: the window: header, message log, composer.
-//! - [`send`]: the send loop's retry decisions (plain Rust, tested natively).
-//! - [`api`]: the API client: visitor id, token, the one renewal path.
-//! - [`livechat`]: the livechat state machine (plain Rust, tested natively);
-//!   [`livechat_view`]: following a livechat session and its views.
-//! - [`transport`]: HTTP and SSE over fetch. [`bridge`]: postMessage to and from the host page.
+//! - [`ui`]: the views, one component per file, reading narrow state handles.
+//! - [`state`]: what the page shows and does: small `Copy` handles of signals (session,
+//!   transcript, answer, composer, livechat, host bridge) and their operations.
+//! - [`services`]: the talk with the outside world: the API client, HTTP and SSE, the history,
+//!   livechat polling, postMessage, files.
+//! - [`logic`]: the decisions, plain Rust tested natively: the answer's outcome and batching,
+//!   the send policy, the livechat machine, launch parameters, errors, the widget's words.
+//!
+//! Below them all, the `dgbot-protocol` crate: every wire shape, the SSE parser and the
+//! transcript reducer. Beside them, [`leptos_private`]: the one place that uses Leptos'
+//! private API.
 
 /// A function whose code is left out of the first download. In the release build (feature
 /// `split`) it is a wasm-split point: `cargo xtask build` moves it, with the code only its
@@ -46,21 +49,13 @@ impl From<leptos::wasm_split::SplitLoaderError> for Unloaded {
     }
 }
 
-pub mod api;
-pub mod app;
-pub mod bridge;
-pub mod chat;
-pub mod i18n;
-pub mod json;
-pub mod livechat;
-pub mod livechat_view;
-pub mod markers;
-pub mod render;
-pub mod send;
-pub mod transport;
-pub mod view_model;
+pub mod leptos_private;
+pub mod logic;
+pub mod services;
+pub mod state;
+pub mod ui;
 
 /// Mount the app into `<body>`.
 pub fn mount() {
-    leptos::mount::mount_to_body(app::App);
+    leptos::mount::mount_to_body(ui::app::App);
 }

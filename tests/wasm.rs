@@ -2,9 +2,10 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use dgbot::chat::{Chat, LaunchParams};
-use dgbot::render::message_view;
-use dgbot::view_model::{Delivery, MessageVm};
+use dgbot::logic::launch::LaunchParams;
+use dgbot::state::Session;
+use dgbot::state::view_model::{Delivery, MessageVm};
+use dgbot::ui::parts::message_view;
 use dgbot_protocol::message::{
     AttachmentRules, Block, ContactFormMarker, CustomMarker, FieldKind, FormField,
     HumanAgentMarker, ImageConstraints, ImagePart, ImageUploadMarker, ListItem, Part, Product,
@@ -23,15 +24,14 @@ fn mount(m: MessageVm) -> HtmlElement {
     mount_with(m, |_| {})
 }
 
-/// Mount with a chat controller the test may configure first.
-fn mount_with(m: MessageVm, configure: impl FnOnce(&Chat) + 'static) -> HtmlElement {
+/// Mount with the page's state, which the test may configure first.
+fn mount_with(m: MessageVm, configure: impl FnOnce(&Session) + 'static) -> HtmlElement {
     let doc = document();
     let el: HtmlElement = doc.create_element("div").unwrap().unchecked_into();
     doc.body().unwrap().append_child(&el).unwrap();
     let handle = leptos::mount::mount_to(el.clone(), move || {
-        let chat = Chat::new(LaunchParams::default());
-        configure(&chat);
-        provide_context(chat);
+        let session = dgbot::state::provide(LaunchParams::default());
+        configure(&session);
         message_view(m, |_| ().into_any())
     });
     std::mem::forget(handle);
@@ -380,7 +380,7 @@ async fn the_human_agent_marker_offers_a_hand_over_when_livechat_is_live() {
     });
     let el = mount_with(
         MessageVm::new(5, Role::Assistant, &[marker], Delivery::Done),
-        move |chat| chat.config.set(Some(config)),
+        move |session| session.config.set(Some(config)),
     );
     tick().await;
     let button = el
@@ -399,7 +399,7 @@ async fn the_human_agent_marker_offers_a_hand_over_when_livechat_is_live() {
 /// page may post one), is refused with an error instead of overflowing the stack.
 #[wasm_bindgen_test]
 fn json_refuses_what_nests_too_deep_and_keeps_whole_numbers_integers() {
-    use dgbot::json;
+    use dgbot::services::json;
     let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
     assert!(json::parse(&deep).unwrap_err().contains("nested deeper"));
     let cyclic = js_sys::Object::new();

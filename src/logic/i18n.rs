@@ -7,10 +7,10 @@
 //! with gettext: English costs nothing, a missing translation shows the English, and the
 //! opened widget carries no catalogue. `{}` in a string is a value put in by [`t_with`].
 //!
-//! The window is drawn once the configuration has arrived (see `app::App`), so these lookups
+//! The window is drawn once the configuration has arrived (see `ui::app::App`), so these lookups
 //! need not be reactive. [`t`] gives a `&'static str`, as the string literal it replaces was,
 //! so the views keep their types and their code. Outside a browser (the native tests of
-//! `livechat`) every string is its English.
+//! `logic`) every string is its English.
 
 use std::cell::RefCell;
 

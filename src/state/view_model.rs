@@ -261,6 +261,21 @@ impl MessageVm {
         self
     }
 
+    /// The parts a visitor message was sent with (as kept here), to send it again.
+    pub fn sent_parts(&self) -> Vec<Part> {
+        self.parts.with_untracked(|parts| {
+            parts
+                .iter()
+                .filter_map(|p| match &p.body {
+                    PartBody::Text(t) => Some(Part::text(t)),
+                    PartBody::Image(i) => Some(Part::Image(i.clone())),
+                    PartBody::File(f) => Some(Part::File(f.clone())),
+                    _ => None,
+                })
+                .collect()
+        })
+    }
+
     /// Replace all parts (a `done` whose message differs from the draft).
     pub fn set_parts(&self, parts: &[Part]) {
         self.parts.set(parts.iter().map(PartVm::new).collect());

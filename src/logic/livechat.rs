@@ -2,9 +2,9 @@
 //! model"): plain Rust, no browser, tested natively. It decides where the visitor's message
 //! goes ([`Livechat::route`]), what a polled state changed ([`Livechat::apply`]), which polled
 //! messages are new ([`Livechat::merge`]) and how soon to poll again ([`Livechat::poll_delay_ms`]).
-//! `livechat_view.rs` does the talking and the drawing.
+//! `state::livechat` does the talking, `ui::livechat` the drawing.
 
-use crate::i18n::{t, t_with};
+use crate::logic::i18n::{t, t_with};
 use std::collections::HashSet;
 
 use dgbot_protocol::Message;

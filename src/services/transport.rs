@@ -2,7 +2,6 @@
 //! SSE over `fetch` (the seed: `EventSource` cannot POST). The bytes go through the protocol's
 //! incremental [`SseParser`]; this module knows nothing of the events' meaning.
 
-use crate::i18n::{t, t_with};
 use dgbot_protocol::api::ApiError;
 use dgbot_protocol::sse::{SseEvent, SseParser};
 use serde::Serialize;
@@ -11,31 +10,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Headers, ReadableStreamDefaultReader, RequestInit, Response};
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum TransportError {
-    /// A non-2xx answer with the seed's `ApiError` envelope (or a synthesized one).
-    Api {
-        status: u16,
-        error: ApiError,
-        retry_after_secs: Option<u32>,
-    },
-    /// No answer, or the connection dropped mid-stream.
-    Network(String),
-    /// The request was aborted by us (stop button).
-    Aborted,
-}
-
-impl TransportError {
-    pub fn message(&self) -> String {
-        match self {
-            TransportError::Api { error, .. } => error.error.message.clone(),
-            TransportError::Network(_) => {
-                t("Could not reach the chat service. Check your connection.").into()
-            }
-            TransportError::Aborted => t("Stopped.").into(),
-        }
-    }
-}
+use crate::logic::errors::TransportError;
+use crate::logic::i18n::t_with;
 
 fn js_err(e: impl std::fmt::Debug) -> TransportError {
     TransportError::Network(format!("{e:?}"))
@@ -93,7 +69,7 @@ async fn text(res: &Response) -> Result<String, TransportError> {
 /// ([`request`]) is the same code for every type, so each answer type costs the widget only
 /// its decoder.
 pub fn decode<R: DeserializeOwned>(text: &str) -> Result<R, TransportError> {
-    crate::json::parse(text)
+    crate::services::json::parse(text)
         .and_then(|v| dgbot_protocol::from_value(v).map_err(|e| e.to_string()))
         .map_err(|e| TransportError::Network(format!("unexpected response: {e}")))
 }
@@ -109,15 +85,15 @@ async fn check(res: Response) -> Result<Response, TransportError> {
 
 /// A non-2xx answer as the error the callers act on (`Retry-After` for 429s, the envelope).
 fn api_error(status: u16, retry_after: Option<String>, body: &str) -> TransportError {
-    let error = crate::json::parse(body)
+    let error = crate::services::json::parse(body)
         .ok()
         .and_then(|v| dgbot_protocol::from_value::<ApiError>(v).ok())
         .unwrap_or_else(|| {
-        ApiError::new(
-            dgbot_protocol::ApiErrorCode::Internal,
-            t_with("The chat service answered {}.", &[&status.to_string()]),
-        )
-    });
+            ApiError::new(
+                dgbot_protocol::ApiErrorCode::Internal,
+                t_with("The chat service answered {}.", &[&status.to_string()]),
+            )
+        });
     TransportError::Api {
         status,
         error,
@@ -126,7 +102,7 @@ fn api_error(status: u16, retry_after: Option<String>, body: &str) -> TransportE
 }
 
 pub fn encode<B: Serialize>(body: &B) -> Result<String, TransportError> {
-    crate::json::stringify(body).map_err(TransportError::Network)
+    crate::services::json::stringify(body).map_err(TransportError::Network)
 }
 
 /// One JSON call (`body` already encoded): the answer's text, or the error it is.

@@ -3,7 +3,7 @@
 //! happened). The same message, with the same `Idempotency-Key`, goes out on every retry, so
 //! the server stores it once.
 
-use crate::transport::TransportError;
+use crate::logic::errors::TransportError;
 
 /// At most this many waits for `429 rate_limited` before the message is shown unsent.
 pub const MAX_RATE_LIMIT_WAITS: u32 = 3;

@@ -47,7 +47,7 @@ impl HostBridge {
         let Some(origin) = self.origin.as_ref().filter(|_| self.framed) else {
             return;
         };
-        let value = crate::json::to_js(&action.to_host(chat_type, response_latency_ms));
+        let value = crate::services::json::to_js(&action.to_host(chat_type, response_latency_ms));
         if let Ok(Some(parent)) = window().parent() {
             let _ = parent.post_message(&value, origin);
         }
@@ -65,7 +65,7 @@ impl HostBridge {
                 return;
             }
             let data = e.data();
-            let value = crate::json::from_js(&data);
+            let value = crate::services::json::from_js(&data);
             let ours = value.get("source").and_then(|s| s.as_str()) == Some("dgbot");
             match HostCommand::decode_value(value) {
                 Some(m) => on_command(m),
@@ -73,7 +73,9 @@ impl HostBridge {
                 // passes identify() and reportPurchase() arguments through unchecked).
                 None if ours => leptos::logging::warn!(
                     "dgbot: ignored host command {}",
-                    js_sys::JSON::stringify(&data).map(String::from).unwrap_or_default()
+                    js_sys::JSON::stringify(&data)
+                        .map(String::from)
+                        .unwrap_or_default()
                 ),
                 None => {} // not ours
             }

@@ -11,8 +11,9 @@ use leptos::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::bridge::HostBridge;
-use crate::transport::{self, TransportError};
+use crate::logic::errors::TransportError;
+use crate::services::bridge::HostBridge;
+use crate::services::transport;
 
 pub const API: &str = "/api/v1/chat";
 
@@ -52,7 +53,7 @@ fn token_subject(token: &str) -> Option<String> {
 /// is an ASCII id).
 fn base64url_decode(s: &str) -> Option<String> {
     let mut std = s.replace('-', "+").replace('_', "/");
-    while std.len() % 4 != 0 {
+    while !std.len().is_multiple_of(4) {
         std.push('=');
     }
     window().atob(&std).ok()

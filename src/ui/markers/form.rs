@@ -1,39 +1,20 @@
-//! Marker parts: assistant parts that ask the visitor for something (seed 002, "How markers
-//! and actions work together"). Forms submit to `/actions` with the marker's `part_id`; an
-//! image upload goes out with the next message; `custom` is forwarded to the host page.
+//! `show_contact_form` and `show_support_ticket`: a form the visitor fills in (a ticket with
+//! files too), checked here as the server checks it, submitted to `/actions`. Nothing typed is
+//! lost: a refused form stays filled in, with the server's reasons.
 
 use std::collections::BTreeMap;
 
-use dgbot_protocol::Part;
 use dgbot_protocol::api::{Action, ActionRequest, ApiError, Attachment, FieldError};
 use dgbot_protocol::bridge::FrameAction;
 use dgbot_protocol::forms::{check_attachments_in, check_fields_in};
-use dgbot_protocol::message::{
-    AttachmentRules, CustomMarker, FieldKind, FormField, HumanAgentMarker, IMAGE_MIME_TYPES,
-    ImagePart, ImageUploadMarker,
-};
+use dgbot_protocol::message::{AttachmentRules, FieldKind, FormField};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
-use web_sys::{File, HtmlInputElement};
 
-use crate::chat::Chat;
-use crate::i18n::{t, t_with};
-use crate::livechat_view::offline_note;
-use crate::transport::TransportError;
-
-pub fn marker_view(part: Part) -> AnyView {
-    match part {
-        Part::ShowContactForm(m) => view! { <MarkerForm part_id=m.part_id fields=m.fields attachments=None /> }.into_any(),
-        Part::ShowSupportTicket(m) => {
-            view! { <MarkerForm part_id=m.part_id fields=m.fields attachments=Some(m.attachments) /> }.into_any()
-        }
-        Part::RequestImageUpload(m) => view! { <ImageUpload marker=m /> }.into_any(),
-        Part::RequestHumanAgent(m) => view! { <HumanAgent marker=m /> }.into_any(),
-        Part::Custom(m) => custom_view(m),
-        _ => ().into_any(),
-    }
-}
+use crate::logic::errors::TransportError;
+use crate::logic::i18n::{t, t_with};
+use crate::services::files::{picked_files, read_base64};
+use crate::state::{self, Host, Session};
 
 /// Field errors by field key (`""` for the form as a whole, `"attachments"` for files).
 type Errors = BTreeMap<String, String>;
@@ -65,56 +46,17 @@ enum FormState {
     Sent(String),
 }
 
-/// Read a picked file as base64 (via `FileReader.readAsDataURL`).
-pub(crate) async fn read_base64(file: &File) -> Result<String, String> {
-    let reader =
-        web_sys::FileReader::new().map_err(|_| t("This browser cannot read files.").to_owned())?;
-    let done = js_sys::Promise::new(&mut |resolve, reject| {
-        reader.set_onload(Some(&resolve));
-        reader.set_onerror(Some(&reject));
-    });
-    reader
-        .read_as_data_url(file)
-        .map_err(|_| t("The file could not be read.").to_owned())?;
-    wasm_bindgen_futures::JsFuture::from(done)
-        .await
-        .map_err(|_| t("The file could not be read.").to_owned())?;
-    let url = reader
-        .result()
-        .ok()
-        .and_then(|r| r.as_string())
-        .ok_or_else(|| t("The file could not be read.").to_owned())?;
-    url.split_once(',')
-        .map(|(_, data)| data.to_owned())
-        .ok_or_else(|| t("The file could not be read.").into())
-}
-
-pub(crate) fn picked_files(ev: &leptos::ev::Event) -> Vec<File> {
-    let Some(input) = ev
-        .target()
-        .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
-    else {
-        return vec![];
-    };
-    let picked = match input.files() {
-        Some(files) => (0..files.length()).filter_map(|i| files.get(i)).collect(),
-        None => vec![],
-    };
-    input.set_value(""); // so picking the same file again fires `change` again
-    picked
-}
-
 /// A contact form, or a support ticket when `attachments` is given.
 #[component]
-fn MarkerForm(
+pub fn MarkerForm(
     part_id: String,
     fields: Vec<FormField>,
     attachments: Option<AttachmentRules>,
 ) -> impl IntoView {
-    let chat = expect_context::<Chat>();
+    let (session, host) = (state::expect::<Session>(), state::expect::<Host>());
     let is_ticket = attachments.is_some();
-    if !is_ticket && chat.first_sight(&format!("form:{part_id}")) {
-        chat.post(FrameAction::ContactFormShown);
+    if !is_ticket && host.first_sight(&format!("form:{part_id}")) {
+        host.post(FrameAction::ContactFormShown);
     }
     let values = RwSignal::new(BTreeMap::<String, String>::new());
     let errors = RwSignal::new(Errors::new());
@@ -136,7 +78,9 @@ fn MarkerForm(
             .collect();
         let mut problems = check_fields_in(&fields, &entered, &|s| t(s).into());
         if let Some(rules) = &rules {
-            problems.extend(check_attachments_in(rules, &files.get_untracked(), &|s| t(s).into()));
+            problems.extend(check_attachments_in(rules, &files.get_untracked(), &|s| {
+                t(s).into()
+            }));
         }
         if !problems.is_empty() {
             errors.set(errors_by_key(&problems));
@@ -156,7 +100,7 @@ fn MarkerForm(
             action,
         };
         spawn_local(async move {
-            match chat.submit_action(req).await {
+            match session.submit_action(req).await {
                 Ok(res) => state.set(FormState::Sent(res.message)),
                 Err(e) => {
                     // Nothing typed is lost: the form stays filled in, with the server's reasons.
@@ -267,7 +211,10 @@ fn attachments_view(
     let accept = rules.accepted_types.join(",");
     let hint = t_with(
         "Up to {} files, {} MB each.",
-        &[&rules.max_files.to_string(), &(rules.max_size_bytes / 1_048_576).to_string()],
+        &[
+            &rules.max_files.to_string(),
+            &(rules.max_size_bytes / 1_048_576).to_string(),
+        ],
     );
     let on_change = move |ev: leptos::ev::Event| {
         let picked = picked_files(&ev);
@@ -313,128 +260,4 @@ fn attachments_view(
         </div>
     }
     .into_any()
-}
-
-/// Ask for a photo meeting the marker's constraints; it rides along with the next message.
-#[component]
-fn ImageUpload(marker: ImageUploadMarker) -> impl IntoView {
-    let chat = expect_context::<Chat>();
-    let error = RwSignal::new(None::<String>);
-    let constraints = StoredValue::new(marker.constraints.clone());
-    let accepted: Vec<String> = marker
-        .constraints
-        .accepted_types
-        .iter()
-        .filter(|t| IMAGE_MIME_TYPES.contains(&t.as_str()))
-        .cloned()
-        .collect();
-    let accept = if accepted.is_empty() {
-        "image/png,image/jpeg,image/webp".to_owned()
-    } else {
-        accepted.join(",")
-    };
-    let on_change = move |ev: leptos::ev::Event| {
-        let Some(file) = picked_files(&ev).into_iter().next() else {
-            return;
-        };
-        let c = constraints.get_value();
-        let mime = file.type_();
-        let allowed = IMAGE_MIME_TYPES.contains(&mime.as_str())
-            && (c.accepted_types.is_empty() || c.accepted_types.contains(&mime));
-        if !allowed {
-            error.set(Some(t("Please choose a JPEG, PNG or WebP photo.").into()));
-            return;
-        }
-        if file.size() as u64 > c.max_size_bytes {
-            error.set(Some(t_with(
-                "That photo is larger than {} MB.",
-                &[&(c.max_size_bytes / 1_048_576).to_string()],
-            )));
-            return;
-        }
-        error.set(None);
-        spawn_local(async move {
-            match read_base64(&file).await {
-                Ok(data) => {
-                    chat.pending_image.set(Some(ImagePart {
-                        data: Some(data),
-                        mime: Some(mime),
-                        filename: Some(file.name()),
-                        ..Default::default()
-                    }));
-                    chat.composer_focus.update(|n| *n += 1);
-                }
-                Err(message) => error.set(Some(message)),
-            }
-        });
-    };
-    let prompt = marker.prompt.unwrap_or_else(|| t("Add a photo").into());
-    view! {
-        <div class="marker upload" data-part="request_image_upload">
-            <p class="marker-title">{prompt}</p>
-            <div class="upload-buttons">
-                <label class="button secondary">
-                    {t("Choose a photo")}
-                    <input class="visually-hidden" type="file" accept=accept.clone() on:change=on_change data-testid="image-input" />
-                </label>
-                <label class="button secondary">
-                    {t("Take a photo")}
-                    <input class="visually-hidden" type="file" accept=accept capture="environment" on:change=on_change />
-                </label>
-            </div>
-            <p class="field-error" role="alert">{move || error.get()}</p>
-        </div>
-    }
-}
-
-/// Offer a hand-over to a person, when livechat is live (seed 002: show the hand-over UI only
-/// when `livechat.enabled`; start it only when `availability_status` is `live`); otherwise say
-/// why no one can come, in words.
-#[component]
-fn HumanAgent(marker: HumanAgentMarker) -> impl IntoView {
-    let chat = expect_context::<Chat>();
-    let live = move || {
-        chat.config
-            .with(|c| c.as_ref().is_some_and(|c| c.livechat.is_live()))
-    };
-    let status = RwSignal::new(None::<String>);
-    let part_id = StoredValue::new(marker.part_id.clone());
-    let request = move |_| {
-        status.set(Some(t("Connecting you with a person…").into()));
-        spawn_local(async move {
-            let result = chat
-                .request_person("marker", Some(part_id.get_value()))
-                .await;
-            status.set(Some(match result {
-                Ok(()) => t("You're in the queue. A person will join this chat shortly.").into(),
-                Err(e) => t_with("We couldn't reach a person: {}", &[&e]),
-            }));
-        });
-    };
-    view! {
-        <div class="marker agent" data-part="request_human_agent">
-            <Show
-                when=live
-                fallback=move || view! { <p class="marker-note" data-testid="agent-offline">{offline_note(chat)}</p> }
-            >
-                <button class="button primary" type="button" data-testid="handover" on:click=request prop:disabled=move || status.get().is_some()>
-                    {t("Talk to a person")}
-                </button>
-                <p class="marker-note" role="status">{move || status.get()}</p>
-            </Show>
-        </div>
-    }
-}
-
-/// `custom`: forwarded once to the host page with its `key` and `payload`; shows nothing.
-fn custom_view(marker: CustomMarker) -> AnyView {
-    let chat = expect_context::<Chat>();
-    if chat.first_sight(&format!("custom:{}", marker.part_id)) {
-        chat.post(FrameAction::Custom {
-            part_id: marker.part_id,
-            key: marker.key,
-            payload: marker.payload,
-        });
-    }
-    ().into_any()
 }

@@ -32,7 +32,7 @@ pub fn stringify(value: &impl serde::Serialize) -> Result<String, String> {
 const MAX_DEPTH: usize = 128;
 
 /// A JavaScript value (what `JSON.parse` or a `MessageEvent` gives) as a JSON value: `null`
-/// when it nests deeper than [`MAX_DEPTH`]. Whole numbers become integers, so integer fields
+/// when it nests deeper than `MAX_DEPTH`. Whole numbers become integers, so integer fields
 /// decode; what JSON has no word for is `null`.
 pub fn from_js(v: &JsValue) -> Value {
     convert(v, 0).unwrap_or(Value::Null)
