@@ -90,7 +90,10 @@ async fn axe_finds_nothing_in_dark_mode() {
     .await;
     let mut found = visitor_states(&h).await;
     let dark = h
-        .js("return getComputedStyle(document.body).backgroundColor", vec![])
+        .js(
+            "return getComputedStyle(document.body).backgroundColor",
+            vec![],
+        )
         .await;
     assert_eq!(dark, "rgb(21, 25, 24)", "the dark background");
     found.extend(marker_and_livechat_states(&h).await);
@@ -122,8 +125,8 @@ async fn visitor_states(h: &Harness) -> Vec<String> {
     .await;
     found.extend(violations(h, "the support ticket form").await);
 
-    click(h, "[data-testid=rate]").await;
-    h.wait_css("[data-testid=rate-panel]").await;
+    click(h, support::pages::widget::RATE).await;
+    h.wait_css(support::pages::widget::RATE_PANEL).await;
     found.extend(violations(h, "the rating panel").await);
 
     click(h, "[data-testid=delete]").await;
@@ -152,20 +155,29 @@ async fn marker_and_livechat_states(h: &Harness) -> Vec<String> {
     let mut found = violations(h, "the image upload marker").await;
 
     h.ask("Can I talk to a person?").await;
-    h.wait_css("[data-testid=handover]").await;
+    h.wait_css(support::pages::widget::HANDOVER).await;
     found.extend(violations(h, "the hand-over marker").await);
-    let handover = h.js(
-        "const b = document.querySelectorAll('[data-testid=handover]'); return b.length;",
+    let handover = h
+        .js(
+            "const b = document.querySelectorAll('[data-testid=handover]'); return b.length;",
+            vec![],
+        )
+        .await;
+    assert!(handover.as_u64().unwrap_or(0) >= 1);
+    h.js(
+        "document.querySelectorAll('[data-testid=handover]')[0].click()",
         vec![],
     )
     .await;
-    assert!(handover.as_u64().unwrap_or(0) >= 1);
-    h.js("document.querySelectorAll('[data-testid=handover]')[0].click()", vec![]).await;
-    h.wait_css("[data-testid=livechat-status][data-status=waiting]").await;
+    h.wait_css("[data-testid=livechat-status][data-status=waiting]")
+        .await;
     found.extend(violations(h, "livechat waiting").await);
 
     let visitor = h
-        .js("return localStorage.getItem('dgbot_visitor_demo-shop')", vec![])
+        .js(
+            "return localStorage.getItem('dgbot_visitor_demo-shop')",
+            vec![],
+        )
         .await;
     let key = ConversationKey::new("demo-shop", visitor.as_str().expect("the visitor id"));
     let session = h
@@ -174,19 +186,26 @@ async fn marker_and_livechat_states(h: &Harness) -> Vec<String> {
         })
         .await;
     h.state.core.agent_typing(&session, AGENT, true).unwrap();
-    h.wait_css("[data-testid=agent-typing]").await;
+    h.wait_css(support::pages::widget::AGENT_TYPING).await;
     h.state
-        .core.agent_message(&session, AGENT, vec![Part::text("Hi, I'm Alice. How can I help?")])
+        .core
+        .agent_message(
+            &session,
+            AGENT,
+            vec![Part::text("Hi, I'm Alice. How can I help?")],
+        )
         .unwrap();
-    h.wait_css("[data-testid=livechat-status][data-status=active]").await;
-    h.wait_css("[data-testid=message][data-role=agent]").await;
+    h.wait_css("[data-testid=livechat-status][data-status=active]")
+        .await;
+    h.wait_css(support::pages::widget::AGENT_MESSAGE).await;
     found.extend(violations(h, "livechat active").await);
 
     let session = h.state.store.latest_session(&key).unwrap().unwrap();
     h.state
-        .core.agent_close(&session, AGENT, Some("Resolved".into()))
+        .core
+        .agent_close(&session, AGENT, Some("Resolved".into()))
         .unwrap();
-    h.wait_css("[data-testid=livechat-feedback]").await;
+    h.wait_css(support::pages::widget::LIVECHAT_FEEDBACK).await;
     found.extend(violations(h, "livechat feedback").await);
     found
 }
@@ -233,11 +252,13 @@ async fn axe_finds_nothing_while_an_answer_streams_nor_after_it_fails() {
                 vec![],
             )
             .await;
-        text.as_str().is_some_and(|t| t.contains("word3")).then_some(())
+        text.as_str()
+            .is_some_and(|t| t.contains("word3"))
+            .then_some(())
     })
     .await;
     let mut found = violations(&h, "streaming").await;
-    h.wait_css("[data-testid=incomplete] [data-testid=retry]").await;
+    h.wait_css(support::pages::widget::RETRY).await;
     found.extend(violations(&h, "an error with Try again").await);
     assert_none(&found);
     h.finish().await;

@@ -593,7 +593,7 @@ async fn click_to_composer_throttled() {
         };
         // The composer is there and takes text.
         h.enter_chat().await;
-        let composer = h.wait_css("[data-testid=composer]").await;
+        let composer = h.wait_css(support::pages::widget::COMPOSER).await;
         assert_eq!(composer.attr("disabled").await.unwrap(), None);
         // The frame's own record of the transfer: proof that the throttle applied to it too.
         let wasm_ms = h
@@ -651,7 +651,7 @@ async fn long_history_1000() {
     let chat_url = h.chat_page_url();
     // The frame's storage already knows the visitor (a returning visitor).
     h.client.goto(&chat_url).await.unwrap();
-    h.wait_css("[data-testid=composer]").await;
+    h.wait_css(support::pages::widget::COMPOSER).await;
     h.js(
         &format!("localStorage.setItem('dgbot_visitor_demo-shop', '{visitor}');"),
         vec![],
@@ -683,7 +683,7 @@ async fn long_history_1000() {
         opens.push(opened);
     }
     opens.sort_by(f64::total_cmp);
-    let shown = h.count("[data-testid=message]").await;
+    let shown = h.count(support::pages::widget::MESSAGE).await;
     println!(
         "long history: 1,000 messages, {shown} in the log: opened in median {:.0} ms (min {:.0}, max {:.0}; page start to the latest page shown and the composer usable; goal < 500 ms)",
         opens[2], opens[0], opens[4]
@@ -695,17 +695,17 @@ async fn long_history_1000() {
 
     // Every page, by scrolling to the top until there is no more.
     loop {
-        if h.count("[data-testid=earlier]").await == 0 {
+        if h.count(support::pages::widget::EARLIER).await == 0 {
             break;
         }
-        let before = h.count("[data-testid=message]").await;
+        let before = h.count(support::pages::widget::MESSAGE).await;
         h.js(
             "document.querySelector('[data-testid=log]').scrollTo(0, 0);",
             vec![],
         )
         .await;
         h.eventually("an earlier page", || async {
-            (h.count("[data-testid=message]").await > before).then_some(())
+            (h.count(support::pages::widget::MESSAGE).await > before).then_some(())
         })
         .await;
         h.js(
@@ -715,7 +715,7 @@ async fn long_history_1000() {
         .await;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let shown = h.count("[data-testid=message]").await;
+    let shown = h.count(support::pages::widget::MESSAGE).await;
     println!(
         "long history: a keystroke with all {shown} messages in the log: {}",
         typing(&h).await
@@ -726,7 +726,7 @@ async fn long_history_1000() {
 /// 100 keystrokes into the composer, one every 30 ms; each timed from the key event to the
 /// frame after its `input` event.
 async fn typing(h: &Harness) -> Typing {
-    let composer = h.wait_css("[data-testid=composer]").await;
+    let composer = h.wait_css(support::pages::widget::COMPOSER).await;
     composer.click().await.unwrap();
     h.js(
         "window.__keys = []; window.__frames = []; document.querySelector('[data-testid=composer]').addEventListener('input', e => { \

@@ -113,24 +113,24 @@ async fn console_window(h: &Harness, agent_id: &str, name: &str) -> WindowHandle
         .unwrap();
     title_is(h, "dgbot console").await;
     // A wrong key is refused, in words.
-    fill(h, "[data-testid=api-key]", "not-the-key").await;
-    click(h, "[data-testid=signin-submit]").await;
-    text_of(h, "[data-testid=signin-error]", "not known").await;
-    fill(h, "[data-testid=api-key]", KEY).await;
+    fill(h, support::pages::console::API_KEY, "not-the-key").await;
+    click(h, support::pages::console::SIGNIN_SUBMIT).await;
+    text_of(h, support::pages::console::SIGNIN_ERROR, "not known").await;
+    fill(h, support::pages::console::API_KEY, KEY).await;
     if agent_id == "agent-alice" {
         shot(h, "1-sign-in").await;
     }
-    click(h, "[data-testid=signin-submit]").await;
+    click(h, support::pages::console::SIGNIN_SUBMIT).await;
     visible(h, "[data-testid=profile]").await;
-    fill(h, "[data-testid=agent-id]", agent_id).await;
+    fill(h, support::pages::console::AGENT_ID, agent_id).await;
     fill(h, "[data-testid=agent-name]", name).await;
     if agent_id == "agent-bob" {
         // Alice's profile was used in this browser: offered as a quick pick.
         text_of(h, "[data-testid=recent-profile]", ALICE).await;
         shot(h, "1b-profile").await;
     }
-    click(h, "[data-testid=profile-submit]").await;
-    text_of(h, "[data-testid=me-name]", name).await;
+    click(h, support::pages::console::PROFILE_SUBMIT).await;
+    text_of(h, support::pages::console::ME_NAME, name).await;
     // The key is in this tab's session storage, never in the address.
     let (url, stored) = (
         h.client.current_url().await.unwrap(),
@@ -171,9 +171,9 @@ async fn an_agent_answers_a_visitor_from_the_console() {
     visible(&h, "#empty-waiting").await;
     // She turns on the sound (a click: the browser lets the page play it and ask about
     // notifications).
-    click(&h, "[data-testid=alerts]").await;
+    click(&h, support::pages::console::ALERTS).await;
     assert_eq!(
-        h.wait_css("[data-testid=alerts]")
+        h.wait_css(support::pages::console::ALERTS)
             .await
             .attr("aria-pressed")
             .await
@@ -236,7 +236,7 @@ async fn an_agent_answers_a_visitor_from_the_console() {
     let answer = h.last_answer().await;
     h.press(
         &answer
-            .find(Locator::Css("[data-testid=handover]"))
+            .find(Locator::Css(support::pages::widget::HANDOVER))
             .await
             .unwrap(),
     )
@@ -255,7 +255,7 @@ async fn an_agent_answers_a_visitor_from_the_console() {
     text_of(&h, &format!("{waiting} [data-testid=preview]"), QUESTION).await;
     text_of(&h, &format!("{waiting} [data-testid=waited]"), "waiting").await;
     title_is(&h, "(1) dgbot console").await;
-    text_of(&h, "[data-testid=turn-count]", "1").await;
+    text_of(&h, support::pages::console::TURN_COUNT, "1").await;
     h.eventually("the new chat announced", || async {
         let said = h
             .js(
@@ -270,7 +270,7 @@ async fn an_agent_answers_a_visitor_from_the_console() {
     // Bob's console: he opens the same chat while it still waits.
     let bob = console_window(&h, "agent-bob", "Bob from Nordlys").await;
     h.wait_css(&waiting).await.click().await.unwrap();
-    text_of(&h, "[data-testid=session-status]", "Waiting").await;
+    text_of(&h, support::pages::console::SESSION_STATUS, "Waiting").await;
     text_of(
         &h,
         "[data-testid=composer-note]",
@@ -319,13 +319,13 @@ async fn an_agent_answers_a_visitor_from_the_console() {
         "Skagen floor lamp",
     )
     .await;
-    text_of(&h, "[data-testid=visitor-title]", "Ada Jensen").await;
+    text_of(&h, support::pages::console::VISITOR_TITLE, "Ada Jensen").await;
     let details = text_of(&h, "[data-testid=visitor-details]", "ada@example.com").await;
     assert!(details.contains("Not verified"), "{details}");
     text_of(&h, &format!("{waiting} .row-name"), "Ada Jensen").await;
 
     // Alice types: the visitor sees it.
-    let reply = h.wait_css("[data-testid=reply]").await;
+    let reply = h.wait_css(support::pages::console::REPLY).await;
     reply.send_keys("Hi, I'm Alice").await.unwrap();
     to(&h, &visitor).await;
     h.enter_chat().await;
@@ -343,12 +343,12 @@ async fn an_agent_answers_a_visitor_from_the_console() {
         .unwrap();
     text_of(
         &h,
-        "[data-testid=pending-attachment]",
+        support::pages::console::PENDING_ATTACHMENT,
         "dgbot-console-invoice",
     )
     .await;
     let hello = "Hi, I'm Alice. I can help from here: here is your invoice.";
-    let reply = h.wait_css("[data-testid=reply]").await;
+    let reply = h.wait_css(support::pages::console::REPLY).await;
     reply.clear().await.unwrap();
     reply.send_keys(hello).await.unwrap();
     reply
@@ -361,12 +361,12 @@ async fn an_agent_answers_a_visitor_from_the_console() {
         hello,
     )
     .await;
-    text_of(&h, "[data-testid=session-status]", "Active").await;
-    hidden(&h, "[data-testid=pending-attachment]").await;
+    text_of(&h, support::pages::console::SESSION_STATUS, "Active").await;
+    hidden(&h, support::pages::console::PENDING_ATTACHMENT).await;
     title_is(&h, "dgbot console").await; // the visitor's turn now
     to(&h, &visitor).await;
     h.enter_chat().await;
-    let seen = text_of(&h, "[data-testid=message][data-role=agent]", hello).await;
+    let seen = text_of(&h, support::pages::widget::AGENT_MESSAGE, hello).await;
     assert!(seen.contains(ALICE), "{seen:?}");
     text_of(
         &h,
@@ -381,8 +381,13 @@ async fn an_agent_answers_a_visitor_from_the_console() {
     let composer = h.wait_css("[data-testid=composer]").await;
     composer.send_keys(order).await.unwrap();
     to(&h, &alice).await;
-    visible(&h, "[data-testid=visitor-typing]").await;
-    text_of(&h, "[data-testid=visitor-typing]", "Ada Jensen is typing").await;
+    visible(&h, support::pages::console::VISITOR_TYPING).await;
+    text_of(
+        &h,
+        support::pages::console::VISITOR_TYPING,
+        "Ada Jensen is typing",
+    )
+    .await;
     shot(&h, "2a-visitor-typing").await;
     to(&h, &visitor).await;
     h.enter_chat().await;
@@ -399,7 +404,7 @@ async fn an_agent_answers_a_visitor_from_the_console() {
         order,
     )
     .await;
-    hidden(&h, "[data-testid=visitor-typing]").await;
+    hidden(&h, support::pages::console::VISITOR_TYPING).await;
     title_is(&h, "(1) dgbot console").await; // the agent's turn again
     text_of(&h, &format!("{waiting} [data-testid=preview]"), order).await;
 
@@ -407,7 +412,8 @@ async fn an_agent_answers_a_visitor_from_the_console() {
     // the queue and the title count both.
     let other = ConversationKey::new("demo-shop", "v_second_visitor");
     h.state
-        .core.handover(
+        .core
+        .handover(
             &other,
             HandoverRequest {
                 platform: "website".into(),
@@ -418,7 +424,8 @@ async fn an_agent_answers_a_visitor_from_the_console() {
         .unwrap();
     let question = "Hi! Is the Aurora pendant dimmable?";
     h.state
-        .core.visitor_livechat_message(&other, vec![Part::text(question)], None)
+        .core
+        .visitor_livechat_message(&other, vec![Part::text(question)], None)
         .unwrap();
     text_of(
         &h,
@@ -427,7 +434,7 @@ async fn an_agent_answers_a_visitor_from_the_console() {
     )
     .await;
     title_is(&h, "(2) dgbot console").await;
-    text_of(&h, "[data-testid=turn-count]", "2").await;
+    text_of(&h, support::pages::console::TURN_COUNT, "2").await;
     shot(&h, "2-hand-over").await;
     if std::env::var("DGBOT_CONSOLE_SHOTS").is_ok() {
         h.js(
@@ -443,21 +450,26 @@ async fn an_agent_answers_a_visitor_from_the_console() {
     // Bob, who opened it while it waited, starts typing: the server refuses (409 conflict),
     // the console says who has the chat and turns the composer off.
     to(&h, &bob).await;
-    h.wait_css("[data-testid=reply]")
+    h.wait_css(support::pages::console::REPLY)
         .await
         .send_keys("Hi")
         .await
         .unwrap();
-    text_of(&h, "[data-testid=conflict]", "is handling this chat").await;
+    text_of(
+        &h,
+        support::pages::console::CONFLICT,
+        "is handling this chat",
+    )
+    .await;
     h.cdp("Network.setBlockedURLs", json!({ "urls": [] })).await;
     let conflict = text_of(
         &h,
-        "[data-testid=conflict]",
+        support::pages::console::CONFLICT,
         "Alice from Nordlys is handling this chat",
     )
     .await;
     assert!(conflict.contains("not write"), "{conflict}");
-    let reply = h.wait_css("[data-testid=reply]").await;
+    let reply = h.wait_css(support::pages::console::REPLY).await;
     assert!(!reply.is_enabled().await.unwrap(), "Bob's composer is off");
     assert!(
         !h.wait_css("[data-testid=send]")
@@ -466,25 +478,25 @@ async fn an_agent_answers_a_visitor_from_the_console() {
             .await
             .unwrap()
     );
-    hidden(&h, "[data-testid=close-chat]").await;
-    text_of(&h, "[data-testid=transcript]", order).await;
+    hidden(&h, support::pages::console::CLOSE_CHAT).await;
+    text_of(&h, support::pages::console::TRANSCRIPT, order).await;
     shot(&h, "3-conflict").await;
 
     // Alice ends the chat with a reason: the visitor sees who ended it and why.
     to(&h, &alice).await;
-    click(&h, "[data-testid=close-chat]").await;
+    click(&h, support::pages::console::CLOSE_CHAT).await;
     fill(&h, "[data-testid=close-reason]", "Address changed").await;
     click(&h, "[data-testid=close-confirm]").await;
     text_of(&h, "[data-testid=closed-banner]", "Address changed").await;
-    text_of(&h, "[data-testid=session-status]", "Closed").await;
-    let closed = h.wait_css("[data-testid=reply]").await;
+    text_of(&h, support::pages::console::SESSION_STATUS, "Closed").await;
+    let closed = h.wait_css(support::pages::console::REPLY).await;
     assert!(!closed.is_enabled().await.unwrap(), "nothing to write to");
     row(&h, "closed").await;
     title_is(&h, "(1) dgbot console").await; // the other visitor still waits
     shot(&h, "4-closed").await;
     to(&h, &visitor).await;
     h.enter_chat().await;
-    let note = text_of(&h, "[data-testid=livechat-closed]", ALICE).await;
+    let note = text_of(&h, support::pages::widget::LIVECHAT_CLOSED, ALICE).await;
     assert!(note.contains("Address changed"), "{note:?}");
     let session = h.state.store.session(&id).unwrap().unwrap();
     assert_eq!(session.status, LivechatStatus::Closed);
@@ -494,7 +506,8 @@ async fn an_agent_answers_a_visitor_from_the_console() {
     to(&h, &alice).await;
     let markup = "<img src=x onerror=\"document.title='owned'\"> <b>bold?</b>";
     h.state
-        .core.visitor_livechat_message(&other, vec![Part::text(markup)], None)
+        .core
+        .visitor_livechat_message(&other, vec![Part::text(markup)], None)
         .unwrap();
     let second = row(&h, "waiting").await;
     h.wait_css(&format!(
@@ -504,7 +517,12 @@ async fn an_agent_answers_a_visitor_from_the_console() {
     .click()
     .await
     .unwrap();
-    text_of(&h, "[data-testid=visitor-title]", "Visitor v_second").await;
+    text_of(
+        &h,
+        support::pages::console::VISITOR_TITLE,
+        "Visitor v_second",
+    )
+    .await;
     text_of(
         &h,
         &format!("{log} [data-testid=message][data-role=user]"),
@@ -524,12 +542,12 @@ async fn an_agent_answers_a_visitor_from_the_console() {
         0,
         "nothing of Ada's chat"
     );
-    text_of(&h, "[data-testid=session-status]", "Waiting").await;
+    text_of(&h, support::pages::console::SESSION_STATUS, "Waiting").await;
 
     // A reload of the console keeps the sign-in and the profile (session storage).
     to(&h, &alice).await;
     h.client.refresh().await.unwrap();
-    text_of(&h, "[data-testid=me-name]", ALICE).await;
+    text_of(&h, support::pages::console::ME_NAME, ALICE).await;
     row(&h, "closed").await;
     assert_ne!(h.client.title().await.unwrap(), "owned");
     h.finish().await;
@@ -545,7 +563,8 @@ async fn the_console_renews_its_session_token_and_needs_no_storage() {
     .await;
     let key = ConversationKey::new("demo-shop", "v_token_renewal");
     h.state
-        .core.handover(
+        .core
+        .handover(
             &key,
             HandoverRequest {
                 platform: "website".into(),
@@ -555,7 +574,8 @@ async fn the_console_renews_its_session_token_and_needs_no_storage() {
         )
         .unwrap();
     h.state
-        .core.visitor_livechat_message(&key, vec![Part::text("Is anyone there?")], None)
+        .core
+        .visitor_livechat_message(&key, vec![Part::text("Is anyone there?")], None)
         .unwrap();
 
     h.client
@@ -573,11 +593,11 @@ async fn the_console_renews_its_session_token_and_needs_no_storage() {
         json!(false),
         "the harness denies this origin storage"
     );
-    fill(&h, "[data-testid=api-key]", KEY).await;
-    click(&h, "[data-testid=signin-submit]").await;
-    fill(&h, "[data-testid=agent-id]", "agent-alice").await;
+    fill(&h, support::pages::console::API_KEY, KEY).await;
+    click(&h, support::pages::console::SIGNIN_SUBMIT).await;
+    fill(&h, support::pages::console::AGENT_ID, "agent-alice").await;
     fill(&h, "[data-testid=agent-name]", ALICE).await;
-    click(&h, "[data-testid=profile-submit]").await;
+    click(&h, support::pages::console::PROFILE_SUBMIT).await;
     let id = row(&h, "waiting").await;
     h.wait_css(&format!("[data-testid=session][data-session-id='{id}']"))
         .await
@@ -589,13 +609,17 @@ async fn the_console_renews_its_session_token_and_needs_no_storage() {
 
     // Two hours later every session token the console holds is expired (they last one hour):
     // the server refuses them (401), the console mints another with the API key and goes on.
-    h.state.core.clock().advance(Duration::from_secs(2 * 60 * 60));
     h.state
-        .core.visitor_livechat_message(&key, vec![Part::text("Hello?")], None)
+        .core
+        .clock()
+        .advance(Duration::from_secs(2 * 60 * 60));
+    h.state
+        .core
+        .visitor_livechat_message(&key, vec![Part::text("Hello?")], None)
         .unwrap();
     text_of(&h, log, "Hello?").await;
     let reply = "Yes! Sorry for the wait.";
-    let composer = h.wait_css("[data-testid=reply]").await;
+    let composer = h.wait_css(support::pages::console::REPLY).await;
     composer.send_keys(reply).await.unwrap();
     composer
         .send_keys(&char::from(Key::Enter).to_string())

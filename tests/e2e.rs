@@ -42,7 +42,7 @@ async fn bubble_opens_the_chat_and_a_question_streams_an_answer() {
     })
     .await;
     let welcome = h
-        .wait_css("[data-testid=welcome]")
+        .wait_css(support::pages::widget::WELCOME)
         .await
         .text()
         .await
@@ -62,7 +62,7 @@ async fn bubble_opens_the_chat_and_a_question_streams_an_answer() {
 
     let user = h
         .client
-        .find(Locator::Css("[data-testid=message][data-role=user]"))
+        .find(Locator::Css(support::pages::widget::VISITOR_MESSAGE))
         .await
         .unwrap();
     assert_eq!(user.text().await.unwrap(), "What are your shipping times?");
@@ -97,7 +97,7 @@ async fn bubble_opens_the_chat_and_a_question_streams_an_answer() {
 
     // Escape inside the chat closes the window; the launcher opens it again.
     h.client
-        .find(Locator::Css("[data-testid=composer]"))
+        .find(Locator::Css(support::pages::widget::COMPOSER))
         .await
         .unwrap()
         .send_keys(&char::from(fantoccini::key::Key::Escape).to_string())
@@ -113,7 +113,7 @@ async fn bubble_opens_the_chat_and_a_question_streams_an_answer() {
     h.enter_chat().await;
     assert_eq!(
         h.client
-            .find_all(Locator::Css("[data-testid=message]"))
+            .find_all(Locator::Css(support::pages::widget::MESSAGE))
             .await
             .unwrap()
             .len(),
@@ -155,11 +155,11 @@ async fn a_rejected_message_stays_in_the_log_marked_unsent() {
         .unwrap();
     h.launcher().await.click().await.unwrap();
     h.enter_chat().await;
-    h.wait_css("[data-testid=welcome]").await;
+    h.wait_css(support::pages::widget::WELCOME).await;
 
     // Over the server's 4,000-character limit: a 422 with a field error, before any stream.
     let long = "a".repeat(4100);
-    let composer = h.wait_css("[data-testid=composer]").await;
+    let composer = h.wait_css(support::pages::widget::COMPOSER).await;
     h.client
         .execute(
             "const t = arguments[0]; t.value = arguments[1]; t.dispatchEvent(new Event('input', {bubbles: true}));",
@@ -172,22 +172,21 @@ async fn a_rejected_message_stays_in_the_log_marked_unsent() {
         .await
         .unwrap();
 
-    let unsent = h.wait_css("[data-testid=unsent]").await;
+    let unsent = h.wait_css(support::pages::widget::UNSENT).await;
     let why = unsent.text().await.unwrap();
     assert!(why.contains("Not sent"), "{why}");
     let user = h
         .client
-        .find(Locator::Css("[data-testid=message][data-role=user]"))
+        .find(Locator::Css(support::pages::widget::VISITOR_MESSAGE))
         .await
         .unwrap();
-    assert_eq!(
+    assert!(
         user.text()
             .await
             .unwrap()
             .trim_end_matches(|c: char| !c.is_alphabetic())
             .len()
-            >= 4100,
-        true
+            >= 4100
     );
     assert!(
         h.client
@@ -242,7 +241,7 @@ async fn readme_screenshot() {
         .unwrap();
     h.launcher().await.click().await.unwrap();
     h.enter_chat().await;
-    h.wait_css("[data-testid=welcome]").await;
+    h.wait_css(support::pages::widget::WELCOME).await;
     h.ask("What are your shipping times?").await;
     h.finished_answer().await;
     h.client.enter_parent_frame().await.unwrap();
@@ -279,7 +278,7 @@ async fn the_conversation_comes_back_after_a_reload_and_on_another_page() {
             .eventually("the restored conversation", || async {
                 let all = h
                     .client
-                    .find_all(Locator::Css("[data-testid=message]"))
+                    .find_all(Locator::Css(support::pages::widget::MESSAGE))
                     .await
                     .ok()?;
                 (all.len() == 4).then_some(all)
@@ -309,7 +308,7 @@ async fn the_visitor_can_rate_the_chat_and_delete_their_data() {
     h.finished_answer().await;
 
     h.client
-        .find(Locator::Css("[data-testid=rate]"))
+        .find(Locator::Css(support::pages::widget::RATE))
         .await
         .unwrap()
         .click()
@@ -350,11 +349,11 @@ async fn the_visitor_can_rate_the_chat_and_delete_their_data() {
             .then_some(())
     })
     .await;
-    assert_eq!(h.count("[data-testid=rate-panel]").await, 0);
+    assert_eq!(h.count(support::pages::widget::RATE_PANEL).await, 0);
 
     h.delete_my_data().await;
     assert_eq!(
-        h.count("[data-testid=message]").await,
+        h.count(support::pages::widget::MESSAGE).await,
         0,
         "the log starts fresh"
     );
@@ -366,9 +365,9 @@ async fn the_visitor_can_rate_the_chat_and_delete_their_data() {
         .unwrap();
     h.launcher().await.click().await.unwrap();
     h.enter_chat().await;
-    h.wait_css("[data-testid=welcome]").await;
+    h.wait_css(support::pages::widget::WELCOME).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert_eq!(h.count("[data-testid=message]").await, 0);
+    assert_eq!(h.count(support::pages::widget::MESSAGE).await, 0);
     h.ask("When are you open?").await;
     assert!(h.finished_answer().await.contains("Saturday"));
     h.finish().await;
@@ -393,7 +392,7 @@ async fn a_rate_limited_message_waits_and_goes_out() {
     h.finished_answer().await;
     h.ask("Can I pay with MobilePay?").await;
     let busy = h
-        .wait_css("[data-testid=unsent]")
+        .wait_css(support::pages::widget::UNSENT)
         .await
         .text()
         .await
@@ -402,7 +401,7 @@ async fn a_rate_limited_message_waits_and_goes_out() {
     let answer = h.finished_answer().await;
     assert!(answer.contains("MobilePay"), "{answer}");
     assert_eq!(
-        h.count("[data-testid=unsent]").await,
+        h.count(support::pages::widget::UNSENT).await,
         0,
         "delivered in the end"
     );

@@ -31,15 +31,9 @@ async fn wait_events(h: &Harness, kind: &str, name: &str, n: usize) -> Vec<Value
     .await
 }
 
-async fn panel_class(h: &Harness) -> String {
-    h.js(
-        "var f = document.getElementById('dgbot-root').shadowRoot.querySelector('iframe'); return f ? f.className : '';",
-        vec![],
-    )
-    .await
-    .as_str()
-    .unwrap_or_default()
-    .to_owned()
+/// The loader's state on the host page (`closed`, `open`, `expanded`, `peek`).
+async fn panel_state(h: &Harness) -> String {
+    h.loader_state().await
 }
 
 #[tokio::test]
@@ -61,7 +55,7 @@ async fn window_api_events_and_analytics() {
 
     // open() twice: opened once, never toggled closed; chat_open with the seed's detail.
     h.js("DGbot.open(); DGbot.open();", vec![]).await;
-    assert_eq!(panel_class(&h).await, "p o");
+    assert_eq!(panel_state(&h).await, support::pages::host::OPEN);
     assert_eq!(
         wait_events(&h, "CustomEvent", "chat_open", 1).await,
         vec![json!({ "chat_type": "shopping_assistant" })]
@@ -248,7 +242,7 @@ async fn window_api_events_and_analytics() {
     // The size button: toggleSize, then expandChat / collapseChat, and the window follows.
     h.js("DGbot.open();", vec![]).await;
     h.enter_chat().await;
-    h.wait_css("[data-testid=size]")
+    h.wait_css(support::pages::widget::SIZE)
         .await
         .click()
         .await
@@ -256,21 +250,21 @@ async fn window_api_events_and_analytics() {
     h.client.enter_parent_frame().await.unwrap();
     wait_events(&h, "postMessage", "expandChat", 1).await;
     assert_eq!(events(&h, "postMessage", "toggleSize").await.len(), 1);
-    assert_eq!(panel_class(&h).await, "p o x");
+    assert_eq!(panel_state(&h).await, support::pages::host::EXPANDED);
     // Closed while large and opened again: the window is back to normal, and so is the button.
     h.js("DGbot.close(); DGbot.open();", vec![]).await;
-    assert_eq!(panel_class(&h).await, "p o");
+    assert_eq!(panel_state(&h).await, support::pages::host::OPEN);
     h.enter_chat().await;
     h.eventually("the size button to say normal", || async {
         let button = h
             .client
-            .find(Locator::Css("[data-testid=size]"))
+            .find(Locator::Css(support::pages::widget::SIZE))
             .await
             .ok()?;
         (button.attr("aria-pressed").await.ok()?? == "false").then_some(button)
     })
     .await;
-    h.wait_css("[data-testid=size]")
+    h.wait_css(support::pages::widget::SIZE)
         .await
         .click()
         .await
@@ -281,19 +275,19 @@ async fn window_api_events_and_analytics() {
     h.eventually("the size button to say large", || async {
         let button = h
             .client
-            .find(Locator::Css("[data-testid=size]"))
+            .find(Locator::Css(support::pages::widget::SIZE))
             .await
             .ok()?;
         (button.attr("aria-pressed").await.ok()?? == "true").then_some(())
     })
     .await;
-    h.wait_css("[data-testid=size]")
+    h.wait_css(support::pages::widget::SIZE)
         .await
         .click()
         .await
         .unwrap();
     // Escape inside the chat closes it, and focus returns to the launcher.
-    h.wait_css("[data-testid=composer]")
+    h.wait_css(support::pages::widget::COMPOSER)
         .await
         .send_keys(&char::from(Key::Escape).to_string())
         .await
@@ -301,7 +295,7 @@ async fn window_api_events_and_analytics() {
     h.client.enter_parent_frame().await.unwrap();
     wait_events(&h, "postMessage", "collapseChat", 1).await;
     wait_events(&h, "postMessage", "closeChat", 1).await;
-    assert_eq!(panel_class(&h).await, "p");
+    assert_eq!(panel_state(&h).await, support::pages::host::CLOSED);
     let focus = h.js("var a = document.activeElement; return a.id + ' ' + a.shadowRoot.activeElement.className;", vec![]).await;
     assert_eq!(focus, "dgbot-root l");
 
@@ -311,7 +305,7 @@ async fn window_api_events_and_analytics() {
     assert_eq!(h.js(display, vec![]).await, "none");
     h.js("DGbot.show();", vec![]).await;
     assert_ne!(h.js(display, vec![]).await, "none");
-    assert_eq!(panel_class(&h).await, "p");
+    assert_eq!(panel_state(&h).await, support::pages::host::CLOSED);
 
     // destroy() removes everything; a later script tag installs afresh, exactly once.
     h.js("DGbot.destroy();", vec![]).await;
@@ -362,11 +356,11 @@ async fn popup_messages_beside_the_launcher() {
     h.goto("/demo/").await;
     h.launcher().await;
     h.eventually("the popup window", || async {
-        (panel_class(&h).await == "p k").then_some(())
+        (panel_state(&h).await == support::pages::host::PEEK).then_some(())
     })
     .await;
     h.enter_chat().await;
-    let popup = h.wait_css("[data-testid=popup] .popup-message").await;
+    let popup = h.wait_css(support::pages::widget::POPUP_MESSAGE).await;
     assert_eq!(
         popup.text().await.unwrap(),
         "Questions about delivery or returns? Ask me!"
@@ -374,19 +368,19 @@ async fn popup_messages_beside_the_launcher() {
     popup.click().await.unwrap();
     h.client.enter_parent_frame().await.unwrap();
     h.eventually("the chat open", || async {
-        (panel_class(&h).await == "p o").then_some(())
+        (panel_state(&h).await == support::pages::host::OPEN).then_some(())
     })
     .await;
     h.enter_chat().await;
     assert_eq!(h.count("[data-testid=popup]").await, 0);
-    h.wait_css("[data-testid=welcome]").await;
+    h.wait_css(support::pages::widget::WELCOME).await;
     h.client.enter_parent_frame().await.unwrap();
 
     // A new page: the chat was opened in this session, so the popup may come again only if not
     // dismissed; dismiss it, and the next page has none.
     h.goto("/demo/two-tags.html").await;
     h.eventually("the popup window", || async {
-        (panel_class(&h).await == "p k").then_some(())
+        (panel_state(&h).await == support::pages::host::PEEK).then_some(())
     })
     .await;
     h.enter_chat().await;
@@ -397,13 +391,13 @@ async fn popup_messages_beside_the_launcher() {
         .unwrap();
     h.client.enter_parent_frame().await.unwrap();
     h.eventually("the popup gone", || async {
-        (panel_class(&h).await == "p").then_some(())
+        (panel_state(&h).await == support::pages::host::CLOSED).then_some(())
     })
     .await;
     h.goto("/demo/").await;
     h.launcher().await;
     tokio::time::sleep(Duration::from_secs(4)).await;
-    assert_ne!(panel_class(&h).await, "p k");
+    assert_ne!(panel_state(&h).await, support::pages::host::PEEK);
 
     // On a phone the popup stays a small window above the launcher: it must not cover the page.
     h.client.set_window_size(390, 760).await.unwrap();
@@ -414,7 +408,7 @@ async fn popup_messages_beside_the_launcher() {
         .await
         .unwrap();
     h.eventually("the popup window", || async {
-        (panel_class(&h).await == "p k").then_some(())
+        (panel_state(&h).await == support::pages::host::PEEK).then_some(())
     })
     .await;
     let rect = h
@@ -430,7 +424,7 @@ async fn url_parameters_open_the_chat_once_and_are_stripped() {
     let h = Harness::start().await;
     h.goto("/demo/?chat=open&keep=1#top").await;
     h.eventually("the window open", || async {
-        (panel_class(&h).await == "p o").then_some(())
+        (panel_state(&h).await == support::pages::host::OPEN).then_some(())
     })
     .await;
     assert!(
@@ -454,7 +448,7 @@ async fn url_parameters_open_the_chat_once_and_are_stripped() {
     ] {
         h.goto(path).await;
         h.eventually("the window open", || async {
-            (panel_class(&h).await == "p o").then_some(())
+            (panel_state(&h).await == support::pages::host::OPEN).then_some(())
         })
         .await;
         let url = h.client.current_url().await.unwrap();
@@ -468,13 +462,13 @@ async fn url_parameters_open_the_chat_once_and_are_stripped() {
     h.client.refresh().await.unwrap();
     h.launcher().await;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_ne!(panel_class(&h).await, "p o");
+    assert_ne!(panel_state(&h).await, support::pages::host::OPEN);
 
     // On a phone-sized window the chat fills the visual viewport and the launcher steps aside.
     h.client.set_window_size(390, 760).await.unwrap();
     h.goto("/demo/?chat=open").await;
     h.eventually("the window open", || async {
-        (panel_class(&h).await == "p o").then_some(())
+        (panel_state(&h).await == support::pages::host::OPEN).then_some(())
     })
     .await;
     let fit = h
@@ -554,7 +548,7 @@ async fn inline_embed_search_bars_and_option_4() {
         .await
         .unwrap();
     h.eventually("the window open", || async {
-        (panel_class(&h).await == "p o").then_some(())
+        (panel_state(&h).await == support::pages::host::OPEN).then_some(())
     })
     .await;
     h.enter_chat().await;
@@ -669,7 +663,7 @@ async fn strict_csp_two_tags_and_the_seed_gtm_snippet() {
     h.goto("/demo/gtm.html").await;
     h.launcher().await.click().await.unwrap();
     h.enter_chat().await;
-    h.wait_css("[data-testid=welcome]").await;
+    h.wait_css(support::pages::widget::WELCOME).await;
     h.ask("Which lamps do you recommend?").await;
     h.finished_answer().await;
     h.client.enter_parent_frame().await.unwrap();
@@ -742,7 +736,7 @@ async fn demo_page_screenshots() {
     h.goto("/demo/").await;
     h.launcher().await;
     h.eventually("the popup window", || async {
-        (panel_class(&h).await == "p k").then_some(())
+        (panel_state(&h).await == support::pages::host::PEEK).then_some(())
     })
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -763,7 +757,7 @@ async fn demo_page_screenshots() {
     wait_events(&h, "CustomEvent", "chat_conversation_classified", 1).await;
     shot("api").await;
     h.enter_chat().await;
-    h.wait_css("[data-testid=size]")
+    h.wait_css(support::pages::widget::SIZE)
         .await
         .click()
         .await

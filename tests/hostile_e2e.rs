@@ -403,7 +403,7 @@ async fn open_trapped(h: &Harness) {
     h.goto("/demo/").await;
     h.launcher().await.click().await.unwrap();
     h.enter_chat().await;
-    h.wait_css("[data-testid=composer]").await;
+    h.wait_css(support::pages::widget::COMPOSER).await;
     h.js(TRAP, vec![]).await;
 }
 
@@ -461,7 +461,7 @@ async fn the_corpus_in_every_part_runs_no_script_and_reads_as_text() {
     // The chatbot's own texts: name and welcome as text, no avatar from a javascript: URL.
     reads_literally(
         &h,
-        "[data-testid=welcome]",
+        support::pages::widget::WELCOME,
         std::slice::from_ref(&hostile_welcome),
     )
     .await;
@@ -623,7 +623,7 @@ async fn a_persons_hostile_messages_name_and_files_run_no_script() {
     open_trapped(&h).await;
 
     // The visitor asks for a person from the menu; Mallory, whose name is hostile, answers.
-    h.wait_css("[data-testid=talk-to-person]")
+    h.wait_css(support::pages::widget::TALK_TO_PERSON)
         .await
         .click()
         .await
@@ -647,7 +647,8 @@ async fn a_persons_hostile_messages_name_and_files_run_no_script() {
         .await;
     let mallory = texts[1].clone();
     h.state
-        .core.put_agent(
+        .core
+        .put_agent(
             "demo-shop",
             "agent-mallory",
             &mallory,
@@ -656,7 +657,8 @@ async fn a_persons_hostile_messages_name_and_files_run_no_script() {
         .unwrap();
     for chunk in texts.chunks(10) {
         h.state
-            .core.agent_message(
+            .core
+            .agent_message(
                 &session,
                 "agent-mallory",
                 chunk.iter().map(|t| Part::text(t.clone())).collect(),
@@ -691,7 +693,8 @@ async fn a_persons_hostile_messages_name_and_files_run_no_script() {
     for chunk in files.chunks(9) {
         let (message, _) = h
             .state
-            .core.agent_message(&session, "agent-mallory", chunk.to_vec())
+            .core
+            .agent_message(&session, "agent-mallory", chunk.to_vec())
             .unwrap();
         for p in &message.parts {
             match p {
@@ -712,7 +715,7 @@ async fn a_persons_hostile_messages_name_and_files_run_no_script() {
     reads_literally(&h, &format!("{agent_css} [data-part=file]"), &stored_names).await;
     reads_literally(
         &h,
-        "[data-testid=agent-name]",
+        support::pages::widget::AGENT_NAME,
         std::slice::from_ref(&mallory),
     )
     .await;
@@ -739,9 +742,15 @@ async fn a_persons_hostile_messages_name_and_files_run_no_script() {
     h.sent(&squash(&texts[2])).await;
     let session = h.state.store.latest_session(&key).unwrap().unwrap();
     h.state
-        .core.agent_close(&session, "agent-mallory", Some(texts[3].clone()))
+        .core
+        .agent_close(&session, "agent-mallory", Some(texts[3].clone()))
         .unwrap();
-    reads_literally(&h, "[data-testid=livechat-closed]", &[texts[3].clone()]).await;
+    reads_literally(
+        &h,
+        support::pages::widget::LIVECHAT_CLOSED,
+        &[texts[3].clone()],
+    )
+    .await;
     assert_eq!(dom_offenders(&h).await, json!([]), "the closed chat");
     tokio::time::sleep(Duration::from_millis(300)).await;
     no_trap_fired(&h, "after the livechat").await;

@@ -127,7 +127,7 @@ async fn a_first_time_visitor_gets_the_frame_only_on_intent() {
     assert_eq!(frames(&h).await, 1);
     assert!(h.panel_open().await);
     h.enter_chat().await;
-    h.wait_css("[data-testid=welcome]").await;
+    h.wait_css(support::pages::widget::WELCOME).await;
     h.ask("Hello").await;
     h.sent("Hello").await;
     h.client.enter_parent_frame().await.unwrap();
@@ -154,7 +154,7 @@ async fn a_returning_visitor_gets_the_frame_preloaded() {
     fresh_page(&h, "/demo/").await;
     h.launcher().await.click().await.unwrap();
     h.enter_chat().await;
-    h.wait_css("[data-testid=welcome]").await;
+    h.wait_css(support::pages::widget::WELCOME).await;
     h.client.enter_parent_frame().await.unwrap();
     let id = h
         .eventually("the visitor id in the host page's storage", || async {
@@ -183,7 +183,7 @@ async fn popup_messages_still_show_to_a_first_time_visitor() {
     fresh_page(&h, "/demo/").await;
     h.wait_popup_window().await;
     h.enter_chat().await;
-    h.wait_css("[data-testid=popup] .popup-message").await;
+    h.wait_css(support::pages::widget::POPUP_MESSAGE).await;
     h.client.enter_parent_frame().await.unwrap();
     // The launcher module is one line, cached like widget.js, that any site may read (fetched
     // here from the shop's origin: a cross-origin request, as the loader's import() is).
@@ -200,12 +200,22 @@ async fn popup_messages_still_show_to_a_first_time_visitor() {
     let js = "text/javascript; charset=utf-8";
     let cache = "public, max-age=300";
     for (i, popup) in [(0, true), (1, false)] {
-        assert_eq!(got[i].as_array().unwrap()[..3], json!([200, js, cache]).as_array().unwrap()[..]);
+        assert_eq!(
+            got[i].as_array().unwrap()[..3],
+            json!([200, js, cache]).as_array().unwrap()[..]
+        );
         let module = got[i][3].as_str().unwrap();
-        let look: Value = serde_json::from_str(module.strip_prefix("export default ").unwrap()).unwrap();
+        let look: Value =
+            serde_json::from_str(module.strip_prefix("export default ").unwrap()).unwrap();
         assert_eq!(look["popup"], popup, "{module}");
         assert_eq!(look["open"], "Open chat");
-        assert!(look["css"].as_str().unwrap().contains(".l,.p{position:fixed"), "{module}");
+        assert!(
+            look["css"]
+                .as_str()
+                .unwrap()
+                .contains(".l,.p{position:fixed"),
+            "{module}"
+        );
     }
     h.finish().await;
 }

@@ -15,8 +15,8 @@ use dgbot_protocol::livechat::{
 };
 use dgbot_protocol::{Message, Part, Role};
 use dgbot_server::core::ConversationKey;
-use dgbot_server::model::livechat::DAYS;
 use dgbot_server::model::Session;
+use dgbot_server::model::livechat::DAYS;
 use fantoccini::Locator;
 use fantoccini::key::Key;
 use serde_json::{Value, json};
@@ -97,17 +97,24 @@ impl Harness {
     async fn agent_writes(&self, key: &ConversationKey, text: &str) {
         let session = self.session(key).await;
         self.state
-            .core.agent_message(&session, AGENT, vec![Part::text(text)])
+            .core
+            .agent_message(&session, AGENT, vec![Part::text(text)])
             .unwrap();
     }
 
     async fn agent_types(&self, key: &ConversationKey, typing: bool) {
         let session = self.session(key).await;
-        self.state.core.agent_typing(&session, AGENT, typing).unwrap();
+        self.state
+            .core
+            .agent_typing(&session, AGENT, typing)
+            .unwrap();
     }
 
     async fn agent_context(&self, key: &ConversationKey) -> AgentContext {
-        self.state.core.agent_context(&self.session(key).await).unwrap()
+        self.state
+            .core
+            .agent_context(&self.session(key).await)
+            .unwrap()
     }
 
     /// Wait until the agent's context has a message that `ok` accepts; return the transcript.
@@ -191,7 +198,7 @@ async fn a_visitor_is_handed_to_a_person_and_back() {
     );
     h.press(
         &answer
-            .find(Locator::Css("[data-testid=handover]"))
+            .find(Locator::Css(support::pages::widget::HANDOVER))
             .await
             .unwrap(),
     )
@@ -207,13 +214,14 @@ async fn a_visitor_is_handed_to_a_person_and_back() {
 
     // The agent types, stops, then writes: it shows without a reload.
     h.agent_types(&key, true).await;
-    h.text_of("[data-testid=agent-typing]", "typing").await;
+    h.text_of(support::pages::widget::AGENT_TYPING, "typing")
+        .await;
     h.agent_types(&key, false).await;
-    h.gone("[data-testid=agent-typing]").await;
+    h.gone(support::pages::widget::AGENT_TYPING).await;
     let hello = "Hi, I'm Alice. I can help from here.";
     h.agent_writes(&key, hello).await;
     let agent_message = h
-        .text_of("[data-testid=message][data-role=agent]", hello)
+        .text_of(support::pages::widget::AGENT_MESSAGE, hello)
         .await;
     assert!(agent_message.contains(ALICE), "{agent_message:?}");
     h.text_of(
@@ -221,7 +229,7 @@ async fn a_visitor_is_handed_to_a_person_and_back() {
         ALICE,
     )
     .await;
-    h.text_of("[data-testid=agent-name]", ALICE).await;
+    h.text_of(support::pages::widget::AGENT_NAME, ALICE).await;
     h.banner("active", ALICE).await;
     h.host_event("livechat_state", |d| d["status"] == "active")
         .await;
@@ -233,7 +241,7 @@ async fn a_visitor_is_handed_to_a_person_and_back() {
     // The visitor types (the agent sees it), then writes to the agent, not to the assistant.
     let answers = h.count(ASSISTANT).await;
     let order = "My order number is 1234";
-    let composer = h.wait_css("[data-testid=composer]").await;
+    let composer = h.wait_css(support::pages::widget::COMPOSER).await;
     composer.send_keys(order).await.unwrap();
     h.eventually("the visitor typing, for the agent", || async {
         h.agent_context(&key).await.visitor_typing.then_some(())
@@ -272,23 +280,26 @@ async fn a_visitor_is_handed_to_a_person_and_back() {
     // A reload brings the chat with Alice back.
     h.reload_chat().await;
     h.banner("active", ALICE).await;
-    h.text_of("[data-testid=message][data-role=agent]", hello)
+    h.text_of(support::pages::widget::AGENT_MESSAGE, hello)
         .await;
     h.listen_on_host().await;
 
     // Alice ends it; the visitor rates it.
     let session = h.session(&key).await;
     h.state
-        .core.agent_close(&session, AGENT, Some("Resolved".into()))
+        .core
+        .agent_close(&session, AGENT, Some("Resolved".into()))
         .unwrap();
-    let note = h.text_of("[data-testid=livechat-closed]", ALICE).await;
+    let note = h
+        .text_of(support::pages::widget::LIVECHAT_CLOSED, ALICE)
+        .await;
     assert!(
         note.contains("ended the chat") && note.contains("Resolved"),
         "{note:?}"
     );
     h.banner("closed", "ended").await;
     h.host_event("agent_left", |_| true).await;
-    h.wait_css("[data-testid=livechat-feedback]").await;
+    h.wait_css(support::pages::widget::LIVECHAT_FEEDBACK).await;
     h.click("[data-testid=lc-star-5]").await;
     let comment = "Quick and friendly, thanks!";
     h.wait_css("[data-testid=lc-comment]")
@@ -298,7 +309,7 @@ async fn a_visitor_is_handed_to_a_person_and_back() {
         .unwrap();
     h.click("[data-testid=lc-send]").await;
     h.wait_css("[data-testid=livechat-feedback-thanks]").await;
-    h.gone("[data-testid=livechat-feedback]").await;
+    h.gone(support::pages::widget::LIVECHAT_FEEDBACK).await;
     let feedback = h.state.core.livechat_state(&key).unwrap().feedback.unwrap();
     assert_eq!(
         (
@@ -317,9 +328,9 @@ async fn the_visitor_closes_and_can_attach_a_file() {
     h.open_chat().await;
 
     // From the menu: no marker needed.
-    h.click("[data-testid=talk-to-person]").await;
+    h.click(support::pages::widget::TALK_TO_PERSON).await;
     h.banner("waiting", "Waiting for a person").await;
-    h.gone("[data-testid=talk-to-person]").await;
+    h.gone(support::pages::widget::TALK_TO_PERSON).await;
     let key = h.visitor_key().await;
     h.agent_writes(&key, "Hello, Alice here. What can I do?")
         .await;
@@ -362,8 +373,11 @@ async fn the_visitor_closes_and_can_attach_a_file() {
     // The visitor ends the chat, after confirming.
     h.click("[data-testid=livechat-close]").await;
     h.click("[data-testid=livechat-close-confirm]").await;
-    h.text_of("[data-testid=livechat-closed]", "You ended the chat")
-        .await;
+    h.text_of(
+        support::pages::widget::LIVECHAT_CLOSED,
+        "You ended the chat",
+    )
+    .await;
     h.banner("closed", "ended").await;
     let session = h.session(&key).await;
     assert_eq!(
@@ -371,7 +385,7 @@ async fn the_visitor_closes_and_can_attach_a_file() {
         (LivechatStatus::Closed, Some(ClosedBy::Visitor))
     );
     // No session open: the menu offers a person again.
-    h.wait_css("[data-testid=talk-to-person]").await;
+    h.wait_css(support::pages::widget::TALK_TO_PERSON).await;
     h.finish().await;
 }
 
@@ -382,7 +396,8 @@ async fn offline_livechat_says_why() {
     let today = (h.state.core.clock().unix() / 86_400 + 3) % 7; // 1970-01-01 was a Thursday
     let other_day = DAYS[(today as usize + 3) % 7];
     h.state
-        .core.put_livechat_settings(
+        .core
+        .put_livechat_settings(
             "demo-shop",
             LivechatSettings {
                 enabled: true,
@@ -410,10 +425,10 @@ async fn offline_livechat_says_why() {
     h.text_of("[data-testid=agent-offline]", "opening hours")
         .await;
     assert_eq!(
-        h.count("[data-testid=handover]").await,
+        h.count(support::pages::widget::HANDOVER).await,
         0,
         "nothing to hand over to"
     );
-    assert_eq!(h.count("[data-testid=talk-to-person]").await, 0);
+    assert_eq!(h.count(support::pages::widget::TALK_TO_PERSON).await, 0);
     h.finish().await;
 }

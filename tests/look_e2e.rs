@@ -113,9 +113,19 @@ async fn every_language_has_its_words_and_right_to_left_mirrors() {
         );
 
         let mut shown = h.js(SHOWN, vec![]).await.as_array().unwrap().clone();
-        h.wait_css("[data-testid=rate]").await.click().await.unwrap();
-        h.wait_css("[data-testid=rate-panel]").await;
-        shown.extend(h.js(SHOWN_IN_PANEL, vec![]).await.as_array().unwrap().clone());
+        h.wait_css(support::pages::widget::RATE)
+            .await
+            .click()
+            .await
+            .unwrap();
+        h.wait_css(support::pages::widget::RATE_PANEL).await;
+        shown.extend(
+            h.js(SHOWN_IN_PANEL, vec![])
+                .await
+                .as_array()
+                .unwrap()
+                .clone(),
+        );
         for row in shown {
             let (what, key, got) = (&row[0], row[1].as_str().unwrap(), &row[2]);
             let want = words[key].replace("{}", "3");
@@ -126,7 +136,12 @@ async fn every_language_has_its_words_and_right_to_left_mirrors() {
             let left: Vec<&String> = english
                 .keys()
                 .filter(|k| k.split_whitespace().count() > 1 && !k.contains("{}"))
-                .filter(|k| all.as_array().unwrap().iter().any(|s| s.as_str() == Some(k)))
+                .filter(|k| {
+                    all.as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|s| s.as_str() == Some(k))
+                })
                 .collect();
             assert!(left.is_empty(), "{language}: English left: {left:?}");
         }
@@ -137,8 +152,16 @@ async fn every_language_has_its_words_and_right_to_left_mirrors() {
         }
         // The composer's send button sits at the end of the line: the left in Arabic and Hebrew.
         let (send, input) = (
-            h.js("return document.querySelector('[data-testid=send]').getBoundingClientRect().x", vec![]).await,
-            h.js("return document.querySelector('[data-testid=composer]').getBoundingClientRect().x", vec![]).await,
+            h.js(
+                "return document.querySelector('[data-testid=send]').getBoundingClientRect().x",
+                vec![],
+            )
+            .await,
+            h.js(
+                "return document.querySelector('[data-testid=composer]').getBoundingClientRect().x",
+                vec![],
+            )
+            .await,
         );
         assert_eq!(
             send.as_f64().unwrap() < input.as_f64().unwrap(),
@@ -157,10 +180,13 @@ async fn a_danish_chatbot_speaks_danish_from_the_launcher_to_the_forms() {
     let da = catalogue("da");
     h.goto("/demo/").await;
     let launcher = h.launcher().await;
-    assert_eq!(launcher.attr("aria-label").await.unwrap().as_deref(), Some(da["Open chat"].as_str()));
+    assert_eq!(
+        launcher.attr("aria-label").await.unwrap().as_deref(),
+        Some(da["Open chat"].as_str())
+    );
     launcher.click().await.unwrap();
     h.enter_chat().await;
-    h.wait_css("[data-testid=welcome]").await;
+    h.wait_css(support::pages::widget::WELCOME).await;
     h.ask("Can you call me back?").await;
     h.wait_css("[data-testid=form-submit]").await;
     let submit = h.wait_css("[data-testid=form-submit]").await;
@@ -175,10 +201,18 @@ async fn a_danish_chatbot_speaks_danish_from_the_launcher_to_the_forms() {
         })
         .await;
     let required = da["{} is required"].replace("{}", "");
-    assert!(error.contains(required.trim()), "{error:?} in Danish ({required:?})");
+    assert!(
+        error.contains(required.trim()),
+        "{error:?} in Danish ({required:?})"
+    );
     h.client.enter_parent_frame().await.unwrap();
     assert_eq!(
-        h.launcher().await.attr("aria-label").await.unwrap().as_deref(),
+        h.launcher()
+            .await
+            .attr("aria-label")
+            .await
+            .unwrap()
+            .as_deref(),
         Some(da["Close chat"].as_str())
     );
     h.finish().await;
@@ -214,7 +248,10 @@ async fn the_sites_look_reaches_the_launcher_and_the_chat() {
         .await;
     assert_eq!(rect[0], 32.0, "offset from the left: {rect}");
     assert_eq!(rect[1], 24.0, "offset from the bottom: {rect}");
-    assert!(rect[2].as_f64().unwrap() > 100.0, "a pill with its label: {rect}");
+    assert!(
+        rect[2].as_f64().unwrap() > 100.0,
+        "a pill with its label: {rect}"
+    );
     assert_eq!(rect[3], "rgb(122, 46, 140)", "the primary colour");
     launcher.click().await.unwrap();
     let frame = h
@@ -224,9 +261,13 @@ async fn the_sites_look_reaches_the_launcher_and_the_chat() {
             vec![],
         )
         .await;
-    assert_eq!(frame, json!([32, "light dark"]), "the window on the left, its scheme the chat's");
+    assert_eq!(
+        frame,
+        json!([32, "light dark"]),
+        "the window on the left, its scheme the chat's"
+    );
     h.enter_chat().await;
-    h.wait_css("[data-testid=welcome]").await;
+    h.wait_css(support::pages::widget::WELCOME).await;
     let look = h
         .js(
             "return [getComputedStyle(document.body).fontFamily,
@@ -247,7 +288,10 @@ async fn the_sites_look_reaches_the_launcher_and_the_chat() {
     )
     .await;
     let dark = h
-        .js("return getComputedStyle(document.body).backgroundColor", vec![])
+        .js(
+            "return getComputedStyle(document.body).backgroundColor",
+            vec![],
+        )
         .await;
     assert_eq!(dark, "rgb(21, 25, 24)");
     h.ask("Compare your lamps").await;
@@ -283,7 +327,7 @@ async fn the_popup_window_stays_see_through_on_a_dark_page() {
             )
             .await;
         h.enter_chat().await;
-        h.wait_css("[data-testid=popup] .popup-message").await;
+        h.wait_css(support::pages::widget::POPUP_MESSAGE).await;
         let inside = h
             .js(
                 "return [getComputedStyle(document.documentElement).colorScheme, getComputedStyle(document.body).backgroundColor]",
@@ -291,8 +335,14 @@ async fn the_popup_window_stays_see_through_on_a_dark_page() {
             )
             .await;
         // (The host page is dark through its meta tag, which computed styles do not show.)
-        assert_eq!(outside[1], inside[0], "{mode}: the frame's scheme is its page's");
-        assert_eq!(inside[1], "rgba(0, 0, 0, 0)", "{mode}: the chat page is see-through");
+        assert_eq!(
+            outside[1], inside[0],
+            "{mode}: the frame's scheme is its page's"
+        );
+        assert_eq!(
+            inside[1], "rgba(0, 0, 0, 0)",
+            "{mode}: the chat page is see-through"
+        );
         if mode == "dark" {
             h.client.enter_parent_frame().await.unwrap();
             let png = h.client.screenshot().await.unwrap();
@@ -321,11 +371,18 @@ async fn a_keyboard_only_visit_from_the_page_to_a_message_and_back() {
             press_keys(&h, &[Key::Tab]).await;
         }
         press_keys(&h, &[Key::Enter]).await;
-        h.eventually("the window open", || async { h.panel_open().await.then_some(()) })
-            .await;
+        h.eventually("the window open", || async {
+            h.panel_open().await.then_some(())
+        })
+        .await;
         h.enter_chat().await;
         h.eventually("the composer focused", || async {
-            let id = h.js("return document.activeElement && document.activeElement.id", vec![]).await;
+            let id = h
+                .js(
+                    "return document.activeElement && document.activeElement.id",
+                    vec![],
+                )
+                .await;
             (id == "dgbot-input").then_some(())
         })
         .await;
@@ -343,21 +400,35 @@ async fn a_keyboard_only_visit_from_the_page_to_a_message_and_back() {
                     press_keys(&h, &[Key::Tab]).await;
                 } else {
                     let back = KeyActions::new("keyboard".into())
-                        .then(KeyAction::Down { value: char::from(Key::Shift) })
-                        .then(KeyAction::Down { value: char::from(Key::Tab) })
-                        .then(KeyAction::Up { value: char::from(Key::Tab) })
-                        .then(KeyAction::Up { value: char::from(Key::Shift) });
+                        .then(KeyAction::Down {
+                            value: char::from(Key::Shift),
+                        })
+                        .then(KeyAction::Down {
+                            value: char::from(Key::Tab),
+                        })
+                        .then(KeyAction::Up {
+                            value: char::from(Key::Tab),
+                        })
+                        .then(KeyAction::Up {
+                            value: char::from(Key::Shift),
+                        });
                     h.client.perform_actions(back).await.unwrap();
                 }
                 tokio::time::sleep(Duration::from_millis(30)).await;
-                assert_eq!(h.js(in_chat, vec![]).await, Value::Bool(true), "focus left the full-screen chat (key {i})");
+                assert_eq!(
+                    h.js(in_chat, vec![]).await,
+                    Value::Bool(true),
+                    "focus left the full-screen chat (key {i})"
+                );
             }
             h.enter_chat().await;
         }
         press_keys(&h, &[Key::Escape]).await;
         h.client.enter_parent_frame().await.unwrap();
-        h.eventually("the window closed", || async { (!h.panel_open().await).then_some(()) })
-            .await;
+        h.eventually("the window closed", || async {
+            (!h.panel_open().await).then_some(())
+        })
+        .await;
         h.eventually("focus back on the launcher", || async {
             (h.js(on_launcher, vec![]).await == Value::Bool(true)).then_some(())
         })

@@ -5,10 +5,10 @@
 
 mod support;
 
-use dgbot_server::core::store::LivechatStore as _;
 use dgbot_protocol::message::{Block, ListItem, Part, RichText, Span};
 use dgbot_protocol::stream::{PartEvent, rich_text_deltas};
 use dgbot_protocol::{Delta, StreamEvent};
+use dgbot_server::core::store::LivechatStore as _;
 use dgbot_server::{ScriptedEvent, ScriptedReply};
 use fantoccini::Locator;
 use support::Harness;
@@ -83,7 +83,7 @@ async fn every_part_type_renders_from_the_stream() {
     h.ask("Which lamp do you recommend?").await;
     let answer = h.last_answer().await;
     let cards = answer
-        .find_all(Locator::Css("[data-testid=product]"))
+        .find_all(Locator::Css(support::pages::widget::PRODUCT))
         .await
         .unwrap();
     assert_eq!(cards.len(), 4, "the catalogue's four lamps, cheapest first");
@@ -155,7 +155,7 @@ async fn every_part_type_renders_from_the_stream() {
 
     h.press(
         &answer
-            .find(Locator::Css("[data-testid=handover]"))
+            .find(Locator::Css(support::pages::widget::HANDOVER))
             .await
             .unwrap(),
     )
@@ -298,7 +298,7 @@ async fn a_stream_error_and_a_killed_connection_keep_the_visitors_message() {
     h.enter_chat().await;
 
     h.ask("where is my order").await;
-    let incomplete = h.wait_css("[data-testid=incomplete]").await;
+    let incomplete = h.wait_css(support::pages::widget::INCOMPLETE).await;
     assert!(
         incomplete
             .text()
@@ -308,7 +308,7 @@ async fn a_stream_error_and_a_killed_connection_keep_the_visitors_message() {
     );
     assert!(
         h.client
-            .find(Locator::Css("[data-testid=incomplete] [data-testid=retry]"))
+            .find(Locator::Css(support::pages::widget::RETRY))
             .await
             .is_ok(),
         "retryable: offers retry"
@@ -340,7 +340,7 @@ async fn a_stream_error_and_a_killed_connection_keep_the_visitors_message() {
         .eventually("the dropped answer to be marked", || async {
             let all = h
                 .client
-                .find_all(Locator::Css("[data-testid=incomplete]"))
+                .find_all(Locator::Css(support::pages::widget::INCOMPLETE))
                 .await
                 .ok()?;
             (all.len() == 2).then(|| all[1].clone())
@@ -356,7 +356,7 @@ async fn a_stream_error_and_a_killed_connection_keep_the_visitors_message() {
         2,
         "both questions stay in the log"
     );
-    assert_eq!(h.count("[data-testid=unsent]").await, 0);
+    assert_eq!(h.count(support::pages::widget::UNSENT).await, 0);
     h.client.enter_parent_frame().await.unwrap();
     let errors = h.js("return __errors;", vec![]).await;
     assert_eq!(
@@ -411,7 +411,7 @@ async fn product_click_navigates_the_host_page_and_custom_reaches_it() {
     h.ask("Do you have a wool throw?").await;
     h.last_answer().await;
     h.client
-        .find(Locator::Css("[data-testid=product]"))
+        .find(Locator::Css(support::pages::widget::PRODUCT))
         .await
         .unwrap()
         .click()
@@ -466,7 +466,7 @@ async fn a_requested_photo_goes_out_with_the_next_message() {
     let chip = h.wait_css("[data-testid=pending-image]").await;
     assert!(chip.text().await.unwrap().contains(".png"));
     h.client
-        .find(Locator::Css("[data-testid=send]"))
+        .find(Locator::Css(support::pages::widget::SEND))
         .await
         .unwrap()
         .click()
@@ -519,7 +519,7 @@ async fn hostile_parts_reach_the_dom_as_text_and_the_widget_keeps_working() {
                 ),
                 Span::link("js", "javascript:window.__pwned=3"),
                 Span::link("data", "data:text/html,<script>window.__pwned=4</script>"),
-                Span::text(&"A".repeat(200_000)),
+                Span::text("A".repeat(200_000)),
             ]),
             Block::BulletList {
                 items: vec![
@@ -568,7 +568,7 @@ async fn hostile_parts_reach_the_dom_as_text_and_the_widget_keeps_working() {
     .await;
     h.open_chat().await;
     h.ask("hostile").await;
-    h.wait_css("[data-testid=incomplete]").await; // no `done`: the answer ends cut off
+    h.wait_css(support::pages::widget::INCOMPLETE).await; // no `done`: the answer ends cut off
     let answer = h
         .client
         .find(Locator::Css("[data-role=assistant]:not(.welcome)"))
@@ -664,11 +664,10 @@ async fn stop_keeps_what_arrived_and_an_expired_token_is_renewed() {
     })
     .await;
     stop.click().await.unwrap();
-    let incomplete = h.wait_css("[data-testid=incomplete]").await;
+    let incomplete = h.wait_css(support::pages::widget::INCOMPLETE).await;
     assert!(incomplete.text().await.unwrap().starts_with("Stopped."));
     assert_eq!(
-        h.count("[data-testid=incomplete] [data-testid=retry]")
-            .await,
+        h.count(support::pages::widget::RETRY).await,
         0,
         "a stop is not offered as a retry"
     );
@@ -682,7 +681,7 @@ async fn stop_keeps_what_arrived_and_an_expired_token_is_renewed() {
         .unwrap();
     assert!(kept.starts_with("Once upon a time and then"), "{kept}");
     assert_eq!(
-        h.count("[data-testid=send]").await,
+        h.count(support::pages::widget::SEND).await,
         1,
         "the composer is back"
     );
@@ -701,7 +700,7 @@ async fn stop_keeps_what_arrived_and_an_expired_token_is_renewed() {
         (all.len() == 2 && all[1].text().await.ok()?.contains("business days")).then_some(())
     })
     .await;
-    assert_eq!(h.count("[data-testid=unsent]").await, 0);
+    assert_eq!(h.count(support::pages::widget::UNSENT).await, 0);
     h.finish().await;
 }
 
@@ -791,7 +790,7 @@ async fn typing_indicator_then_follow_the_answer_unless_the_visitor_scrolls_up()
     assert!(height_now > height_then, "the answer kept growing");
     assert!(top < 5.0, "no jump back to the bottom: scrollTop {top}");
     // While the visitor reads back, the answer is applied four times a second, not ten
-    // (src/chat.rs, `BATCH_AWAY_MS`): count the log's updates over two seconds (mutations less
+    // (src/logic/answer.rs, `BATCH_AWAY_MS`): count the log's updates over two seconds (mutations less
     // than 25 ms apart are one update: Leptos applies a batch in a few microtasks). A loaded
     // machine only makes timers later, so the bound holds however slow the run.
     let updates = h
@@ -853,15 +852,15 @@ async fn a_question_whose_chunk_cannot_load_stays_unsent_and_sends_again() {
     h.block_urls(&["*/chat/split_text-*"]).await;
     h.open_chat_page().await;
     h.ask("What are your shipping times?").await;
-    let unsent = h.wait_css("[data-testid=unsent]").await;
+    let unsent = h.wait_css(support::pages::widget::UNSENT).await;
     assert!(
         unsent.text().await.unwrap().contains("could not load"),
         "the visitor is told why"
     );
-    let user = h.wait_css("[data-testid=message][data-role=user]").await;
+    let user = h.wait_css(support::pages::widget::VISITOR_MESSAGE).await;
     assert!(user.text().await.unwrap().contains("shipping times"));
     assert_eq!(
-        h.count("[data-testid=message][data-role=assistant]").await,
+        h.count(support::pages::widget::ANSWER).await,
         0,
         "no answer"
     );
@@ -873,9 +872,9 @@ async fn a_question_whose_chunk_cannot_load_stays_unsent_and_sends_again() {
         .await
         .unwrap();
     assert!(h.finished_answer().await.contains("business days"));
-    assert_eq!(h.count("[data-testid=unsent]").await, 0);
+    assert_eq!(h.count(support::pages::widget::UNSENT).await, 0);
     assert_eq!(
-        h.count("[data-testid=message][data-role=user]").await,
+        h.count(support::pages::widget::VISITOR_MESSAGE).await,
         1,
         "asked once"
     );
@@ -939,7 +938,7 @@ async fn the_log_follows_the_conversation_to_its_end() {
         h.eventually(&format!("the log at its end after {question:?}"), at_end)
             .await;
     }
-    h.wait_css("[data-testid=handover]").await;
+    h.wait_css(support::pages::widget::HANDOVER).await;
     h.finish().await;
 }
 

@@ -95,7 +95,7 @@ async fn only_the_chatbots_sites_can_frame_the_chat_page() {
         .enter_frame()
         .await
         .unwrap();
-    h.wait_css("[data-testid=composer]").await;
+    h.wait_css(support::pages::widget::COMPOSER).await;
     h.client.enter_parent_frame().await.unwrap();
 
     // On another site, claiming to be the allowed one, the browser refuses to render it: the
@@ -194,7 +194,8 @@ async fn the_chat_page_runs_under_its_policy_and_anything_else_is_blocked() {
         .await;
     let want = h
         .state
-        .core.chatbot("demo-shop")
+        .core
+        .chatbot("demo-shop")
         .unwrap()
         .config
         .theme

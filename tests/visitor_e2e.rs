@@ -55,7 +55,7 @@ impl Harness {
             .eventually("the restored conversation", || async {
                 let all = self
                     .client
-                    .find_all(Locator::Css("[data-testid=message]"))
+                    .find_all(Locator::Css(support::pages::widget::MESSAGE))
                     .await
                     .ok()?;
                 (all.len() == n).then_some(all)
@@ -217,7 +217,7 @@ async fn crash_mid_answer_then_try_again(mut h: Harness, disrupt: impl FnOnce(&m
     h.eventually("part of the answer", || async {
         let answers = h
             .client
-            .find_all(Locator::Css("[data-testid=message][data-role=assistant]"))
+            .find_all(Locator::Css(support::pages::widget::ANSWER))
             .await
             .ok()?;
         answers
@@ -233,7 +233,7 @@ async fn crash_mid_answer_then_try_again(mut h: Harness, disrupt: impl FnOnce(&m
     let retry = h
         .eventually("the offer to try again", || async {
             h.client
-                .find(Locator::Css("[data-testid=incomplete] [data-testid=retry]"))
+                .find(Locator::Css(support::pages::widget::RETRY))
                 .await
                 .ok()
         })
@@ -242,7 +242,7 @@ async fn crash_mid_answer_then_try_again(mut h: Harness, disrupt: impl FnOnce(&m
     h.eventually("the new answer in full", || async {
         let answers = h
             .client
-            .find_all(Locator::Css("[data-testid=message][data-role=assistant]"))
+            .find_all(Locator::Css(support::pages::widget::ANSWER))
             .await
             .ok()?;
         let last = answers.last()?.text().await.ok()?;
@@ -262,7 +262,7 @@ async fn crash_mid_answer_then_try_again(mut h: Harness, disrupt: impl FnOnce(&m
         "the same visitor after the renewal"
     );
     assert_eq!(
-        h.count("[data-testid=message][data-role=user]").await,
+        h.count(support::pages::widget::VISITOR_MESSAGE).await,
         1,
         "the retry asks the same message again, not a new one"
     );
@@ -302,7 +302,7 @@ async fn a_livechat_with_an_agent_survives_a_reload() {
     let answer = h.last_answer().await;
     h.press(
         &answer
-            .find(Locator::Css("[data-testid=handover]"))
+            .find(Locator::Css(support::pages::widget::HANDOVER))
             .await
             .unwrap(),
     )
@@ -315,7 +315,8 @@ async fn a_livechat_with_an_agent_survives_a_reload() {
         })
         .await;
     h.state
-        .core.agent_message(
+        .core
+        .agent_message(
             &session,
             "agent-alice",
             vec![Part::text("Hi, I'm Alice. I can help from here.")],
@@ -359,7 +360,7 @@ async fn livechat_screenshot() {
     let handover = h
         .last_answer()
         .await
-        .find(Locator::Css("[data-testid=handover]"))
+        .find(Locator::Css(support::pages::widget::HANDOVER))
         .await
         .unwrap();
     h.press(&handover).await;
@@ -371,7 +372,8 @@ async fn livechat_screenshot() {
         })
         .await;
     h.state
-        .core.agent_message(
+        .core
+        .agent_message(
             &session,
             "agent-alice",
             vec![Part::text(
@@ -379,11 +381,14 @@ async fn livechat_screenshot() {
             )],
         )
         .unwrap();
-    h.wait_css("[data-testid=message][data-role=agent]").await;
+    h.wait_css(support::pages::widget::AGENT_MESSAGE).await;
     h.ask("Thank you! It is order 1234.").await;
     let session = h.state.store.latest_session(&key).unwrap().unwrap();
-    h.state.core.agent_typing(&session, "agent-alice", true).unwrap();
-    h.wait_css("[data-testid=agent-typing]").await;
+    h.state
+        .core
+        .agent_typing(&session, "agent-alice", true)
+        .unwrap();
+    h.wait_css(support::pages::widget::AGENT_TYPING).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let dir = support::repo_root().join("target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -425,15 +430,15 @@ async fn a_long_history_comes_back_a_page_at_a_time() {
     assert_eq!(texts.last().map(String::as_str), Some("History 120"));
 
     // The button (pressed by script: WebDriver would scroll up to it, which loads by itself).
-    let button = h.wait_css("[data-testid=earlier]").await;
+    let button = h.wait_css(support::pages::widget::EARLIER).await;
     h.press(&button).await;
     h.eventually("the second page", || async {
-        (h.count("[data-testid=message]").await == 100).then_some(())
+        (h.count(support::pages::widget::MESSAGE).await == 100).then_some(())
     })
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
-        h.count("[data-testid=message]").await,
+        h.count(support::pages::widget::MESSAGE).await,
         100,
         "one page a click"
     );
@@ -451,14 +456,14 @@ async fn a_long_history_comes_back_a_page_at_a_time() {
     )
     .await;
     h.eventually("the whole history", || async {
-        (h.count("[data-testid=message]").await == 120
-            && h.count("[data-testid=earlier]").await == 0)
+        (h.count(support::pages::widget::MESSAGE).await == 120
+            && h.count(support::pages::widget::EARLIER).await == 0)
             .then_some(())
     })
     .await;
     let all = h
         .client
-        .find_all(Locator::Css("[data-testid=message]"))
+        .find_all(Locator::Css(support::pages::widget::MESSAGE))
         .await
         .unwrap();
     let mut texts = vec![];

@@ -7,10 +7,10 @@
 
 mod support;
 
-use dgbot_server::core::store::ConversationStore as _;
 use axum::extract::State;
 use axum::response::Html;
 use dgbot_protocol::Part;
+use dgbot_server::core::store::ConversationStore as _;
 use serde_json::{Value, json};
 use support::{Harness, Options};
 

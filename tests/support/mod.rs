@@ -3,17 +3,21 @@
 //! The host page is opened on `localhost` and the widget is served from `127.0.0.1`, so they
 //! are different sites, as on a customer's site; by default the browser denies the widget's
 //! origin its storage, as Safari, Brave and incognito windows do to third-party frames
-//! ([`Storage`]). The server runs on its own runtime, so a test can crash and restart it.
+//! ([`Storage`]). The server is the test kit's `TestServer` (the production serve path, on its
+//! own runtime), so a test can crash and restart it; [`pages`] has the selectors.
 
 #![allow(dead_code)]
+
+pub mod pages;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use dgbot_server::store::{Database, Store};
-use dgbot_server::{AppState, Chatbot, ServerConfig, serve};
+use dgbot_server::model::Database;
+use dgbot_server::{Chatbot, ServerConfig};
+use dgbot_testkit::TestServer;
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
@@ -56,73 +60,6 @@ impl Default for Options {
     }
 }
 
-/// The server on its own thread and runtime: stopping it ends every connection at once, as a
-/// crash would.
-struct ServerThread {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl ServerThread {
-    fn start(port: u16, state: dgbot_server::SharedState) -> ServerThread {
-        Self::run(port, move |listener| async move {
-            serve(listener, state).await.unwrap()
-        })
-    }
-
-    /// A load balancer's view of a dead instance: connections to `port` go to `to` instead.
-    fn forward(port: u16, to: u16) -> ServerThread {
-        Self::run(port, move |listener| async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                tokio::spawn(async move {
-                    if let Ok(mut outbound) =
-                        tokio::net::TcpStream::connect(("127.0.0.1", to)).await
-                    {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-            }
-        })
-    }
-
-    fn run<F: std::future::Future<Output = ()>>(
-        port: u16,
-        work: impl FnOnce(tokio::net::TcpListener) -> F + Send + 'static,
-    ) -> ServerThread {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                tokio::select! {
-                    _ = work(listener) => {}
-                    _ = stopped => {}
-                }
-            });
-            runtime.shutdown_background();
-        });
-        ServerThread {
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 pub struct Harness {
     /// Where the widget is served from: `http://127.0.0.1:PORT`.
     pub widget_base: String,
@@ -133,16 +70,12 @@ pub struct Harness {
     pub state: dgbot_server::SharedState,
     driver: Child,
     driver_port: u16,
-    server: ServerThread,
+    server: TestServer,
     port: u16,
-    chatbot: Chatbot,
-    options: Options,
     /// Assistant messages in the log when `ask` last sent (see `finished_answer`).
     answers_before: std::sync::atomic::AtomicUsize,
     /// CSP reports of servers this harness has stopped (see `take_csp_reports`).
     earlier_csp_reports: Vec<String>,
-    /// Other instances (behind [`Harness::crash_and_fail_over`]'s forwarding).
-    others: Vec<ServerThread>,
     _serial: MutexGuard<'static, ()>,
 }
 
@@ -156,6 +89,17 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// A configuration made once by `configure` on the server's defaults for `port`, as the test
+/// kit's repeatable settings.
+fn settings_for(
+    port: u16,
+    configure: impl FnOnce(&mut ServerConfig),
+) -> impl Fn(&mut ServerConfig) + Send + Sync + 'static {
+    let mut template = ServerConfig::for_repo(format!("http://127.0.0.1:{port}"));
+    configure(&mut template);
+    move |config| *config = template.clone()
 }
 
 impl Harness {
@@ -174,23 +118,6 @@ impl Harness {
         bot: impl FnOnce(&mut Chatbot),
     ) -> Harness {
         Self::start_full(configure, bot, Options::default()).await
-    }
-
-    /// A fresh server state on `port`: the configuration, the chatbot, and the database.
-    fn state_for(
-        port: u16,
-        configure: impl FnOnce(&mut ServerConfig),
-        chatbot: Chatbot,
-        options: &Options,
-    ) -> dgbot_server::SharedState {
-        let mut config = ServerConfig::for_repo(format!("http://127.0.0.1:{port}"));
-        configure(&mut config);
-        match &options.database {
-            Some(database) => {
-                AppState::with_store(config, vec![chatbot], Store::connect(database).unwrap())
-            }
-            None => AppState::new(config, vec![chatbot]),
-        }
     }
 
     /// The demo server and chatbot as they are, with the browser's storage as `storage` says.
@@ -235,34 +162,25 @@ impl Harness {
     /// Crash the server (every connection ends mid-flight) and start it again on the same port
     /// and database, with `configure` applied to a fresh configuration.
     pub fn restart_server(&mut self, configure: impl FnOnce(&mut ServerConfig)) {
-        self.server.stop();
         let reports = std::mem::take(&mut *self.state.csp_reports.lock().unwrap());
         self.earlier_csp_reports.extend(reports);
-        self.state = Self::state_for(self.port, configure, self.chatbot.clone(), &self.options);
-        self.server = ServerThread::start(self.port, self.state.clone());
+        self.server.restart_with(settings_for(self.port, configure));
+        self.state = self.server.state.clone();
     }
 
     /// Instance A crashes (every connection ends mid-flight) and the load balancer sends its
     /// port to instance B, already running on the same (PostgreSQL) database with `configure`
     /// applied: the widget's next request reaches B. [`Harness::state`] is B's from then on.
     pub fn crash_and_fail_over(&mut self, configure: impl FnOnce(&mut ServerConfig)) {
-        let database = self.options.database.clone();
-        assert!(
-            matches!(database, Some(Database::Postgres(_))),
-            "two instances share a PostgreSQL database"
-        );
-        let b_port = free_port();
-        // B names itself by the public address, as behind a load balancer.
-        let b_state = Self::state_for(self.port, configure, self.chatbot.clone(), &self.options);
-        self.others
-            .push(ServerThread::start(b_port, b_state.clone()));
-        self.server.stop();
         let reports = std::mem::take(&mut *self.state.csp_reports.lock().unwrap());
         self.earlier_csp_reports.extend(reports);
-        self.state = b_state;
-        self.server = ServerThread::forward(self.port, b_port);
+        self.server.fail_over(settings_for(self.port, configure));
+        self.state = self.server.state.clone();
     }
 
+    // The browser-test lock is held for the harness's whole life, awaits included: that is its
+    // job (each test binary runs its tests on threads of their own, one at a time).
+    #[allow(clippy::await_holding_lock)]
     pub async fn start_full(
         configure: impl FnOnce(&mut ServerConfig),
         bot: impl FnOnce(&mut Chatbot),
@@ -276,10 +194,15 @@ impl Harness {
         );
         let port = free_port();
         let widget_base = format!("http://127.0.0.1:{port}");
-        let mut chatbot = dgbot_server::config::demo_chatbot();
-        bot(&mut chatbot);
-        let state = Self::state_for(port, configure, chatbot.clone(), &options);
-        let server = ServerThread::start(port, state.clone());
+        let mut builder = TestServer::builder()
+            .port(port)
+            .configure(settings_for(port, configure))
+            .chatbot(bot);
+        if let Some(database) = &options.database {
+            builder = builder.database(database.clone());
+        }
+        let server = builder.start();
+        let state = server.state.clone();
 
         let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
         let driver_port = free_port();
@@ -350,11 +273,8 @@ impl Harness {
             driver_port,
             server,
             port,
-            chatbot,
-            options,
             answers_before: Default::default(),
             earlier_csp_reports: Vec::new(),
-            others: Vec::new(),
             _serial: serial,
         }
     }
@@ -470,29 +390,26 @@ impl Harness {
         button
     }
 
+    /// The loader's `data-state` on the host page (`pages::host`): `closed`, `open`, `expanded`
+    /// or `peek`.
+    pub async fn loader_state(&self) -> String {
+        self.js(pages::host::STATE_JS, vec![])
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     pub async fn panel_open(&self) -> bool {
-        let host = self.client.find(Locator::Id("dgbot-root")).await.unwrap();
-        host.shadow_root()
-            .await
-            .unwrap()
-            .find_all(Locator::Css(".p.o"))
-            .await
-            .unwrap()
-            .len()
-            == 1
+        let state = self.loader_state().await;
+        state == pages::host::OPEN || state == pages::host::EXPANDED
     }
 
     /// Wait until the closed chat shows its popup messages: the loader's see-through window
-    /// (class `p k`, `peekChat`) beside the launcher.
+    /// (`peekChat`) beside the launcher.
     pub async fn wait_popup_window(&self) {
         self.eventually("the popup window", || async {
-            let class = self
-                .js(
-                    "var f = document.getElementById('dgbot-root').shadowRoot.querySelector('iframe'); return f ? f.className : '';",
-                    vec![],
-                )
-                .await;
-            (class == "p k").then_some(())
+            (self.loader_state().await == pages::host::PEEK).then_some(())
         })
         .await;
     }
@@ -547,12 +464,10 @@ impl Harness {
 
     /// Type into the composer and press Enter.
     pub async fn ask(&self, question: &str) {
-        let answers = self
-            .count("[data-testid=message][data-role=assistant]")
-            .await;
+        let answers = self.count(pages::widget::ANSWER).await;
         self.answers_before
             .store(answers, std::sync::atomic::Ordering::SeqCst);
-        let composer = self.wait_css("[data-testid=composer]").await;
+        let composer = self.wait_css(pages::widget::COMPOSER).await;
         composer.send_keys(question).await.unwrap();
         composer
             .send_keys(&char::from(fantoccini::key::Key::Enter).to_string())
@@ -572,7 +487,7 @@ impl Harness {
     /// Open the chat page top-level ([`Harness::chat_page_url`]) and wait for the welcome.
     pub async fn open_chat_page(&self) {
         self.client.goto(&self.chat_page_url()).await.unwrap();
-        self.wait_css("[data-testid=welcome]").await;
+        self.wait_css(pages::widget::WELCOME).await;
     }
 
     /// Open the demo page, open the chat and wait for the welcome message.
@@ -583,7 +498,7 @@ impl Harness {
             .unwrap();
         self.launcher().await.click().await.unwrap();
         self.enter_chat().await;
-        self.wait_css("[data-testid=welcome]").await;
+        self.wait_css(pages::widget::WELCOME).await;
     }
 
     /// Wait until the visitor's last message in the log reads `text`.
@@ -591,7 +506,7 @@ impl Harness {
         self.eventually(&format!("the visitor's message {text:?}"), || async {
             let all = self
                 .client
-                .find_all(Locator::Css("[data-testid=message][data-role=user]"))
+                .find_all(Locator::Css(pages::widget::VISITOR_MESSAGE))
                 .await
                 .ok()?;
             (all.last()?.text().await.ok()? == text).then_some(())
@@ -628,7 +543,7 @@ impl Harness {
         .await;
         let all = self
             .client
-            .find_all(Locator::Css("[data-testid=message][data-role=assistant]"))
+            .find_all(Locator::Css(pages::widget::ANSWER))
             .await
             .unwrap();
         all.last().unwrap().clone()
@@ -666,13 +581,10 @@ impl Harness {
 impl Drop for Harness {
     fn drop(&mut self) {
         let _ = self.driver.kill();
-        self.server.stop();
-        for other in &mut self.others {
-            other.stop();
-        }
+        self.server.crash();
     }
 }
 
-/// A throwaway PostgreSQL cluster (the server's tests' own).
-#[path = "../../server/tests/common/postgres.rs"]
-pub mod postgres;
+/// A throwaway PostgreSQL cluster (the test kit's).
+#[allow(unused_imports)]
+pub use dgbot_testkit::postgres;
