@@ -1,4 +1,4 @@
-// The answer's stream, read off the chat's main thread (src/transport.rs, `post_sse`).
+// The answer's stream, read off the chat's main thread (src/services/transport.rs, `post_sse`).
 //
 // A streamed answer arrives as thousands of small network chunks, and a page pays for each one
 // on the thread that reads it. Here a worker does the `fetch` and reads the body; it hands the

@@ -49,7 +49,7 @@ pub struct ChatConfig {
     /// The widget's words in `language`, keyed by their English text (as gettext does), with the
     /// chatbot's `[chatbot.strings]` overrides applied; empty for English without overrides.
     /// A string not here shows in English. Not decoded by the widget (it looks them up in the
-    /// JSON, `src/i18n.rs`).
+    /// JSON, `src/logic/i18n.rs`).
     #[serde(
         default,
         skip_serializing_if = "BTreeMap::is_empty",

@@ -1,21 +1,24 @@
-//! dgbot reference backend.
+//! dgbot reference backend: the composition of the layers (docs/architecture.md).
 //!
 //! Each seed protocol is a thin adapter over one conversation core:
 //!
-//! - [`core`] (no axum): conversation keys, clock, ids, validation, rate limits, the
-//!   conversation service, the `Responder` seam (demo bot, scripted replies), livechat, and the
-//!   per-conversation hub.
-//! - [`store`]: SQLite, or PostgreSQL for several instances; takes a conversation key, returns
-//!   domain types.
-//! - [`http`]: the `ApiError` envelope, the extractors (visitor token, API key, livechat session
-//!   token), the widget's static files.
+//! - [`core`] (the `dgbot-core` crate, `server/core/`: no HTTP, no database): the domain model,
+//!   conversations and their responders, livechat, the webhook outbox, the per-conversation hub,
+//!   and the store traits it needs.
+//! - [`store`]: SQLite, or PostgreSQL for several instances, implementing the core's store
+//!   traits (and its hub across instances).
+//! - [`http`]: the `ApiError` envelope and core errors' codes, the extractors (visitor token, API
+//!   key, livechat session token), origins, the browser policies, the widget's static files.
 //! - [`adapters`]: one folder per seed protocol (`dialog_v1`: seed 002's `/api/v1/chat/*`;
-//!   `dgbot_ws`: seed 001's `/ws`; `webchatagent`: seed 003; `dosti`: seed 004).
-//! - [`config`]: the chatbots, from `server/dgbot.toml`.
+//!   `dgbot_ws`: seed 001's `/ws`; `webchatagent`: seed 003; `dosti`: seed 004). They call the
+//!   core, never the store.
+//! - [`config`]: the chatbots, from `server/dgbot.toml`, as model types.
+//! - [`ops`]: logs, metrics, health.
 //!
 //! It serves the widget too: the loader at `/widget.js` (and seed 000's `/static/widget.js`),
-//! the iframe app under `/chat/`, and demo host pages under `/demo/`. `app(state)` is separate
-//! from `main` so tests bind port 0 and talk real HTTP.
+//! the iframe app under `/chat/`, demo host pages under `/demo/` and the agent console under
+//! `/agent/`. `app(state)` is separate from `main`, and [`serve_until`] is the one way to serve
+//! it (tests use it through `dgbot-testkit`).
 
 pub mod adapters;
 pub mod config;
@@ -40,7 +43,7 @@ pub use model::Chatbot;
 /// Where things are and how the server behaves. `main` fills it from the environment.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// Trunk's output: the iframe app (`dist/`).
+    /// The built iframe app (`dist/`, written by `cargo xtask build`).
     pub dist_dir: PathBuf,
     /// The host-page code (`loader/`).
     pub loader_dir: PathBuf,

@@ -2,7 +2,7 @@
 //! widget shows in it.
 //!
 //! The catalogues are `server/locales/<language>.json`, one object per language from the
-//! English text the widget is written in (`src/i18n.rs`, gettext's way) to its translation;
+//! English text the widget is written in (`src/logic/i18n.rs`, gettext's way) to its translation;
 //! `en.json` maps each string to itself and is the list of every string the widget shows (a
 //! test checks it against the widget's source, and every catalogue against it). They are built
 //! into the server; a visitor's configuration carries only their language's.
