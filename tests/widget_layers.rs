@@ -18,6 +18,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use dgbot_testkit::source::{rust_files, without_comments};
+
 /// The layers, lowest first.
 const LAYERS: [&str; 4] = ["logic", "services", "state", "ui"];
 
@@ -30,51 +32,6 @@ fn root_item_allowed(item: &str, layer: usize) -> bool {
         "leptos_private" => layer >= 1,
         _ => false,
     }
-}
-
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = vec![];
-    let mut dirs = vec![dir.to_path_buf()];
-    while let Some(d) = dirs.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// The code of a file without its comments (line comments and doc comments).
-fn without_comments(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for line in text.lines() {
-        // Cut at the first `//` outside a string literal (a URL in a string is code).
-        let (mut in_string, mut escaped, mut prev) = (false, false, ' ');
-        let mut end = line.len();
-        for (at, c) in line.char_indices() {
-            match c {
-                '\\' if in_string => escaped = !escaped,
-                '"' if !escaped => in_string = !in_string,
-                '/' if !in_string && prev == '/' => {
-                    end = at - 1;
-                    break;
-                }
-                _ => escaped = false,
-            }
-            if c != '\\' {
-                escaped = false;
-            }
-            prev = c;
-        }
-        out.push_str(&line[..end]);
-        out.push('\n');
-    }
-    out
 }
 
 /// Every path a file names under `crate::`, as its segments: `crate::state::{self, Host}`

@@ -12,11 +12,13 @@
 //!   closing).
 //! - [`postgres::Postgres`]: a throwaway PostgreSQL cluster for one test binary.
 //! - [`release::ReleaseServer`]: the release binary as a process, for load tests.
+//! - [`source`]: the project's Rust sources as text, for the layer rules' tests.
 
 pub mod api;
 pub mod postgres;
 pub mod release;
 mod server;
+pub mod source;
 
 pub use api::{Agent, Answer, Api, Backend, Visitor};
 pub use server::{Builder, TestServer};
