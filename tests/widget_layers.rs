@@ -278,7 +278,9 @@ fn arrows_only_point_down() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let files = sources(&src);
     assert!(
-        files.iter().any(|(f, _)| f.ends_with("logic/answer.rs")),
+        files
+            .iter()
+            .any(|(f, _)| f.ends_with("logic/answer/mod.rs")),
         "reads the widget's sources"
     );
     let broken = check(&src, &files);

@@ -82,8 +82,6 @@ impl LivechatConfig {
     }
 }
 
-pub use crate::livechat::HandoverRequest;
-
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Theme {
     /// Launcher, header and visitor bubbles.

@@ -1,7 +1,8 @@
 //! Golden-JSON tests for livechat (seed 002, "Livechat end-to-end"), built from the seed's own
 //! examples where it shows one.
 
-use dgbot_protocol::api::{ApiErrorCode, DeleteResponse, HandoverRequest};
+use dgbot_protocol::api::{ApiErrorCode, DeleteResponse};
+use dgbot_protocol::livechat::HandoverRequest;
 use dgbot_protocol::livechat::*;
 use dgbot_protocol::message::{Author, FilePart};
 use dgbot_protocol::{Message, Part, Role};

@@ -5,8 +5,9 @@
 //! `logic::livechat`; its views are `ui::livechat`.
 
 use dgbot_protocol::Part;
-use dgbot_protocol::api::{HandoverRequest, InputMessage};
+use dgbot_protocol::api::InputMessage;
 use dgbot_protocol::bridge::FrameAction;
+use dgbot_protocol::livechat::HandoverRequest;
 use dgbot_protocol::livechat::{
     CloseRequest, FeedbackRequest, LivechatMessageRequest, LivechatMessageResponse,
     LivechatSession, LivechatState, LivechatStatus, TypingRequest,
