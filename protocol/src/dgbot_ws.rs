@@ -139,6 +139,8 @@ pub fn decode_client_frame(text: &str) -> Result<ClientFrame, String> {
 pub struct TextChunks {
     transcript: Transcript,
     sent: String,
+    /// Some events of this answer never arrived: hold the rest back until `done`.
+    behind: bool,
 }
 
 impl TextChunks {
@@ -148,7 +150,15 @@ impl TextChunks {
         TextChunks {
             transcript,
             sent: String::new(),
+            behind: false,
         }
+    }
+
+    /// Some events were missed (a slow reader fell behind the hub). The text from here on
+    /// cannot be told from deltas, so nothing more is handed out until `done`, which carries
+    /// the whole message: what was sent stays a true prefix of it and no words go missing.
+    pub fn fell_behind(&mut self) {
+        self.behind = true;
     }
 
     /// The text `event` adds to what was handed out so far (`None`: nothing new to read). At
@@ -156,6 +166,7 @@ impl TextChunks {
     /// (a part replaced) is not sent again: the chunks only ever append.
     pub fn push(&mut self, event: &StreamEvent) -> Option<String> {
         let text = match event {
+            StreamEvent::PartDelta(_) | StreamEvent::Part(_) if self.behind => return None,
             StreamEvent::PartDelta(_) | StreamEvent::Part(_) => {
                 self.transcript.apply(event).ok()?;
                 parts_text(&self.transcript.draft()?.parts)

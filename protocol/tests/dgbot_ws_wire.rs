@@ -142,3 +142,37 @@ fn chunks_concatenate_to_the_answer() {
         json!({ "type": "typing", "is_typing": true })
     );
 }
+
+#[test]
+fn a_reader_that_fell_behind_loses_no_words() {
+    let message = Message {
+        message_id: "m1".into(),
+        role: Role::Assistant,
+        parts: vec![Part::RichText(RichText {
+            part_id: "p1".into(),
+            blocks: vec![Block::paragraph(vec![Span::text(
+                "Standard shipping takes 2–4 business days within Denmark.",
+            )])],
+        })],
+        created_at: None,
+        author: None,
+    };
+    let part = &message.parts[0];
+    let deltas: Vec<StreamEvent> = part_deltas(part)
+        .unwrap()
+        .into_iter()
+        .map(|d| StreamEvent::delta(part.part_id().unwrap(), d))
+        .collect();
+    assert!(deltas.len() >= 4, "{}", deltas.len());
+    let mut chunks = TextChunks::new();
+    let mut got: Vec<String> = chunks.push(&deltas[0]).into_iter().collect();
+    // Events 1 and 2 were never received (the hub's backlog overflowed).
+    chunks.fell_behind();
+    for ev in &deltas[3..] {
+        got.extend(chunks.push(ev));
+    }
+    got.extend(chunks.push(&StreamEvent::Done(DoneEvent {
+        message: message.clone(),
+    })));
+    assert_eq!(got.concat(), message.plain_text());
+}

@@ -174,7 +174,12 @@ impl Connection {
                     let frames = match event {
                         Ok(event) => self.on_event(event),
                         // Fell behind: skip ahead; `done` still carries the whole answer.
-                        Err(RecvError::Lagged(_)) => vec![],
+                        Err(RecvError::Lagged(_)) => {
+                            if let Some((_, chunks)) = self.answer.as_mut() {
+                                chunks.fell_behind();
+                            }
+                            vec![]
+                        }
                         Err(RecvError::Closed) => break (close_code::AWAY, "server shutting down".into()),
                     };
                     if send_all(&mut socket, frames).await.is_err() {
