@@ -12,6 +12,7 @@
 //! - [`webhook`]: seed 002's webhook events ([`WebhookEvent`]) and the configuration's rules.
 //! - [`livechat`]: livechat settings' rules and when livechat is live.
 //! - [`i18n`]: the widget's languages and words.
+//! - [`knowledge`]: a chatbot's sources and the documents and passages they yield.
 
 pub mod chatbot;
 pub mod clock;
@@ -19,6 +20,7 @@ pub mod database;
 pub mod error;
 pub mod i18n;
 pub mod ids;
+pub mod knowledge;
 pub mod livechat;
 pub mod records;
 pub mod webhook;

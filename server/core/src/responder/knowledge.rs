@@ -14,9 +14,8 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use dgbot_protocol::message::{Block, ListItem, Product, Span};
+use dgbot_protocol::message::{Block, ListItem, Span};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
-use serde::Deserialize;
 
 /// One FAQ document, parsed.
 #[derive(Debug, Clone)]
@@ -32,52 +31,7 @@ pub struct FaqDocument {
     body_words: HashSet<String>,
 }
 
-/// One product of the catalogue (`catalogue.json` is an array of these).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CatalogueItem {
-    pub id: String,
-    pub title: String,
-    pub category: String,
-    pub price: f64,
-    #[serde(default = "default_currency")]
-    pub currency: String,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub keywords: Vec<String>,
-    /// The product page: absolute, or a path on the server (`/demo/?product=aurora`).
-    pub url: String,
-    /// The picture: absolute, or a path on the server.
-    #[serde(default)]
-    pub image: Option<String>,
-}
-
-fn default_currency() -> String {
-    "DKK".into()
-}
-
-impl CatalogueItem {
-    /// As a product card, with server paths made absolute against `base`.
-    pub fn to_product(&self, base: &str) -> Product {
-        let absolute = |u: &str| {
-            if u.starts_with('/') {
-                format!("{base}{u}")
-            } else {
-                u.to_owned()
-            }
-        };
-        Product {
-            product_id: Some(self.id.clone()),
-            title: self.title.clone(),
-            url: absolute(&self.url),
-            image_url: self.image.as_deref().map(absolute),
-            description: self.description.clone(),
-            price: Some(self.price),
-            currency: Some(self.currency.clone()),
-        }
-    }
-}
+pub use crate::model::knowledge::CatalogueItem;
 
 #[derive(Debug, Clone, Default)]
 pub struct KnowledgeBase {
