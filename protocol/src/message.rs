@@ -75,6 +75,9 @@ pub fn parts_text(parts: &[Part]) -> String {
             | Part::RequestImageUpload(_)
             | Part::RequestHumanAgent(_)
             | Part::Custom(_)
+            // An answer's words, not where they come from: channels with a place for sources
+            // (seed 003's `sources`, the widget's links) read the part itself.
+            | Part::Sources(_)
             | Part::Unknown => {}
         }
     }
@@ -136,6 +139,9 @@ pub enum Part {
     RequestHumanAgent(HumanAgentMarker),
     /// Marker: client-defined; forwarded to the host page with `key` and `payload`.
     Custom(CustomMarker),
+    /// Where a grounded answer comes from: the pages (with the section's `#anchor`) and
+    /// products it used, most relevant first. Ends the answer; the widget shows compact links.
+    Sources(SourcesPart),
     /// A part type this widget does not know yet; rendered as a quiet placeholder.
     Unknown,
 }
@@ -176,6 +182,7 @@ impl<'de> Deserialize<'de> for Part {
                 "request_image_upload" => Part::RequestImageUpload(from_value(json)?),
                 "request_human_agent" => Part::RequestHumanAgent(from_value(json)?),
                 "custom" => Part::Custom(from_value(json)?),
+                "sources" => Part::Sources(from_value(json)?),
                 _ => Part::Unknown,
             })
         })
@@ -194,6 +201,7 @@ impl Part {
             Part::RequestImageUpload(p) => Some(&p.part_id),
             Part::RequestHumanAgent(p) => Some(&p.part_id),
             Part::Custom(p) => Some(&p.part_id),
+            Part::Sources(p) => Some(&p.part_id),
             Part::Text(_) | Part::File(_) | Part::Unknown => None,
         }
     }
@@ -212,6 +220,7 @@ impl Part {
             Part::RequestImageUpload(_) => "request_image_upload",
             Part::RequestHumanAgent(_) => "request_human_agent",
             Part::Custom(_) => "custom",
+            Part::Sources(_) => "sources",
             Part::Unknown => "unknown",
         }
     }
@@ -343,6 +352,33 @@ impl TableCell {
             blocks: vec![Block::paragraph(vec![Span::text(text)])],
         }
     }
+}
+
+/// `{"type": "sources", "part_id", "sources": [{"type", "title", "url"}]}`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SourcesPart {
+    pub part_id: String,
+    #[serde(default)]
+    pub sources: Vec<Source>,
+}
+
+/// A page or product an answer used (seed 003's `sources` items, and a `sources` part's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    #[serde(rename = "type")]
+    pub kind: SourceKind,
+    pub title: String,
+    /// The page, with the cited section's `#anchor`; or the product's page.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// A page, file or curated answer of the chatbot's knowledge.
+    Document,
+    /// A product of the catalogue or a product feed.
+    Product,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -33,23 +33,7 @@ pub struct ChatReply {
     pub status: Status,
 }
 
-/// A document or product an answer used.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Source {
-    #[serde(rename = "type")]
-    pub kind: SourceKind,
-    pub title: String,
-    pub url: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SourceKind {
-    /// An FAQ document of the knowledge base.
-    Document,
-    /// A product of the catalogue.
-    Product,
-}
+pub use crate::message::{Source, SourceKind};
 
 /// Who answers the session: the assistant, or a person (waiting for one, or with one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

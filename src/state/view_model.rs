@@ -86,6 +86,8 @@ pub enum PartBody {
     Products {
         products: ArcRwSignal<Vec<Product>>,
     },
+    /// Where a grounded answer comes from: links under it.
+    Sources(Vec<dgbot_protocol::message::Source>),
     /// The markers: rendered whole by their own components.
     Marker(Part),
     Unknown,
@@ -201,6 +203,7 @@ impl PartVm {
             Part::Products(p) => PartBody::Products {
                 products: ArcRwSignal::new(p.products.clone()),
             },
+            Part::Sources(s) => PartBody::Sources(s.sources.clone()),
             Part::ShowContactForm(_)
             | Part::ShowSupportTicket(_)
             | Part::RequestImageUpload(_)

@@ -3,17 +3,18 @@
 //! set by Leptos; links are allow-listed before they get here (`SpanVm::href`).
 //!
 //! The renderers of the parts most answers never have come in lazily loaded chunks (`lazy!`):
-//! rich text in `split_text`, tables, products and attachments in `split_parts`, the markers
+//! rich text and an answer's sources in `split_text`, tables, products and attachments in `split_parts`, the markers
 //! (`ui::markers`) in `split_markers`.
 
 pub mod file;
 pub mod image;
 pub mod products;
 pub mod rich_text;
+pub mod sources;
 pub mod table;
 
 use dgbot_protocol::Role;
-use dgbot_protocol::message::{FilePart, Product, TableCell};
+use dgbot_protocol::message::{FilePart, Product, Source, TableCell};
 use leptos::prelude::*;
 
 use crate::logic::i18n::t;
@@ -24,6 +25,7 @@ use file::file_view;
 use image::image_view;
 use products::products_view;
 use rich_text::rich_text_view;
+use sources::sources_view;
 use table::table_view;
 
 fn role_name(role: Role) -> &'static str {
@@ -66,6 +68,7 @@ fn part_view(part: PartVm) -> AnyView {
             Box::pin(table_chunk(caption.clone(), columns.clone(), rows.clone()))
         }),
         PartBody::Products { products } => later(move || Box::pin(products_chunk(products.clone()))),
+        PartBody::Sources(sources) => later(move || Box::pin(sources_chunk(sources.clone()))),
         PartBody::Marker(marker) => later(move || Box::pin(marker_chunk(marker.clone()))),
         PartBody::Unknown => {
             view! { <p class="unsupported" data-part="unknown">{t("This content can't be shown here.")}</p> }.into_any()
@@ -82,6 +85,10 @@ fn later(load: impl Fn() -> ChunkFuture + 'static) -> AnyView {
 
 crate::lazy! { text:
     fn rich_text_chunk(blocks: ArcRwSignal<Vec<BlockVm>>) -> AnyView { rich_text_view(blocks) }
+}
+
+crate::lazy! { text:
+    fn sources_chunk(sources: Vec<Source>) -> AnyView { sources_view(sources) }
 }
 
 crate::lazy! { parts:
