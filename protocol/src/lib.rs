@@ -19,6 +19,7 @@ pub mod dosti;
 pub mod forms;
 pub mod livechat;
 pub mod message;
+pub mod sources;
 pub mod sse;
 pub mod stream;
 pub mod transcript;

@@ -15,10 +15,9 @@ use serde::Deserialize;
 
 use dgbot_core::model::chatbot::{SENDABLE, action_url_allowed};
 use dgbot_core::model::i18n::{self, Overrides};
+use dgbot_core::model::knowledge::{SourceSpec, knowledge_base_sources};
 use dgbot_core::model::webhook::Normalize;
-pub use dgbot_core::model::{
-    Action, Chatbot, Database, KnowledgeFiles, Launcher, ModelConfig, RateLimit,
-};
+pub use dgbot_core::model::{Action, Chatbot, Database, Launcher, ModelConfig, RateLimit};
 
 /// `[chatbot.theme]` as written: the widget's part ([`Theme`]) and the launcher's.
 #[derive(Deserialize)]
@@ -99,7 +98,11 @@ struct ChatbotFile {
     #[serde(default)]
     avatar: Option<String>,
     theme: ThemeFile,
-    knowledge_base: KnowledgeBaseFile,
+    /// The older form of sources: a folder of Markdown FAQ files and a catalogue JSON file.
+    knowledge_base: Option<KnowledgeBaseFile>,
+    /// `[[chatbot.sources]]`: websites, files, curated answers, product feeds (issue 26).
+    #[serde(default)]
+    sources: Vec<SourceSpec>,
     #[serde(default)]
     rate_limit: RateLimit,
     livechat: Option<LivechatSettings>,
@@ -249,6 +252,27 @@ struct AgentFile {
 struct KnowledgeBaseFile {
     faq: PathBuf,
     catalogue: PathBuf,
+}
+
+/// What a configuration source must have: a URL or a path where it reads one, words in a
+/// curated answer. (The URL's address is checked when it is fetched.)
+fn check_config_source(spec: &SourceSpec) -> Result<(), String> {
+    let web = |u: &str| u.starts_with("https://") || u.starts_with("http://");
+    match spec {
+        SourceSpec::Website { url, .. } if !web(url) => Err(format!("{url:?}: an http(s) URL")),
+        SourceSpec::ProductFeed {
+            url, path: None, ..
+        } if !web(url) => Err(format!("{url:?}: an http(s) URL, or a path")),
+        SourceSpec::File {
+            path: None, data, ..
+        } if data.is_empty() => Err("a file source in the configuration names its path".into()),
+        SourceSpec::Qa { question, answer }
+            if question.trim().is_empty() || answer.trim().is_empty() =>
+        {
+            Err("question and answer: both required".into())
+        }
+        _ => Ok(()),
+    }
 }
 
 fn default_language() -> String {
@@ -443,20 +467,37 @@ impl Settings {
             {
                 return bad(&format!("model.{f}"), &why);
             }
-            let knowledge_base = KnowledgeFiles {
-                faq: dir.join(&c.knowledge_base.faq),
-                catalogue: dir.join(&c.knowledge_base.catalogue),
+            let mut sources = match &c.knowledge_base {
+                Some(kb) => {
+                    match knowledge_base_sources(&dir.join(&kb.faq), &dir.join(&kb.catalogue)) {
+                        Ok(sources) => sources,
+                        Err(why) => return bad("knowledge_base", &why),
+                    }
+                }
+                None => vec![],
             };
-            if !knowledge_base.faq.is_dir() {
-                let faq = knowledge_base.faq.display();
-                return bad("knowledge_base.faq", &format!("{faq}: not a folder"));
-            }
-            if !knowledge_base.catalogue.is_file() {
-                let catalogue = knowledge_base.catalogue.display();
-                return bad(
-                    "knowledge_base.catalogue",
-                    &format!("{catalogue}: not a file"),
-                );
+            for (j, mut spec) in c.sources.into_iter().enumerate() {
+                // Files on disk are named relative to the configuration file.
+                if let SourceSpec::File {
+                    path: Some(path), ..
+                }
+                | SourceSpec::ProductFeed {
+                    path: Some(path), ..
+                } = &mut spec
+                {
+                    let full = dir.join(&*path);
+                    if !full.is_file() {
+                        return bad(
+                            &format!("sources[{j}].path"),
+                            &format!("{}: not a file", full.display()),
+                        );
+                    }
+                    *path = full.display().to_string();
+                }
+                if let Err(why) = check_config_source(&spec) {
+                    return bad(&format!("sources[{j}]"), &why);
+                }
+                sources.push(spec);
             }
             chatbots.push(Chatbot {
                 api_keys: c.api_keys,
@@ -495,7 +536,7 @@ impl Settings {
                     },
                 },
                 id: c.id,
-                knowledge_base,
+                sources,
                 rate_limit: c.rate_limit,
                 livechat: c.livechat,
                 agents: c

@@ -87,6 +87,10 @@ pub struct ServerConfig {
     pub webchatagent_timings: adapters::webchatagent::Timings,
     /// The time a client has to send a request's head (method, path, headers).
     pub header_timeout: Duration,
+    /// How sources are fetched and re-synced: private addresses allowed when the server's own
+    /// origin is a loopback one (development) unless `DGBOT_PRIVATE_SOURCES` says otherwise,
+    /// the re-sync interval (`DGBOT_RESYNC_HOURS`, 24 by default).
+    pub sources: core::knowledge::sync::SourceSettings,
     /// On shutdown, how long requests in flight (SSE answers included) and the webhook worker's
     /// current deliveries may take to finish (`DGBOT_DRAIN_SECS`).
     pub drain_timeout: Duration,
@@ -96,11 +100,20 @@ impl ServerConfig {
     /// Paths relative to the repository root (the crate's parent directory).
     pub fn for_repo(public_base: impl Into<String>) -> Self {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+        let public_base = public_base.into();
+        let sources = core::knowledge::sync::SourceSettings {
+            policy: core::knowledge::fetch::FetchPolicy {
+                allow_private: core::model::chatbot::url_allowed(&public_base)
+                    && public_base.starts_with("http://"),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
         ServerConfig {
             dist_dir: root.join("dist"),
             loader_dir: root.join("loader"),
             demo_dir: root.join("server/demo"),
-            public_base: public_base.into(),
+            public_base,
             stream_delay: Duration::ZERO,
             classify_delay: Duration::ZERO,
             token_secret: vec![],
@@ -123,6 +136,7 @@ impl ServerConfig {
             webchatagent_timings: Default::default(),
             header_timeout: Duration::from_secs(10),
             drain_timeout: Duration::from_secs(10),
+            sources,
         }
     }
 }
@@ -189,6 +203,7 @@ impl AppState {
             webhook_retry_base: config.webhook_retry_base,
             webhook_max_attempts: config.webhook_max_attempts,
             webhook_timeout: config.webhook_timeout,
+            sources: config.sources.clone(),
         };
         let store = Arc::new(store);
         let core = Core::new(
@@ -266,6 +281,7 @@ pub async fn serve_until(
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
     let webhooks = core::outbox::delivery::spawn(state.core.clone(), stop.clone());
     let retention = spawn_retention(state.core.clone());
+    let sources = tokio::spawn(state.core.clone().run_sources_worker());
     let header_timeout = state.config.header_timeout;
     let drain_timeout = state.config.drain_timeout;
     let app = app(state);
@@ -327,6 +343,7 @@ pub async fn serve_until(
         tracing::warn!("shutdown: still busy after {drain_timeout:?}; cutting off the rest");
     }
     retention.abort();
+    sources.abort();
     Ok(())
 }
 
@@ -340,7 +357,8 @@ pub fn spawn_background(core: Arc<Core>) -> Vec<tokio::task::JoinHandle<()>> {
         let _ = worker.await;
         drop(stop_tx);
     });
-    vec![keep, spawn_retention(core)]
+    let sources = tokio::spawn(core.clone().run_sources_worker());
+    vec![keep, spawn_retention(core), sources]
 }
 
 /// Delete livechat attachments past their retention now and then every hour, for as long as

@@ -80,6 +80,13 @@ struct Cli {
     /// On shutdown, how long requests in flight and webhook deliveries may take, in seconds.
     #[arg(long, env = "DGBOT_DRAIN_SECS", default_value_t = 10)]
     drain_secs: u64,
+    /// Sources (websites, feeds) may be on loopback and private addresses. Default: only when
+    /// the public base is a loopback origin (development).
+    #[arg(long, env = "DGBOT_PRIVATE_SOURCES")]
+    private_sources: Option<bool>,
+    /// Sources are synced again this many hours after their last sync.
+    #[arg(long, env = "DGBOT_RESYNC_HOURS", default_value_t = 24)]
+    resync_hours: u64,
     /// Log format: `human` lines or one `json` object a line.
     #[arg(long, env = "DGBOT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
     log_format: LogFormat,
@@ -148,6 +155,10 @@ async fn main() {
     config.trusted_proxies = cli.trusted_proxies;
     config.auth_public_limit.messages = cli.auth_public_per_minute;
     config.drain_timeout = Duration::from_secs(cli.drain_secs);
+    if let Some(private) = cli.private_sources {
+        config.sources.policy.allow_private = private;
+    }
+    config.sources.resync = Duration::from_secs(cli.resync_hours.max(1) * 3600);
     if let Some(secret) = cli.token_secret {
         config.token_secret = secret.into_bytes();
     }

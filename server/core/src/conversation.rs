@@ -151,10 +151,11 @@ impl Core {
         }
 
         let reply_id = ids::new_id("msg");
+        let knowledge = self.knowledge_of(&chatbot.id)?;
         let question = Question {
             key,
             chatbot,
-            knowledge: self.knowledge_of(&chatbot.id)?,
+            knowledge: &knowledge,
             text: &text,
             has_image,
             reply_id: &reply_id,

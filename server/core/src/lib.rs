@@ -59,6 +59,8 @@ pub struct CoreSettings {
     pub webhook_retry_base: Duration,
     pub webhook_max_attempts: u32,
     pub webhook_timeout: Duration,
+    /// How the chatbots' sources are fetched and re-synced.
+    pub sources: knowledge::sync::SourceSettings,
 }
 
 /// Everything a conversation needs, shared by every adapter. Its fields are its own: adapters
@@ -78,8 +80,8 @@ pub struct Core {
     webhook_wake: tokio::sync::Notify,
     /// Outbound HTTP: custom API actions (and a language model's API).
     http: reqwest::Client,
-    /// What each chatbot knows (its FAQ documents and catalogue), by chatbot id.
-    knowledge: std::collections::HashMap<String, Arc<responder::knowledge::KnowledgeBase>>,
+    /// What each chatbot knows, rebuilt when its sources change (`knowledge::sync`).
+    library: knowledge::sync::Library,
     /// Classifications being made, by answer id (`conversation`).
     classifying: conversation::Classifying,
 }
@@ -106,12 +108,7 @@ impl Core {
         clock: Clock,
         scripted_replies: Vec<responder::scripted::ScriptedReply>,
     ) -> Result<Core, String> {
-        let mut knowledge = std::collections::HashMap::new();
         for bot in &chatbots {
-            let files = &bot.knowledge_base;
-            let kb = responder::knowledge::KnowledgeBase::load(&files.faq, &files.catalogue)
-                .map_err(|e| format!("chatbot {}: knowledge_base: {e}", bot.id))?;
-            knowledge.insert(bot.id.clone(), Arc::new(kb));
             for agent in &bot.agents {
                 store.put_agent(&bot.id, agent).map_err(|e| {
                     format!(
@@ -121,7 +118,7 @@ impl Core {
                 })?;
             }
         }
-        Ok(Core {
+        let core = Core {
             settings,
             chatbots,
             store,
@@ -139,9 +136,11 @@ impl Core {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| format!("an HTTP client: {e}"))?,
-            knowledge,
+            library: Default::default(),
             classifying: Default::default(),
-        })
+        };
+        core.install_config_sources()?;
+        Ok(core)
     }
 
     pub fn chatbots(&self) -> &[Chatbot] {
@@ -187,16 +186,6 @@ impl Core {
 
     pub fn chatbot(&self, id: &str) -> Option<&Chatbot> {
         self.chatbots.iter().find(|c| c.id == id)
-    }
-
-    /// What the chatbot knows.
-    pub fn knowledge_of(
-        &self,
-        chatbot_id: &str,
-    ) -> Result<&Arc<responder::knowledge::KnowledgeBase>, CoreError> {
-        self.knowledge
-            .get(chatbot_id)
-            .ok_or_else(|| CoreError::NotFound("No such chatbot".into()))
     }
 
     /// The chatbot of a conversation (`404` when there is none).

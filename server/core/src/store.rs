@@ -10,6 +10,7 @@ use dgbot_protocol::webhooks::WebhookConfig;
 use dgbot_protocol::{Message, Part};
 
 use super::CoreError;
+use crate::model::knowledge::{DocumentRecord, SourceRecord, SourceStatus, Unanswered};
 use crate::model::{
     AttachmentMeta, Attempt, ConversationKey, OpsCounts, OutboxEvent, RateLimit, Rating, Session,
     StoreError, Submission,
@@ -233,13 +234,71 @@ pub trait HealthStore {
     fn ops_counts(&self) -> Result<OpsCounts>;
 }
 
+/// What each chatbot knows: its sources, the documents they yield, and the questions it could
+/// not answer. Every instance builds its index from here; syncs are claimed with a lease, so
+/// with several instances on one database each source is fetched by one of them.
+pub trait KnowledgeStore {
+    /// Add a source, or replace one of the same id (the configuration's, on start) with its
+    /// status, counts and documents kept when its spec did not change.
+    fn put_source(&self, source: &SourceRecord) -> Result<()>;
+    /// A chatbot's sources, oldest first.
+    fn sources(&self, chatbot_id: &str) -> Result<Vec<SourceRecord>>;
+    fn source(&self, chatbot_id: &str, source_id: &str) -> Result<Option<SourceRecord>>;
+    /// Remove a source and its documents (`false`: there was none).
+    fn delete_source(&self, chatbot_id: &str, source_id: &str) -> Result<bool>;
+    /// Ask for a sync now (`false`: no such source).
+    fn queue_source(&self, chatbot_id: &str, source_id: &str) -> Result<bool>;
+    /// Sources to sync, claimed until `now + lease` (ms): queued ones, ones whose sync was
+    /// interrupted, and ones last synced before `due_before`.
+    fn claim_sources(
+        &self,
+        now: u64,
+        due_before: u64,
+        lease: u64,
+        limit: usize,
+    ) -> Result<Vec<SourceRecord>>;
+    /// A sync ended: its status and error, and (when it yielded any) the documents that
+    /// replace the source's. A source deleted meanwhile stays deleted.
+    fn finish_sync(
+        &self,
+        source_id: &str,
+        status: SourceStatus,
+        error: Option<&str>,
+        documents: Option<&[DocumentRecord]>,
+        now: u64,
+    ) -> Result<()>;
+    /// A source's documents, in the order the sync found them.
+    fn documents(&self, source_id: &str) -> Result<Vec<DocumentRecord>>;
+    /// Every document of the chatbot's sources, with its source's id (what an index is built from).
+    fn knowledge(&self, chatbot_id: &str) -> Result<Vec<(String, DocumentRecord)>>;
+    /// Moves on whenever the chatbot's documents change (an index older than it is rebuilt).
+    fn knowledge_version(&self, chatbot_id: &str) -> Result<u64>;
+    fn put_unanswered(&self, question: &Unanswered) -> Result<()>;
+    /// The newest questions first.
+    fn unanswered(&self, chatbot_id: &str, limit: usize) -> Result<Vec<Unanswered>>;
+}
+
 /// Everything the core keeps: the concerns together.
 pub trait Store:
-    ConversationStore + LivechatStore + OutboxStore + LimitStore + HealthStore + Send + Sync
+    ConversationStore
+    + LivechatStore
+    + OutboxStore
+    + LimitStore
+    + HealthStore
+    + KnowledgeStore
+    + Send
+    + Sync
 {
 }
 
 impl<T> Store for T where
-    T: ConversationStore + LivechatStore + OutboxStore + LimitStore + HealthStore + Send + Sync
+    T: ConversationStore
+        + LivechatStore
+        + OutboxStore
+        + LimitStore
+        + HealthStore
+        + KnowledgeStore
+        + Send
+        + Sync
 {
 }

@@ -25,6 +25,7 @@ use dgbot_core::store::{ConversationStore, HealthStore};
 
 pub mod db;
 pub mod hub;
+mod knowledge;
 pub mod livechat;
 mod rate_limits;
 pub mod schema;
@@ -561,6 +562,7 @@ impl ConversationStore for Store {
             delete("classifications")?;
             let livechat_sessions = delete("livechat_sessions")?;
             let attachments = delete("attachments")?;
+            delete("unanswered")?;
             Ok::<_, StoreError>(DeleteResponse {
                 messages,
                 submissions,

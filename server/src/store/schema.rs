@@ -170,6 +170,41 @@ pub const SQLITE: &[&str] = &[
         payload TEXT NOT NULL,
         at_ms INTEGER NOT NULL
     );",
+    // What each chatbot knows (issue 26): sources, the documents they yield (passages as
+    // JSON, so every instance builds the same index from here), a version each chatbot's
+    // index follows, and the questions the assistant could not answer.
+    "CREATE TABLE knowledge_sources (
+        source_id TEXT PRIMARY KEY,
+        chatbot_id TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        status TEXT NOT NULL,
+        documents INTEGER NOT NULL DEFAULT 0,
+        last_synced_at INTEGER,
+        error TEXT,
+        created_at INTEGER NOT NULL,
+        from_config INTEGER NOT NULL DEFAULT 0,
+        lease_until INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX knowledge_sources_by_chatbot ON knowledge_sources (chatbot_id);
+    CREATE TABLE knowledge_documents (
+        source_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        document TEXT NOT NULL,
+        PRIMARY KEY (source_id, seq)
+    );
+    CREATE TABLE knowledge_versions (
+        chatbot_id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL
+    );
+    CREATE TABLE unanswered (
+        id INTEGER PRIMARY KEY,
+        chatbot_id TEXT NOT NULL,
+        visitor_id TEXT NOT NULL,
+        question TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX unanswered_by_chatbot ON unanswered (chatbot_id, created_at);",
 ];
 
 pub const POSTGRES: &[&str] = &[
@@ -352,6 +387,38 @@ pub const POSTGRES: &[&str] = &[
         RETURN 0;
     END
     $$ LANGUAGE plpgsql;",
+    "CREATE TABLE knowledge_sources (
+        source_id TEXT PRIMARY KEY,
+        chatbot_id TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        status TEXT NOT NULL,
+        documents BIGINT NOT NULL DEFAULT 0,
+        last_synced_at BIGINT,
+        error TEXT,
+        created_at BIGINT NOT NULL,
+        from_config BIGINT NOT NULL DEFAULT 0,
+        lease_until BIGINT NOT NULL DEFAULT 0
+    );
+    CREATE INDEX knowledge_sources_by_chatbot ON knowledge_sources (chatbot_id);
+    CREATE TABLE knowledge_documents (
+        source_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        document TEXT NOT NULL,
+        PRIMARY KEY (source_id, seq)
+    );
+    CREATE TABLE knowledge_versions (
+        chatbot_id TEXT PRIMARY KEY,
+        version BIGINT NOT NULL
+    );
+    CREATE TABLE unanswered (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        chatbot_id TEXT NOT NULL,
+        visitor_id TEXT NOT NULL,
+        question TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+    );
+    CREATE INDEX unanswered_by_chatbot ON unanswered (chatbot_id, created_at);",
 ];
 
 #[cfg(test)]

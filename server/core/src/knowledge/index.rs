@@ -46,6 +46,9 @@ pub struct Hit {
     pub score: f32,
     /// 0–1: how much of the question the passage covers (see the module doc).
     pub coverage: f32,
+    /// The same share counting only the question's words that the knowledge has at all (a
+    /// word no passage has cannot be answered by any, and says nothing about this one).
+    pub known_coverage: f32,
 }
 
 const TOP: usize = 8;
@@ -274,10 +277,13 @@ impl PassageIndex {
                 continue;
             };
             let passage = passage as usize;
+            let (coverage, known_coverage) =
+                self.coverage(&searcher, question, &self.docs[passage]);
             hits.push(Hit {
                 passage,
                 score,
-                coverage: self.coverage(&searcher, question, &self.docs[passage]),
+                coverage,
+                known_coverage,
             });
         }
         Ok(hits)
@@ -285,7 +291,7 @@ impl PassageIndex {
 
     /// The share of the question's content words, weighted by their IDF in the passage's
     /// language, that the passage has (one typo allowed in words of five letters or more).
-    fn coverage(&self, searcher: &tantivy::Searcher, question: &str, doc: &Doc) -> f32 {
+    fn coverage(&self, searcher: &tantivy::Searcher, question: &str, doc: &Doc) -> (f32, f32) {
         let stemmed = self.fields.stemmed.iter().find(|(l, ..)| *l == doc.lang);
         let (lang, field) = match stemmed {
             Some((l, _, body)) => (Some(*l), *body),
@@ -293,26 +299,36 @@ impl PassageIndex {
         };
         let asked: BTreeSet<String> = tokens(lang, question).into_iter().collect();
         if asked.is_empty() {
-            return 0.0;
+            return (0.0, 0.0);
         }
         let has: HashSet<String> = tokens(lang, &format!("{}\n{}", doc.heading, doc.text))
             .into_iter()
             .collect();
         let n = searcher.num_docs() as f32;
-        let (mut matched, mut all) = (0.0f32, 0.0f32);
+        let (mut matched, mut all, mut known) = (0.0f32, 0.0f32, 0.0f32);
         for word in &asked {
             let df = searcher
                 .doc_freq(&Term::from_field_text(field, word))
                 .unwrap_or(0) as f32;
             let idf = (1.0 + n / (df + 1.0)).ln();
             all += idf;
+            if df > 0.0 {
+                known += idf;
+            }
             let found = has.contains(word)
                 || (word.chars().count() >= FUZZY_FROM && has.iter().any(|h| one_typo(word, h)));
             if found {
                 matched += idf;
             }
         }
-        if all == 0.0 { 0.0 } else { matched / all }
+        let share = |of: f32| {
+            if of == 0.0 {
+                0.0
+            } else {
+                (matched / of).min(1.0)
+            }
+        };
+        (share(all), share(known))
     }
 
     /// The languages the index holds.

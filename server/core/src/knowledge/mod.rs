@@ -1,10 +1,13 @@
-//! What a chatbot knows (issue 26): pages split into passages ([`extract`]), the passages'
-//! languages ([`lang`]), and retrieval over them ([`index`]).
-//!
-//! This is the knowledge's foundation; sources that a site owner adds (websites, files, Q&A,
-//! product feeds), keeping the passages in the store and answering from them with citations
-//! build on it.
+//! What a chatbot knows (issue 26). Sources a site owner adds (websites, files, curated
+//! answers, product feeds) are fetched ([`fetch`]) into documents the store keeps; pages are
+//! split into passages ([`extract`]) in their language ([`lang`]); each chatbot's documents
+//! become a [`base::KnowledgeBase`] in memory, with BM25 retrieval ([`index`]) and product
+//! search ([`products`]); [`sync`] keeps sources and bases up to date.
 
+pub mod base;
 pub mod extract;
+pub mod fetch;
 pub mod index;
 pub mod lang;
+pub mod products;
+pub mod sync;

@@ -1,7 +1,6 @@
 //! A chatbot's settings as the domain sees them: what the configuration file (or, later, the
 //! API) says, checked. Nothing here reads files or talks to the network.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use dgbot_protocol::api::ChatConfig;
@@ -33,8 +32,9 @@ pub struct Chatbot {
     /// Host-page origins the public widget auth accepts (matched by the HTTP layer's `origin_allowed`).
     pub allowed_origins: Vec<String>,
     pub config: ChatConfig,
-    /// FAQ documents and product catalogue the assistant answers from.
-    pub knowledge_base: KnowledgeFiles,
+    /// `[[chatbot.sources]]` (and the `knowledge_base` folder and catalogue, as sources): what
+    /// the assistant knows from the start; the API adds more.
+    pub sources: Vec<super::knowledge::SourceSpec>,
     pub rate_limit: RateLimit,
     /// `[chatbot.livechat]`: livechat settings (the API's changes, kept in the database, win).
     pub livechat: Option<LivechatSettings>,
@@ -50,13 +50,6 @@ pub struct Chatbot {
     pub strings: Overrides,
     /// The launcher the loader draws on the host page (`GET /launcher/{chatbot_id}`).
     pub launcher: Launcher,
-}
-
-/// The demo knowledge base's files: a folder of Markdown FAQ documents and a JSON catalogue.
-#[derive(Debug, Clone, PartialEq)]
-pub struct KnowledgeFiles {
-    pub faq: PathBuf,
-    pub catalogue: PathBuf,
 }
 
 /// `launcher_*` of `[chatbot.theme]`: where the loader puts the launcher, and what it shows
@@ -230,10 +223,11 @@ impl Chatbot {
                     max_attachment_size_bytes: 0,
                 },
             },
-            knowledge_base: KnowledgeFiles {
-                faq: demo.join("kb"),
-                catalogue: demo.join("catalogue.json"),
-            },
+            sources: super::knowledge::knowledge_base_sources(
+                &demo.join("kb"),
+                &demo.join("catalogue.json"),
+            )
+            .expect("the demo knowledge base"),
             rate_limit: RateLimit::default(),
             livechat: None,
             agents: vec![],

@@ -260,3 +260,42 @@ impl CatalogueItem {
         }
     }
 }
+
+/// The sources of a `knowledge_base` (the configuration's older form): each Markdown file of
+/// the `faq` folder, and the `catalogue` JSON file as a product feed. Errors name the path.
+pub fn knowledge_base_sources(
+    faq: &std::path::Path,
+    catalogue: &std::path::Path,
+) -> Result<Vec<SourceSpec>, String> {
+    let entries = std::fs::read_dir(faq).map_err(|e| format!("{}: {e}", faq.display()))?;
+    let mut paths: Vec<std::path::PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(format!("{}: no FAQ documents (*.md)", faq.display()));
+    }
+    if !catalogue.is_file() {
+        return Err(format!("{}: not a file", catalogue.display()));
+    }
+    let mut sources: Vec<SourceSpec> = paths
+        .iter()
+        .map(|p| SourceSpec::File {
+            filename: p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            mime: "text/markdown".into(),
+            data: String::new(),
+            path: Some(p.display().to_string()),
+            url: None,
+        })
+        .collect();
+    sources.push(SourceSpec::ProductFeed {
+        url: String::new(),
+        format: FeedFormat::Json,
+        path: Some(catalogue.display().to_string()),
+    });
+    Ok(sources)
+}

@@ -25,7 +25,7 @@ pub mod livechat;
 pub mod records;
 pub mod webhook;
 
-pub use chatbot::{Action, Chatbot, KnowledgeFiles, Launcher, ModelConfig, RateLimit};
+pub use chatbot::{Action, Chatbot, Launcher, ModelConfig, RateLimit};
 pub use clock::Clock;
 pub use database::Database;
 pub use error::{StoreError, StoreErrorKind};

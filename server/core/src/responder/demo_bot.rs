@@ -1,32 +1,15 @@
 //! The demo bot: answers an example shop's questions from its chatbot's knowledge base (FAQ
 //! documents and product catalogue, `knowledge.rs`), and shows every part type on cue.
 
-use super::knowledge::{CatalogueItem, KnowledgeBase};
+use super::grounded::{passage_part, sources_part};
+use crate::knowledge::base::{KnowledgeBase, product_source};
+use crate::knowledge::products::CatalogueItem;
 use dgbot_protocol::Part;
 use dgbot_protocol::message::{
     AttachmentRules, Block, ContactFormMarker, CustomMarker, FieldKind, FormField,
     HumanAgentMarker, ImageConstraints, ImagePart, ImageUploadMarker, ProductsPart, RichText, Span,
     SupportTicketMarker, TableCell, TablePart,
 };
-
-fn fallback(kb: &KnowledgeBase) -> Vec<Block> {
-    let mut spans = vec![Span::text("I'm not sure about that one. I can help with ")];
-    let titles: Vec<&str> = kb.faq.iter().map(|d| d.title.as_str()).collect();
-    for (i, title) in titles.iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::text(if i + 1 == titles.len() {
-                " and "
-            } else {
-                ", "
-            }));
-        }
-        spans.push(Span::bold(title.to_lowercase()));
-    }
-    spans.push(Span::text(
-        ", and I can find products for you: try \"lamps under 1000 kr\".",
-    ));
-    vec![Block::paragraph(spans)]
-}
 
 fn has(q: &str, words: &[&str], phrases: &[&str]) -> bool {
     let tokens: Vec<&str> = q
@@ -58,7 +41,9 @@ fn field(key: &str, label: &str, kind: FieldKind, required: bool) -> FormField {
 /// Triggers (documented in the README): "talk to a person" → `request_human_agent`;
 /// "ticket" → `show_support_ticket`; "photo of the damage" → `request_image_upload`;
 /// "contact" → `show_contact_form`; "compare" → `table`; "book a demo" → `custom`;
-/// "picture" → `image`; a product, "lamp" or "recommend" → `products`; otherwise the FAQ.
+/// "picture" → `image`; otherwise the chatbot's knowledge: a curated answer, the passage that
+/// answers it (with its `sources`), or products. Empty when nothing relevant is known (the
+/// responder then says it does not know).
 pub fn answer(question: &str, message_id: &str, base: &str, kb: &KnowledgeBase) -> Vec<Part> {
     answer_with_tools(question, message_id, base, kb).0
 }
@@ -252,7 +237,7 @@ fn answer_using(
     }
     if has(&q, &["picture", "image"], &["show me"]) {
         tools.push(SEARCH_PRODUCTS);
-        let found = kb.search_products(question).unwrap_or_default();
+        let found = kb.products(question).unwrap_or_default();
         let Some(item) = found.first().copied().or(kb.catalogue.first()) else {
             return vec![text_part(
                 &id(1),
@@ -273,15 +258,42 @@ fn answer_using(
         ];
     }
     tools.push(SEARCH_KNOWLEDGE_BASE);
-    if let Some(doc) = kb.best_faq(question) {
-        return vec![Part::RichText(RichText {
-            part_id: id(1),
-            blocks: doc.blocks.clone(),
-        })];
+    // The site owner's own answer wins.
+    if let Some(entry) = kb.curated(question) {
+        return vec![passage_part(id(1), None, &entry.passage.text)];
     }
-    if let Some(items) = kb.search_products(question) {
+    let found = kb.retrieve(question, 3);
+    // A page answers it best: its passage under its heading, in the page's own words, then
+    // where it comes from (products it names among them).
+    // (A price limit asks for products: "lamps under 800 kr".)
+    let priced = crate::knowledge::products::price_limit(&question.to_lowercase()).is_some();
+    if let Some(best) = found
+        .first()
+        .filter(|f| f.entry.product.is_none() && !priced)
+    {
+        let entry = best.entry;
+        let mut parts = vec![passage_part(
+            id(1),
+            Some(entry.section_title()),
+            &entry.passage.text,
+        )];
+        parts.extend(sources_part(
+            id(2),
+            found.iter().map(|f| f.entry.source(base)),
+        ));
+        return parts;
+    }
+    let products: Vec<&CatalogueItem> = match kb.products(question) {
+        Some(items) => items,
+        // Products found by their words (any language), when the question is about one.
+        None => found
+            .iter()
+            .filter_map(|f| kb.product_of(f.entry))
+            .collect(),
+    };
+    if !products.is_empty() || kb.products(question).is_some() {
         tools.push(SEARCH_PRODUCTS);
-        if items.is_empty() {
+        if products.is_empty() {
             return vec![text_part(
                 &id(1),
                 vec![Span::text(
@@ -289,21 +301,24 @@ fn answer_using(
                 )],
             )];
         }
-        return vec![
+        let mut parts = vec![
             text_part(
                 &id(1),
                 vec![Span::text("These might be what you're looking for:")],
             ),
             Part::Products(ProductsPart {
                 part_id: id(2),
-                products: items.into_iter().map(|c| c.to_product(base)).collect(),
+                products: products.iter().map(|c| c.to_product(base)).collect(),
             }),
         ];
+        parts.extend(sources_part(
+            id(3),
+            products.iter().map(|c| product_source(c, base)),
+        ));
+        return parts;
     }
-    vec![Part::RichText(RichText {
-        part_id: id(1),
-        blocks: fallback(kb),
-    })]
+    // Nothing relevant: the responder says so (`DemoBot`), in the visitor's language.
+    vec![]
 }
 
 #[cfg(test)]
@@ -312,8 +327,7 @@ mod tests {
     use dgbot_protocol::{Message, Role};
 
     fn kb() -> KnowledgeBase {
-        let files = crate::model::Chatbot::for_tests().knowledge_base;
-        KnowledgeBase::load(&files.faq, &files.catalogue).unwrap()
+        crate::knowledge::base::tests::demo()
     }
 
     fn text_of(q: &str) -> String {
@@ -360,9 +374,12 @@ mod tests {
         );
         assert_eq!(
             types("Do you have a wool throw?"),
-            ["rich_text", "products"]
+            ["rich_text", "products", "sources"]
         );
-        assert_eq!(types("What are your shipping times?"), ["rich_text"]);
+        assert_eq!(
+            types("What are your shipping times?"),
+            ["rich_text", "sources"]
+        );
         assert!(text_of("Do you have a wool throw?").contains("Hygge wool throw"));
         assert!(
             !text_of("Which lamp do you recommend?").contains("Hygge"),
@@ -373,11 +390,20 @@ mod tests {
 
     #[test]
     fn answers_the_obvious_questions() {
-        assert!(text_of("What are your shipping times?").contains("2–4 business days"));
+        for (q, said) in [
+            ("What are your shipping times?", "2–4 business days"),
+            ("Can I return a lamp?", "30 days"),
+            ("When are you open on Saturday?", "10:00–16:00"),
+            ("Can I pay with MobilePay?", "MobilePay"),
+            ("Where is my order?", "tracking link"),
+        ] {
+            assert!(text_of(q).contains(said), "{q}: {}", text_of(q));
+        }
         assert!(text_of("Can I return a lamp?").contains("30 days"));
         assert!(text_of("When are you open on Saturday?").contains("10:00–16:00"));
         assert!(text_of("Can I pay with MobilePay?").contains("MobilePay"));
-        assert!(text_of("asdf").contains("not sure"));
+        // Nothing relevant: no parts, the responder says it does not know (`grounded`).
+        assert!(answer("asdf", "m", "http://x", &kb()).is_empty());
         assert!(text_of("Where is my order?").contains("tracking link"));
         assert!(text_of("Lamps under 800 kr").contains("Fjord table lamp"));
         assert!(!text_of("Lamps under 800 kr").contains("Skagen"));

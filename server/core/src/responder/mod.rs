@@ -1,11 +1,11 @@
 //! The `Responder` seam: what answers a visitor's message, as the events of a stream. Three
 //! responders, asked in order: the tests' scripted replies ([`scripted`]), a language model
 //! ([`model`], for chatbots with a `[chatbot.model]`) and the demo bot ([`DemoBot`], answering
-//! from the knowledge base, [`knowledge`], with [`demo_bot`]'s logic). A human agent is not a responder: agents are another author
+//! from the chatbot's knowledge, `crate::knowledge`, with [`demo_bot`]'s logic). A human agent is not a responder: agents are another author
 //! of messages (`core::livechat`).
 
 pub mod demo_bot;
-pub mod knowledge;
+pub mod grounded;
 pub mod model;
 pub mod scripted;
 
@@ -20,8 +20,8 @@ pub use scripted::Scripted;
 pub struct Question<'a> {
     pub key: &'a ConversationKey,
     pub chatbot: &'a Chatbot,
-    /// What the chatbot knows: its FAQ documents and catalogue.
-    pub knowledge: &'a std::sync::Arc<knowledge::KnowledgeBase>,
+    /// What the chatbot knows: passages, curated answers, products.
+    pub knowledge: &'a std::sync::Arc<crate::knowledge::base::KnowledgeBase>,
     /// The text parts joined (may be empty when the visitor sent only an image).
     pub text: &'a str,
     pub has_image: bool,
@@ -134,7 +134,13 @@ impl Responder for DemoBot {
             });
             (vec![thanks], vec![])
         } else {
-            demo_bot::answer_with_tools(q.text, q.reply_id, q.public_base, q.knowledge)
+            let (parts, tools) =
+                demo_bot::answer_with_tools(q.text, q.reply_id, q.public_base, q.knowledge);
+            if parts.is_empty() {
+                (unknown(q), tools)
+            } else {
+                (parts, tools)
+            }
         };
         let mut items = answer_items(q.reply_id, parts);
         // The tools ran before the answer was written: after `status: processing`, before the
@@ -158,6 +164,18 @@ impl Responder for DemoBot {
             paced: true,
         })
     }
+}
+
+/// "I don't know" to `q`, in its language, offering a person or a message; the question is
+/// kept for the site owner.
+pub fn unknown(q: &Question<'_>) -> Vec<Part> {
+    let lang = grounded::language_of(q.text, &q.chatbot.default_language);
+    let live = q
+        .core
+        .livechat_config(&q.chatbot.id)
+        .is_ok_and(|c| c.enabled && c.availability_status == "live");
+    q.core.keep_unanswered(q.key, q.text, &lang);
+    grounded::dont_know(q.reply_id, &lang, live)
 }
 
 /// The demo bot's answer through a custom API action: it says it is looking something up

@@ -6,11 +6,13 @@
 //! - [`agent`]: the external agent app (livechat session token).
 //! - [`setup`]: the site owner's backend (API key): agents, settings, sessions, tokens.
 //! - [`webhooks`]: the site owner's backend (API key): webhook endpoint, events, replay.
+//! - [`sources`]: the site owner's backend (API key): what the assistant knows.
 
 pub mod agent;
 pub mod chat;
 pub mod livechat;
 pub mod setup;
+pub mod sources;
 pub mod webhooks;
 
 use axum::Router;
@@ -143,6 +145,18 @@ fn server_routes() -> Router<SharedState> {
             "/api/v1/chat/livechat/sessions/{livechat_session_id}/token",
             post(setup::token),
         )
+        // What the assistant knows.
+        .route(
+            "/api/v1/chat/sources",
+            post(sources::add)
+                .layer(DefaultBodyLimit::max(sources::MAX_SOURCE_BODY))
+                .get(sources::list),
+        )
+        .route(
+            "/api/v1/chat/sources/{source_id}",
+            get(sources::detail).delete(sources::remove),
+        )
+        .route("/api/v1/chat/sources/{source_id}/sync", post(sources::sync))
         // Webhooks.
         .route(
             "/api/v1/chat/webhooks",

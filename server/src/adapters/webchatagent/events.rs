@@ -73,11 +73,9 @@ impl Follower {
                     })
                 })
             }
-            ConversationEvent::Answer(StreamEvent::Done(done)) => {
-                Some(self.message(core, &done.message))
-            }
+            ConversationEvent::Answer(StreamEvent::Done(done)) => Some(self.message(&done.message)),
             ConversationEvent::AgentMessage(m) | ConversationEvent::VisitorMessage(m) => {
-                Some(self.message(core, &m))
+                Some(self.message(&m))
             }
             ConversationEvent::AgentTyping { is_typing } => {
                 Some(self.typing(Sender::Agent, is_typing))
@@ -109,14 +107,13 @@ impl Follower {
     }
 
     /// A stored or announced message as `livechat:message`.
-    pub fn message(&self, core: &Core, m: &Message) -> ServerEvent {
+    pub fn message(&self, m: &Message) -> ServerEvent {
         let sender = match m.role {
             Role::User => Sender::User,
             Role::Agent => Sender::Agent,
             Role::Assistant | Role::System => Sender::Bot,
         };
-        let sources = (m.role == Role::Assistant)
-            .then(|| sources_of(core, &self.key.chatbot_id, m, core.public_base()));
+        let sources = (m.role == Role::Assistant).then(|| sources_of(m));
         ServerEvent::Message(LivechatMessage {
             session_id: self.key.visitor_id.clone(),
             sender,

@@ -37,10 +37,6 @@ pub fn routes(state: &SharedState) -> Router<SharedState> {
             "/api/livechat",
             get(move |s, p, ws| socket::upgrade(s, p, ws, timings)),
         )
-        .route(
-            &format!("{}/{{chatbot_id}}/{{name}}", sources::DOCUMENTS_PATH),
-            get(sources::document),
-        )
 }
 
 /// CORS for `POST /api/chat`: the seed's browser client (`fetch` from a page on one of the

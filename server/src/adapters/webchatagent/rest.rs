@@ -123,12 +123,7 @@ async fn reply_to(
         reply.push_str("\n\n");
         reply.push_str(&why);
     }
-    let sources = sources_of(
-        &state.core,
-        &key.chatbot_id,
-        &answered.message,
-        state.core.public_base(),
-    );
+    let sources = sources_of(&answered.message);
     let (mode, status) = mode_status(&state.core, key)?;
     Ok(ChatReply {
         reply,

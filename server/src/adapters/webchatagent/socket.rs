@@ -236,7 +236,7 @@ impl Connection {
         let mut out = vec![status];
         if let Some(after) = &join.after {
             let missed = core.livechat_messages_after(&follower.key, after)?;
-            out.extend(missed.iter().map(|m| follower.message(core, m)));
+            out.extend(missed.iter().map(|m| follower.message(m)));
         }
         self.joined = Some(Joined { follower, events });
         Ok(out)

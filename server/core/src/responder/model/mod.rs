@@ -20,7 +20,7 @@ pub mod prompt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dgbot_protocol::message::Product;
+use dgbot_protocol::message::{Product, Source};
 use dgbot_protocol::stream::{DoneEvent, StreamErrorCode, StreamErrorEvent};
 use dgbot_protocol::{Message, Role, StreamEvent};
 use serde_json::{Value, json};
@@ -29,9 +29,10 @@ use tokio::time::Instant;
 
 use self::client::{Completion, Failure, ToolCall};
 use self::markdown::PartWriter;
-use super::knowledge::{CatalogueItem, KnowledgeBase};
 use super::{Answer, AnswerItem, Items, Question, Responder, ToolEvent, ToolStatus};
 use crate::actions::ActionInput;
+use crate::knowledge::base::KnowledgeBase;
+use crate::knowledge::products::CatalogueItem;
 use crate::model::{Action, ModelConfig};
 use crate::{ConversationKey, Core};
 
@@ -57,12 +58,14 @@ impl Responder for ModelResponder {
             (text, _) => text.to_owned(),
         };
         let history = earlier_messages(&core, q.key, &question);
+        let passages = prompt::grounding(q.knowledge, &question, q.public_base);
         let system = prompt::system_prompt(
             &q.chatbot.config.name,
             &q.chatbot.config.language,
             config.system_prompt.as_deref(),
             q.knowledge,
             &question,
+            &passages,
         );
         let job = Job {
             messages: prompt::messages(system, &history, &question),
@@ -76,6 +79,7 @@ impl Responder for ModelResponder {
             page: q.page.map(str::to_owned),
             reply_id: q.reply_id.to_owned(),
             public_base: q.public_base.to_owned(),
+            passages: passages.into_iter().map(|(source, _)| source).collect(),
         };
         let (tx, rx) = mpsc::channel(64);
         tokio::spawn(job.run(tx));
@@ -114,6 +118,8 @@ struct Job {
     public_base: String,
     messages: Vec<Value>,
     tools: Vec<Value>,
+    /// The sources of the passages in the prompt, in their numbered order.
+    passages: Vec<Source>,
 }
 
 /// The visitor went away: stop asking the model.
@@ -125,12 +131,27 @@ impl Job {
         let result = self.answer(&tx, &mut writer).await;
         let mut items: Vec<AnswerItem> =
             writer.finish().into_iter().map(AnswerItem::Event).collect();
+        let mut parts = writer.parts().to_vec();
+        if matches!(result, Ok(Ok(()))) {
+            let said = dgbot_protocol::message::parts_text(&parts);
+            let part_id = format!("{}_part_{}", self.reply_id, parts.len() + 1);
+            if let Some(sources) =
+                super::grounded::sources_part(part_id, cited(&said, &self.passages))
+            {
+                items.push(AnswerItem::Event(StreamEvent::Part(
+                    dgbot_protocol::stream::PartEvent {
+                        part: sources.clone(),
+                    },
+                )));
+                parts.push(sources);
+            }
+        }
         items.push(AnswerItem::Event(match result {
             Ok(Ok(())) => StreamEvent::Done(DoneEvent {
                 message: Message {
                     message_id: self.reply_id.clone(),
                     role: Role::Assistant,
-                    parts: writer.parts().to_vec(),
+                    parts,
                     created_at: None,
                     author: None,
                 },
@@ -332,6 +353,22 @@ impl Job {
                 )
             }
         }
+    }
+}
+
+/// The passages an answer cites (`[n]` in its text), in the order given; when it cites none
+/// by number but was given passages, all of them (they are what it was told to answer from).
+fn cited(said: &str, passages: &[Source]) -> Vec<Source> {
+    let numbered: Vec<Source> = passages
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| said.contains(&format!("[{}]", i + 1)))
+        .map(|(_, s)| s.clone())
+        .collect();
+    if numbered.is_empty() {
+        passages.to_vec()
+    } else {
+        numbered
     }
 }
 

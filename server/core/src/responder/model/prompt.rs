@@ -1,16 +1,17 @@
-//! What the model is told: instructions, the knowledge it must answer from (the FAQ document
-//! and the catalogue products that best match the question, with their ids), the conversation
-//! so far, and the tools it may call.
+//! What the model is told: instructions, the knowledge it must answer from (the passages that
+//! best answer the question, numbered so that it cites them as `[1]`, and the catalogue
+//! products that match it, with their ids), the conversation so far, and the tools it may call.
 //!
 //! Products are grounded twice over: the model sees real catalogue entries, and it can only
 //! show product cards by calling `show_products` with catalogue ids; the cards (title, price,
 //! picture, link) are then built from the catalogue, never from the model's words.
 
-use dgbot_protocol::message::{Block, Message, Role, Span, SpanKind};
+use dgbot_protocol::message::{Message, Role, Source};
 use serde_json::{Value, json};
 
+use crate::knowledge::base::KnowledgeBase;
+use crate::knowledge::products::CatalogueItem;
 use crate::model::Action;
-use crate::responder::knowledge::{CatalogueItem, KnowledgeBase};
 
 /// The tool that shows product cards.
 pub const SHOW_PRODUCTS: &str = "show_products";
@@ -27,7 +28,27 @@ const PRODUCTS: usize = 20;
 const INSTRUCTIONS: &str = "You are {name}, the assistant on this website. Answer the visitor's \
 question from the knowledge below only; if it does not say, say so briefly and offer to put \
 them in touch with the team. Be brief and friendly. Write Markdown: short paragraphs, `-` \
-lists, **bold**, tables for comparisons, links only to pages named in the knowledge.";
+lists, **bold**, tables for comparisons, links only to pages named in the knowledge. After a \
+sentence that uses a numbered passage, cite it with its number in brackets, like [1].";
+
+/// Passages put in the prompt at most.
+const PASSAGES: usize = 4;
+
+/// The passages the model is given for `question`, in their numbered order: the source each
+/// one is cited as, and its text.
+pub fn grounding(knowledge: &KnowledgeBase, question: &str, base: &str) -> Vec<(Source, String)> {
+    let mut out: Vec<(Source, String)> = vec![];
+    if let Some(entry) = knowledge.curated(question) {
+        out.push((entry.source(base), entry.passage.text.clone()));
+    }
+    for found in knowledge.retrieve(question, PASSAGES) {
+        if found.entry.product.is_none() {
+            out.push((found.entry.source(base), found.entry.passage.text.clone()));
+        }
+    }
+    out.truncate(PASSAGES);
+    out
+}
 
 const PRODUCT_RULES: &str = "To recommend products, call the tool show_products with their \
 catalogue ids (at most 4): the visitor then sees cards with the real price and picture. Never \
@@ -40,6 +61,7 @@ pub fn system_prompt(
     custom: Option<&str>,
     knowledge: &KnowledgeBase,
     question: &str,
+    passages: &[(Source, String)],
 ) -> String {
     let mut out = match custom {
         Some(text) => text.to_owned(),
@@ -52,19 +74,15 @@ pub fn system_prompt(
         out.push_str("\n\n");
         out.push_str(PRODUCT_RULES);
     }
-    if let Some(doc) = knowledge.best_faq(question) {
-        out.push_str(&format!("\n\n## Knowledge: {}\n", doc.title));
-        if let Some(url) = &doc.url {
-            out.push_str(&format!("(from {url})\n"));
-        }
-        out.push_str(&blocks_markdown(&doc.blocks));
+    if passages.is_empty() {
+        out.push_str("\n\n## Knowledge\nNothing in the site's pages answers this question.");
     }
-    if !knowledge.faq.is_empty() {
-        let titles: Vec<&str> = knowledge.faq.iter().map(|d| d.title.as_str()).collect();
-        out.push_str(&format!(
-            "\n\nOther topics we have answers on: {}.",
-            titles.join("; ")
-        ));
+    for (i, (source, text)) in passages.iter().enumerate() {
+        out.push_str(&format!("\n\n## [{}] {}\n", i + 1, source.title));
+        if !source.url.is_empty() {
+            out.push_str(&format!("(from {})\n", source.url));
+        }
+        out.push_str(text);
     }
     let products = matching_products(knowledge, question);
     if !products.is_empty() {
@@ -86,42 +104,12 @@ pub fn system_prompt(
 
 /// The catalogue's products for the question, or its first ones when none match.
 fn matching_products<'a>(knowledge: &'a KnowledgeBase, question: &str) -> Vec<&'a CatalogueItem> {
-    let mut found = knowledge.search_products(question).unwrap_or_default();
+    let mut found = knowledge.products(question).unwrap_or_default();
     if found.is_empty() {
         found = knowledge.catalogue.iter().collect();
     }
     found.truncate(PRODUCTS);
     found
-}
-
-/// An FAQ document's blocks as Markdown again.
-fn blocks_markdown(blocks: &[Block]) -> String {
-    let mut out = String::new();
-    for block in blocks {
-        match block {
-            Block::Paragraph { spans } => out.push_str(&format!("{}\n\n", spans_markdown(spans))),
-            Block::BulletList { items } => {
-                for item in items {
-                    out.push_str(&format!("- {}\n", spans_markdown(&item.spans)));
-                }
-                out.push('\n');
-            }
-            Block::Unknown => {}
-        }
-    }
-    out
-}
-
-fn spans_markdown(spans: &[Span]) -> String {
-    spans
-        .iter()
-        .map(|s| match (s.kind, &s.url) {
-            (SpanKind::Bold, _) => format!("**{}**", s.text),
-            (SpanKind::Strike, _) => format!("~~{}~~", s.text),
-            (SpanKind::Link, Some(url)) => format!("[{}]({url})", s.text),
-            _ => s.text.clone(),
-        })
-        .collect()
 }
 
 /// The chat messages: the system prompt, the conversation's recent turns, the question.

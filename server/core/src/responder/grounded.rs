@@ -1,0 +1,202 @@
+//! What both responders say from the chatbot's knowledge: a passage quoted under its heading,
+//! the `sources` part that ends a grounded answer, and the honest "I don't know" (in the
+//! visitor's language, offering a person when livechat is live, else a way to leave a
+//! message).
+
+use dgbot_protocol::Part;
+use dgbot_protocol::message::{
+    Block, ContactFormMarker, FieldKind, FormField, HumanAgentMarker, ListItem, RichText, Source,
+    SourcesPart, Span,
+};
+
+use crate::knowledge::lang::{self, Lang};
+
+/// A passage's text as blocks, under its heading in bold: lines starting `- ` become a list,
+/// the others paragraphs.
+pub fn passage_blocks(heading: Option<&str>, text: &str) -> Vec<Block> {
+    let mut blocks = vec![];
+    if let Some(h) = heading.filter(|h| !h.trim().is_empty()) {
+        blocks.push(Block::paragraph(vec![Span::bold(h.trim())]));
+    }
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match line.strip_prefix("- ").or_else(|| line.strip_prefix("• ")) {
+            Some(item) => {
+                let item = ListItem {
+                    spans: vec![Span::text(item.trim())],
+                };
+                match blocks.last_mut() {
+                    Some(Block::BulletList { items }) => items.push(item),
+                    _ => blocks.push(Block::BulletList { items: vec![item] }),
+                }
+            }
+            None => blocks.push(Block::paragraph(vec![Span::text(line)])),
+        }
+    }
+    blocks
+}
+
+/// A passage as a `rich_text` part.
+pub fn passage_part(part_id: String, heading: Option<&str>, text: &str) -> Part {
+    Part::RichText(RichText {
+        part_id,
+        blocks: passage_blocks(heading, text),
+    })
+}
+
+/// The `sources` part: each URL once (the first title it came with), in the order given.
+pub fn sources_part(part_id: String, sources: impl IntoIterator<Item = Source>) -> Option<Part> {
+    let mut out: Vec<Source> = vec![];
+    for s in sources {
+        let duplicate = out
+            .iter()
+            .any(|o| o.title == s.title && o.url == s.url || !s.url.is_empty() && o.url == s.url);
+        if !duplicate {
+            out.push(s);
+        }
+    }
+    (!out.is_empty()).then(|| {
+        Part::Sources(SourcesPart {
+            part_id,
+            sources: out,
+        })
+    })
+}
+
+/// The words of an honest "I don't know", in one language.
+struct Phrases {
+    dont_know: &'static str,
+    person: &'static str,
+    message: &'static str,
+    name: &'static str,
+    email: &'static str,
+    question: &'static str,
+}
+
+fn phrases(lang: &str) -> Phrases {
+    let p = |dont_know, person, message, name, email, question| Phrases {
+        dont_know,
+        person,
+        message,
+        name,
+        email,
+        question,
+    };
+    match lang {
+        "da" => p(
+            "Det ved jeg desværre ikke noget om, og jeg vil ikke gætte.",
+            "En kollega fra vores team kan tage over her i chatten.",
+            "Skriv dit spørgsmål og din e-mail, så vender vi tilbage til dig.",
+            "Dit navn",
+            "E-mail",
+            "Dit spørgsmål",
+        ),
+        "sv" => p(
+            "Det vet jag tyvärr inte, och jag vill inte gissa.",
+            "En kollega från vårt team kan ta över chatten.",
+            "Lämna din fråga och din e-post, så återkommer vi till dig.",
+            "Ditt namn",
+            "E-post",
+            "Din fråga",
+        ),
+        "nb" => p(
+            "Det vet jeg dessverre ikke, og jeg vil ikke gjette.",
+            "En kollega fra teamet vårt kan ta over chatten.",
+            "Legg igjen spørsmålet og e-posten din, så tar vi kontakt.",
+            "Navnet ditt",
+            "E-post",
+            "Spørsmålet ditt",
+        ),
+        "de" => p(
+            "Das weiß ich leider nicht, und raten möchte ich nicht.",
+            "Eine Kollegin oder ein Kollege aus unserem Team kann den Chat übernehmen.",
+            "Hinterlassen Sie Ihre Frage und Ihre E-Mail-Adresse, wir melden uns bei Ihnen.",
+            "Ihr Name",
+            "E-Mail",
+            "Ihre Frage",
+        ),
+        "nl" => p(
+            "Dat weet ik helaas niet, en ik wil niet gokken.",
+            "Een collega van ons team kan de chat overnemen.",
+            "Laat je vraag en e-mailadres achter, dan nemen we contact met je op.",
+            "Je naam",
+            "E-mail",
+            "Je vraag",
+        ),
+        "fr" => p(
+            "Je ne sais malheureusement pas, et je préfère ne pas deviner.",
+            "Un membre de notre équipe peut reprendre la conversation.",
+            "Laissez votre question et votre e-mail, nous vous répondrons.",
+            "Votre nom",
+            "E-mail",
+            "Votre question",
+        ),
+        "es" => p(
+            "Lo siento, no lo sé y prefiero no adivinar.",
+            "Una persona de nuestro equipo puede continuar el chat.",
+            "Déjanos tu pregunta y tu correo, y te responderemos.",
+            "Tu nombre",
+            "Correo electrónico",
+            "Tu pregunta",
+        ),
+        _ => p(
+            "I'm sorry, I don't know that, and I'd rather not guess.",
+            "A colleague from our team can take over this chat.",
+            "Leave your question and your email, and we'll get back to you.",
+            "Your name",
+            "Email",
+            "Your question",
+        ),
+    }
+}
+
+/// The language to answer `question` in: the question's own when it is clear, else
+/// `fallback` (the chatbot's or the visitor's).
+pub fn language_of(question: &str, fallback: &str) -> String {
+    match lang::detect(question) {
+        Some(l) if l != Lang::Other && question.split_whitespace().count() >= 3 => {
+            l.code().to_owned()
+        }
+        _ => fallback.to_owned(),
+    }
+}
+
+/// "I don't know", in `lang`, and what the chatbot has instead: a person when livechat is
+/// live (`request_human_agent`), else a contact form. Never a document.
+pub fn dont_know(reply_id: &str, lang: &str, livechat_live: bool) -> Vec<Part> {
+    let words = phrases(lang);
+    let id = |n: u32| format!("{reply_id}_part_{n}");
+    let offer = if livechat_live {
+        words.person
+    } else {
+        words.message
+    };
+    let text = Part::RichText(RichText {
+        part_id: id(1),
+        blocks: vec![Block::paragraph(vec![Span::text(format!(
+            "{} {offer}",
+            words.dont_know
+        ))])],
+    });
+    let marker = if livechat_live {
+        Part::RequestHumanAgent(HumanAgentMarker {
+            part_id: id(2),
+            reason: Some("The assistant did not know the answer".into()),
+        })
+    } else {
+        let field = |key: &str, label: &str, kind, required| FormField {
+            key: key.into(),
+            label: label.into(),
+            kind,
+            required,
+        };
+        Part::ShowContactForm(ContactFormMarker {
+            part_id: id(2),
+            fields: vec![
+                field("name", words.name, FieldKind::Text, false),
+                field("email", words.email, FieldKind::Email, true),
+                field("message", words.question, FieldKind::Textarea, true),
+            ],
+        })
+    };
+    vec![text, marker]
+}
