@@ -599,7 +599,11 @@ mod tests {
             ("demo-shop", "Nordlys Assistant")
         );
         assert_eq!(demo.api_keys, [DEMO_API_KEY]);
-        assert!(demo.knowledge_base.faq.ends_with("demo/kb"));
+        // The knowledge_base folder's files and catalogue, as sources.
+        assert!(demo.sources.iter().any(|s| matches!(s,
+            SourceSpec::File { path: Some(p), .. } if p.ends_with("demo/kb/shipping.md"))));
+        assert!(demo.sources.iter().any(|s| matches!(s,
+            SourceSpec::ProductFeed { path: Some(p), .. } if p.ends_with("demo/catalogue.json"))));
         assert_eq!(
             demo.rate_limit,
             RateLimit {

@@ -101,6 +101,7 @@ fn arrows_only_point_down() {
         "validation",
         "rate_limit",
         "classify",
+        "knowledge",
         "error",
     ]
     .into_iter()
@@ -171,6 +172,11 @@ fn arrows_only_point_down() {
     }
     // The core's manifest has no HTTP server and no database driver.
     let manifest = std::fs::read_to_string(server.join("core/Cargo.toml")).unwrap();
+    // What the core is built with; its tests may serve a site over loopback with axum.
+    let manifest = manifest
+        .split("[dev-dependencies]")
+        .next()
+        .unwrap_or_default();
     for forbidden in [
         "axum",
         "hyper",

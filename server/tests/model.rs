@@ -508,13 +508,8 @@ async fn products_come_from_the_catalogue_only() {
         ["fjord", "aurora"],
         "unknown id dropped, repeat dropped"
     );
-    let files = dgbot_server::config::demo_chatbot().knowledge_base;
-    let catalogue = &dgbot_server::core::responder::knowledge::KnowledgeBase::load(
-        &files.faq,
-        &files.catalogue,
-    )
-    .unwrap()
-    .catalogue;
+    let knowledge = s._server.core().knowledge_of("demo-shop").unwrap();
+    let catalogue = &knowledge.catalogue;
     for card in &cards.products {
         let item = catalogue
             .iter()

@@ -342,7 +342,14 @@ async fn the_seeds_curl_pair_starts_and_continues_a_session() {
     assert!(reply["sources"].is_array());
 
     let second: Value = serde_json::from_str(&shell(&s.base, SEED_CURL_2, &session).await).unwrap();
-    assert_eq!(second["mode"], "bot", "{second}");
+    // "Continue the conversation." is nothing the shop's pages answer: the assistant says so
+    // and, livechat being live, hands the session to a person (issue 26).
+    assert!(text_of(&second["reply"]).contains("don't know"), "{second}");
+    assert_eq!(
+        (second["mode"].as_str(), second["status"].as_str()),
+        (Some("human"), Some("waiting")),
+        "{second}"
+    );
     // One conversation: both questions and both answers.
     let stored = s.state.store.messages(&s.key(&session)).unwrap();
     assert_eq!(stored.len(), 4);
@@ -360,10 +367,11 @@ async fn answers_name_their_sources_with_links_that_work() {
         text_of(&reply["reply"]).contains("2–4 business days"),
         "{reply}"
     );
+    // The answer's `sources` part: the section it quotes first, on the shop's help page.
     assert_eq!(
-        reply["sources"],
-        json!([{ "type": "document", "title": "Shipping and delivery",
-                  "url": format!("{}/api/chat/documents/demo-shop/shipping", s.base) }])
+        reply["sources"][0],
+        json!({ "type": "document", "title": "Shipping and delivery",
+                "url": format!("{}/demo/help/shipping", s.base) })
     );
     let doc = s
         .http
@@ -372,12 +380,7 @@ async fn answers_name_their_sources_with_links_that_work() {
         .await
         .unwrap();
     assert_eq!(doc.status(), 200);
-    assert!(
-        doc.text()
-            .await
-            .unwrap()
-            .starts_with("Shipping and delivery\n\n")
-    );
+    assert!(doc.text().await.unwrap().contains("2–4 business days"));
 
     let lamps = s
         .chat("Lamps under 1000 kr", Some(&shipping.session()))

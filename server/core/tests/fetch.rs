@@ -22,6 +22,8 @@ struct Resource {
     content_type: &'static str,
     body: Vec<u8>,
     location: Option<String>,
+    /// Sends an ETag and answers `If-None-Match` (most servers do; some do not).
+    etag: bool,
 }
 
 fn page(content_type: &'static str, body: impl Into<Vec<u8>>) -> Resource {
@@ -30,6 +32,7 @@ fn page(content_type: &'static str, body: impl Into<Vec<u8>>) -> Resource {
         content_type,
         body: body.into(),
         location: None,
+        etag: true,
     }
 }
 
@@ -43,6 +46,7 @@ fn redirect(to: String) -> Resource {
         content_type: "text/plain",
         body: vec![],
         location: Some(to),
+        etag: true,
     }
 }
 
@@ -71,22 +75,22 @@ async fn serve(State(site): State<Arc<Site>>, uri: Uri, headers: HeaderMap) -> R
             let mut hasher = DefaultHasher::new();
             r.body.hash(&mut hasher);
             let etag = format!("\"{:x}\"", hasher.finish());
-            if headers
+            let asked = headers
                 .get(header::IF_NONE_MATCH)
-                .and_then(|v| v.to_str().ok())
-                == Some(&etag)
-            {
+                .and_then(|v| v.to_str().ok());
+            if r.etag && asked == Some(&etag) {
                 StatusCode::NOT_MODIFIED.into_response()
             } else {
                 let mut response = (
                     StatusCode::from_u16(r.status).unwrap(),
-                    [
-                        (header::CONTENT_TYPE, r.content_type),
-                        (header::ETAG, &etag),
-                    ],
+                    [(header::CONTENT_TYPE, r.content_type)],
                     r.body,
                 )
                     .into_response();
+                if r.etag {
+                    let etag = etag.parse().unwrap();
+                    response.headers_mut().insert(header::ETAG, etag);
+                }
                 if let Some(to) = r.location {
                     response
                         .headers_mut()
@@ -231,12 +235,16 @@ fn shop(site: &Site, origin: &str) {
             <p>Der Versand nach Deutschland dauert drei bis fünf Werktage und kostet nichts, wenn die Bestellung über fünfzig Euro liegt.</p></main></body></html>"#,
         ),
     );
+    // Served without validators: a re-sync compares its body's hash.
     site.set(
         "/gift-cards",
-        html(
-            "<html><title>Gift cards</title><body><main><h1>Gift cards</h1>\
-             <p>Our gift cards never expire.</p></main></body></html>",
-        ),
+        Resource {
+            etag: false,
+            ..html(
+                "<html><title>Gift cards</title><body><main><h1>Gift cards</h1>\
+                 <p>Our gift cards never expire.</p></main></body></html>",
+            )
+        },
     );
     site.set("/private/staff", html("<p>Staff only: the alarm code.</p>"));
     site.set(
@@ -399,6 +407,14 @@ async fn a_site_is_crawled_politely_and_resynced_conditionally() {
     }
     assert!(!urls(&docs).iter().any(|u| u.contains("elsewhere")));
     assert_eq!(requested[0], "/robots.txt");
+    let mut once = requested.clone();
+    once.sort();
+    once.dedup();
+    assert_eq!(
+        once.len(),
+        requested.len(),
+        "a page asked for twice: {requested:?}"
+    );
 
     // The second sync: only /shipping changed.
     site.set("/shipping", shipping_page("39 kr"));
@@ -407,13 +423,10 @@ async fn a_site_is_crawled_politely_and_resynced_conditionally() {
         .unwrap();
     let log = site.log();
     let status = |path: &str| log.iter().find(|(p, _)| p == path).map(|(_, s)| *s);
-    for unchanged in [
-        "/",
-        "/da/levering",
-        "/de/versand",
-        "/gift-cards",
-        "/files/prices.pdf",
-    ] {
+    let gift_cards = by_url(&again, &origin, "/gift-cards");
+    assert_eq!(status("/gift-cards"), Some(200));
+    assert_eq!(gift_cards, by_url(&docs, &origin, "/gift-cards"));
+    for unchanged in ["/", "/da/levering", "/de/versand", "/files/prices.pdf"] {
         assert_eq!(status(unchanged), Some(304), "{unchanged}: {log:?}");
         assert_eq!(
             by_url(&again, &origin, unchanged),
@@ -455,6 +468,32 @@ async fn page_caps_and_path_filters() {
         .unwrap();
     assert_eq!(urls(&docs), [format!("{origin}/da/levering")]);
     assert!(!site.log().iter().any(|(p, _)| p == "/shipping"));
+}
+
+#[tokio::test]
+async fn robots_crawl_delay_paces_the_requests() {
+    let site = Arc::new(Site::default());
+    let origin = start(site.clone()).await;
+    site.set(
+        "/robots.txt",
+        page("text/plain", "User-agent: dgbot\nCrawl-delay: 0.3\n"),
+    );
+    site.set("/", html(r#"<main><p>Home.</p><a href="/a">A</a></main>"#));
+    site.set("/a", html("<main><p>A page.</p></main>"));
+    let policy = policy();
+    let http = fetch::client(&policy).unwrap();
+    let began = std::time::Instant::now();
+    let docs = fetch::website(&http, &format!("{origin}/"), None, &[], &[], &[], &policy)
+        .await
+        .unwrap();
+    assert_eq!(docs.len(), 2);
+    // robots.txt, /, /sitemap.xml, /a: three pauses.
+    assert_eq!(site.log().len(), 4);
+    assert!(
+        began.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        began.elapsed()
+    );
 }
 
 #[tokio::test]

@@ -255,7 +255,41 @@ fn answer_using(
                 height: Some(240),
                 ..Default::default()
             }),
-        ];
+        ]
+        .into_iter()
+        .chain(sources_part(id(3), [product_source(item, base)]))
+        .collect();
+    }
+    // A greeting, or "how can you help?": what the assistant knows about.
+    let short = q.split_whitespace().count() <= 3;
+    if has(
+        &q,
+        &[],
+        &["how can you help", "what can you do", "what can you help"],
+    ) || (short && has(&q, &["hello", "hi", "hey", "hej", "hallo", "help"], &[]))
+    {
+        let mut topics: Vec<&str> = kb
+            .entries()
+            .iter()
+            .filter(|e| e.product.is_none() && e.passage.lang == "en")
+            .map(|e| e.title.as_str())
+            .collect();
+        topics.dedup();
+        let mut spans = vec![Span::text("Hi! I can answer questions about ")];
+        for (i, topic) in topics.iter().enumerate() {
+            if i > 0 {
+                spans.push(Span::text(if i + 1 == topics.len() {
+                    " and "
+                } else {
+                    ", "
+                }));
+            }
+            spans.push(Span::bold(topic.to_lowercase()));
+        }
+        spans.push(Span::text(
+            ", and find products for you: try \"lamps under 1000 kr\".",
+        ));
+        return vec![text_part(&id(1), spans)];
     }
     tools.push(SEARCH_KNOWLEDGE_BASE);
     // The site owner's own answer wins.
@@ -370,7 +404,7 @@ mod tests {
         assert_eq!(types("Can I book a demo?"), ["rich_text", "custom"]);
         assert_eq!(
             types("Show me a picture of the Fjord"),
-            ["rich_text", "image"]
+            ["rich_text", "image", "sources"]
         );
         assert_eq!(
             types("Do you have a wool throw?"),

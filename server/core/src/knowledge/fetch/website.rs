@@ -331,13 +331,18 @@ impl<'a> Crawl<'a> {
             };
             (doc, vec![])
         } else {
-            let text = decode(&bytes, charset.as_deref());
-            let links = links(&text, &url);
-            let doc = match unchanged {
-                Some(p) => p.clone(),
-                None => html_document(&url, &text),
-            };
-            (doc, links)
+            // Parsing a large page is CPU work: off the async threads.
+            let (page_url, reuse) = (url.clone(), unchanged.is_some());
+            let parsing = tokio::task::spawn_blocking(move || {
+                let text = decode(&bytes, charset.as_deref());
+                let doc = (!reuse).then(|| html_document(&page_url, &text));
+                (doc, links(&text, &page_url))
+            });
+            match (parsing.await, unchanged) {
+                (Ok((_, links)), Some(p)) => (p.clone(), links),
+                (Ok((Some(doc), links)), None) => (doc, links),
+                _ => (skipped(url.as_str(), "the page could not be read"), vec![]),
+            }
         };
         doc.etag = etag;
         doc.last_modified = last_modified;

@@ -356,20 +356,15 @@ impl Job {
     }
 }
 
-/// The passages an answer cites (`[n]` in its text), in the order given; when it cites none
-/// by number but was given passages, all of them (they are what it was told to answer from).
+/// The passages an answer cites (`[n]` in its text), in the order given. An answer that cites
+/// none by number gets no `sources`: it is not said to come from pages it may not have used.
 fn cited(said: &str, passages: &[Source]) -> Vec<Source> {
-    let numbered: Vec<Source> = passages
+    passages
         .iter()
         .enumerate()
         .filter(|(i, _)| said.contains(&format!("[{}]", i + 1)))
         .map(|(_, s)| s.clone())
-        .collect();
-    if numbered.is_empty() {
-        passages.to_vec()
-    } else {
-        numbered
-    }
+        .collect()
 }
 
 /// The assistant's turn that asked for tools, as the API wants it back.
