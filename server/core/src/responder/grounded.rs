@@ -49,17 +49,15 @@ pub fn sources_part(part_id: String, sources: impl IntoIterator<Item = Source>) 
     for s in sources {
         let duplicate = out
             .iter()
-            .any(|o| o.title == s.title && o.url == s.url || !s.url.is_empty() && o.url == s.url);
+            .any(|o| o.url == s.url && (o.title == s.title || !s.url.is_empty()));
         if !duplicate {
             out.push(s);
         }
     }
-    (!out.is_empty()).then(|| {
-        Part::Sources(SourcesPart {
-            part_id,
-            sources: out,
-        })
-    })
+    (!out.is_empty()).then_some(Part::Sources(SourcesPart {
+        part_id,
+        sources: out,
+    }))
 }
 
 /// The words of an honest "I don't know", in one language.
