@@ -182,7 +182,7 @@ impl<'de> Deserialize<'de> for Part {
                 "request_image_upload" => Part::RequestImageUpload(from_value(json)?),
                 "request_human_agent" => Part::RequestHumanAgent(from_value(json)?),
                 "custom" => Part::Custom(from_value(json)?),
-                "sources" => Part::Sources(from_value(json)?),
+                "sources" => Part::Sources(SourcesPart::from_json(&json)),
                 _ => Part::Unknown,
             })
         })
@@ -355,11 +355,40 @@ impl TableCell {
 }
 
 /// `{"type": "sources", "part_id", "sources": [{"type", "title", "url"}]}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct SourcesPart {
     pub part_id: String,
-    #[serde(default)]
     pub sources: Vec<Source>,
+}
+
+impl SourcesPart {
+    /// Read from its JSON by hand, leniently (an item without a title is dropped, an unknown
+    /// `type` is a document): a derived decoder would cost the widget's first download some
+    /// hundred bytes for a part that is drawn by a lazily loaded chunk.
+    pub fn from_json(json: &serde_json::Value) -> SourcesPart {
+        let text = |v: &serde_json::Value, key: &str| {
+            v.get(key).and_then(|s| s.as_str()).map(str::to_owned)
+        };
+        SourcesPart {
+            part_id: text(json, "part_id").unwrap_or_default(),
+            sources: json
+                .get("sources")
+                .and_then(|s| s.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|item| {
+                    Some(Source {
+                        kind: match item.get("type").and_then(|t| t.as_str()) {
+                            Some("product") => SourceKind::Product,
+                            _ => SourceKind::Document,
+                        },
+                        title: text(item, "title")?,
+                        url: text(item, "url").unwrap_or_default(),
+                    })
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A page or product an answer used (seed 003's `sources` items, and a `sources` part's).

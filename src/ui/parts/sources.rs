@@ -30,7 +30,7 @@ pub fn sources_view(sources: Vec<Source>) -> AnyView {
         .collect();
     view! {
         <nav class="sources" data-part="sources" aria-label=t("Sources")>
-            <span class="sources-label">{t("Sources")}</span>
+            <span>{t("Sources")}</span>
             <ul>{items}</ul>
         </nav>
     }
