@@ -82,8 +82,8 @@ pub struct Found<'a> {
 /// all of them (calibrated on the evaluation set, `eval/`; BENCHMARKS.md has the figures).
 pub const RELEVANT_KNOWN: f32 = 0.4;
 pub const RELEVANT_COVERAGE: f32 = 0.15;
-/// A curated answer wins when its question covers this much of the visitor's.
-pub const CURATED_COVERAGE: f32 = 0.6;
+/// A curated answer wins when its question has this much of the visitor's (IDF-weighted).
+pub const CURATED_COVERAGE: f32 = 0.5;
 /// Passages within this share of the best one's score are cited with it.
 const ALSO_CITED: f32 = 0.75;
 
@@ -238,8 +238,8 @@ impl KnowledgeBase {
     pub fn curated(&self, question: &str) -> Option<&Entry> {
         let index = self.curated_index.as_ref()?;
         let best = index.search(question).into_iter().next()?;
-        (best.known_coverage >= CURATED_COVERAGE && best.coverage >= RELEVANT_COVERAGE)
-            .then(|| &self.curated[best.passage])
+        // Over a handful of questions every word is rare: all of the visitor's count.
+        (best.coverage >= CURATED_COVERAGE).then(|| &self.curated[best.passage])
     }
 
     /// Every passage the index ranks for `question`, best first (no relevance cut).
@@ -384,5 +384,37 @@ pub(crate) mod tests {
                     .map(|f| (&f.entry.passage.heading, f.coverage))
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod curated_tests {
+    use super::*;
+    use crate::knowledge::fetch;
+
+    #[test]
+    fn a_curated_answer_wins_when_its_question_matches() {
+        let kb = KnowledgeBase::build(
+            1,
+            vec![("s".into(), {
+                let mut doc = fetch::qa(
+                    "Do you offer gift wrapping?",
+                    "Yes: gift wrapping costs 25 kr and you choose it at checkout.",
+                );
+                doc.passages[0].lang = "en".into(); // as the sync sets it
+                doc
+            })],
+        );
+        assert!(
+            kb.curated("Can you gift wrap my order?").is_some(),
+            "{:?}",
+            kb.curated.first()
+        );
+        let hits = kb
+            .curated_index
+            .as_ref()
+            .unwrap()
+            .search("Do you offer discounts?");
+        assert!(kb.curated("Do you offer discounts?").is_none(), "{hits:?}");
     }
 }

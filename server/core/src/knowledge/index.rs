@@ -89,6 +89,12 @@ fn analyzer(lang: Option<Lang>) -> TextAnalyzer {
                 Some(stop) => builder.filter_dynamic(stop),
                 None => builder,
             };
+            let builder = match lang.map(question_words) {
+                Some(words) if !words.is_empty() => builder.filter_dynamic(StopWordFilter::remove(
+                    words.iter().map(|w| (*w).to_owned()),
+                )),
+                _ => builder,
+            };
             builder
                 .filter_dynamic(Stemmer::new(stem))
                 .filter_dynamic(AsciiFoldingFilter)
@@ -106,6 +112,52 @@ fn tokenizer_name(lang: Option<Lang>) -> String {
 }
 
 /// The tokens of `text` for `lang` (`None`: language-blind).
+/// The words of a visitor's question that say how it is asked, not what about: pronouns,
+/// question words, auxiliaries, greetings. The stemmers' stop word lists leave many of them in
+/// (English's is Lucene's short one: "do" and "you" would count as topics).
+fn question_words(lang: Lang) -> &'static [&'static str] {
+    match lang {
+        Lang::En => &[
+            "i", "me", "my", "we", "us", "our", "you", "your", "yours", "he", "she", "they",
+            "them", "their", "its", "what", "which", "who", "whom", "whose", "when", "where",
+            "why", "how", "do", "does", "did", "done", "can", "could", "would", "should", "shall",
+            "may", "might", "must", "have", "has", "had", "am", "were", "been", "being", "get",
+            "got", "please", "tell", "know", "want", "need", "any", "some", "there", "here",
+            "about", "hi", "hello", "hey", "thanks", "thank", "also", "just", "so", "from", "i'm",
+            "i'd", "don't", "can't", "it's", "what's", "much", "many",
+        ],
+        Lang::Da => &[
+            "hvordan", "hvornår", "hvem", "hvilken", "hvilket", "hvilke", "hvorfor", "kan",
+            "jeres", "hej", "tak", "gerne",
+        ],
+        Lang::Nb => &[
+            "hvordan", "når", "hvem", "hvilken", "hvilket", "hvilke", "hvorfor", "hva", "kan",
+            "dere", "deres", "hei", "takk", "gjerne",
+        ],
+        Lang::Sv => &[
+            "hur", "vad", "när", "var", "varför", "vilken", "vilket", "vilka", "vem", "kan", "ni",
+            "er", "hej", "tack", "gärna",
+        ],
+        Lang::De => &[
+            "wie", "was", "wann", "wo", "warum", "welche", "welcher", "welches", "wer", "kann",
+            "können", "ihr", "ihre", "hallo", "danke", "bitte", "gibt",
+        ],
+        Lang::Nl => &[
+            "hoe", "wat", "wanneer", "waar", "waarom", "welke", "wie", "kan", "kunnen", "jullie",
+            "hallo", "bedankt", "graag",
+        ],
+        Lang::Fr => &[
+            "comment", "quoi", "quand", "où", "pourquoi", "quel", "quelle", "quels", "quelles",
+            "qui", "est-ce", "puis", "peux", "pouvez", "bonjour", "merci",
+        ],
+        Lang::Es => &[
+            "cómo", "qué", "cuándo", "dónde", "por", "cuál", "cuáles", "quién", "puedo", "pueden",
+            "puede", "hola", "gracias",
+        ],
+        _ => &[],
+    }
+}
+
 fn tokens(lang: Option<Lang>, text: &str) -> Vec<String> {
     let mut analyzer = analyzer(lang);
     let mut stream = analyzer.token_stream(text);
@@ -293,9 +345,9 @@ impl PassageIndex {
     /// language, that the passage has (one typo allowed in words of five letters or more).
     fn coverage(&self, searcher: &tantivy::Searcher, question: &str, doc: &Doc) -> (f32, f32) {
         let stemmed = self.fields.stemmed.iter().find(|(l, ..)| *l == doc.lang);
-        let (lang, field) = match stemmed {
-            Some((l, _, body)) => (Some(*l), *body),
-            None => (None, self.fields.plain_text),
+        let (lang, fields) = match stemmed {
+            Some((l, heading, body)) => (Some(*l), [*heading, *body]),
+            None => (None, [self.fields.plain_heading, self.fields.plain_text]),
         };
         let asked: BTreeSet<String> = tokens(lang, question).into_iter().collect();
         if asked.is_empty() {
@@ -307,8 +359,15 @@ impl PassageIndex {
         let n = searcher.num_docs() as f32;
         let (mut matched, mut all, mut known) = (0.0f32, 0.0f32, 0.0f32);
         for word in &asked {
-            let df = searcher
-                .doc_freq(&Term::from_field_text(field, word))
+            // How many passages have the word, in their heading or their text.
+            let df = fields
+                .iter()
+                .map(|f| {
+                    searcher
+                        .doc_freq(&Term::from_field_text(*f, word))
+                        .unwrap_or(0)
+                })
+                .max()
                 .unwrap_or(0) as f32;
             let idf = (1.0 + n / (df + 1.0)).ln();
             all += idf;
@@ -443,6 +502,27 @@ mod tests {
         assert_eq!(
             index.reader.searcher().schema().fields().count(),
             1 + 2 * 3 + 2
+        );
+    }
+}
+
+#[cfg(test)]
+mod token_tests {
+    #[test]
+    fn question_words_are_not_topics() {
+        let t = |l, s| super::tokens(Some(l), s);
+        use super::Lang;
+        assert_eq!(
+            t(Lang::En, "Do you offer discounts?"),
+            ["offer", "discount"]
+        );
+        assert_eq!(
+            t(Lang::En, "Can you gift wrap my order?"),
+            ["gift", "wrap", "order"]
+        );
+        assert_eq!(
+            t(Lang::Da, "Hvor lang tid tager levering til Island?"),
+            ["lang", "tid", "tag", "levering", "island"]
         );
     }
 }

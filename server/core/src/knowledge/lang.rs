@@ -98,9 +98,19 @@ impl Lang {
     }
 }
 
+/// [`detect`], only when the guess is a safe one (short texts often are not: "Do you offer gift
+/// wrapping?" reads as German).
+pub fn detect_reliable(text: &str) -> Option<Lang> {
+    detect_with(text, true)
+}
+
 /// The language of `text`, among the languages we analyse (and Arabic, Hebrew and Russian, as
 /// [`Lang::Other`]); `None` when it has no letters to tell.
 pub fn detect(text: &str) -> Option<Lang> {
+    detect_with(text, false)
+}
+
+fn detect_with(text: &str, reliable_only: bool) -> Option<Lang> {
     use whatlang::{Detector, Lang as W};
     static DETECTOR: std::sync::OnceLock<Detector> = std::sync::OnceLock::new();
     let detector = DETECTOR.get_or_init(|| {
@@ -123,7 +133,9 @@ pub fn detect(text: &str) -> Option<Lang> {
     });
     // The best guess, however close: Danish and Norwegian are often a near thing, and either
     // stemmer serves the other well enough (a question is analysed for every language held).
-    let info = detector.detect(text)?;
+    let info = detector
+        .detect(text)
+        .filter(|i| !reliable_only || i.is_reliable())?;
     Some(match info.lang() {
         W::Eng => Lang::En,
         W::Dan => Lang::Da,
@@ -162,5 +174,14 @@ mod tests {
             detect("We deliver to the Nordic countries and the rest of the European Union."),
             Some(Lang::En)
         );
+    }
+}
+
+#[cfg(test)]
+mod reliable_tests {
+    #[test]
+    fn a_short_english_answer_is_not_taken_for_german() {
+        let text = "Do you offer gift wrapping?\nYes: gift wrapping costs 25 kr and you choose it at checkout.";
+        assert_ne!(super::detect_reliable(text), Some(super::Lang::De));
     }
 }

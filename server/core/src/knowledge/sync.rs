@@ -136,7 +136,7 @@ impl Core {
                 self.store
                     .put_source(&record)
                     .map_err(|e| format!("chatbot {}: sources: {e}", bot.id))?;
-                if let Some(read) = read_local(&spec) {
+                if let Some(read) = read_local(&spec, &bot.default_language) {
                     let docs = read.map_err(|e| {
                         format!("chatbot {}: source {}: {e}", bot.id, describe(&spec))
                     })?;
@@ -396,7 +396,11 @@ impl Core {
 
     /// Read a source into documents (the network for websites and remote feeds).
     async fn fetch_source(&self, source: &SourceRecord) -> Result<Vec<DocumentRecord>, String> {
-        if let Some(read) = read_local(&source.spec) {
+        let lang = self
+            .chatbot(&source.chatbot_id)
+            .map(|c| c.default_language.as_str())
+            .unwrap_or("en");
+        if let Some(read) = read_local(&source.spec, lang) {
             return read;
         }
         let policy = &self.settings.sources.policy;
@@ -426,7 +430,10 @@ impl Core {
 
 /// A source read without the network (a file sent or on disk, a curated answer, a feed on
 /// disk); `None` for websites and remote feeds.
-fn read_local(spec: &SourceSpec) -> Option<Result<Vec<DocumentRecord>, String>> {
+fn read_local(
+    spec: &SourceSpec,
+    fallback_lang: &str,
+) -> Option<Result<Vec<DocumentRecord>, String>> {
     Some(match spec {
         SourceSpec::Website { .. } | SourceSpec::ProductFeed { path: None, .. } => return None,
         SourceSpec::File {
@@ -442,7 +449,15 @@ fn read_local(spec: &SourceSpec) -> Option<Result<Vec<DocumentRecord>, String>> 
             };
             Ok(vec![fetch::file(filename, mime, &bytes, url.as_deref())?])
         })(),
-        SourceSpec::Qa { question, answer } => Ok(vec![fetch::qa(question, answer)]),
+        SourceSpec::Qa { question, answer } => {
+            let mut doc = fetch::qa(question, answer);
+            // A curated answer is short: its language is the chatbot's unless it plainly says.
+            let lang = super::lang::detect_reliable(&format!("{question}\n{answer}"))
+                .map(|l| l.code().to_owned())
+                .unwrap_or_else(|| fallback_lang.to_owned());
+            doc.passages.iter_mut().for_each(|p| p.lang = lang.clone());
+            Ok(vec![doc])
+        }
         SourceSpec::ProductFeed {
             url,
             format,

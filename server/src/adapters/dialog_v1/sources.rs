@@ -32,9 +32,18 @@ fn view(s: &SourceRecord) -> SourceView {
         },
         status: s.status.as_str().into(),
         documents: s.documents,
-        last_synced_at: s.last_synced_at.map(|ms| rfc3339(ms / 1000)),
+        last_synced_at: s.last_synced_at.map(rfc3339_ms),
         error: s.error.clone(),
         from_config: s.from_config,
+    }
+}
+
+/// RFC 3339 with milliseconds (two syncs in one second are told apart).
+fn rfc3339_ms(ms: u64) -> String {
+    let secs = rfc3339(ms / 1000);
+    match secs.strip_suffix('Z') {
+        Some(head) => format!("{head}.{:03}Z", ms % 1000),
+        None => secs,
     }
 }
 
