@@ -2,7 +2,8 @@
 //!
 //! ```text
 //!   setup       install what is missing: wasm32 target, wasm-split-cli, wasm-bindgen-cli, wasm-opt,
-//!               Chromium and ChromeDriver (each skipped when present at the right version)
+//!               Chromium and ChromeDriver, the evaluation's Debian Reference pages (each skipped
+//!               when present at the right version)
 //!   build       build the iframe app (release: split into chunks, wasm-opt) and the server
 //!   demo        build, then run the server on 127.0.0.1:$PORT (default 8080)
 //!   test [subset]  build, then the tests of a subset: protocol, server, widget, e2e, or all (the
@@ -15,6 +16,9 @@
 //!   bench       build, then stream a 5,000-event reply into the widget in headless Chromium,
 //!               and measure the loader on the host page
 //!   bench-server [n]  n concurrent SSE conversations, /ws clients, … against the release server (1000)
+//!   eval        the assistant's retrieval on eval/'s question sets (en, de, es), each site
+//!               served on 127.0.0.1, crawled and indexed as a site owner's is; then a 1,000-page
+//!               site's crawl, index, memory and latency (installs the pages if missing)
 //!   fuzz [s]    cargo-fuzz, s seconds (60) a target: the SSE parser + transcript reducer, and
 //!               the other wire decoders, bridge commands and URL allow-lists
 //! ```
@@ -31,6 +35,7 @@
 mod bench;
 mod build;
 mod demo;
+mod eval;
 mod fuzz;
 mod lint;
 mod screenshot;
@@ -57,7 +62,7 @@ fn main() -> ExitCode {
     }
     let started = Instant::now();
     let result = match args.first().map(String::as_str) {
-        Some("setup") => setup::setup(Needs::Everything),
+        Some("setup") => setup::setup(Needs::Everything).and_then(|()| setup::eval_corpus()),
         Some("build") => build::build(),
         Some("demo") => demo::demo(),
         Some("test") => test::test(args.get(1).map(String::as_str)),
@@ -68,11 +73,12 @@ fn main() -> ExitCode {
         Some("bench-server") => {
             bench::bench_server(args.get(1).map(String::as_str).unwrap_or("1000"))
         }
+        Some("eval") => eval::eval(),
         Some("fuzz") => fuzz::fuzz(args.get(1).map(String::as_str).unwrap_or("60")),
         _ => {
             eprintln!(
                 "usage: cargo xtask <setup|build|demo|test [protocol|server|widget|e2e|all]|lint|\
-                 screenshot|sizes|bench|bench-server [streams]|fuzz [seconds]> [--dry-run]"
+                 screenshot|sizes|bench|bench-server [streams]|eval|fuzz [seconds]> [--dry-run]"
             );
             return ExitCode::from(2);
         }

@@ -69,6 +69,33 @@ pub fn setup(needs: Needs) -> Result {
     setup_tests(needs)
 }
 
+/// Where Debian's `debian-reference-*` packages put the pages `cargo xtask eval` crawls.
+pub const DEBIAN_REFERENCE: &str = "/usr/share/debian-reference";
+/// The languages of the evaluation sets (`eval/debian-reference/questions.<lang>.json`).
+pub const EVAL_LANGS: [&str; 3] = ["en", "de", "es"];
+
+/// The evaluation's corpus (eval/README.md): Debian's `debian-reference-en`, `-de` and `-es`,
+/// each installed when its pages are missing. `setup` and `eval` call it.
+pub fn eval_corpus() -> Result {
+    let missing: Vec<String> = EVAL_LANGS
+        .iter()
+        .filter(|l| {
+            !Path::new(DEBIAN_REFERENCE)
+                .join(format!("index.{l}.html"))
+                .exists()
+        })
+        .map(|l| format!("debian-reference-{l}"))
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "xtask: the evaluation's pages are missing: installing Debian's {} (eval/README.md)",
+            missing.join(" ")
+        );
+        apt_install(&missing.iter().map(String::as_str).collect::<Vec<_>>())?;
+    }
+    Ok(())
+}
+
 /// The wasm32 target (also what `lint` needs to check the widget).
 pub fn wasm_target() -> Result {
     let targets = output_of(Command::new("rustup").args(["target", "list", "--installed"]))
