@@ -421,12 +421,9 @@ async fn evaluate(folder: &str, questions_path: &str, lang: &str) {
         }
         println!("{row}");
     }
-    // The grid's rule is the one `retrieve` applies: at the thresholds in use they agree.
-    let replicated = outcomes
-        .iter()
-        .filter(|o| o.inside && dont_know(o.best, RELEVANT_KNOWN, RELEVANT_COVERAGE))
-        .count();
-    assert_eq!(replicated, wrong_dk, "the grid's rule is not retrieve's");
+    // The grid varies the two thresholds of `retrieve`'s rule on the best hit; it leaves out
+    // the rule's third clause (a lower coverage where the headings name the topic), so at the
+    // thresholds in use it may differ from the line above by the questions that clause answers.
     if summary {
         println!(
             "eval-summary lang={lang} pages={read} passages={passages} crawl_ms={} build_ms={} \

@@ -151,6 +151,14 @@ impl Core {
         }
 
         let reply_id = ids::new_id("msg");
+        // Answer from the knowledge as the store has it now: a source that just synced, here
+        // or on another instance, is in the answer (one indexed read when nothing changed).
+        if let Err(e) = self.refresh_knowledge(&chatbot.id) {
+            tracing::warn!(
+                "knowledge of {}: {e}; answering from the last one",
+                chatbot.id
+            );
+        }
         let knowledge = self.knowledge_of(&chatbot.id)?;
         let question = Question {
             key,

@@ -75,15 +75,22 @@ pub struct Found<'a> {
     pub coverage: f32,
     /// The same, of the question's words the knowledge has at all.
     pub known_coverage: f32,
+    /// The share of the question's words in the passage's headings.
+    pub heading_coverage: f32,
 }
 
 /// A passage answers the question when it has at least this share of the question's words
 /// that the knowledge has anywhere ([`Found::known_coverage`]) and [`RELEVANT_COVERAGE`] of
 /// all of them (calibrated on the evaluation set, `eval/`; BENCHMARKS.md has the figures).
-pub const RELEVANT_KNOWN: f32 = 0.4;
-pub const RELEVANT_COVERAGE: f32 = 0.15;
+pub const RELEVANT_KNOWN: f32 = 0.3;
+pub const RELEVANT_COVERAGE: f32 = 0.35;
+/// Less is enough when the passage's headings name what the question is about.
+pub const RELEVANT_WITH_HEADING: f32 = 0.25;
+const HEADING_NAMES_IT: f32 = 0.25;
 /// A curated answer wins when its question has this much of the visitor's (IDF-weighted).
-pub const CURATED_COVERAGE: f32 = 0.5;
+pub const CURATED_COVERAGE: f32 = 0.6;
+/// A passage in another language than the question's counts this share of its score.
+const OTHER_LANGUAGE: f32 = 0.6;
 /// Passages within this share of the best one's score are cited with it.
 const ALSO_CITED: f32 = 0.75;
 
@@ -242,12 +249,15 @@ impl KnowledgeBase {
         (best.coverage >= CURATED_COVERAGE).then(|| &self.curated[best.passage])
     }
 
-    /// Every passage the index ranks for `question`, best first (no relevance cut).
+    /// Every passage the index ranks for `question`, best first (no relevance cut). Where the
+    /// knowledge is in several languages, passages in the question's own come first among
+    /// close ones (a Danish page does not answer a German question it shares a name with).
     pub fn ranked(&self, question: &str) -> Vec<Found<'_>> {
         let Some(index) = &self.index else {
             return vec![];
         };
-        index
+        let asked = super::lang::detect(question).map(|l| l.code());
+        let mut ranked: Vec<Found<'_>> = index
             .search(question)
             .into_iter()
             .map(|hit| Found {
@@ -255,8 +265,20 @@ impl KnowledgeBase {
                 score: hit.score,
                 coverage: hit.coverage,
                 known_coverage: hit.known_coverage,
+                heading_coverage: hit.heading_coverage,
             })
-            .collect()
+            .collect();
+        if let Some(asked) = asked {
+            let weight = |f: &Found<'_>| {
+                if f.entry.passage.lang == asked {
+                    f.score
+                } else {
+                    f.score * OTHER_LANGUAGE
+                }
+            };
+            ranked.sort_by(|a, b| weight(b).total_cmp(&weight(a)));
+        }
+        ranked
     }
 
     /// The passages that answer `question`, best first, at most `k`: the best one when it is
@@ -289,7 +311,9 @@ impl KnowledgeBase {
 }
 
 fn relevant(f: &Found<'_>) -> bool {
-    f.known_coverage >= RELEVANT_KNOWN && f.coverage >= RELEVANT_COVERAGE
+    f.known_coverage >= RELEVANT_KNOWN
+        && (f.coverage >= RELEVANT_COVERAGE
+            || (f.coverage >= RELEVANT_WITH_HEADING && f.heading_coverage >= HEADING_NAMES_IT))
 }
 
 /// A product as an answer's source.
@@ -416,5 +440,37 @@ mod curated_tests {
             .unwrap()
             .search("Do you offer discounts?");
         assert!(kb.curated("Do you offer discounts?").is_none(), "{hits:?}");
+    }
+}
+
+#[cfg(test)]
+mod small_tests {
+    use super::*;
+    use crate::knowledge::fetch;
+
+    #[test]
+    fn a_one_file_knowledge_answers_its_question() {
+        let doc = fetch::file(
+            "care.md",
+            "text/markdown",
+            b"# Caring for wool\n\nWash wool throws by hand in cold water and dry them flat.\n",
+            None,
+        )
+        .unwrap();
+        let kb = KnowledgeBase::build(1, vec![("s".into(), doc)]);
+        let q = "How do I wash a wool throw?";
+        let ranked: Vec<_> = kb
+            .ranked(q)
+            .iter()
+            .map(|f| {
+                (
+                    f.entry.passage.lang.clone(),
+                    f.coverage,
+                    f.known_coverage,
+                    f.heading_coverage,
+                )
+            })
+            .collect();
+        assert_eq!(kb.retrieve(q, 3).len(), 1, "{ranked:?}");
     }
 }

@@ -49,11 +49,13 @@ pub struct Hit {
     /// The same share counting only the question's words that the knowledge has at all (a
     /// word no passage has cannot be answered by any, and says nothing about this one).
     pub known_coverage: f32,
+    /// The share (IDF-weighted) of the question's words that the passage's headings have.
+    pub heading_coverage: f32,
 }
 
 const TOP: usize = 8;
 /// Title and headings count this much more than the text.
-const HEADING_BOOST: f32 = 2.0;
+const HEADING_BOOST: f32 = 0.7;
 /// The language-blind fields, and a typo's match there, count less than a stemmed match.
 const PLAIN_BOOST: f32 = 0.4;
 const FUZZY_BOOST: f32 = 0.25;
@@ -100,7 +102,18 @@ fn analyzer(lang: Option<Lang>) -> TextAnalyzer {
                 .filter_dynamic(AsciiFoldingFilter)
                 .build()
         }
-        None => base.filter(AsciiFoldingFilter).build(),
+        // The language-blind fields: no stemming, but no question words of any language
+        // either ("how", "do", "what" would otherwise pick sections that only share them).
+        None => base
+            .filter(StopWordFilter::remove(
+                Lang::ALL
+                    .iter()
+                    .flat_map(|l| question_words(*l).iter())
+                    .chain(ENGLISH_STOP_WORDS.iter())
+                    .map(|w| (*w).to_owned()),
+            ))
+            .filter(AsciiFoldingFilter)
+            .build(),
     }
 }
 
@@ -157,6 +170,13 @@ fn question_words(lang: Lang) -> &'static [&'static str] {
         _ => &[],
     }
 }
+
+/// Lucene's English stop words (what the English analyzer drops too).
+const ENGLISH_STOP_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
+    "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these",
+    "they", "this", "to", "was", "will", "with",
+];
 
 fn tokens(lang: Option<Lang>, text: &str) -> Vec<String> {
     let mut analyzer = analyzer(lang);
@@ -329,13 +349,14 @@ impl PassageIndex {
                 continue;
             };
             let passage = passage as usize;
-            let (coverage, known_coverage) =
+            let (coverage, known_coverage, heading_coverage) =
                 self.coverage(&searcher, question, &self.docs[passage]);
             hits.push(Hit {
                 passage,
                 score,
                 coverage,
                 known_coverage,
+                heading_coverage,
             });
         }
         Ok(hits)
@@ -343,7 +364,7 @@ impl PassageIndex {
 
     /// The share of the question's content words, weighted by their IDF in the passage's
     /// language, that the passage has (one typo allowed in words of five letters or more).
-    fn coverage(&self, searcher: &tantivy::Searcher, question: &str, doc: &Doc) -> (f32, f32) {
+    fn coverage(&self, searcher: &tantivy::Searcher, question: &str, doc: &Doc) -> (f32, f32, f32) {
         let stemmed = self.fields.stemmed.iter().find(|(l, ..)| *l == doc.lang);
         let (lang, fields) = match stemmed {
             Some((l, heading, body)) => (Some(*l), [*heading, *body]),
@@ -351,13 +372,14 @@ impl PassageIndex {
         };
         let asked: BTreeSet<String> = tokens(lang, question).into_iter().collect();
         if asked.is_empty() {
-            return (0.0, 0.0);
+            return (0.0, 0.0, 0.0);
         }
+        let in_heading: HashSet<String> = tokens(lang, &doc.heading).into_iter().collect();
         let has: HashSet<String> = tokens(lang, &format!("{}\n{}", doc.heading, doc.text))
             .into_iter()
             .collect();
         let n = searcher.num_docs() as f32;
-        let (mut matched, mut all, mut known) = (0.0f32, 0.0f32, 0.0f32);
+        let (mut matched, mut all, mut known, mut headed) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
         for word in &asked {
             // How many passages have the word, in their heading or their text.
             let df = fields
@@ -369,7 +391,9 @@ impl PassageIndex {
                 })
                 .max()
                 .unwrap_or(0) as f32;
-            let idf = (1.0 + n / (df + 1.0)).ln();
+            // A word no passage has weighs as much as the rarest word one has (in a small
+            // site's knowledge, an unknown word would otherwise outweigh all the rest).
+            let idf = (1.0 + n / (df.max(1.0) + 1.0)).ln();
             all += idf;
             if df > 0.0 {
                 known += idf;
@@ -379,6 +403,9 @@ impl PassageIndex {
             if found {
                 matched += idf;
             }
+            if in_heading.contains(word) {
+                headed += idf;
+            }
         }
         let share = |of: f32| {
             if of == 0.0 {
@@ -387,7 +414,8 @@ impl PassageIndex {
                 (matched / of).min(1.0)
             }
         };
-        (share(all), share(known))
+        let heading = if all == 0.0 { 0.0 } else { headed / all };
+        (share(all), share(known), heading)
     }
 
     /// The languages the index holds.
