@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use axum::http::HeaderMap;
 use dgbot_protocol::sse::SseParser;
+use dgbot_server::Chatbot;
 use dgbot_server::config::ActionFile;
-use dgbot_server::{Chatbot, SharedState};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as Ws;
@@ -80,10 +80,7 @@ async fn shop_backend() -> (String, Received) {
         )
         .route("/echo", post(log(received.clone())))
         .route("/text", post(|| async { "order 1042: on its way" }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (base, received)
+    (dgbot_testkit::side::serve(app), received)
 }
 
 /// The demo chatbot with one `order_status` action calling `url`.
@@ -117,27 +114,21 @@ fn bot_with_action(url: &str) -> Chatbot {
     bot
 }
 
-struct Server {
-    base: String,
-    http: reqwest::Client,
-    state: SharedState,
-    _server: TestServer,
+/// The server with `bot` as its one chatbot.
+fn serve_bot(bot: Chatbot) -> TestServer {
+    TestServer::builder().chatbots(vec![bot]).start()
 }
 
-async fn start(bot: Chatbot) -> Server {
-    let server = TestServer::builder().chatbots(vec![bot]).start();
-    Server {
-        base: server.base.clone(),
-        http: reqwest::Client::new(),
-        state: server.state.clone(),
-        _server: server,
-    }
-}
-
-impl Server {
+/// Asking the chatbot over seed 002's SSE.
+trait Ask {
     /// Ask over SSE; every event as (name, data).
+    async fn ask(&self, token: &str, text: &str) -> Vec<(String, Value)>;
+}
+
+impl Ask for TestServer {
     async fn ask(&self, token: &str, text: &str) -> Vec<(String, Value)> {
         let body = self
+            .api
             .http
             .post(format!("{}/api/v1/chat/messages", self.base))
             .bearer_auth(token)
@@ -170,7 +161,7 @@ fn answer_text(events: &[(String, Value)]) -> String {
 
 #[tokio::test]
 async fn the_demo_shop_answers_where_an_order_is() {
-    let s = start(dgbot_server::config::demo_chatbot()).await;
+    let s = serve_bot(dgbot_server::config::demo_chatbot());
     let token = dgbot_testkit::Api::new(&s.base).visitor().await.token;
     let events = s.ask(&token, "Where is my order 1042?").await;
     let status = events
@@ -193,7 +184,7 @@ async fn the_demo_shop_answers_where_an_order_is() {
 #[tokio::test]
 async fn an_action_sends_only_its_fields_signed_and_answers_from_the_response() {
     let (shop, received) = shop_backend().await;
-    let s = start(bot_with_action(&format!("{shop}/orders"))).await;
+    let s = serve_bot(bot_with_action(&format!("{shop}/orders")));
     let token = dgbot_testkit::Api::new(&s.base).visitor().await.token;
     let events = s.ask(&token, "Hi, where is order #1077?").await;
     assert_eq!(
@@ -225,6 +216,7 @@ async fn an_action_sends_only_its_fields_signed_and_answers_from_the_response() 
     // A verified identity (seed 000's user_hash) is sent; an unverified one never is.
     let unverified = json!({ "user_id": "42", "name": "Ada", "user_hash": "00" });
     let res = s
+        .api
         .http
         .post(format!("{}/api/v1/chat/identify", s.base))
         .bearer_auth(&token)
@@ -239,7 +231,8 @@ async fn an_action_sends_only_its_fields_signed_and_answers_from_the_response() 
     let hash = dgbot_server::core::identity::user_hash("identity secret", "42");
     let verified =
         json!({ "user_id": "42", "name": "Ada", "email": "ada@example.com", "user_hash": hash });
-    s.http
+    s.api
+        .http
         .post(format!("{}/api/v1/chat/identify", s.base))
         .bearer_auth(&token)
         .json(&verified)
@@ -258,7 +251,7 @@ async fn an_action_sends_only_its_fields_signed_and_answers_from_the_response() 
 async fn a_failing_endpoint_gives_a_polite_answer_and_an_error_tool_event() {
     let (shop, received) = shop_backend().await;
     for path in ["/slow", "/broken", "/moved", "/huge", "/text", "/echo"] {
-        let s = start(bot_with_action(&format!("{shop}{path}"))).await;
+        let s = serve_bot(bot_with_action(&format!("{shop}{path}")));
         let token = dgbot_testkit::Api::new(&s.base).visitor().await.token;
         let before = received.lock().unwrap().len();
         let events = s.ask(&token, "where is order 1042").await;
@@ -282,7 +275,7 @@ async fn a_failing_endpoint_gives_a_polite_answer_and_an_error_tool_event() {
     }
 
     // On seed 001's /ws: tool_action calling, then tool_action_result with status error.
-    let s = start(bot_with_action(&format!("{shop}/broken"))).await;
+    let s = serve_bot(bot_with_action(&format!("{shop}/broken")));
     let url = format!(
         "{}/ws?key=demo-shop&visitor_id=visitor-actions",
         s.base.replace("http://", "ws://")

@@ -12,40 +12,26 @@ use dgbot_testkit::TestServer;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-struct Server {
-    base: String,
-    http: reqwest::Client,
-    _server: TestServer,
-}
-
-impl From<TestServer> for Server {
-    fn from(server: TestServer) -> Self {
-        Server {
-            base: server.base.clone(),
-            http: reqwest::Client::new(),
-            _server: server,
-        }
-    }
-}
-
-async fn start_with(dist: PathBuf) -> Server {
+/// The server serving the widget's files from `dist`.
+fn serving_dist(dist: PathBuf) -> TestServer {
     TestServer::builder()
         .configure(move |config| config.dist_dir = dist.clone())
         .start()
-        .into()
 }
 
-async fn start() -> Server {
-    start_with(PathBuf::from("/nonexistent")).await
+/// The demo server, without a built widget.
+fn demo_server() -> TestServer {
+    serving_dist(PathBuf::from("/nonexistent"))
 }
 
-impl Server {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
+trait WidgetToken {
+    /// A new visitor's widget token.
+    async fn widget_token(&self) -> String;
+}
 
+impl WidgetToken for TestServer {
     async fn widget_token(&self) -> String {
-        dgbot_testkit::Api::new(&self.base).visitor().await.token
+        self.api.visitor().await.token
     }
 }
 
@@ -55,9 +41,10 @@ async fn error_of(res: reqwest::Response) -> (u16, Value) {
 
 #[tokio::test]
 async fn seed_curl_auth_then_config() {
-    let s = start().await;
+    let s = demo_server();
     // curl -X POST .../api/v1/chat/auth -u "$CHATBOT_API_KEY:" -d '{ "chatbot_id": "…" }'
     let res = s
+        .api
         .http
         .post(s.url("/api/v1/chat/auth"))
         .basic_auth(DEMO_API_KEY, Some(""))
@@ -73,6 +60,7 @@ async fn seed_curl_auth_then_config() {
     assert_eq!(token.split('.').count(), 3, "a JWT");
 
     let config: Value = s
+        .api
         .http
         .get(s.url("/api/v1/chat/config"))
         .bearer_auth(&token)
@@ -86,7 +74,8 @@ async fn seed_curl_auth_then_config() {
     assert_eq!(config["chat_type"], "shopping_assistant");
 
     let (status, body) = error_of(
-        s.http
+        s.api
+            .http
             .post(s.url("/api/v1/chat/auth"))
             .basic_auth("wrong", Some(""))
             .json(&json!({ "chatbot_id": DEMO_CHATBOT_ID }))
@@ -103,13 +92,14 @@ async fn seed_curl_auth_then_config() {
 
 #[tokio::test]
 async fn public_auth_checks_the_host_origin() {
-    let s = start().await;
+    let s = demo_server();
     for origin in [
         "http://localhost:3000",
         "http://127.0.0.1:8080",
         "http://localhost",
     ] {
         let res = s
+            .api
             .http
             .post(s.url("/api/v1/chat/auth/public"))
             .json(&json!({ "chatbot_id": DEMO_CHATBOT_ID, "host_origin": origin }))
@@ -119,7 +109,8 @@ async fn public_auth_checks_the_host_origin() {
         assert_eq!(res.status(), 200, "{origin}");
     }
     let (status, body) = error_of(
-        s.http
+        s.api
+            .http
             .post(s.url("/api/v1/chat/auth/public"))
             .json(&json!({ "chatbot_id": DEMO_CHATBOT_ID, "host_origin": "https://evil.example" }))
             .send()
@@ -132,7 +123,8 @@ async fn public_auth_checks_the_host_origin() {
         (403, Some("forbidden"))
     );
     let (status, body) = error_of(
-        s.http
+        s.api
+            .http
             .post(s.url("/api/v1/chat/auth/public"))
             .json(&json!({ "chatbot_id": "nope", "host_origin": "http://localhost" }))
             .send()
@@ -148,9 +140,9 @@ async fn public_auth_checks_the_host_origin() {
 
 #[tokio::test]
 async fn visitor_endpoints_need_a_valid_bearer_token() {
-    let s = start().await;
+    let s = demo_server();
     for auth in [None, Some("Bearer nonsense"), Some("Basic Zm9vOg==")] {
-        let mut req = s.http.get(s.url("/api/v1/chat/config"));
+        let mut req = s.api.http.get(s.url("/api/v1/chat/config"));
         if let Some(a) = auth {
             req = req.header("Authorization", a);
         }
@@ -167,10 +159,10 @@ async fn visitor_endpoints_need_a_valid_bearer_token() {
 /// whatever chunks arrive, switch on the event name, replace the draft on `done`.
 #[tokio::test]
 async fn messages_stream_the_seed_events_and_done_replaces_the_draft() {
-    let s = start().await;
+    let s = demo_server();
     let token = s.widget_token().await;
     let res = s
-        .http
+        .api.http
         .post(s.url("/api/v1/chat/messages"))
         .bearer_auth(&token)
         .json(&json!({ "message": { "parts": [{ "type": "text", "text": "What are your shipping times?" }] }, "context": { "page": "http://localhost:5173/" } }))
@@ -219,10 +211,11 @@ async fn messages_stream_the_seed_events_and_done_replaces_the_draft() {
 
 #[tokio::test]
 async fn message_errors_use_the_api_error_envelope() {
-    let s = start().await;
+    let s = demo_server();
     let token = s.widget_token().await;
     let post = |body: String| {
-        s.http
+        s.api
+            .http
             .post(s.url("/api/v1/chat/messages"))
             .bearer_auth(&token)
             .header("content-type", "application/json")
@@ -272,10 +265,11 @@ async fn serves_the_loader_the_app_and_demo_pages() {
         b"\0asm\x01\0\0\0",
     )
     .unwrap();
-    let s = start_with(dist).await;
+    let s = serving_dist(dist);
 
     for path in ["/widget.js", "/static/widget.js"] {
         let res = s
+            .api
             .http
             .get(s.url(path))
             .header("accept-encoding", "gzip")
@@ -298,6 +292,7 @@ async fn serves_the_loader_the_app_and_demo_pages() {
         );
     }
     let res = s
+        .api
         .http
         .get(s.url("/chat/dgbot-0123456789abcdef_bg.wasm"))
         .send()
@@ -308,11 +303,12 @@ async fn serves_the_loader_the_app_and_demo_pages() {
         res.headers()["cache-control"],
         "public, max-age=31536000, immutable"
     );
-    let res = s.http.get(s.url("/chat/")).send().await.unwrap();
+    let res = s.api.http.get(s.url("/chat/")).send().await.unwrap();
     assert_eq!(res.headers()["cache-control"], "no-cache");
     assert!(res.text().await.unwrap().contains("<title>app</title>"));
 
     let page = s
+        .api
         .http
         .get(s.url("/demo/"))
         .send()
@@ -329,7 +325,8 @@ async fn serves_the_loader_the_app_and_demo_pages() {
         "{page}"
     );
     assert_eq!(
-        s.http
+        s.api
+            .http
             .get(s.url("/demo/..%2FCargo.toml"))
             .send()
             .await
@@ -339,9 +336,53 @@ async fn serves_the_loader_the_app_and_demo_pages() {
     );
 }
 
+#[tokio::test]
+async fn serves_the_agent_console_and_its_modules_beside_it() {
+    let s = demo_server();
+    let get = |path: &str| s.api.http.get(s.url(path)).send();
+    let res = get("/agent/").await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().contains_key("content-security-policy"));
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains(r#"<script type="module" src="/agent/main.js"></script>"#),
+        "{page}"
+    );
+    // Every module the page names, from the folder beside it.
+    let modules: Vec<&str> = page
+        .split('"')
+        .filter(|w| w.starts_with("/agent/") && w.ends_with(".js"))
+        .collect();
+    assert!(modules.len() >= 4, "{modules:?}");
+    for path in modules {
+        let res = get(path).await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(
+            res.headers()["content-type"],
+            "text/javascript; charset=utf-8",
+            "{path}"
+        );
+        assert!(
+            res.headers().contains_key("content-security-policy"),
+            "{path}"
+        );
+    }
+    // Nothing else: not Node's package.json beside the modules, not the folder they were in.
+    for path in [
+        "/agent/package.json",
+        "/agent/js/main.js",
+        "/agent/Main.js",
+        "/agent/.js",
+        "/agent/..%2Fdgbot.toml",
+    ] {
+        assert_eq!(get(path).await.unwrap().status(), 404, "{path}");
+    }
+}
+
 /// Ask `question` and return the finished assistant message (via the SSE stream).
-async fn ask(s: &Server, token: &str, question: &str) -> dgbot_protocol::Message {
+async fn ask(s: &TestServer, token: &str, question: &str) -> dgbot_protocol::Message {
     let res = s
+        .api
         .http
         .post(s.url("/api/v1/chat/messages"))
         .bearer_auth(token)
@@ -363,7 +404,7 @@ async fn ask(s: &Server, token: &str, question: &str) -> dgbot_protocol::Message
 
 #[tokio::test]
 async fn contact_form_round_trip_validates_against_its_marker() {
-    let s = start().await;
+    let s = demo_server();
     let token = s.widget_token().await;
     let reply = ask(&s, &token, "Please contact me").await;
     let form = reply
@@ -373,7 +414,8 @@ async fn contact_form_round_trip_validates_against_its_marker() {
         .expect("a contact form marker");
     let part_id = form.part_id().unwrap().to_owned();
     let post = |body: Value| {
-        s.http
+        s.api
+            .http
             .post(s.url("/api/v1/chat/actions"))
             .bearer_auth(&token)
             .json(&body)
@@ -422,7 +464,7 @@ async fn contact_form_round_trip_validates_against_its_marker() {
 
 #[tokio::test]
 async fn support_ticket_attachments_follow_the_marker_rules() {
-    let s = start().await;
+    let s = demo_server();
     let token = s.widget_token().await;
     let reply = ask(&s, &token, "I need to open a support ticket").await;
     let part_id = reply
@@ -434,7 +476,7 @@ async fn support_ticket_attachments_follow_the_marker_rules() {
         .unwrap()
         .to_owned();
     let ticket = |attachments: Value| {
-        s.http.post(s.url("/api/v1/chat/actions")).bearer_auth(&token).json(&json!({ "part_id": part_id, "action": {
+        s.api.http.post(s.url("/api/v1/chat/actions")).bearer_auth(&token).json(&json!({ "part_id": part_id, "action": {
             "type": "support_ticket", "fields": { "email": "jane@example.com", "description": "The lamp arrived cracked." },
             "attachments": attachments } })).send()
     };
@@ -457,7 +499,7 @@ async fn support_ticket_attachments_follow_the_marker_rules() {
 
 #[tokio::test]
 async fn every_part_type_streams_from_the_demo_bot() {
-    let s = start().await;
+    let s = demo_server();
     let token = s.widget_token().await;
     for (question, expected) in [
         ("Compare your lamps", "table"),
@@ -480,10 +522,11 @@ async fn every_part_type_streams_from_the_demo_bot() {
 
 #[tokio::test]
 async fn an_image_message_is_accepted_and_checked() {
-    let s = start().await;
+    let s = demo_server();
     let token = s.widget_token().await;
     let send = |part: Value| {
-        s.http
+        s.api
+            .http
             .post(s.url("/api/v1/chat/messages"))
             .bearer_auth(&token)
             .json(&json!({ "message": { "parts": [part] } }))
@@ -507,7 +550,7 @@ async fn an_image_message_is_accepted_and_checked() {
 #[tokio::test]
 async fn a_scripted_drop_kills_the_connection_mid_stream() {
     use dgbot_server::{ScriptedEvent, ScriptedReply};
-    let s: Server = TestServer::builder()
+    let s = TestServer::builder()
         .configure(|config| {
             config.scripted_replies = vec![ScriptedReply {
                 trigger: "drop".into(),
@@ -517,10 +560,10 @@ async fn a_scripted_drop_kills_the_connection_mid_stream() {
                 ],
             }]
         })
-        .start()
-        .into();
+        .start();
     let token = s.widget_token().await;
     let res = s
+        .api
         .http
         .post(s.url("/api/v1/chat/messages"))
         .bearer_auth(&token)
@@ -551,18 +594,19 @@ async fn a_scripted_drop_kills_the_connection_mid_stream() {
 
 #[tokio::test]
 async fn a_large_photo_within_the_limit_is_accepted_and_an_oversized_body_gets_the_envelope() {
-    let s = start().await;
+    let s = demo_server();
     let token = s.widget_token().await;
     // A 4 MB image (base64 ≈ 5.3 MB): within the 5 MB the image-upload marker allows.
     let data = "A".repeat(4 * 1024 * 1024 / 3 * 4);
-    let res = s.http.post(s.url("/api/v1/chat/messages")).bearer_auth(&token)
+    let res = s.api.http.post(s.url("/api/v1/chat/messages")).bearer_auth(&token)
         .json(&json!({ "message": { "parts": [{ "type": "image", "data": data, "mime": "image/jpeg", "filename": "big.jpg" }] } }))
         .send().await.unwrap();
     assert_eq!(res.status(), 200);
     // Far over any limit: refused in the envelope, not as plain text.
     let huge = "A".repeat(30 * 1024 * 1024);
     let (status, body) = error_of(
-        s.http
+        s.api
+            .http
             .post(s.url("/api/v1/chat/messages"))
             .bearer_auth(&token)
             .header("content-type", "application/json")
@@ -582,7 +626,7 @@ async fn a_large_photo_within_the_limit_is_accepted_and_an_oversized_body_gets_t
 
 #[tokio::test]
 async fn history_pages_back_through_the_conversation() {
-    let s = start().await;
+    let s = demo_server();
     let token = s.widget_token().await;
     for q in [
         "What are your shipping times?",
@@ -593,6 +637,7 @@ async fn history_pages_back_through_the_conversation() {
     }
     tokio::time::sleep(std::time::Duration::from_millis(50)).await; // the reply is stored as its stream ends
     let page: Value = s
+        .api
         .http
         .get(s.url("/api/v1/chat/messages?limit=4"))
         .bearer_auth(&token)
@@ -611,6 +656,7 @@ async fn history_pages_back_through_the_conversation() {
     assert!(messages[3]["created_at"].as_str().unwrap().ends_with('Z'));
     let before = messages[0]["message_id"].as_str().unwrap();
     let older: Value = s
+        .api
         .http
         .get(s.url(&format!("/api/v1/chat/messages?limit=4&before={before}")))
         .bearer_auth(&token)
@@ -623,7 +669,8 @@ async fn history_pages_back_through_the_conversation() {
     assert_eq!(older["messages"].as_array().unwrap().len(), 2);
     assert_eq!(older["has_more"], false);
     let (status, _) = error_of(
-        s.http
+        s.api
+            .http
             .get(s.url("/api/v1/chat/messages?limit=0"))
             .bearer_auth(&token)
             .send()
@@ -635,6 +682,7 @@ async fn history_pages_back_through_the_conversation() {
     // Another visitor sees nothing of it.
     let other = s.widget_token().await;
     let page: Value = s
+        .api
         .http
         .get(s.url("/api/v1/chat/messages"))
         .bearer_auth(&other)
@@ -660,18 +708,19 @@ fn rfc3339_now_looks_right() {
 
 #[tokio::test]
 async fn rating_and_deleting_the_visitors_data() {
-    let s = start().await;
+    let s = demo_server();
     let token = s.widget_token().await;
     let reply = ask(&s, &token, "Please contact me").await;
     let part_id = reply.parts[1].part_id().unwrap().to_owned();
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    let res = s.http.post(s.url("/api/v1/chat/actions")).bearer_auth(&token)
+    let res = s.api.http.post(s.url("/api/v1/chat/actions")).bearer_auth(&token)
         .json(&json!({ "part_id": part_id, "action": { "type": "contact_form", "fields": { "name": "Jane", "email": "jane@example.com" } } }))
         .send().await.unwrap();
     assert_eq!(res.status(), 200);
 
     let rate = |body: Value| {
-        s.http
+        s.api
+            .http
             .post(s.url("/api/v1/chat/rate"))
             .bearer_auth(&token)
             .json(&body)
@@ -693,6 +742,7 @@ async fn rating_and_deleting_the_visitors_data() {
     );
 
     let deleted: Value = s
+        .api
         .http
         .delete(s.url("/api/v1/chat"))
         .bearer_auth(&token)
@@ -707,6 +757,7 @@ async fn rating_and_deleting_the_visitors_data() {
         json!({ "messages": 2, "submissions": 1, "ratings": 1, "livechat_sessions": 0, "attachments": 0 })
     );
     let page: Value = s
+        .api
         .http
         .get(s.url("/api/v1/chat/messages"))
         .bearer_auth(&token)
@@ -722,6 +773,7 @@ async fn rating_and_deleting_the_visitors_data() {
         "deletion really deletes"
     );
     let again: Value = s
+        .api
         .http
         .delete(s.url("/api/v1/chat"))
         .bearer_auth(&token)
@@ -739,11 +791,12 @@ async fn rating_and_deleting_the_visitors_data() {
 
 #[tokio::test]
 async fn each_answer_is_classified_and_the_topic_follows_the_conversation() {
-    let s = start().await;
+    let s = demo_server();
     let token = s.widget_token().await;
     let first = ask(&s, &token, "How long does shipping take?").await;
     let url = |id: &str| s.url(&format!("/api/v1/chat/classification?message_id={id}"));
     let c: Value = s
+        .api
         .http
         .get(url(&first.message_id))
         .bearer_auth(&token)
@@ -759,6 +812,7 @@ async fn each_answer_is_classified_and_the_topic_follows_the_conversation() {
     );
     let second = ask(&s, &token, "My Aurora lamp arrived broken").await;
     let c: Value = s
+        .api
         .http
         .get(url(&second.message_id))
         .bearer_auth(&token)
@@ -773,7 +827,8 @@ async fn each_answer_is_classified_and_the_topic_follows_the_conversation() {
     // Another visitor cannot read it; an unknown answer is 404; the query is required.
     let other = s.widget_token().await;
     let (status, body) = error_of(
-        s.http
+        s.api
+            .http
             .get(url(&first.message_id))
             .bearer_auth(&other)
             .send()
@@ -786,7 +841,8 @@ async fn each_answer_is_classified_and_the_topic_follows_the_conversation() {
         (404, Some("not_found"))
     );
     let (status, _) = error_of(
-        s.http
+        s.api
+            .http
             .get(url("msg_999"))
             .bearer_auth(&token)
             .send()
@@ -796,7 +852,8 @@ async fn each_answer_is_classified_and_the_topic_follows_the_conversation() {
     .await;
     assert_eq!(status, 404);
     let (status, body) = error_of(
-        s.http
+        s.api
+            .http
             .get(s.url("/api/v1/chat/classification"))
             .bearer_auth(&token)
             .send()
@@ -812,10 +869,11 @@ async fn each_answer_is_classified_and_the_topic_follows_the_conversation() {
 
 #[tokio::test]
 async fn identify_keeps_the_visitors_identity_until_deletion() {
-    let s = start().await;
+    let s = demo_server();
     let token = s.widget_token().await;
     let user = json!({ "user_id": "u-42", "name": "Ada", "email": "ada@example.com", "user_hash": "3f1c" });
     let res = s
+        .api
         .http
         .post(s.url("/api/v1/chat/identify"))
         .bearer_auth(&token)
@@ -835,7 +893,8 @@ async fn identify_keeps_the_visitors_identity_until_deletion() {
         (json!({ "user_id": "u", "name": "x".repeat(300) }), "name"),
     ] {
         let (status, body) = error_of(
-            s.http
+            s.api
+                .http
                 .post(s.url("/api/v1/chat/identify"))
                 .bearer_auth(&token)
                 .json(&bad)
@@ -851,7 +910,8 @@ async fn identify_keeps_the_visitors_identity_until_deletion() {
         );
     }
     let (status, body) = error_of(
-        s.http
+        s.api
+            .http
             .post(s.url("/api/v1/chat/identify"))
             .bearer_auth(&token)
             .header("content-type", "application/json")
@@ -866,7 +926,8 @@ async fn identify_keeps_the_visitors_identity_until_deletion() {
         (422, Some("validation"))
     );
     let (status, _) = error_of(
-        s.http
+        s.api
+            .http
             .post(s.url("/api/v1/chat/identify"))
             .json(&user)
             .send()

@@ -10,8 +10,8 @@ use dgbot_server::core::store::ConversationStore as _;
 use dgbot_testkit::TestServer;
 use std::time::Duration;
 
+use dgbot_server::ServerConfig;
 use dgbot_server::core::ConversationKey;
-use dgbot_server::{ServerConfig, SharedState};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as Ws;
@@ -20,22 +20,19 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-struct Server {
-    base: String,
-    state: SharedState,
-    _server: TestServer,
+/// The demo server, with `configure` applied.
+fn ws_server(configure: impl Fn(&mut ServerConfig) + Send + Sync + 'static) -> TestServer {
+    TestServer::builder().configure(configure).start()
 }
 
-async fn start(configure: impl Fn(&mut ServerConfig) + Send + Sync + 'static) -> Server {
-    let server = TestServer::builder().configure(configure).start();
-    Server {
-        base: server.base.clone(),
-        state: server.state.clone(),
-        _server: server,
-    }
+/// The server's `/ws`, for a visitor's socket.
+trait WsServer {
+    fn ws_url(&self, query: &str) -> String;
+    async fn connect(&self, query: &str) -> Socket;
+    async fn connect_from(&self, query: &str, origin: &str) -> Socket;
 }
 
-impl Server {
+impl WsServer for TestServer {
     fn ws_url(&self, query: &str) -> String {
         format!("{}/ws?{query}", self.base.replace("http://", "ws://"))
     }
@@ -112,7 +109,7 @@ fn text_of(frames: &[Value]) -> String {
 
 #[tokio::test]
 async fn the_seeds_python_example_prints_the_streamed_answer() {
-    let s = start(|_| {}).await;
+    let s = ws_server(|_| {});
     let example = include_str!("dgbot_ws_client/example.py")
         .replace(
             "wss://dgbot.dgtech.co.in",
@@ -151,7 +148,7 @@ async fn the_seeds_python_example_prints_the_streamed_answer() {
 
 #[tokio::test]
 async fn answers_stream_as_frames_with_tools_and_parts_on_request() {
-    let s = start(|_| {}).await;
+    let s = ws_server(|_| {});
     let mut ws = s.connect("key=demo-shop&visitor_id=visitor-frames").await;
     send(
         &mut ws,
@@ -211,7 +208,7 @@ async fn answers_stream_as_frames_with_tools_and_parts_on_request() {
 
 #[tokio::test]
 async fn pings_malformed_frames_and_refused_connections() {
-    let s = start(|c| c.ws_idle_timeout = Duration::from_millis(1500)).await;
+    let s = ws_server(|c| c.ws_idle_timeout = Duration::from_millis(1500));
     let mut ws = s.connect("key=demo-shop&visitor_id=visitor-pings").await;
     send(&mut ws, json!({ "type": "ping" })).await;
     assert_eq!(next(&mut ws).await, json!({ "type": "pong" }));
@@ -293,7 +290,7 @@ async fn pings_malformed_frames_and_refused_connections() {
 
 #[tokio::test]
 async fn one_visitor_reconnects_and_is_attached_twice() {
-    let s = start(|_| {}).await;
+    let s = ws_server(|_| {});
     let query = "key=demo-shop&visitor_id=visitor-two-tabs";
     let mut first = s.connect(query).await;
     send(
@@ -347,7 +344,7 @@ async fn one_visitor_reconnects_and_is_attached_twice() {
 
 #[tokio::test]
 async fn a_hand_over_reaches_an_agent_and_the_reply_comes_back_on_the_socket() {
-    let s = start(|_| {}).await;
+    let s = ws_server(|_| {});
     let http = reqwest::Client::new();
     let key = ConversationKey::new("demo-shop", "visitor-handover");
     let mut ws = s.connect("key=demo-shop&visitor_id=visitor-handover").await;

@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use dgbot_server::SharedState;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
@@ -26,45 +25,50 @@ const BOT_NAME: &str = "Nordlys Assistant";
 /// How long any one expected thing may take.
 const WAIT: Duration = Duration::from_secs(10);
 
-struct Server {
-    base: String,
-    http: reqwest::Client,
-    #[allow(dead_code)]
-    state: SharedState,
-    _server: TestServer,
-}
-
 /// The server as `main` runs it, with the demo chatbot (livechat on and live, `dosti_pub_demo`).
-async fn start() -> Server {
-    let server = TestServer::builder()
+fn dosti_server() -> TestServer {
+    TestServer::builder()
         .configure(|config| config.stream_delay = Duration::from_millis(2))
-        .start();
-    Server {
-        base: server.base.clone(),
-        http: reqwest::Client::new(),
-        state: server.state.clone(),
-        _server: server,
-    }
+        .start()
 }
 
 type Reply = (u16, Value);
 
-impl Server {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
+/// A response's status and JSON body.
+async fn reply_of(res: reqwest::Response) -> Reply {
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    let body =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, body)
+}
 
-    async fn reply(res: reqwest::Response) -> Reply {
-        let status = res.status().as_u16();
-        let text = res.text().await.unwrap();
-        let body =
-            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
-        (status, body)
-    }
+/// Seed 004's REST calls, and an agent through seed 002's setup and agent APIs.
+trait Dosti {
+    async fn post(&self, path: &str, body: Value) -> Reply;
+    async fn get(&self, path: &str) -> Reply;
+    /// `POST /api/chat/send` as the seed shows it.
+    async fn send(&self, visitor_id: &str, message: &str) -> Reply;
+    /// `GET /api/chat/poll` → the messages.
+    async fn poll(&self, visitor_id: &str, last: Option<u64>) -> Vec<Value>;
+    /// Polls until `pred` holds for the conversation (the answer is stored once it is done).
+    async fn poll_until(&self, visitor_id: &str, pred: impl Fn(&[Value]) -> bool) -> Vec<Value>;
+    async fn api_key_get(&self, path: &str) -> Value;
+    /// The livechat session of `visitor_id` in the agents' queue (`status` waiting / active).
+    async fn session_of(&self, visitor_id: &str, status: &str) -> Option<Value>;
+    /// An agent token for the waiting session of `visitor_id`, as the console gets one.
+    async fn agent_for(&self, visitor_id: &str) -> String;
+    async fn agent_post(&self, token: &str, path: &str, body: Value) -> Value;
+    async fn agent_says(&self, token: &str, text: &str);
+    async fn agent_types(&self, token: &str, is_typing: bool);
+    async fn agent_context(&self, token: &str) -> Value;
+}
 
+impl Dosti for TestServer {
     async fn post(&self, path: &str, body: Value) -> Reply {
-        Self::reply(
-            self.http
+        reply_of(
+            self.api
+                .http
                 .post(self.url(path))
                 .json(&body)
                 .send()
@@ -75,10 +79,9 @@ impl Server {
     }
 
     async fn get(&self, path: &str) -> Reply {
-        Self::reply(self.http.get(self.url(path)).send().await.unwrap()).await
+        reply_of(self.api.http.get(self.url(path)).send().await.unwrap()).await
     }
 
-    /// `POST /api/chat/send` as the seed shows it.
     async fn send(&self, visitor_id: &str, message: &str) -> Reply {
         let body = json!({
             "apiKey": PUBLIC_KEY, "visitorId": visitor_id, "visitorName": "John Doe", "message": message
@@ -86,7 +89,6 @@ impl Server {
         self.post("/api/chat/send", body).await
     }
 
-    /// `GET /api/chat/poll` → the messages.
     async fn poll(&self, visitor_id: &str, last: Option<u64>) -> Vec<Value> {
         let mut path = format!("/api/chat/poll?apiKey={PUBLIC_KEY}&visitorId={visitor_id}");
         if let Some(last) = last {
@@ -97,7 +99,6 @@ impl Server {
         body["messages"].as_array().unwrap().clone()
     }
 
-    /// Polls until `pred` holds for the conversation (the answer is stored once it is done).
     async fn poll_until(&self, visitor_id: &str, pred: impl Fn(&[Value]) -> bool) -> Vec<Value> {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
@@ -117,18 +118,18 @@ impl Server {
 
     async fn api_key_get(&self, path: &str) -> Value {
         let res = self
+            .api
             .http
             .get(self.url(path))
             .basic_auth(API_KEY, Some(""))
             .send()
             .await
             .unwrap();
-        let (status, body) = Self::reply(res).await;
+        let (status, body) = reply_of(res).await;
         assert_eq!(status, 200, "{body}");
         body
     }
 
-    /// The livechat session of `visitor_id` in the agents' queue (`status` waiting / active).
     async fn session_of(&self, visitor_id: &str, status: &str) -> Option<Value> {
         let list = self
             .api_key_get(&format!("/api/v1/chat/livechat/sessions?status={status}"))
@@ -141,7 +142,6 @@ impl Server {
             .cloned()
     }
 
-    /// An agent token for the waiting session of `visitor_id`, as the console gets one.
     async fn agent_for(&self, visitor_id: &str) -> String {
         let session = self
             .session_of(visitor_id, "waiting")
@@ -158,6 +158,7 @@ impl Server {
 
     async fn agent_post(&self, token: &str, path: &str, body: Value) -> Value {
         let res = self
+            .api
             .http
             .post(self.url(&format!("/api/v1/chat/livechat/agent/{path}")))
             .bearer_auth(token)
@@ -165,7 +166,7 @@ impl Server {
             .send()
             .await
             .unwrap();
-        let (status, body) = Self::reply(res).await;
+        let (status, body) = reply_of(res).await;
         assert_eq!(status, 200, "{body}");
         body
     }
@@ -182,13 +183,14 @@ impl Server {
 
     async fn agent_context(&self, token: &str) -> Value {
         let res = self
+            .api
             .http
             .get(self.url("/api/v1/chat/livechat/agent/context"))
             .bearer_auth(token)
             .send()
             .await
             .unwrap();
-        let (status, body) = Self::reply(res).await;
+        let (status, body) = reply_of(res).await;
         assert_eq!(status, 200, "{body}");
         body
     }
@@ -250,7 +252,8 @@ struct Driver {
 }
 
 impl Driver {
-    async fn start(server: &Server) -> Driver {
+    /// Start `driver.js` for `server`.
+    async fn spawn(server: &TestServer) -> Driver {
         let mut child = node("driver.js", &[]).spawn().expect("node runs");
         let stdin = child.stdin.take().unwrap();
         let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -401,7 +404,7 @@ fn now_ms() -> u64 {
 
 #[tokio::test]
 async fn the_seeds_rest_calls_send_poll_and_queue_the_visitor() {
-    let server = start().await;
+    let server = dosti_server();
     let before = now_ms() - 10_000; // the PHP example's "10 seconds ago"
 
     // Endpoint 1, exactly as the seed shows it (the key is the demo chatbot's public key).
@@ -496,7 +499,7 @@ async fn the_seeds_rest_calls_send_poll_and_queue_the_visitor() {
 
 #[tokio::test]
 async fn rest_refuses_bad_keys_and_bodies_with_a_reason() {
-    let server = start().await;
+    let server = dosti_server();
     let ok_body = json!({ "apiKey": PUBLIC_KEY, "visitorId": "rest_user_0001", "message": "hi" });
     let with = |change: Value| {
         let mut body = ok_body.clone();
@@ -551,13 +554,14 @@ async fn rest_refuses_bad_keys_and_bodies_with_a_reason() {
     }
     // Not JSON at all.
     let res = server
+        .api
         .http
         .post(server.url("/api/chat/send"))
         .body("apiKey=dosti_pub_demo&message=hi")
         .send()
         .await
         .unwrap();
-    let (status, reply) = Server::reply(res).await;
+    let (status, reply) = reply_of(res).await;
     assert_eq!(
         (status, &reply["error"]),
         (400, &json!("Request body is not valid JSON"))
@@ -593,6 +597,7 @@ async fn rest_refuses_bad_keys_and_bodies_with_a_reason() {
     assert_eq!(status, 422, "{reply}");
     // A browser on a site the chatbot does not allow.
     let res = server
+        .api
         .http
         .post(server.url("/api/chat/send"))
         .header("Origin", "https://evil.example")
@@ -600,7 +605,7 @@ async fn rest_refuses_bad_keys_and_bodies_with_a_reason() {
         .send()
         .await
         .unwrap();
-    let (status, reply) = Server::reply(res).await;
+    let (status, reply) = reply_of(res).await;
     assert_eq!((status, &reply["success"]), (403, &json!(false)), "{reply}");
     // Nothing refused was kept, and the visitor was never queued.
     assert!(server.poll("rest_user_0001", None).await.is_empty());
@@ -614,7 +619,7 @@ async fn rest_refuses_bad_keys_and_bodies_with_a_reason() {
 
 #[tokio::test]
 async fn the_same_rate_limit_on_rest_and_socket_io() {
-    let server = start().await;
+    let server = dosti_server();
     // The demo chatbot: 20 messages a minute per visitor, however they are sent.
     for i in 0..15 {
         let (status, reply) = server
@@ -622,7 +627,7 @@ async fn the_same_rate_limit_on_rest_and_socket_io() {
             .await;
         assert_eq!(status, 200, "{reply}");
     }
-    let mut driver = Driver::start(&server).await;
+    let mut driver = Driver::spawn(&server).await;
     driver.visitor("a", "limited_visitor").await;
     for i in 15..20 {
         driver.say("a", &format!("message {i}")).await;
@@ -651,7 +656,7 @@ async fn the_same_rate_limit_on_rest_and_socket_io() {
 
 #[tokio::test]
 async fn the_seeds_android_example_gets_an_answer() {
-    let server = start().await;
+    let server = dosti_server();
     let mut child = node("seed_android.js", &[&server.base, PUBLIC_KEY])
         .spawn()
         .unwrap();
@@ -690,8 +695,8 @@ async fn the_seeds_android_example_gets_an_answer() {
 
 #[tokio::test]
 async fn connections_are_refused_with_a_reason_the_client_sees() {
-    let server = start().await;
-    let mut driver = Driver::start(&server).await;
+    let server = dosti_server();
+    let mut driver = Driver::spawn(&server).await;
     let cases = [
         (
             json!({ "apiKey": "dosti_pub_wrong", "role": "visitor", "visitorId": "ios_user_555" }),
@@ -760,8 +765,8 @@ async fn connections_are_refused_with_a_reason_the_client_sees() {
 
 #[tokio::test]
 async fn a_hand_over_on_socket_io_reaches_an_agent_and_back() {
-    let server = start().await;
-    let mut driver = Driver::start(&server).await;
+    let server = dosti_server();
+    let mut driver = Driver::spawn(&server).await;
     driver.visitor("a", "sio_visitor_1").await;
 
     let ack = driver.say("a", "What are your shipping times?").await;
@@ -840,7 +845,7 @@ async fn a_hand_over_on_socket_io_reaches_an_agent_and_back() {
 
 #[tokio::test]
 async fn a_hand_over_on_rest_reaches_an_agent_and_back() {
-    let server = start().await;
+    let server = dosti_server();
     let (status, _) = server
         .send("rest_visitor_1", "Can I talk to a person?")
         .await;
@@ -878,8 +883,8 @@ async fn a_hand_over_on_rest_reaches_an_agent_and_back() {
 
 #[tokio::test]
 async fn two_tabs_get_every_event_whichever_protocol_caused_it() {
-    let server = start().await;
-    let mut driver = Driver::start(&server).await;
+    let server = dosti_server();
+    let mut driver = Driver::spawn(&server).await;
     driver.visitor("a", "two_tab_visitor").await;
     driver.visitor("b", "two_tab_visitor").await;
 
@@ -906,8 +911,8 @@ async fn two_tabs_get_every_event_whichever_protocol_caused_it() {
 
 #[tokio::test]
 async fn a_visitor_reconnects_with_the_same_visitor_id() {
-    let server = start().await;
-    let mut driver = Driver::start(&server).await;
+    let server = dosti_server();
+    let mut driver = Driver::spawn(&server).await;
     driver.visitor("first", "returning_visitor").await;
     driver.say("first", "Where is my order?").await;
     driver.expect("first", "receive_message").await;
@@ -939,6 +944,7 @@ async fn a_visitor_reconnects_with_the_same_visitor_id() {
 
     // The same conversation in seed 002's history, for the widget of the same visitor.
     let res = server
+        .api
         .http
         .post(server.url("/api/v1/chat/auth/public"))
         .json(&json!({
@@ -953,6 +959,7 @@ async fn a_visitor_reconnects_with_the_same_visitor_id() {
         .unwrap()
         .to_owned();
     let page = server
+        .api
         .http
         .get(server.url("/api/v1/chat/messages"))
         .bearer_auth(token)
@@ -971,8 +978,8 @@ async fn a_visitor_reconnects_with_the_same_visitor_id() {
 
 #[tokio::test]
 async fn malformed_frames_get_an_error_and_lose_nothing() {
-    let server = start().await;
-    let mut driver = Driver::start(&server).await;
+    let server = dosti_server();
+    let mut driver = Driver::spawn(&server).await;
     driver.visitor("a", "malformed_visitor").await;
 
     let cases = [
@@ -1070,10 +1077,11 @@ async fn malformed_frames_get_an_error_and_lose_nothing() {
 
 #[tokio::test]
 async fn browsers_on_allowed_sites_may_long_poll() {
-    let server = start().await;
+    let server = dosti_server();
     let path = "/socket.io/?EIO=4&transport=polling&apiKey=dosti_pub_demo&visitorId=web_visitor_1";
     let preflight = |origin: &'static str| {
         server
+            .api
             .http
             .request(reqwest::Method::OPTIONS, server.url(path))
             .header("Origin", origin)
@@ -1098,6 +1106,7 @@ async fn browsers_on_allowed_sites_may_long_poll() {
     );
     // The engine.io handshake itself carries the header for an allowed site.
     let open = server
+        .api
         .http
         .get(server.url(path))
         .header("Origin", "http://localhost:5173")
@@ -1112,6 +1121,7 @@ async fn browsers_on_allowed_sites_may_long_poll() {
     assert!(open.text().await.unwrap().starts_with("0{\"sid\""));
     // Other paths keep their own CORS (seed 002's API answers its own preflights).
     let api = server
+        .api
         .http
         .request(reqwest::Method::OPTIONS, server.url("/api/v1/chat/config"))
         .header("Origin", "http://localhost:5173")

@@ -109,18 +109,14 @@ fn segment(id: &str) -> String {
 
 // ----- the server -----
 
-struct Server {
-    base: String,
-    addr: std::net::SocketAddr,
-    http: reqwest::Client,
-    _server: TestServer,
-}
+/// How long one request may take (the client gives up after it).
+const PATIENCE: Duration = Duration::from_secs(60);
 
 /// The demo chatbot, its rate limit raised so that the barrage meets the checks under test
 /// rather than `429`, on a clock that stands still.
-async fn start() -> Server {
+fn hostile_server() -> TestServer {
     let clock = Clock::manual_at(NOW);
-    let server = TestServer::builder()
+    TestServer::builder()
         .configure(move |config| {
             config.token_secret = SECRET.to_vec();
             config.clock = clock.clone();
@@ -131,16 +127,7 @@ async fn start() -> Server {
                 per_seconds: 60,
             }
         })
-        .start();
-    Server {
-        base: server.base.clone(),
-        addr: ([127, 0, 0, 1], server.port).into(),
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap(),
-        _server: server,
-    }
+        .start()
 }
 
 /// How a request authenticates.
@@ -171,11 +158,10 @@ impl Reply {
     }
 }
 
-impl Server {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
+/// Requests of every kind, as an attacker (or a confused client) sends them.
+trait Hostile {
+    /// The server's socket address, for raw connections.
+    fn addr(&self) -> std::net::SocketAddr;
     /// `path` is sent as written (percent-escapes included).
     async fn send(
         &self,
@@ -184,8 +170,45 @@ impl Server {
         cred: &Cred,
         content_type: Option<&str>,
         body: Option<Vec<u8>>,
+    ) -> Reply;
+    async fn json_call(&self, method: Method, path: &str, cred: &Cred, body: &Value) -> Reply;
+    async fn get(&self, path: &str, cred: &Cred) -> Reply;
+    async fn post(&self, path: &str, cred: &Cred, body: Value) -> Reply;
+    /// A new visitor, the way the site owner's backend makes one (`POST /auth`, API key).
+    async fn visitor(&self) -> String;
+    /// Ask the demo assistant; the stream is read to its end.
+    async fn ask(&self, visitor: &str, text: &str);
+    async fn history(&self, visitor: &str) -> Value;
+    /// The `part_id` of the first part of type `kind` in the visitor's history.
+    async fn part_of(&self, visitor: &str, kind: &str) -> String;
+    /// A hand-over for the visitor: its session id and an agent token for it.
+    async fn handover(&self, visitor: &str) -> (String, String);
+    /// An HTTP/1.1 request written as given on a fresh connection, and the answer read as
+    /// it comes, while the request is still being written (a server may answer an oversized
+    /// body before it has all of it).
+    async fn raw(&self, request: Vec<u8>) -> Option<Reply>;
+    /// Is the server still answering? A visitor's config, within five seconds.
+    async fn alive(&self, visitor: &str);
+}
+
+impl Hostile for TestServer {
+    fn addr(&self) -> std::net::SocketAddr {
+        ([127, 0, 0, 1], self.port).into()
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        cred: &Cred,
+        content_type: Option<&str>,
+        body: Option<Vec<u8>>,
     ) -> Reply {
-        let mut req = self.http.request(method, self.url(path));
+        let mut req = self
+            .api
+            .http
+            .request(method, self.url(path))
+            .timeout(PATIENCE);
         req = match cred {
             Cred::Anonymous => req,
             Cred::Bearer(t) => req.header("authorization", format!("Bearer {t}")),
@@ -235,7 +258,6 @@ impl Server {
         self.json_call(Method::POST, path, cred, &body).await
     }
 
-    /// A new visitor, the way the site owner's backend makes one (`POST /auth`, API key).
     async fn visitor(&self) -> String {
         let r = self
             .post(
@@ -247,7 +269,6 @@ impl Server {
         ok(&r)["token"].as_str().unwrap().to_owned()
     }
 
-    /// Ask the demo assistant; the stream is read to its end.
     async fn ask(&self, visitor: &str, text: &str) {
         let r = self
             .post(
@@ -273,7 +294,6 @@ impl Server {
             .await)
     }
 
-    /// The `part_id` of the first part of type `kind` in the visitor's history.
     async fn part_of(&self, visitor: &str, kind: &str) -> String {
         let history = self.history(visitor).await;
         history["messages"]
@@ -288,7 +308,6 @@ impl Server {
             .to_owned()
     }
 
-    /// A hand-over for the visitor: its session id and an agent token for it.
     async fn handover(&self, visitor: &str) -> (String, String) {
         let session = ok(&self
             .post(
@@ -313,15 +332,11 @@ impl Server {
         (session, token)
     }
 
-    /// An HTTP/1.1 request written as given on a fresh connection, and the answer read as
-    /// it comes, while the request is still being written (a server may answer an oversized
-    /// body before it has all of it).
     async fn raw(&self, request: Vec<u8>) -> Option<Reply> {
         let n = request.len();
-        raw_exchange(self.addr, request, n, Duration::ZERO).await
+        raw_exchange(self.addr(), request, n, Duration::ZERO).await
     }
 
-    /// Is the server still answering? A visitor's config, within five seconds.
     async fn alive(&self, visitor: &str) {
         let started = Instant::now();
         let r = self
@@ -555,7 +570,7 @@ struct Actor {
 }
 
 impl Actor {
-    async fn new(s: &Server) -> Actor {
+    async fn new(s: &TestServer) -> Actor {
         let visitor = s.visitor().await;
         s.ask(&visitor, "Please contact me").await;
         let form = s.part_of(&visitor, "show_contact_form").await;
@@ -848,7 +863,7 @@ fn same_kind(a: &Value, b: &Value) -> bool {
 
 /// All the hostile requests for one endpoint, with the actor's own credentials where the
 /// point is something else. Returns how many were sent.
-async fn barrage(s: &Server, ep: &Endpoint, a: &Actor) -> usize {
+async fn barrage(s: &TestServer, ep: &Endpoint, a: &Actor) -> usize {
     let mut sent = 0;
     let cred = a.cred(ep.who);
     let template = ep.body.as_ref().map(|b| b.to_string().into_bytes());
@@ -955,7 +970,7 @@ async fn barrage(s: &Server, ep: &Endpoint, a: &Actor) -> usize {
 
 /// A visitor's conversation as every reader sees it: the history, the livechat messages and
 /// state, the agent's context, and the bytes behind each attachment link.
-async fn snapshot(s: &Server, visitor: &str, agent: &str) -> Value {
+async fn snapshot(s: &TestServer, visitor: &str, agent: &str) -> Value {
     let v = Cred::Bearer(visitor.into());
     let history = s.history(visitor).await;
     let livechat = ok(&s.get("/api/v1/chat/livechat/messages", &v).await);
@@ -983,12 +998,12 @@ async fn snapshot(s: &Server, visitor: &str, agent: &str) -> Value {
 
 /// `GET /config` over and over while `stop` is false: how many answered, and how many did not.
 fn heartbeat(
-    s: &Server,
+    s: &TestServer,
     visitor: &str,
     stop: Arc<AtomicBool>,
 ) -> tokio::task::JoinHandle<(usize, Vec<String>)> {
     let (http, url, token) = (
-        s.http.clone(),
+        s.api.http.clone(),
         s.url("/api/v1/chat/config"),
         visitor.to_owned(),
     );
@@ -996,7 +1011,13 @@ fn heartbeat(
         let (mut answered, mut failures) = (0, vec![]);
         while !stop.load(Ordering::Relaxed) {
             let started = Instant::now();
-            match http.get(&url).bearer_auth(&token).send().await {
+            match http
+                .get(&url)
+                .bearer_auth(&token)
+                .timeout(PATIENCE)
+                .send()
+                .await
+            {
                 Ok(r) if r.status() == 200 && started.elapsed() < Duration::from_secs(5) => {
                     answered += 1
                 }
@@ -1013,7 +1034,7 @@ fn heartbeat(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_refuses_the_corpus_and_the_stored_conversation_survives() {
-    let s = start().await;
+    let s = hostile_server();
 
     // A conversation stored before the barrage: assistant answers, a livechat session with
     // the agent's and the visitor's messages and attachments.
@@ -1132,7 +1153,7 @@ fn plain_id(id: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_ids_and_paths_name_nothing() {
-    let s = start().await;
+    let s = hostile_server();
     let visitor = s.visitor().await;
     let (session, _) = s.handover(&visitor).await;
     let lc = "/api/v1/chat/livechat";
@@ -1231,7 +1252,7 @@ async fn hostile_ids_and_paths_name_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_and_webhooks_refuse_hostile_input() {
-    let s = start().await;
+    let s = hostile_server();
     let visitor = s.visitor().await;
     let a = Actor {
         visitor: visitor.clone(),
@@ -1343,7 +1364,7 @@ async fn settings_and_webhooks_refuse_hostile_input() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_text_is_stored_and_returned_exactly_as_sent() {
-    let s = start().await;
+    let s = hostile_server();
     let texts = strings("text");
     let visitor = s.visitor().await;
     let v = Cred::Bearer(visitor.clone());
@@ -1527,7 +1548,7 @@ fn safe_disposition(headers: &HeaderMap, inline: bool) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn svg_and_html_uploads_are_never_served_as_something_to_render() {
-    let s = start().await;
+    let s = hostile_server();
     let visitor = s.visitor().await;
     let v = Cred::Bearer(visitor.clone());
     s.ask(&visitor, "I need to open a support ticket").await;
@@ -1695,7 +1716,7 @@ async fn svg_and_html_uploads_are_never_served_as_something_to_render() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_bodies_are_refused_with_413() {
-    let s = start().await;
+    let s = hostile_server();
     let visitor = s.visitor().await;
     let (_, agent) = s.handover(&visitor).await;
     let bearer = |t: &str| {
@@ -1758,7 +1779,7 @@ async fn oversized_bodies_are_refused_with_413() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_bodies_stall_neither_the_server_nor_forever() {
-    let s = start().await;
+    let s = hostile_server();
     let visitor = s.visitor().await;
     // The head at once, then the body a byte at a time.
     let rate = |body: &[u8], length: usize| {
@@ -1777,7 +1798,7 @@ async fn slow_bodies_stall_neither_the_server_nor_forever() {
     let body = br#"{"rating":4,"feedback":"slow but fine"}"#;
     let (request, head) = rate(body, body.len());
     let slow = tokio::spawn(raw_exchange(
-        s.addr,
+        s.addr(),
         request,
         head,
         Duration::from_millis(50),
@@ -1787,18 +1808,18 @@ async fn slow_bodies_stall_neither_the_server_nor_forever() {
     let started = Instant::now();
     let (request, head) = rate(&[b' '; 200], 100_000);
     let trickle = tokio::spawn(raw_exchange(
-        s.addr,
+        s.addr(),
         request,
         head,
         Duration::from_millis(500),
     ));
     let (request, _) = rate(b"{\"rat", 1_000_000_000);
     let n = request.len();
-    let stalled = tokio::spawn(raw_exchange(s.addr, request, n, Duration::ZERO));
+    let stalled = tokio::spawn(raw_exchange(s.addr(), request, n, Duration::ZERO));
     // Meanwhile a hundred connections hold half a request head open.
     let mut heads = vec![];
     for _ in 0..100 {
-        let mut c = TcpStream::connect(s.addr).await.unwrap();
+        let mut c = TcpStream::connect(s.addr()).await.unwrap();
         c.write_all(b"POST /api/v1/chat/rate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le")
             .await
             .unwrap();
@@ -1836,7 +1857,7 @@ async fn slow_bodies_stall_neither_the_server_nor_forever() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_that_are_not_http_leave_the_server_up() {
-    let s = start().await;
+    let s = hostile_server();
     let visitor = s.visitor().await;
     for request in [
         b"\x00\x00\x00\x00\r\n\r\n".to_vec(),
@@ -1874,7 +1895,7 @@ async fn requests_that_are_not_http_leave_the_server_up() {
 /// change, it is still held.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_poll_answers_at_once_for_a_change_the_client_has_not_seen() {
-    let s = start().await;
+    let s = hostile_server();
     let visitor = s.visitor().await;
     let v = Cred::Bearer(visitor.clone());
     let (_, agent) = s.handover(&visitor).await;
@@ -1920,7 +1941,7 @@ async fn a_long_poll_answers_at_once_for_a_change_the_client_has_not_seen() {
 /// under `/api/v1/chat/` that names no endpoint (`404 not_found`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_paths_and_methods_get_the_envelope() {
-    let s = start().await;
+    let s = hostile_server();
     let visitor = Cred::Bearer(s.visitor().await);
     for (method, path) in [
         (Method::PATCH, "/api/v1/chat/messages"),

@@ -4,7 +4,6 @@
 
 mod common;
 
-use dgbot_server::SharedState;
 use dgbot_server::core::ConversationKey;
 use dgbot_server::core::identity::user_hash;
 use dgbot_server::core::store::ConversationStore as _;
@@ -14,35 +13,34 @@ use serde_json::{Value, json};
 
 const SECRET: &str = "the shop's identity secret";
 
-struct Server {
-    base: String,
-    http: reqwest::Client,
-    state: SharedState,
-    _server: TestServer,
-}
-
-async fn start(required: bool) -> Server {
-    let server = TestServer::builder()
+/// The demo chatbot with the shop's identity secret, identities `required` or not.
+fn identity_server(required: bool) -> TestServer {
+    TestServer::builder()
         .chatbot(|bot| {
             bot.identity_secret = Some(SECRET.into());
             bot.identity_required = required;
         })
-        .start();
-    Server {
-        base: server.base.clone(),
-        http: reqwest::Client::new(),
-        state: server.state.clone(),
-        _server: server,
-    }
+        .start()
 }
 
-impl Server {
+/// A visitor's identity, told and as the server keys it.
+trait Identify {
+    /// A new visitor's widget token.
+    async fn visitor(&self) -> String;
+    /// `POST /identify` as the visitor of `token`.
+    async fn identify(&self, token: &str, user: Value) -> (u16, Value);
+    /// The visitor of a token (its `sub`), as the server keys the conversation.
+    fn key_of(&self, token: &str) -> ConversationKey;
+}
+
+impl Identify for TestServer {
     async fn visitor(&self) -> String {
         dgbot_testkit::Api::new(&self.base).visitor().await.token
     }
 
     async fn identify(&self, token: &str, user: Value) -> (u16, Value) {
         let res = self
+            .api
             .http
             .post(format!("{}/api/v1/chat/identify", self.base))
             .bearer_auth(token)
@@ -53,7 +51,6 @@ impl Server {
         (res.status().as_u16(), res.json().await.unwrap())
     }
 
-    /// The visitor of a token (its `sub`), as the server keys the conversation.
     fn key_of(&self, token: &str) -> ConversationKey {
         let claims = self.state.tokens.verify(token).unwrap();
         ConversationKey::new(claims.cid, claims.sub)
@@ -79,7 +76,7 @@ fn in_an_hour() -> u64 {
 
 #[tokio::test]
 async fn a_user_hash_verifies_and_agents_and_webhooks_see_it() {
-    let s = start(false).await;
+    let s = identity_server(false);
     let token = s.visitor().await;
     let (status, body) = s
         .identify(
@@ -115,7 +112,7 @@ async fn a_user_hash_verifies_and_agents_and_webhooks_see_it() {
 
 #[tokio::test]
 async fn a_signed_token_verifies_and_bad_tokens_are_refused_with_a_reason() {
-    let s = start(false).await;
+    let s = identity_server(false);
     let token = s.visitor().await;
     let (status, body) = s
         .identify(&token, json!({ "token": jwt(SECRET, "42", in_an_hour()) }))
@@ -156,7 +153,7 @@ async fn a_signed_token_verifies_and_bad_tokens_are_refused_with_a_reason() {
 
 #[tokio::test]
 async fn another_verified_person_gets_a_new_conversation() {
-    let s = start(false).await;
+    let s = identity_server(false);
     let token = s.visitor().await;
     s.identify(
         &token,
@@ -196,7 +193,7 @@ async fn another_verified_person_gets_a_new_conversation() {
 
 #[tokio::test]
 async fn identity_required_refuses_unverified_identities() {
-    let s = start(true).await;
+    let s = identity_server(true);
     let token = s.visitor().await;
     let (status, body) = s.identify(&token, json!({ "user_id": "42" })).await;
     assert_eq!(

@@ -4,7 +4,7 @@
 //! attachments and their links, restarts, the session list, the long poll and bad input. Every
 //! failure is checked for its status and the `error.code` of the `ApiError` envelope.
 
-use dgbot_testkit::TestServer;
+use dgbot_testkit::{Api, TestServer};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -46,42 +46,26 @@ enum Auth<'a> {
 }
 use Auth::{Anonymous, ApiKey, Basic, Bearer};
 
-struct Server {
-    base: String,
-    http: reqwest::Client,
-    clock: Clock,
-    server: TestServer,
-}
-
 /// On `database` (in memory when `None`) and `clock`.
-async fn start_on(database: Option<Database>, clock: Clock) -> Server {
-    let mut builder = TestServer::builder().configure({
-        let clock = clock.clone();
-        move |config| {
-            config.token_secret = SECRET.to_vec();
-            config.clock = clock.clone();
-        }
+fn livechat_on(database: Option<Database>, clock: Clock) -> TestServer {
+    let mut builder = TestServer::builder().configure(move |config| {
+        config.token_secret = SECRET.to_vec();
+        config.clock = clock.clone();
     });
     if let Some(database) = database {
         builder = builder.database(database);
     }
-    let server = builder.start();
-    Server {
-        base: server.base.clone(),
-        http: reqwest::Client::new(),
-        clock,
-        server,
-    }
+    builder.start()
 }
 
 /// In memory, on the system clock.
-async fn start() -> Server {
-    start_on(None, Clock::system()).await
+fn livechat_server() -> TestServer {
+    livechat_on(None, Clock::system())
 }
 
 /// In memory, on a manual clock standing at `at`.
-async fn start_at(at: &str) -> Server {
-    start_on(None, Clock::manual_at(at)).await
+fn livechat_at(at: &str) -> TestServer {
+    livechat_on(None, Clock::manual_at(at))
 }
 
 fn temp_db(name: &str) -> PathBuf {
@@ -90,21 +74,64 @@ fn temp_db(name: &str) -> PathBuf {
     dir.join("dgbot.sqlite")
 }
 
-impl Server {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+/// The calls of livechat's three actors: the visitor, the agent and the site owner's backend.
+trait Livechat {
+    /// The server's clock (the one it was started on).
+    fn clock(&self) -> &Clock;
+    /// The same database file, a new server (same port, same secret, same clock).
+    fn restarted(self) -> TestServer;
+    async fn call(&self, method: Method, path: &str, auth: Auth<'_>, body: Option<Value>) -> Reply;
+    async fn get(&self, path: &str, auth: Auth<'_>) -> Reply;
+    async fn post(&self, path: &str, auth: Auth<'_>, body: Value) -> Reply;
+    /// A new visitor's token.
+    async fn visitor(&self) -> String;
+    /// The `livechat` block of the visitor's config.
+    async fn availability(&self, visitor: &str) -> Value;
+    async fn handover(&self, visitor: &str) -> Reply;
+    /// A new visitor who requested a hand-over: (visitor token, session id).
+    async fn waiting_visitor(&self) -> (String, String);
+    async fn agent_token(&self, session_id: &str) -> String;
+    async fn state(&self, visitor: &str) -> Value;
+    /// The visitor writes in livechat.
+    async fn say(&self, visitor: &str, parts: Value) -> Reply;
+    async fn visitor_typing(&self, visitor: &str, is_typing: bool) -> Reply;
+    /// The visitor's livechat messages, `query` as in `?after=…`.
+    async fn livechat_messages(&self, visitor: &str, query: &str) -> Value;
+    /// `POST /api/v1/chat/messages` to the assistant, the stream read to its end.
+    async fn ask(&self, visitor: &str, text: &str) -> Reply;
+    async fn context(&self, agent: &str) -> Value;
+    async fn agent_say(&self, agent: &str, agent_id: &str, text: &str) -> Reply;
+    async fn agent_send(&self, agent: &str, agent_id: &str, parts: Value) -> Reply;
+    async fn agent_typing(&self, agent: &str, agent_id: &str, is_typing: bool) -> Reply;
+    async fn close(&self, visitor: &str, body: Value) -> Reply;
+    async fn feedback(&self, visitor: &str, body: Value) -> Reply;
+    async fn agent_close(&self, agent: &str, body: Value) -> Reply;
+    async fn put_agent(&self, agent_id: &str, display_name: &str) -> Value;
+    async fn put_settings(&self, settings: Value) -> Reply;
+    async fn settings(&self) -> Value;
+    /// The session ids of `GET /livechat/sessions{query}`, newest first.
+    async fn session_ids(&self, query: &str) -> Vec<String>;
+    async fn session_count(&self, query: &str) -> Value;
+    /// An attachment link, as a browser would follow it (no credentials).
+    async fn download(&self, url: &str) -> (u16, HeaderMap, Vec<u8>);
+    /// A link that must fail: its status and `error.code`.
+    async fn download_fails(&self, url: &str, status: u16, code: &str);
+}
+
+impl Livechat for TestServer {
+    fn clock(&self) -> &Clock {
+        &self.state.config.clock
     }
 
-    /// The same database file, a new server (same port, same secret, same clock).
-    async fn restart(mut self) -> Server {
-        self.server.restart();
+    fn restarted(mut self) -> TestServer {
+        self.restart();
         // The old server's keep-alive connections died with it.
-        self.http = reqwest::Client::new();
+        self.api = Api::new(&self.base);
         self
     }
 
     async fn call(&self, method: Method, path: &str, auth: Auth<'_>, body: Option<Value>) -> Reply {
-        let mut req = self.http.request(method, self.url(path));
+        let mut req = self.api.http.request(method, self.url(path));
         req = match auth {
             Anonymous => req,
             Bearer(token) => req.bearer_auth(token),
@@ -131,7 +158,6 @@ impl Server {
         self.call(Method::POST, path, auth, Some(body)).await
     }
 
-    /// A new visitor's token.
     async fn visitor(&self) -> String {
         let body = json!({ "chatbot_id": DEMO_CHATBOT_ID, "host_origin": "http://localhost:5173" });
         ok(self.post("/api/v1/chat/auth/public", Anonymous, body).await)["token"]
@@ -140,7 +166,6 @@ impl Server {
             .to_owned()
     }
 
-    /// The `livechat` block of the visitor's config.
     async fn availability(&self, visitor: &str) -> Value {
         ok(self.get("/api/v1/chat/config", Bearer(visitor)).await)["livechat"].clone()
     }
@@ -151,7 +176,6 @@ impl Server {
             .await
     }
 
-    /// A new visitor who requested a hand-over: (visitor token, session id).
     async fn waiting_visitor(&self) -> (String, String) {
         let visitor = self.visitor().await;
         let session = ok(self.handover(&visitor).await);
@@ -174,7 +198,6 @@ impl Server {
             .await)
     }
 
-    /// The visitor writes in livechat.
     async fn say(&self, visitor: &str, parts: Value) -> Reply {
         let body = json!({ "message": { "parts": parts } });
         self.post(LIVECHAT_MESSAGES, Bearer(visitor), body).await
@@ -186,14 +209,12 @@ impl Server {
             .await
     }
 
-    /// The visitor's livechat messages, `query` as in `?after=…`.
     async fn livechat_messages(&self, visitor: &str, query: &str) -> Value {
         ok(self
             .get(&format!("{LIVECHAT_MESSAGES}{query}"), Bearer(visitor))
             .await)
     }
 
-    /// `POST /api/v1/chat/messages` to the assistant, the stream read to its end.
     async fn ask(&self, visitor: &str, text: &str) -> Reply {
         let body = json!({ "message": { "parts": text_parts(text) } });
         self.post("/api/v1/chat/messages", Bearer(visitor), body)
@@ -257,7 +278,6 @@ impl Server {
         ok(self.get("/api/v1/chat/livechat/settings", ApiKey).await)
     }
 
-    /// The session ids of `GET /livechat/sessions{query}`, newest first.
     async fn session_ids(&self, query: &str) -> Vec<String> {
         let list = ok(self
             .get(&format!("/api/v1/chat/livechat/sessions{query}"), ApiKey)
@@ -275,15 +295,13 @@ impl Server {
         ok(self.get(&path, ApiKey).await)
     }
 
-    /// An attachment link, as a browser would follow it (no credentials).
     async fn download(&self, url: &str) -> (u16, HeaderMap, Vec<u8>) {
         assert!(url.starts_with(&self.base), "{url}");
-        let res = self.http.get(url).send().await.unwrap();
+        let res = self.api.http.get(url).send().await.unwrap();
         let (status, headers) = (res.status().as_u16(), res.headers().clone());
         (status, headers, res.bytes().await.unwrap().to_vec())
     }
 
-    /// A link that must fail: its status and `error.code`.
     async fn download_fails(&self, url: &str, status: u16, code: &str) {
         let (got, _, bytes) = self.download(url).await;
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
@@ -437,7 +455,7 @@ impl Versions {
 
 #[tokio::test]
 async fn the_whole_livechat_lifecycle() {
-    let s = start().await;
+    let s = livechat_server();
     let visitor = s.visitor().await;
     let lc = s.availability(&visitor).await;
     assert_eq!(
@@ -674,7 +692,7 @@ async fn the_whole_livechat_lifecycle() {
 
 #[tokio::test]
 async fn one_agent_per_session_and_races_have_one_winner() {
-    let s = start().await;
+    let s = livechat_server();
     let bob = s.put_agent(BOB, "Bob").await;
     assert_eq!(bob, json!({ "agent_id": BOB, "display_name": "Bob" }));
 
@@ -765,7 +783,7 @@ async fn one_agent_per_session_and_races_have_one_winner() {
 
 #[tokio::test]
 async fn agent_tokens_are_scoped_short_lived_and_not_interchangeable() {
-    let s = start_at(MONDAY_MORNING).await;
+    let s = livechat_at(MONDAY_MORNING);
     let (visitor_a, session_a) = s.waiting_visitor().await;
     let (visitor_b, session_b) = s.waiting_visitor().await;
     let agent_a = s.agent_token(&session_a).await;
@@ -794,7 +812,7 @@ async fn agent_tokens_are_scoped_short_lived_and_not_interchangeable() {
     // Typing shows for 15 s on the server's clock.
     ok(s.agent_typing(&agent_a, ALICE, true).await);
     assert_eq!(s.state(&visitor_a).await["agent_typing"], true);
-    s.clock.advance(Duration::from_secs(16));
+    s.clock().advance(Duration::from_secs(16));
     assert_eq!(s.state(&visitor_a).await["agent_typing"], false);
 
     // Neither the visitor token nor the API key opens the agent endpoints.
@@ -819,7 +837,7 @@ async fn agent_tokens_are_scoped_short_lived_and_not_interchangeable() {
     }
 
     // Expiry on the server's clock; a new token works again.
-    s.clock.advance(Duration::from_secs(60 * 60 + 1));
+    s.clock().advance(Duration::from_secs(60 * 60 + 1));
     fails(
         s.get("/api/v1/chat/livechat/agent/context", Bearer(&agent_a))
             .await,
@@ -877,11 +895,10 @@ async fn agent_tokens_are_scoped_short_lived_and_not_interchangeable() {
 #[tokio::test]
 async fn availability_follows_working_hours_overrides_and_survives_a_restart() {
     let db = temp_db("availability");
-    let s = start_on(
+    let s = livechat_on(
         Some(Database::Sqlite(db)),
         Clock::manual_at("2026-11-23T08:30:00Z"),
-    )
-    .await;
+    );
     let hours = settings_with(json!({ "working_hours": weekdays_nine_to_five() }));
     assert_eq!(ok(s.put_settings(hours.clone()).await), hours);
     assert_eq!(s.settings().await, hours);
@@ -896,7 +913,7 @@ async fn availability_follows_working_hours_overrides_and_survives_a_restart() {
     let session = ok(s.handover(&early).await);
 
     // Monday 17:30 in Copenhagen: no new hand-overs; the waiting one stays.
-    s.clock.advance(Duration::from_secs(8 * 3600));
+    s.clock().advance(Duration::from_secs(8 * 3600));
     let late = s.visitor().await;
     let lc = s.availability(&late).await;
     assert_eq!(
@@ -960,7 +977,7 @@ async fn availability_follows_working_hours_overrides_and_survives_a_restart() {
     assert_eq!(s.settings().await, disabled);
 
     // A restart keeps them.
-    let s = s.restart().await;
+    let s = s.restarted();
     assert_eq!(s.settings().await, disabled);
     assert_eq!(
         s.availability(&late).await["availability_reason"],
@@ -970,7 +987,7 @@ async fn availability_follows_working_hours_overrides_and_survives_a_restart() {
 
 #[tokio::test]
 async fn attachments_are_stored_served_safely_expire_and_are_deleted() {
-    let s = start_at(MONDAY_MORNING).await;
+    let s = livechat_at(MONDAY_MORNING);
     let (visitor, _) = s.waiting_visitor().await;
     let parts = json!([
         { "type": "text", "text": "Here is the invoice you asked for." },
@@ -1076,7 +1093,7 @@ async fn attachments_are_stored_served_safely_expire_and_are_deleted() {
     ok(s.put_settings(settings_with(json!({}))).await);
 
     // The link expires; refetching the messages gives a fresh one.
-    s.clock.advance(Duration::from_secs(15 * 60 + 1));
+    s.clock().advance(Duration::from_secs(15 * 60 + 1));
     s.download_fails(&pdf_url, 403, "forbidden").await;
     let fresh = attachment_in(&s.livechat_messages(&visitor, "").await, &attachment_id);
     assert_ne!(url_of(&fresh), pdf_url);
@@ -1117,7 +1134,7 @@ async fn attachments_are_stored_served_safely_expire_and_are_deleted() {
     );
 
     // Past the retention (30 days), gone.
-    s.clock.advance(Duration::from_secs(30 * 86_400));
+    s.clock().advance(Duration::from_secs(30 * 86_400));
     let late = attachment_in(&s.livechat_messages(&visitor, "").await, &attachment_id);
     s.download_fails(&url_of(&late), 404, "not_found").await;
 }
@@ -1125,7 +1142,7 @@ async fn attachments_are_stored_served_safely_expire_and_are_deleted() {
 #[tokio::test]
 async fn a_restart_keeps_the_session_messages_and_agent_token() {
     let db = temp_db("restart");
-    let s = start_on(Some(Database::Sqlite(db.clone())), Clock::system()).await;
+    let s = livechat_on(Some(Database::Sqlite(db.clone())), Clock::system());
     let (visitor, session_id) = s.waiting_visitor().await;
     let agent = s.agent_token(&session_id).await;
     let parts = json!([
@@ -1139,7 +1156,7 @@ async fn a_restart_keeps_the_session_messages_and_agent_token() {
         .to_owned();
     let before = s.state(&visitor).await;
 
-    let s = s.restart().await;
+    let s = s.restarted();
     let after = s.state(&visitor).await;
     assert_eq!(after, before);
     assert_eq!(
@@ -1168,7 +1185,7 @@ async fn a_restart_keeps_the_session_messages_and_agent_token() {
 
 #[tokio::test]
 async fn sessions_list_by_status_and_whose_turn_it_is() {
-    let s = start().await;
+    let s = livechat_server();
     let (_, waiting) = s.waiting_visitor().await;
     let (answered_visitor, answered) = s.waiting_visitor().await;
     ok(
@@ -1223,7 +1240,7 @@ async fn sessions_list_by_status_and_whose_turn_it_is() {
 
 #[tokio::test]
 async fn the_long_poll_returns_as_soon_as_the_agent_writes() {
-    let s = start().await;
+    let s = livechat_server();
     let (visitor, session_id) = s.waiting_visitor().await;
     let agent = s.agent_token(&session_id).await;
     let first = ok(s.agent_say(&agent, ALICE, "Hello!").await);
@@ -1268,7 +1285,7 @@ async fn the_long_poll_returns_as_soon_as_the_agent_writes() {
 
 #[tokio::test]
 async fn bad_livechat_input_is_refused_with_the_right_code() {
-    let s = start().await;
+    let s = livechat_server();
     let visitor = s.visitor().await;
     let handover = "/api/v1/chat/livechat/handover";
     fails(
@@ -1314,6 +1331,7 @@ async fn bad_livechat_input_is_refused_with_the_right_code() {
         json!([{ "type": "file", "data": "***", "mime": "application/pdf", "filename": "x.pdf" }]);
     invalid(s.say(&visitor, not_base64).await, "message.parts.0.data");
     let res = s
+        .api
         .http
         .post(s.url(LIVECHAT_MESSAGES))
         .bearer_auth(&visitor)

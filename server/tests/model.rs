@@ -258,27 +258,17 @@ async fn order_endpoint(State(seen): State<Shared>, Json(body): Json<Value>) -> 
     Json(json!({ "status": "shipped", "eta": "Friday" }))
 }
 
-struct Setup {
-    base: String,
-    http: reqwest::Client,
-    seen: Shared,
-    _server: TestServer,
-}
-
-/// The fake model and action endpoint, and our server with the demo chatbot on that model.
-async fn start() -> Setup {
+/// The fake model and action endpoint, and our server with the demo chatbot on that model;
+/// what the fake was asked.
+fn on_fake_model() -> (TestServer, Shared) {
     let seen: Shared = Default::default();
-    let fake = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let fake_base = format!("http://{}", fake.local_addr().unwrap());
-    let routes = Router::new()
-        .route("/v1/chat/completions", post(completions))
-        .route("/orders", post(order_endpoint))
-        .with_state(seen.clone());
-    // Like a real model server: no Nagle delay on its small writes.
-    let fake = axum::serve::ListenerExt::tap_io(fake, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    tokio::spawn(async move { axum::serve(fake, routes).await.unwrap() });
+    // Like a real model server, the side server sends its small writes at once (no Nagle delay).
+    let fake_base = dgbot_testkit::side::serve(
+        Router::new()
+            .route("/v1/chat/completions", post(completions))
+            .route("/orders", post(order_endpoint))
+            .with_state(seen.clone()),
+    );
 
     let mut bot = dgbot_server::config::demo_chatbot();
     bot.rate_limit = dgbot_server::config::RateLimit {
@@ -307,13 +297,7 @@ async fn start() -> Setup {
         timeout: Duration::from_secs(2),
         signing_secret: None,
     }];
-    let server = TestServer::builder().chatbots(vec![bot]).start();
-    Setup {
-        base: server.base.clone(),
-        http: reqwest::Client::new(),
-        seen,
-        _server: server,
-    }
+    (TestServer::builder().chatbots(vec![bot]).start(), seen)
 }
 
 /// One question over seed 002's SSE: the events, decoded.
@@ -321,13 +305,24 @@ struct Asked {
     events: Vec<StreamEvent>,
 }
 
-impl Setup {
+/// The visitor's side of seed 002 against the server on the fake model.
+trait Ask {
+    /// A new visitor's widget token.
+    async fn token(&self) -> String;
+    /// Ask over SSE (with an `Idempotency-Key` when given); the events, decoded.
+    async fn ask(&self, token: &str, question: &str, key: Option<&str>) -> Asked;
+    /// The visitor's stored messages.
+    async fn history(&self, token: &str) -> Vec<Value>;
+}
+
+impl Ask for TestServer {
     async fn token(&self) -> String {
         dgbot_testkit::Api::new(&self.base).visitor().await.token
     }
 
     async fn ask(&self, token: &str, question: &str, key: Option<&str>) -> Asked {
         let mut req = self
+            .api
             .http
             .post(format!("{}/api/v1/chat/messages", self.base))
             .bearer_auth(token)
@@ -355,6 +350,7 @@ impl Setup {
 
     async fn history(&self, token: &str) -> Vec<Value> {
         let page: Value = self
+            .api
             .http
             .get(format!("{}/api/v1/chat/messages", self.base))
             .bearer_auth(token)
@@ -406,7 +402,7 @@ impl Asked {
 
 #[tokio::test]
 async fn markdown_streams_as_the_same_parts_however_it_is_chunked() {
-    let s = start().await;
+    let (s, fake) = on_fake_model();
     let token = s.token().await;
     let a = s.ask(&token, "markdown3 please", None).await;
     let b = s.ask(&token, "markdown17 please", None).await;
@@ -458,7 +454,7 @@ async fn markdown_streams_as_the_same_parts_however_it_is_chunked() {
     );
 
     // The model saw the knowledge base and the catalogue, and the request's settings.
-    let seen = s.seen.lock().unwrap();
+    let seen = fake.lock().unwrap();
     let req = &seen.requests[0];
     assert_eq!(
         (
@@ -489,7 +485,7 @@ async fn markdown_streams_as_the_same_parts_however_it_is_chunked() {
 
 #[tokio::test]
 async fn products_come_from_the_catalogue_only() {
-    let s = start().await;
+    let (s, fake) = on_fake_model();
     let token = s.token().await;
     let asked = s.ask(&token, "lamps under 1000 kr?", None).await;
     let (_, parts) = asked.done_parts();
@@ -508,7 +504,7 @@ async fn products_come_from_the_catalogue_only() {
         ["fjord", "aurora"],
         "unknown id dropped, repeat dropped"
     );
-    let knowledge = s._server.core().knowledge_of("demo-shop").unwrap();
+    let knowledge = s.core().knowledge_of("demo-shop").unwrap();
     let catalogue = &knowledge.catalogue;
     for card in &cards.products {
         let item = catalogue
@@ -521,7 +517,7 @@ async fn products_come_from_the_catalogue_only() {
         );
     }
     // The model heard which ids were shown and which were not.
-    let seen = s.seen.lock().unwrap();
+    let seen = fake.lock().unwrap();
     let tool_msg = seen.requests[1]["messages"]
         .as_array()
         .unwrap()
@@ -544,7 +540,7 @@ async fn products_come_from_the_catalogue_only() {
 
 #[tokio::test]
 async fn a_custom_action_is_a_tool_with_tool_events_on_ws() {
-    let s = start().await;
+    let (s, fake) = on_fake_model();
     let url = format!(
         "{}/ws?key=demo-shop&visitor_id=model_visitor_1",
         s.base.replace("http://", "ws://")
@@ -592,7 +588,7 @@ async fn a_custom_action_is_a_tool_with_tool_events_on_ws() {
     assert_eq!(text, "Your order has shipped.");
 
     // The endpoint got exactly the action's fields: nothing else the model made up.
-    let seen = s.seen.lock().unwrap();
+    let seen = fake.lock().unwrap();
     let body = &seen.action_bodies[0];
     let keys: BTreeSet<&str> = body
         .as_object()
@@ -627,7 +623,7 @@ async fn a_custom_action_is_a_tool_with_tool_events_on_ws() {
 
 #[tokio::test]
 async fn the_action_answer_streams_over_sse_too() {
-    let s = start().await;
+    let (s, fake) = on_fake_model();
     let token = s.token().await;
     let asked = s.ask(&token, "order 1042, ada@example.com", None).await;
     let (_, parts) = asked.done_parts();
@@ -635,7 +631,7 @@ async fn the_action_answer_streams_over_sse_too() {
         dgbot_protocol::message::parts_text(&parts),
         "Your order has shipped."
     );
-    assert_eq!(s.seen.lock().unwrap().action_bodies.len(), 1);
+    assert_eq!(fake.lock().unwrap().action_bodies.len(), 1);
     // The SSE stream names the tool while it runs, for the widget's "Looking up …".
     assert!(
         asked
@@ -648,7 +644,7 @@ async fn the_action_answer_streams_over_sse_too() {
 
 #[tokio::test]
 async fn failures_end_with_generation_failed_and_say_if_a_retry_may_help() {
-    let s = start().await;
+    let (s, _fake) = on_fake_model();
     let token = s.token().await;
     for (question, retryable, said) in [
         ("drop mid-answer", true, "The first words and"),
@@ -699,7 +695,7 @@ async fn failures_end_with_generation_failed_and_say_if_a_retry_may_help() {
 
 #[tokio::test]
 async fn a_malformed_chunk_fails_retryably_and_the_retry_answers_anew() {
-    let s = start().await;
+    let (s, fake) = on_fake_model();
     let token = s.token().await;
     let first = s.ask(&token, "flaky question", Some("c_flaky_1")).await;
     assert!(first.error().retryable);
@@ -717,7 +713,7 @@ async fn a_malformed_chunk_fails_retryably_and_the_retry_answers_anew() {
         dgbot_protocol::message::parts_text(&again.done_parts().1),
         "A whole answer."
     );
-    assert_eq!(s.seen.lock().unwrap().asked["flaky question"], 2);
+    assert_eq!(fake.lock().unwrap().asked["flaky question"], 2);
     let history = s.history(&token).await;
     assert_eq!(
         history.len(),
@@ -728,7 +724,7 @@ async fn a_malformed_chunk_fails_retryably_and_the_retry_answers_anew() {
 
 #[tokio::test]
 async fn ws_hears_generation_failed_then_stream_end() {
-    let s = start().await;
+    let (s, _fake) = on_fake_model();
     let url = format!(
         "{}/ws?key=demo-shop&visitor_id=model_visitor_2",
         s.base.replace("http://", "ws://")
@@ -767,13 +763,13 @@ async fn ws_hears_generation_failed_then_stream_end() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn ttft_added_by_the_server() {
-    let s = start().await;
+    let (s, fake) = on_fake_model();
     let token = s.token().await;
     let mut added = Vec::new();
     for i in 0..110 {
         let sent = Instant::now();
         let res = s
-            .http
+            .api.http
             .post(format!("{}/api/v1/chat/messages", s.base))
             .bearer_auth(&token)
             .json(&json!({ "message": { "parts": [{ "type": "text", "text": format!("bench {i}") }] } }))
@@ -790,7 +786,7 @@ async fn ttft_added_by_the_server() {
             }
         }
         let (arrived, first_sent) = {
-            let seen = s.seen.lock().unwrap();
+            let seen = fake.lock().unwrap();
             (seen.arrived.unwrap(), seen.first_sent.unwrap())
         };
         let ours = first.unwrap() - sent;

@@ -6,37 +6,34 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use dgbot_server::ServerConfig;
 use dgbot_server::model::Database;
 use dgbot_server::store::Store;
-use dgbot_server::{ServerConfig, SharedState};
 use dgbot_testkit::TestServer;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-struct Server {
-    base: String,
-    http: reqwest::Client,
-    state: SharedState,
-    server: TestServer,
+/// The demo server, with `configure` applied.
+fn ops_server(configure: impl Fn(&mut ServerConfig) + Send + Sync + 'static) -> TestServer {
+    TestServer::builder().configure(configure).start()
 }
 
-async fn start(configure: impl Fn(&mut ServerConfig) + Send + Sync + 'static) -> Server {
-    start_with(TestServer::builder().configure(configure))
+/// The calls these tests make, over real HTTP.
+trait Ops {
+    /// `GET path`.
+    async fn get(&self, path: &str) -> reqwest::Response;
+    /// Ask over SSE; the response, its stream unread.
+    async fn ask(&self, token: &str, text: &str) -> reqwest::Response;
+    /// `GET /metrics`, checked to be Prometheus text.
+    async fn metrics(&self) -> String;
+    /// `POST /auth/public` with `headers`; its status.
+    async fn auth_public(&self, headers: &[(&str, &str)]) -> u16;
 }
 
-fn start_with(builder: dgbot_testkit::Builder) -> Server {
-    let server = builder.start();
-    Server {
-        base: server.base.clone(),
-        http: reqwest::Client::new(),
-        state: server.state.clone(),
-        server,
-    }
-}
-
-impl Server {
+impl Ops for TestServer {
     async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
+        self.api
+            .http
             .get(format!("{}{path}", self.base))
             .send()
             .await
@@ -44,7 +41,8 @@ impl Server {
     }
 
     async fn ask(&self, token: &str, text: &str) -> reqwest::Response {
-        self.http
+        self.api
+            .http
             .post(format!("{}/api/v1/chat/messages", self.base))
             .bearer_auth(token)
             .json(&json!({ "message": { "parts": [{ "type": "text", "text": text }] } }))
@@ -67,6 +65,7 @@ impl Server {
 
     async fn auth_public(&self, headers: &[(&str, &str)]) -> u16 {
         let mut req = self
+            .api
             .http
             .post(format!("{}/api/v1/chat/auth/public", self.base))
             .json(&json!({ "chatbot_id": "demo-shop", "host_origin": "http://localhost:5173" }));
@@ -87,7 +86,7 @@ fn value_of(metrics: &str, series: &str) -> Option<f64> {
 
 #[tokio::test]
 async fn health_and_readiness() {
-    let s = start(|_| {}).await;
+    let s = ops_server(|_| {});
     let res = s.get("/healthz").await;
     assert_eq!(res.status(), 200);
     assert_eq!(
@@ -97,7 +96,6 @@ async fn health_and_readiness() {
     let res = s.get("/readyz").await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "ready");
-    let _ = &s.state;
 }
 
 #[tokio::test]
@@ -105,7 +103,9 @@ async fn not_ready_when_the_database_is_gone_or_not_migrated() {
     let dir = std::env::temp_dir().join(format!("dgbot-ops-ready-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let path = dir.join("dgbot.sqlite");
-    let s = start_with(TestServer::builder().database(Database::Sqlite(path.clone())));
+    let s = TestServer::builder()
+        .database(Database::Sqlite(path.clone()))
+        .start();
     assert_eq!(s.get("/readyz").await.status(), 200);
 
     let other = rusqlite::Connection::open(&path).unwrap();
@@ -137,8 +137,9 @@ async fn not_ready_when_the_database_is_gone_or_not_migrated() {
 
 #[tokio::test]
 async fn request_ids_are_echoed_or_made() {
-    let s = start(|_| {}).await;
+    let s = ops_server(|_| {});
     let res = s
+        .api
         .http
         .get(format!("{}/healthz", s.base))
         .header("x-request-id", "proxy-set-4711")
@@ -163,6 +164,7 @@ async fn request_ids_are_echoed_or_made() {
     assert!(res.headers().contains_key("x-request-id"));
     // A header that is not a plain token is replaced.
     let res = s
+        .api
         .http
         .get(format!("{}/healthz", s.base))
         .header("x-request-id", "a b")
@@ -174,7 +176,7 @@ async fn request_ids_are_echoed_or_made() {
 
 #[tokio::test]
 async fn metrics_show_the_traffic() {
-    let s = start(|c| c.auth_public_limit.messages = 1).await;
+    let s = ops_server(|c| c.auth_public_limit.messages = 1);
     let token = dgbot_testkit::Api::new(&s.base).visitor().await.token;
     assert_eq!(s.auth_public(&[]).await, 429);
 
@@ -236,11 +238,10 @@ async fn metrics_show_the_traffic() {
 #[tokio::test]
 async fn forwarding_headers_are_believed_only_from_trusted_proxies() {
     // The test client connects from 127.0.0.1: a trusted proxy here.
-    let s = start(|c| {
+    let s = ops_server(|c| {
         c.auth_public_limit.messages = 1;
         c.trusted_proxies = "127.0.0.1, 10.0.0.0/8".parse().unwrap();
-    })
-    .await;
+    });
     let fwd = |v: &'static str| [("Forwarded", v)];
     assert_eq!(s.auth_public(&fwd("for=198.51.100.1")).await, 200);
     assert_eq!(s.auth_public(&fwd("for=198.51.100.1")).await, 429);
@@ -260,11 +261,10 @@ async fn forwarding_headers_are_believed_only_from_trusted_proxies() {
     );
 
     // 127.0.0.1 is not trusted here: its headers are ignored, so it is one client.
-    let s = start(|c| {
+    let s = ops_server(|c| {
         c.auth_public_limit.messages = 1;
         c.trusted_proxies = "10.0.0.0/8".parse().unwrap();
-    })
-    .await;
+    });
     assert_eq!(s.auth_public(&fwd("for=198.51.100.1")).await, 200);
     assert_eq!(s.auth_public(&fwd("for=198.51.100.2")).await, 429);
     assert_eq!(
@@ -275,11 +275,10 @@ async fn forwarding_headers_are_believed_only_from_trusted_proxies() {
 
 #[tokio::test]
 async fn shutdown_lets_a_stream_in_flight_finish() {
-    let mut s = start(|c| {
+    let mut s = ops_server(|c| {
         c.stream_delay = Duration::from_millis(40);
         c.drain_timeout = Duration::from_secs(8);
-    })
-    .await;
+    });
     let token = dgbot_testkit::Api::new(&s.base).visitor().await.token;
     let res = s.ask(&token, "Hello").await;
     assert_eq!(res.status(), 200);
@@ -288,7 +287,7 @@ async fn shutdown_lets_a_stream_in_flight_finish() {
     assert!(!first.is_empty());
 
     let asked = Instant::now();
-    let served = s.server.shut_down();
+    let served = s.shut_down();
     let mut text = String::from_utf8_lossy(&first).into_owned();
     while let Some(chunk) = body.next().await {
         text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
@@ -310,12 +309,11 @@ async fn shutdown_lets_a_stream_in_flight_finish() {
 
 #[tokio::test]
 async fn shutdown_is_bounded() {
-    let mut s = start(|c| {
+    let mut s = ops_server(|c| {
         // An answer that would take far longer than the bound.
         c.stream_delay = Duration::from_secs(3);
         c.drain_timeout = Duration::from_millis(700);
-    })
-    .await;
+    });
     let token = dgbot_testkit::Api::new(&s.base).visitor().await.token;
     let res = s.ask(&token, "Hello").await;
     assert_eq!(res.status(), 200);
@@ -323,7 +321,7 @@ async fn shutdown_is_bounded() {
     body.next().await.unwrap().unwrap();
 
     let asked = Instant::now();
-    tokio::time::timeout(Duration::from_secs(5), s.server.shut_down())
+    tokio::time::timeout(Duration::from_secs(5), s.shut_down())
         .await
         .expect("serve returns once the bound has passed");
     let took = asked.elapsed();

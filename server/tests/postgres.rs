@@ -616,10 +616,7 @@ async fn receiver() -> (String, Arc<Mutex<BTreeMap<String, u32>>>) {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, seen)
+    (format!("{}/hooks", dgbot_testkit::side::serve(app)), seen)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -11,15 +11,9 @@ use dgbot_server::store::Store;
 use dgbot_testkit::TestServer;
 use serde_json::{Value, json};
 
-struct Server {
-    base: String,
-    http: reqwest::Client,
-    _server: TestServer,
-}
-
 /// `chatbot` on the SQLite file `database` (in memory when `None`), with a fixed token secret
 /// so that tokens outlive a restart.
-async fn start(database: Option<PathBuf>, chatbot: Chatbot) -> Server {
+fn storage_server(database: Option<PathBuf>, chatbot: Chatbot) -> TestServer {
     let mut builder = TestServer::builder()
         .chatbots(vec![chatbot])
         .configure(|config| {
@@ -28,18 +22,24 @@ async fn start(database: Option<PathBuf>, chatbot: Chatbot) -> Server {
     if let Some(path) = database {
         builder = builder.database(Database::Sqlite(path));
     }
-    let server = builder.start();
-    Server {
-        base: server.base.clone(),
-        http: reqwest::Client::new(),
-        _server: server,
-    }
+    builder.start()
 }
 
-impl Server {
+/// A visitor's calls over real HTTP.
+trait Visit {
+    /// A visitor's token (`POST /auth/public`), as `visitor_id` when given.
+    async fn token(&self, visitor_id: Option<&str>) -> String;
+    /// Ask over SSE; the response, its stream unread.
+    async fn ask(&self, token: &str, text: &str) -> reqwest::Response;
+    /// `GET path` as the visitor of `token`; the JSON body.
+    async fn get(&self, token: &str, path: &str) -> Value;
+}
+
+impl Visit for TestServer {
     async fn token(&self, visitor_id: Option<&str>) -> String {
         let body = json!({ "chatbot_id": DEMO_CHATBOT_ID, "host_origin": "http://localhost:3000", "visitor_id": visitor_id });
         let res = self
+            .api
             .http
             .post(format!("{}/api/v1/chat/auth/public", self.base))
             .json(&body)
@@ -53,7 +53,8 @@ impl Server {
     }
 
     async fn ask(&self, token: &str, text: &str) -> reqwest::Response {
-        self.http
+        self.api
+            .http
             .post(format!("{}/api/v1/chat/messages", self.base))
             .bearer_auth(token)
             .json(&json!({ "message": { "parts": [{ "type": "text", "text": text }] } }))
@@ -63,7 +64,8 @@ impl Server {
     }
 
     async fn get(&self, token: &str, path: &str) -> Value {
-        self.http
+        self.api
+            .http
             .get(format!("{}{path}", self.base))
             .bearer_auth(token)
             .send()
@@ -96,7 +98,7 @@ fn visitor_of(token: &str) -> String {
 #[tokio::test]
 async fn a_restart_loses_nothing_and_deletion_really_deletes() {
     let path = temp_db("restart");
-    let server = start(Some(path.clone()), dgbot_server::config::demo_chatbot()).await;
+    let server = storage_server(Some(path.clone()), dgbot_server::config::demo_chatbot());
     let token = server.token(None).await;
     let visitor = visitor_of(&token);
     server
@@ -130,7 +132,7 @@ async fn a_restart_loses_nothing_and_deletion_really_deletes() {
         .unwrap()["part_id"]
         .clone();
     let submitted = server
-        .http
+        .api.http
         .post(format!("{}/api/v1/chat/actions", server.base))
         .bearer_auth(&token)
         .json(&json!({ "part_id": form, "action": { "type": "contact_form", "fields": { "name": "Ada", "email": "ada@example.com" } } }))
@@ -139,6 +141,7 @@ async fn a_restart_loses_nothing_and_deletion_really_deletes() {
         .unwrap();
     assert_eq!(submitted.status(), 200);
     let rated = server
+        .api
         .http
         .post(format!("{}/api/v1/chat/rate", server.base))
         .bearer_auth(&token)
@@ -148,6 +151,7 @@ async fn a_restart_loses_nothing_and_deletion_really_deletes() {
         .unwrap();
     assert_eq!(rated.status(), 200);
     let identified = server
+        .api
         .http
         .post(format!("{}/api/v1/chat/identify", server.base))
         .bearer_auth(&token)
@@ -163,7 +167,7 @@ async fn a_restart_loses_nothing_and_deletion_really_deletes() {
     assert_eq!(store.submissions().unwrap().len(), 1);
     assert_eq!(store.ratings().unwrap()[0].rating, 5);
     assert_eq!(store.identities().unwrap()[0].2.user_id, "u-1");
-    let server = start(Some(path.clone()), dgbot_server::config::demo_chatbot()).await;
+    let server = storage_server(Some(path.clone()), dgbot_server::config::demo_chatbot());
     let token = server.token(Some(&visitor)).await;
     assert_eq!(visitor_of(&token), visitor);
     assert_eq!(
@@ -180,6 +184,7 @@ async fn a_restart_loses_nothing_and_deletion_really_deletes() {
 
     // Deleting removes every row of the visitor, and says how many.
     let deleted: Value = server
+        .api
         .http
         .delete(format!("{}/api/v1/chat", server.base))
         .bearer_auth(&token)
@@ -200,13 +205,14 @@ async fn a_restart_loses_nothing_and_deletion_really_deletes() {
             && store.ratings().unwrap().is_empty()
             && store.identities().unwrap().is_empty()
     );
-    let server = start(Some(path.clone()), dgbot_server::config::demo_chatbot()).await;
+    let server = storage_server(Some(path.clone()), dgbot_server::config::demo_chatbot());
     let token = server.token(Some(&visitor)).await;
     assert_eq!(
         server.get(&token, "/api/v1/chat/messages").await["messages"],
         json!([])
     );
     let gone = server
+        .api
         .http
         .get(format!(
             "{}/api/v1/chat/classification?message_id={answer_id}",
@@ -226,7 +232,7 @@ async fn too_many_messages_get_429_with_retry_after() {
         messages: 2,
         per_seconds: 30,
     };
-    let server = start(None, chatbot).await;
+    let server = storage_server(None, chatbot);
     let token = server.token(None).await;
     for _ in 0..2 {
         let answer = server.ask(&token, "Hello").await;
@@ -301,7 +307,7 @@ fn a_bad_configuration_stops_the_server_naming_the_field() {
 #[tokio::test]
 async fn a_database_failure_is_a_500_in_the_envelope_and_streams_nothing() {
     let path = temp_db("broken");
-    let server = start(Some(path.clone()), dgbot_server::config::demo_chatbot()).await;
+    let server = storage_server(Some(path.clone()), dgbot_server::config::demo_chatbot());
     let token = server.token(None).await;
     // Break the database under the running server.
     let other = rusqlite::Connection::open(&path).unwrap();
@@ -313,6 +319,7 @@ async fn a_database_failure_is_a_500_in_the_envelope_and_streams_nothing() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "internal");
     let rated = server
+        .api
         .http
         .post(format!("{}/api/v1/chat/rate", server.base))
         .bearer_auth(&token)
@@ -322,6 +329,7 @@ async fn a_database_failure_is_a_500_in_the_envelope_and_streams_nothing() {
         .unwrap();
     assert_eq!(rated.status(), 500);
     let history = server
+        .api
         .http
         .get(format!("{}/api/v1/chat/messages", server.base))
         .bearer_auth(&token)

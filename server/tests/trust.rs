@@ -9,44 +9,43 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use dgbot_server::{Chatbot, ServerConfig, SharedState};
+use dgbot_server::{Chatbot, ServerConfig};
 use serde_json::{Value, json};
-
-struct Server {
-    base: String,
-    http: reqwest::Client,
-    state: SharedState,
-    _server: TestServer,
-}
 
 /// The server as `main` runs it (`serve`: with each connection's peer address), with the demo
 /// chatbot allowed on `http://localhost:*` only, plus `bots`.
-async fn start(
+fn trust_server(
     configure: impl Fn(&mut ServerConfig) + Send + Sync + 'static,
     bots: Vec<Chatbot>,
-) -> Server {
+) -> TestServer {
     let mut builder = TestServer::builder()
         .configure(configure)
         .chatbot(|demo| demo.allowed_origins = vec!["http://localhost:*".into()]);
     for bot in bots {
         builder = builder.also(bot);
     }
-    let server = builder.start();
-    Server {
-        base: server.base.clone(),
-        http: reqwest::Client::new(),
-        state: server.state.clone(),
-        _server: server,
-    }
+    builder.start()
 }
 
-impl Server {
+/// A visitor's calls, as a browser on some origin makes them.
+trait Browser {
+    /// A new visitor's widget token.
+    async fn token(&self) -> String;
+    /// `GET /config` from `origin` (none: not a browser): the status, the body and
+    /// `Access-Control-Allow-Origin`.
+    async fn config_with(&self, token: &str, origin: Option<&str>) -> (u16, Value, Option<String>);
+    /// A browser's CORS preflight for a `POST` to `path` from `origin`.
+    async fn preflight(&self, path: &str, origin: &str) -> reqwest::Response;
+}
+
+impl Browser for TestServer {
     async fn token(&self) -> String {
         dgbot_testkit::Api::new(&self.base).visitor().await.token
     }
 
     async fn config_with(&self, token: &str, origin: Option<&str>) -> (u16, Value, Option<String>) {
         let mut req = self
+            .api
             .http
             .get(format!("{}/api/v1/chat/config", self.base))
             .bearer_auth(token);
@@ -62,7 +61,8 @@ impl Server {
     }
 
     async fn preflight(&self, path: &str, origin: &str) -> reqwest::Response {
-        self.http
+        self.api
+            .http
             .request(reqwest::Method::OPTIONS, format!("{}{path}", self.base))
             .header("Origin", origin)
             .header("Access-Control-Request-Method", "POST")
@@ -92,7 +92,7 @@ async fn visitor_tokens_name_their_chatbot_and_expire() {
     other.api_keys = vec!["other-key".into()];
     other.test_api_keys = vec![];
     other.config.name = "Other shop".into();
-    let s = start(|c| c.token_ttl = Duration::from_secs(2), vec![other]).await;
+    let s = trust_server(|c| c.token_ttl = Duration::from_secs(2), vec![other]);
 
     let token = s.token().await;
     let (header, claims) = claims_of(&token);
@@ -106,6 +106,7 @@ async fn visitor_tokens_name_their_chatbot_and_expire() {
     // A token opens its own chatbot only: the other chatbot's token (from its API key) reads
     // the other configuration, and neither can be re-pointed without the server's key.
     let res = s
+        .api
         .http
         .post(format!("{}/api/v1/chat/auth", s.base))
         .basic_auth("other-key", Some(""))
@@ -153,7 +154,7 @@ async fn visitor_tokens_name_their_chatbot_and_expire() {
 
 #[tokio::test]
 async fn cors_lets_the_chatbots_sites_call_the_visitor_endpoints_and_no_one_else() {
-    let s = start(|_| {}, vec![]).await;
+    let s = trust_server(|_| {}, vec![]);
     let token = s.token().await;
 
     // A preflight from an allowed site, for every visitor endpoint the seed's client calls.
@@ -225,9 +226,10 @@ async fn auth_public_is_limited_per_ip_address() {
             per_seconds: 60,
         }
     };
-    let s = start(limit, vec![]).await;
+    let s = trust_server(limit, vec![]);
     let ask = |forwarded: Option<&'static str>| {
         let mut req = s
+            .api
             .http
             .post(format!("{}/api/v1/chat/auth/public", s.base))
             .json(&json!({ "chatbot_id": "demo-shop", "host_origin": "http://localhost:5173" }));
@@ -258,16 +260,16 @@ async fn auth_public_is_limited_per_ip_address() {
     assert_eq!(s.config_with(&token, None).await.0, 200);
 
     // Behind a trusted proxy, each client address (the proxy's last entry) has its own budget.
-    let s = start(
+    let s = trust_server(
         move |c| {
             limit(c);
             c.trusted_proxies = "127.0.0.1".parse().unwrap();
         },
         vec![],
-    )
-    .await;
+    );
     let ask = |forwarded: &'static str| {
-        s.http
+        s.api
+            .http
             .post(format!("{}/api/v1/chat/auth/public", s.base))
             .header("X-Forwarded-For", forwarded)
             .json(&json!({ "chatbot_id": "demo-shop", "host_origin": "http://localhost:5173" }))
@@ -282,7 +284,7 @@ async fn auth_public_is_limited_per_ip_address() {
 
 #[tokio::test]
 async fn the_chat_page_is_sent_with_a_strict_policy() {
-    let s = start(|_| {}, vec![]).await;
+    let s = trust_server(|_| {}, vec![]);
     let html = std::fs::read_to_string(s.state.config.dist_dir.join("index.html"))
         .expect("dist/index.html: run `cargo xtask build` first (`cargo xtask test` does)");
     let inline_scripts =
@@ -290,6 +292,7 @@ async fn the_chat_page_is_sent_with_a_strict_policy() {
     assert!(inline_scripts >= 1);
 
     let res = s
+        .api
         .http
         .get(format!(
             "{}/chat/?chatbot_id=demo-shop&host=http%3A%2F%2Flocalhost%3A3000",
@@ -316,6 +319,7 @@ async fn the_chat_page_is_sent_with_a_strict_policy() {
 
     // An unknown chatbot's page may be framed by no one.
     let res = s
+        .api
         .http
         .get(format!("{}/chat/index.html?chatbot_id=nope", s.base))
         .send()
@@ -330,6 +334,7 @@ async fn the_chat_page_is_sent_with_a_strict_policy() {
 
     // Violation reports are taken and kept; an oversized one is refused.
     let res = s
+        .api
         .http
         .post(format!("{}/csp-report", s.base))
         .header("Content-Type", "application/csp-report")
@@ -340,6 +345,7 @@ async fn the_chat_page_is_sent_with_a_strict_policy() {
     assert_eq!(res.status(), 204);
     assert_eq!(s.state.csp_reports.lock().unwrap().len(), 1);
     let res = s
+        .api
         .http
         .post(format!("{}/csp-report", s.base))
         .body(vec![b'x'; 64 * 1024])

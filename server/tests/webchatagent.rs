@@ -8,10 +8,10 @@ use dgbot_server::core::store::ConversationStore as _;
 use dgbot_testkit::TestServer;
 use std::time::Duration;
 
+use dgbot_server::Chatbot;
 use dgbot_server::adapters::webchatagent::Timings;
 use dgbot_server::config::{DEMO_API_KEY, DEMO_CHATBOT_ID};
 use dgbot_server::core::ConversationKey;
-use dgbot_server::{Chatbot, SharedState};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -22,36 +22,22 @@ const ALICE: &str = "agent-alice";
 /// A chatbot that allows one site only, to check origins against.
 const OTHER_BOT: &str = "other-shop";
 
-struct Server {
-    base: String,
-    http: reqwest::Client,
-    state: SharedState,
-    _server: TestServer,
-}
-
 /// The server as `main` runs it, the demo chatbot allowed on `http://localhost:*` only, plus
 /// [`OTHER_BOT`] on `https://other.example`.
-async fn start() -> Server {
-    start_with(|_| {}).await
+fn webchat_server() -> TestServer {
+    webchat_server_with(|_| {})
 }
 
-async fn start_with(bot: impl FnOnce(&mut Chatbot)) -> Server {
-    serve(builder(bot))
+/// The same, with `bot` applied to the demo chatbot.
+fn webchat_server_with(bot: impl FnOnce(&mut Chatbot)) -> TestServer {
+    builder(bot).start()
 }
 
 /// With the WebSocket's timings shortened.
-async fn start_timed(timings: Timings) -> Server {
-    serve(builder(|_| {}).configure(move |c| c.webchatagent_timings = timings))
-}
-
-fn serve(builder: dgbot_testkit::Builder) -> Server {
-    let server = builder.start();
-    Server {
-        base: server.base.clone(),
-        http: reqwest::Client::new(),
-        state: server.state.clone(),
-        _server: server,
-    }
+fn webchat_server_timed(timings: Timings) -> TestServer {
+    builder(|_| {})
+        .configure(move |c| c.webchatagent_timings = timings)
+        .start()
 }
 
 fn builder(bot: impl FnOnce(&mut Chatbot)) -> dgbot_testkit::Builder {
@@ -89,7 +75,29 @@ impl Reply {
     }
 }
 
-impl Server {
+/// Seed 003's calls, and an agent through seed 002's setup and agent APIs.
+trait WebChatAgent {
+    /// The conversation of a seed 003 session, as the server keys it.
+    fn key(&self, session: &str) -> ConversationKey;
+    /// `POST /api/chat` with `message`, in `session` when given.
+    async fn chat(&self, message: &str, session: Option<&str>) -> Reply;
+    /// `POST /api/chat` with `body` as written, from `origin` when given.
+    async fn chat_raw(&self, body: String, session: Option<&str>, origin: Option<&str>) -> Reply;
+    /// A new session that asked the assistant something: its id.
+    async fn session(&self) -> String;
+    /// A WebSocket on `/api/livechat` (no `Origin`).
+    async fn socket(&self) -> Socket;
+    /// An agent token for the session's (waiting) live chat, through the setup API.
+    async fn agent_token(&self, session: &str) -> String;
+    /// `POST` to the agent API's `path` with the agent's `token`; the JSON answer.
+    async fn agent(&self, token: &str, path: &str, body: Value) -> Value;
+    /// The agent (Alice) writes `text`.
+    async fn agent_say(&self, token: &str, text: &str) -> Value;
+    /// The transcript the agent sees.
+    async fn agent_transcript(&self, token: &str) -> String;
+}
+
+impl WebChatAgent for TestServer {
     fn key(&self, session: &str) -> ConversationKey {
         ConversationKey::new(DEMO_CHATBOT_ID, session)
     }
@@ -101,6 +109,7 @@ impl Server {
 
     async fn chat_raw(&self, body: String, session: Option<&str>, origin: Option<&str>) -> Reply {
         let mut req = self
+            .api
             .http
             .post(format!("{}/api/chat", self.base))
             .header("Content-Type", "application/json")
@@ -123,7 +132,6 @@ impl Server {
         }
     }
 
-    /// A new session that asked the assistant something: its id.
     async fn session(&self) -> String {
         self.chat("What are your shipping times?", None)
             .await
@@ -134,9 +142,9 @@ impl Server {
         Socket::open(&self.base, None).await.unwrap()
     }
 
-    /// An agent token for the session's (waiting) live chat, through the setup API.
     async fn agent_token(&self, session: &str) -> String {
         let list: Value = self
+            .api
             .http
             .get(format!("{}/api/v1/chat/livechat/sessions", self.base))
             .basic_auth(DEMO_API_KEY, Some(""))
@@ -164,6 +172,7 @@ impl Server {
 
     async fn agent(&self, token: &str, path: &str, body: Value) -> Value {
         let res = self
+            .api
             .http
             .post(format!("{}/api/v1/chat/livechat/agent/{path}", self.base))
             .bearer_auth(token)
@@ -180,9 +189,9 @@ impl Server {
         self.agent(token, "messages", body).await
     }
 
-    /// The transcript the agent sees.
     async fn agent_transcript(&self, token: &str) -> String {
         let context: Value = self
+            .api
             .http
             .get(format!("{}/api/v1/chat/livechat/agent/context", self.base))
             .bearer_auth(token)
@@ -321,7 +330,7 @@ async fn shell(base: &str, command: &str, session: &str) -> String {
 
 #[tokio::test]
 async fn the_seeds_curl_pair_starts_and_continues_a_session() {
-    let s = start().await;
+    let s = webchat_server();
     let first = shell(&s.base, SEED_CURL_1, "").await;
     let (head, body) = first
         .split_once("\r\n\r\n")
@@ -360,7 +369,7 @@ async fn the_seeds_curl_pair_starts_and_continues_a_session() {
 
 #[tokio::test]
 async fn answers_name_their_sources_with_links_that_work() {
-    let s = start().await;
+    let s = webchat_server();
     let shipping = s.chat("What are your shipping times?", None).await;
     let reply = shipping.json();
     assert!(
@@ -374,6 +383,7 @@ async fn answers_name_their_sources_with_links_that_work() {
                 "url": format!("{}/demo/help/shipping", s.base) })
     );
     let doc = s
+        .api
         .http
         .get(reply["sources"][0]["url"].as_str().unwrap())
         .send()
@@ -414,7 +424,7 @@ async fn answers_name_their_sources_with_links_that_work() {
 
 #[tokio::test]
 async fn errors_are_text_with_a_status_and_keep_the_message() {
-    let s = start_with(|bot| bot.rate_limit.messages = 3).await;
+    let s = webchat_server_with(|bot| bot.rate_limit.messages = 3);
     let bad = s.chat_raw("{not json".into(), None, None).await;
     assert_eq!(bad.status, 400);
     assert!(bad.text.contains("must be JSON"), "{bad:?}");
@@ -461,9 +471,10 @@ async fn errors_are_text_with_a_status_and_keep_the_message() {
 
 #[tokio::test]
 async fn browsers_on_the_chatbots_sites_may_call_and_read_the_session_header() {
-    let s = start().await;
+    let s = webchat_server();
     let preflight = |origin: &'static str| {
-        s.http
+        s.api
+            .http
             .request(reqwest::Method::OPTIONS, format!("{}/api/chat", s.base))
             .header("Origin", origin)
             .header("Access-Control-Request-Method", "POST")
@@ -507,7 +518,7 @@ async fn browsers_on_the_chatbots_sites_may_call_and_read_the_session_header() {
 
 #[tokio::test]
 async fn asking_for_a_person_reaches_an_agent_whose_reply_comes_back_on_the_websocket() {
-    let s = start().await;
+    let s = webchat_server();
     let session = s.session().await;
     let mut ws = s.socket().await;
     let status = ws.join(&session).await;
@@ -613,6 +624,7 @@ async fn asking_for_a_person_reaches_an_agent_whose_reply_comes_back_on_the_webs
     // The same conversation is the visitor's history on seed 002's API.
     let token = s.state.tokens.issue(DEMO_CHATBOT_ID, &session);
     let history: Value = s
+        .api
         .http
         .get(format!("{}/api/v1/chat/messages?limit=100", s.base))
         .bearer_auth(token)
@@ -635,7 +647,7 @@ async fn asking_for_a_person_reaches_an_agent_whose_reply_comes_back_on_the_webs
 
 #[tokio::test]
 async fn a_hand_over_asked_on_the_websocket_and_two_tabs_hear_everything() {
-    let s = start().await;
+    let s = webchat_server();
     let session = s.session().await;
     let (mut tab1, mut tab2) = (s.socket().await, s.socket().await);
     tab1.join(&session).await;
@@ -678,6 +690,7 @@ async fn a_hand_over_asked_on_the_websocket_and_two_tabs_hear_everything() {
     let (typing, _) = tab2.next_of("livechat:typing").await;
     assert_eq!(typing["sender"], "user");
     let context: Value = s
+        .api
         .http
         .get(format!("{}/api/v1/chat/livechat/agent/context", s.base))
         .bearer_auth(&agent)
@@ -694,7 +707,7 @@ async fn a_hand_over_asked_on_the_websocket_and_two_tabs_hear_everything() {
 
 #[tokio::test]
 async fn the_session_guard_and_refused_frames_change_nothing() {
-    let s = start().await;
+    let s = webchat_server();
     let session = s.session().await;
     let other = s.session().await;
     let mut ws = s.socket().await;
@@ -781,7 +794,7 @@ async fn the_session_guard_and_refused_frames_change_nothing() {
 
 #[tokio::test]
 async fn browser_pages_must_be_on_the_chatbots_sites() {
-    let s = start().await;
+    let s = webchat_server();
     let session = s.session().await;
     let refused = Socket::open(&s.base, Some("https://evil.example")).await;
     match refused {
@@ -802,7 +815,7 @@ async fn browser_pages_must_be_on_the_chatbots_sites() {
 
 #[tokio::test]
 async fn a_client_that_reconnects_with_its_session_id_gets_what_it_missed() {
-    let s = start().await;
+    let s = webchat_server();
     let session = s.session().await;
     s.chat("I want to talk to a person", Some(&session))
         .await
@@ -838,12 +851,11 @@ async fn a_client_that_reconnects_with_its_session_id_gets_what_it_missed() {
 
 #[tokio::test]
 async fn pings_keep_live_sockets_and_idle_ones_are_closed() {
-    let s = start_timed(Timings {
+    let s = webchat_server_timed(Timings {
         ping_every: Duration::from_millis(100),
         idle_after: Duration::from_millis(600),
         join_within: Duration::from_millis(400),
-    })
-    .await;
+    });
     let session = s.session().await;
 
     // A client that reads answers the server's pings (tungstenite does, as browsers do).

@@ -13,7 +13,7 @@ use dgbot_server::config::{DEMO_API_KEY, DEMO_CHATBOT_ID};
 use dgbot_server::core::ConversationKey;
 
 use dgbot_server::model::Database;
-use dgbot_server::{Clock, ServerConfig, SharedState};
+use dgbot_server::{Clock, ServerConfig};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -43,7 +43,7 @@ fn typescript() -> String {
 impl Receiver {
     /// Listen on `port` (0: any), answering 500 to the first `fail_first` deliveries of
     /// each event.
-    async fn start(port: u16, fail_first: u32) -> Receiver {
+    async fn listen(port: u16, fail_first: u32) -> Receiver {
         let script =
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/webhook_receiver/receiver.js");
         let mut child = tokio::process::Command::new("node")
@@ -118,53 +118,56 @@ impl Receiver {
     }
 }
 
-struct Server {
-    base: String,
-    http: reqwest::Client,
-    state: SharedState,
-    _server: TestServer,
+/// Retries 100 ms apart, a fixed token secret, then `configure`; on the SQLite file `store`
+/// when given (in memory otherwise).
+fn webhook_server(
+    configure: impl Fn(&mut ServerConfig) + Send + Sync + 'static,
+    store: Option<PathBuf>,
+) -> TestServer {
+    let mut builder = TestServer::builder()
+        .configure(|config| {
+            config.webhook_retry_base = Duration::from_millis(100);
+            config.token_secret = b"a fixed secret for webhook tests".to_vec();
+        })
+        .configure(configure);
+    if let Some(path) = store {
+        builder = builder.database(Database::Sqlite(path));
+    }
+    builder.start()
 }
 
-impl Server {
-    /// Retries 100 ms apart, a fixed token secret, then `configure`; on the SQLite file `store`
-    /// when given (in memory otherwise).
-    async fn start(
-        configure: impl Fn(&mut ServerConfig) + Send + Sync + 'static,
-        store: Option<PathBuf>,
-    ) -> Server {
-        Self::start_on(None, configure, store).await
-    }
+/// The setup API's webhooks, and a visitor whose doings make events.
+trait Hooks {
+    /// A setup API call with the demo chatbot's API key.
+    async fn setup(&self, method: reqwest::Method, path: &str, body: Option<Value>)
+    -> (u16, Value);
+    /// A setup API call with `key`.
+    async fn setup_as(
+        &self,
+        key: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value);
+    /// `PUT /webhooks`: deliver `events` (all when empty) to `receiver`.
+    async fn hooks(&self, receiver: &Receiver, events: Value) -> Value;
+    /// A new visitor's widget token.
+    async fn visitor(&self) -> String;
+    /// A chat API call as the visitor of `token`.
+    async fn visitor_call(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> (u16, Value);
+    /// Ask the assistant and read the answer to its end.
+    async fn ask(&self, token: &str, text: &str);
+    /// The visitor asks for a person: the livechat session's id.
+    async fn handover(&self, token: &str) -> String;
+}
 
-    async fn start_on(
-        port: Option<u16>,
-        configure: impl Fn(&mut ServerConfig) + Send + Sync + 'static,
-        store: Option<PathBuf>,
-    ) -> Server {
-        let mut builder = TestServer::builder()
-            .configure(|config| {
-                config.webhook_retry_base = Duration::from_millis(100);
-                config.token_secret = b"a fixed secret for webhook tests".to_vec();
-            })
-            .configure(configure);
-        if let Some(path) = store {
-            builder = builder.database(Database::Sqlite(path));
-        }
-        if let Some(port) = port {
-            builder = builder.port(port);
-        }
-        let server = builder.start();
-        Server {
-            base: server.base.clone(),
-            http: reqwest::Client::new(),
-            state: server.state.clone(),
-            _server: server,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}/api/v1/chat{path}", self.base)
-    }
-
+impl Hooks for TestServer {
     async fn setup(
         &self,
         method: reqwest::Method,
@@ -182,8 +185,9 @@ impl Server {
         body: Option<Value>,
     ) -> (u16, Value) {
         let mut req = self
+            .api
             .http
-            .request(method, self.url(path))
+            .request(method, self.api.chat_url(path))
             .basic_auth(key, Some(""));
         if let Some(b) = body {
             req = req.json(&b);
@@ -219,8 +223,9 @@ impl Server {
         body: Value,
     ) -> (u16, Value) {
         let res = self
+            .api
             .http
-            .request(method, self.url(path))
+            .request(method, self.api.chat_url(path))
             .bearer_auth(token)
             .json(&body)
             .send()
@@ -232,11 +237,11 @@ impl Server {
         )
     }
 
-    /// Ask the assistant and read the answer to its end.
     async fn ask(&self, token: &str, text: &str) {
         let res = self
+            .api
             .http
-            .post(self.url("/messages"))
+            .post(self.api.chat_url("/messages"))
             .bearer_auth(token)
             .json(&json!({ "message": { "parts": [{ "type": "text", "text": text }] } }))
             .send()
@@ -287,8 +292,8 @@ fn assert_signed(d: &Value, event_type: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_arrives_signed_with_the_six_headers() {
-    let s = Server::start(|_| {}, None).await;
-    let mut r = Receiver::start(0, 0).await;
+    let s = webhook_server(|_| {}, None);
+    let mut r = Receiver::listen(0, 0).await;
     s.hooks(&r, json!([])).await;
     let visitor = s.visitor().await;
     s.ask(&visitor, "Where is my order?").await;
@@ -307,8 +312,9 @@ async fn every_event_arrives_signed_with_the_six_headers() {
     // The short-lived token in the payload works for the agent system.
     let agent = b["livechat_session"]["token"].as_str().unwrap().to_owned();
     let context = s
+        .api
         .http
-        .get(s.url("/livechat/agent/context"))
+        .get(s.api.chat_url("/livechat/agent/context"))
         .bearer_auth(&agent)
         .send()
         .await
@@ -326,8 +332,9 @@ async fn every_event_arrives_signed_with_the_six_headers() {
 
     let agent_says = |text: &str| json!({ "agent_id": "agent-alice", "message": { "parts": [{ "type": "text", "text": text }] } });
     let res = s
+        .api
         .http
-        .post(s.url("/livechat/agent/messages"))
+        .post(s.api.chat_url("/livechat/agent/messages"))
         .bearer_auth(&agent)
         .json(&agent_says("Hi!"))
         .send()
@@ -411,8 +418,8 @@ async fn every_event_arrives_signed_with_the_six_headers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_receiver_gets_the_same_event_until_it_answers_and_replay_sends_it_again() {
-    let s = Server::start(|_| {}, None).await;
-    let mut r = Receiver::start(0, 2).await;
+    let s = webhook_server(|_| {}, None);
+    let mut r = Receiver::listen(0, 2).await;
     s.hooks(&r, json!([])).await;
     let visitor = s.visitor().await;
     s.handover(&visitor).await;
@@ -496,7 +503,7 @@ async fn an_event_survives_a_server_restart_while_the_receiver_is_down() {
         .local_addr()
         .unwrap()
         .port();
-    let s = Server::start(|_| {}, Some(db.clone())).await;
+    let s = webhook_server(|_| {}, Some(db.clone()));
     let (status, _) = s
         .setup(
             reqwest::Method::PUT,
@@ -510,8 +517,8 @@ async fn an_event_survives_a_server_restart_while_the_receiver_is_down() {
     tokio::time::sleep(Duration::from_millis(300)).await; // a failed attempt or two
     drop(s); // a crash: every connection ends at once
 
-    let s = Server::start(|_| {}, Some(db.clone())).await;
-    let mut r = Receiver::start(port, 0).await;
+    let s = webhook_server(|_| {}, Some(db.clone()));
+    let mut r = Receiver::listen(port, 0).await;
     let d = r.until("livechat.handover.requested").await;
     assert_signed(&d, "livechat.handover.requested");
     assert_eq!(d["body"]["livechat_session"]["id"], session.as_str());
@@ -531,14 +538,13 @@ async fn an_event_survives_a_server_restart_while_the_receiver_is_down() {
 async fn events_expire_after_30_days_and_undelivered_ones_die() {
     let clock = Clock::manual_at("2026-11-23T10:00:00Z");
     let c = clock.clone();
-    let s = Server::start(
+    let s = webhook_server(
         move |config| {
             config.clock = c.clone();
             config.webhook_max_attempts = 2;
         },
         None,
-    )
-    .await;
+    );
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -620,8 +626,8 @@ async fn events_expire_after_30_days_and_undelivered_ones_die() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn required_events_are_kept_and_bad_configurations_are_refused() {
-    let s = Server::start(|_| {}, None).await;
-    let mut r = Receiver::start(0, 0).await;
+    let s = webhook_server(|_| {}, None);
+    let mut r = Receiver::listen(0, 0).await;
     let (status, _) = s.setup(reqwest::Method::GET, "/webhooks", None).await;
     assert_eq!(status, 404, "none set yet");
     let view = s.hooks(&r, json!(["livechat.feedback.submitted"])).await;

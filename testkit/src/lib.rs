@@ -12,12 +12,15 @@
 //!   closing).
 //! - [`postgres::Postgres`]: a throwaway PostgreSQL cluster for one test binary.
 //! - [`release::ReleaseServer`]: the release binary as a process, for load tests.
+//! - [`side::serve`]: a side server the real one calls out to (a webhook receiver, an action
+//!   endpoint, a fake model API, a website), any axum router on a free loopback port.
 //! - [`source`]: the project's Rust sources as text, for the layer rules' tests.
 
 pub mod api;
 pub mod postgres;
 pub mod release;
 mod server;
+pub mod side;
 pub mod source;
 
 pub use api::{Agent, Answer, Api, Backend, Visitor};

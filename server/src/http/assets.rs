@@ -44,10 +44,6 @@ pub fn routes(config: &ServerConfig) -> Router<SharedState> {
             get(|s| console_file(s, Path("index.html".to_owned()))),
         )
         .route("/agent/{file}", get(console_file))
-        .route(
-            "/agent/js/{file}",
-            get(|s, Path(file): Path<String>| console_file(s, Path(format!("js/{file}")))),
-        )
         .route("/", get(|| async { Redirect::temporary("/demo/") }))
         .layer(middleware::from_fn(cache_headers))
         .layer(CompressionLayer::new().gzip(true).br(true))
@@ -104,19 +100,16 @@ pub fn console_dir(config: &ServerConfig) -> std::path::PathBuf {
         .unwrap_or_else(|| "agent".into())
 }
 
-/// The agent console (`server/agent/`): a page, its style and its modules (`js/<name>.js`,
-/// `name` in lower-case letters, digits and dashes), all sent with [`console_csp`]. It talks to
-/// the public livechat API of this origin, nothing else.
+/// The agent console (`server/agent/`, served at `/agent/`): a page, its style and its modules
+/// beside them (`<name>.js`, `name` in lower-case letters, digits and dashes), all sent with
+/// [`console_csp`]. It talks to the public livechat API of this origin, nothing else.
 async fn console_file(State(state): State<SharedState>, Path(file): Path<String>) -> Response {
-    let module = file
-        .strip_prefix("js/")
-        .and_then(|name| name.strip_suffix(".js"))
-        .is_some_and(|stem| {
-            !stem.is_empty()
-                && stem
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        });
+    let module = file.strip_suffix(".js").is_some_and(|stem| {
+        !stem.is_empty()
+            && stem
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    });
     let content_type = match file.as_str() {
         "index.html" => "text/html; charset=utf-8",
         "console.css" => "text/css; charset=utf-8",

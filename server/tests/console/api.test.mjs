@@ -1,8 +1,8 @@
-// The API's replies (server/agent/js/api.js): the error envelope, Basic auth, token lifetimes and
+// The API's replies (server/agent/api.js): the error envelope, Basic auth, token lifetimes and
 // what a refused write says.
 import test from "node:test";
 import assert from "node:assert/strict";
-import * as api from "../../agent/js/api.js";
+import * as api from "../../agent/api.js";
 
 test("a good reply is its JSON, or null when empty or not JSON", () => {
   assert.deepEqual(api.readReply(true, 200, "OK", '{"count":2}'), { count: 2 });

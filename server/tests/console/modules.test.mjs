@@ -1,4 +1,4 @@
-// The console's modules as files (server/agent/js/): the import graph written at the top of
+// The console's modules as files (server/agent/): the import graph written at the top of
 // main.js is the real one and has no cycles, the pure modules stay pure, and index.html loads
 // (and preloads) every module under names the server serves.
 import test from "node:test";
@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const dir = fileURLToPath(new URL("../../agent/js/", import.meta.url));
+const dir = fileURLToPath(new URL("../../agent/", import.meta.url));
 const page = readFileSync(fileURLToPath(new URL("../../agent/index.html", import.meta.url)), "utf8");
 const modules = readdirSync(dir).filter((f) => f.endsWith(".js")).sort();
 const source = Object.fromEntries(modules.map((f) => [f, readFileSync(dir + f, "utf8")]));
@@ -70,12 +70,12 @@ test("pure modules touch no DOM, no storage, no network, and import only pure mo
 
 test("index.html starts main.js as a module and preloads every other module", () => {
   const scripts = [...page.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
-  assert.deepEqual(scripts, ['<script type="module" src="/agent/js/main.js">']);
+  assert.deepEqual(scripts, ['<script type="module" src="/agent/main.js">']);
   assert.doesNotMatch(page, /<script[^>]*>[^<]/, "no inline script");
-  const preloaded = [...page.matchAll(/<link rel="modulepreload" href="\/agent\/js\/([^"]+)">/g)].map((m) => m[1]).sort();
+  const preloaded = [...page.matchAll(/<link rel="modulepreload" href="\/agent\/([^"]+)">/g)].map((m) => m[1]).sort();
   assert.deepEqual(preloaded, modules.filter((f) => f !== "main.js"));
 });
 
-test("module names are ones the server serves (/agent/js/<lower-case, digits, dashes>.js)", () => {
+test("module names are ones the server serves (/agent/<lower-case, digits, dashes>.js)", () => {
   for (const f of modules) assert.match(f, /^[a-z0-9-]+\.js$/);
 });

@@ -1,7 +1,7 @@
-// Agent profiles (server/agent/js/profiles.js): the id rule and the recent list.
+// Agent profiles (server/agent/profiles.js): the id rule and the recent list.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { parseRecent, validAgentId, withRecent } from "../../agent/js/profiles.js";
+import { parseRecent, validAgentId, withRecent } from "../../agent/profiles.js";
 
 test("agent ids: letters, digits, dots, dashes, underscores and @, up to 128", () => {
   for (const id of ["agent-alice", "a", "ada.j_2@shop", "x".repeat(128)]) assert.ok(validAgentId(id), id);

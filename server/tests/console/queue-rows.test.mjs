@@ -1,8 +1,8 @@
-// What the queue shows (server/agent/js/queue-rows.js): groups and their order, summaries, new
+// What the queue shows (server/agent/queue-rows.js): groups and their order, summaries, new
 // waiting chats, each row's texts and tags.
 import test from "node:test";
 import assert from "node:assert/strict";
-import * as q from "../../agent/js/queue-rows.js";
+import * as q from "../../agent/queue-rows.js";
 
 const at = (m) => "2025-03-14T12:" + String(m).padStart(2, "0") + ":00Z";
 const ids = (list) => list.map((s) => s.livechat_session_id);

@@ -1,8 +1,8 @@
-// The reply the agent writes (server/agent/js/reply.js): typing refreshes, parts, attachments,
+// The reply the agent writes (server/agent/reply.js): typing refreshes, parts, attachments,
 // the Send button and the composer's note.
 import test from "node:test";
 import assert from "node:assert/strict";
-import * as r from "../../agent/js/reply.js";
+import * as r from "../../agent/reply.js";
 
 test("typing is sent at the first keystroke and refreshed after 8 s, before the server's 15 s", () => {
   assert.equal(r.typingDue(false, 0, 1000), true);

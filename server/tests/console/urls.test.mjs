@@ -1,8 +1,8 @@
-// Safe links and pictures (server/agent/js/urls.js): nothing but http(s), mailto and tel
+// Safe links and pictures (server/agent/urls.js): nothing but http(s), mailto and tel
 // becomes a link, nothing but http(s) or base64 pictures of known types becomes an image.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { safeHref, safeImageSrc } from "../../agent/js/urls.js";
+import { safeHref, safeImageSrc } from "../../agent/urls.js";
 
 const base = "https://console.example/agent/";
 

@@ -1,7 +1,7 @@
-// Time and words (server/agent/js/words.js): the texts the console makes from the API's data.
+// Time and words (server/agent/words.js): the texts the console makes from the API's data.
 import test from "node:test";
 import assert from "node:assert/strict";
-import * as w from "../../agent/js/words.js";
+import * as w from "../../agent/words.js";
 
 test("durations read as seconds, minutes, hours and minutes, then days", () => {
   assert.equal(w.duration(-5000), "0 s");
