@@ -233,10 +233,7 @@ async fn serve_site() -> (String, Arc<Site>) {
     let app = Router::new()
         .route("/{*path}", axum::routing::get(site_page))
         .with_state(site.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (base, site)
+    (dgbot_testkit::side::serve(app), site)
 }
 
 /// The demo chatbot knowing nothing but what the test adds, without livechat (so "I don't know"
@@ -531,4 +528,81 @@ async fn curated_answers_and_files_added_through_the_api() {
     // A file with no page of its own: cited by its title, without a link.
     assert_eq!(sources(&wool.message)[0].title, "Caring for wool");
     assert_eq!(sources(&wool.message)[0].url, "");
+}
+
+// ----- several instances on one PostgreSQL database -----
+
+#[path = "common/mod.rs"]
+mod common;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_instances_on_postgres_sync_once_and_answer_alike() {
+    let Some(pg) = dgbot_testkit::postgres::Postgres::start() else {
+        return;
+    };
+    let (site_base, site) = serve_site().await;
+    let url = pg.database("knowledge");
+    let env = [
+        ("DGBOT_DATABASE_URL", url.as_str()),
+        ("DGBOT_STREAM_DELAY_MS", "0"),
+        ("DGBOT_LOG", "warn"),
+    ];
+    let a = dgbot_testkit::release::ReleaseServer::start_with(common::BIN, "knowledge-a", &env);
+    let b = dgbot_testkit::release::ReleaseServer::start_with(common::BIN, "knowledge-b", &env);
+    let (on_a, on_b) = (Api::new(&a.base), Api::new(&b.base));
+
+    // Added on A, synced by one of them, answered on B with the same citation.
+    let (status, added) = on_a
+        .backend()
+        .call(
+            Method::POST,
+            "/sources",
+            Some(json!({ "type": "website", "url": format!("{site_base}/help/") })),
+        )
+        .await;
+    assert_eq!(status, 201, "{added}");
+    let id = added["source_id"].as_str().unwrap().to_owned();
+    let source = synced(&on_b.backend(), &id, None).await;
+    assert_eq!(source["status"], "ready", "{source}");
+    let fetched = |path: &str| {
+        site.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| p.as_str() == path)
+            .count()
+    };
+    assert_eq!(fetched("help/shipping"), 1, "one instance syncs a source");
+    let visitor = on_b.visitor().await;
+    let on_a_gift = on_a.visitor().await.ask("Do your gift cards expire?").await;
+    eprintln!("A says: {}", on_a_gift.text());
+    let gift = visitor.ask("Do your gift cards expire?").await;
+    assert!(gift.text().contains("never expire"), "{}", gift.text());
+    // (The shipped demo shop knows about shipping too: the question names Iceland.)
+    let answer = visitor.ask("Do you send parcels to Iceland?").await;
+    assert!(answer.text().contains("12 days"), "{}", answer.text());
+    assert_eq!(
+        sources(&answer.message)[0].url,
+        format!("{site_base}/help/shipping#to-iceland")
+    );
+
+    // Deleted on B: A no longer answers from it.
+    let (status, _) = on_b
+        .backend()
+        .call(Method::DELETE, &format!("/sources/{id}"), None)
+        .await;
+    assert_eq!(status, 204);
+    let gone = on_a
+        .visitor()
+        .await
+        .ask("Do you send parcels to Iceland?")
+        .await;
+    assert!(!gone.text().contains("12 days"), "{}", gone.text());
+    assert!(
+        sources(&gone.message)
+            .iter()
+            .all(|s| !s.url.starts_with(&site_base)),
+        "{:?}",
+        sources(&gone.message)
+    );
 }

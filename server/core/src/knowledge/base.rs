@@ -333,6 +333,11 @@ pub(crate) mod tests {
 
     /// The demo shop's knowledge, as the server builds it from `server/demo/`.
     pub(crate) fn demo() -> KnowledgeBase {
+        KnowledgeBase::build(1, demo_documents())
+    }
+
+    /// The demo shop's documents.
+    pub(crate) fn demo_documents() -> Vec<(String, DocumentRecord)> {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../demo");
         let mut docs = vec![];
         let mut paths: Vec<_> = std::fs::read_dir(format!("{dir}/kb"))
@@ -356,7 +361,7 @@ pub(crate) mod tests {
                 ..Default::default()
             },
         ));
-        KnowledgeBase::build(1, docs)
+        docs
     }
 
     #[test]
@@ -472,5 +477,50 @@ mod small_tests {
             })
             .collect();
         assert_eq!(kb.retrieve(q, 3).len(), 1, "{ranked:?}");
+    }
+}
+
+#[cfg(test)]
+mod mixed_tests {
+    use super::*;
+    use crate::knowledge::{extract, fetch};
+
+    #[test]
+    fn a_site_added_to_the_demo_shop_answers_its_own_questions() {
+        let page = extract::html(
+            r#"<html lang="en"><head><title>Shipping | Nordlys</title></head><body><main><h1>Shipping</h1><p>We send parcels from our warehouse in Aarhus every weekday.</p>
+            <h2 id="to-iceland">Shipping to Iceland</h2><p>Parcels to Iceland travel by sea freight in 12 days; duties are paid on arrival.</p>
+            <h2 id="to-greenland">Shipping to Greenland</h2><p>Greenland deliveries go with Royal Arctic Line once a month.</p></main></body></html>"#,
+        );
+        let mut docs: Vec<(String, DocumentRecord)> = vec![];
+        let demo = super::tests::demo_documents();
+        docs.extend(demo);
+        docs.push((
+            "site".into(),
+            fetch::page_document("http://x/help/shipping", page),
+        ));
+        let kb = KnowledgeBase::build(2, docs);
+        let q = "Do you send parcels to Iceland?";
+        let top: Vec<_> = kb
+            .ranked(q)
+            .iter()
+            .take(4)
+            .map(|f| {
+                (
+                    f.entry.passage.heading.clone(),
+                    f.entry.passage.lang.clone(),
+                    f.score,
+                    f.coverage,
+                )
+            })
+            .collect();
+        assert_eq!(
+            kb.retrieve(q, 3)
+                .first()
+                .map(|f| f.entry.passage.heading.as_str()),
+            Some("Shipping | Nordlys › Shipping › Shipping to Iceland"),
+            "{top:?} {:?}",
+            crate::knowledge::lang::detect(q)
+        );
     }
 }
