@@ -400,8 +400,13 @@ impl Core {
             .chatbot(&source.chatbot_id)
             .map(|c| c.default_language.as_str())
             .unwrap_or("en");
-        if let Some(read) = read_local(&source.spec, lang) {
-            return read;
+        if !source.spec.is_remote() {
+            // Reading a PDF is CPU work (and a hostile one may be slow): off the async threads.
+            let (spec, lang) = (source.spec.clone(), lang.to_owned());
+            return tokio::task::spawn_blocking(move || read_local(&spec, &lang))
+                .await
+                .map_err(|e| format!("the file could not be read: {e}"))?
+                .unwrap_or_else(|| Err("not a local source".into()));
         }
         let policy = &self.settings.sources.policy;
         let http = fetch::client(policy)?;
