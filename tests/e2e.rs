@@ -52,7 +52,7 @@ async fn bubble_opens_the_chat_and_a_question_streams_an_answer() {
     h.ask("What are your shipping times?").await;
     let answer = h.finished_answer().await;
     assert!(
-        answer.starts_with("Standard shipping takes 2–4 business days"),
+        answer.contains("Standard shipping takes 2–4 business days"),
         "{answer}"
     );
     assert!(
@@ -71,15 +71,17 @@ async fn bubble_opens_the_chat_and_a_question_streams_an_answer() {
         .find(Locator::Css("[data-role=assistant] strong"))
         .await
         .unwrap();
-    assert_eq!(bold.text().await.unwrap(), "2–4 business days");
+    // The quoted section under its heading, in bold (issue 26).
+    assert_eq!(bold.text().await.unwrap(), "Shipping and delivery");
     let link = h
         .client
         .find(Locator::Css("[data-role=assistant] a"))
         .await
         .unwrap();
+    // Its source: the shop's help page the answer quotes.
     assert_eq!(
-        link.attr("href").await.unwrap().as_deref(),
-        Some("https://example.com/shipping")
+        link.attr("href").await.unwrap(),
+        Some(format!("{}/demo/help/shipping", h.widget_base))
     );
     assert_eq!(
         link.attr("rel").await.unwrap().as_deref(),

@@ -524,3 +524,34 @@ mod mixed_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod product_questions {
+    #[test]
+    fn product_questions_reach_products() {
+        let kb = super::tests::demo();
+        for q in [
+            "Do you have a floor lamp?",
+            "Which lamps do you recommend?",
+            "Do you have a wool throw?",
+        ] {
+            let top: Vec<_> = kb
+                .ranked(q)
+                .iter()
+                .take(3)
+                .map(|f| {
+                    (
+                        f.entry.passage.heading.clone(),
+                        f.entry.product.is_some(),
+                        f.score,
+                        f.coverage,
+                    )
+                })
+                .collect();
+            let first = kb.retrieve(q, 3);
+            let shown = first.first().is_none_or(|f| f.entry.product.is_some())
+                || crate::knowledge::products::asks_for_products(q);
+            assert!(shown, "{q}: {top:?}");
+        }
+    }
+}

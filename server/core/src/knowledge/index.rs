@@ -128,7 +128,7 @@ fn tokenizer_name(lang: Option<Lang>) -> String {
 /// The words of a visitor's question that say how it is asked, not what about: pronouns,
 /// question words, auxiliaries, greetings. The stemmers' stop word lists leave many of them in
 /// (English's is Lucene's short one: "do" and "you" would count as topics).
-fn question_words(lang: Lang) -> &'static [&'static str] {
+pub fn question_words(lang: Lang) -> &'static [&'static str] {
     match lang {
         Lang::En => &[
             "i", "me", "my", "we", "us", "our", "you", "your", "yours", "he", "she", "they",

@@ -71,20 +71,7 @@ pub fn search_products<'a>(
             items = catalogue.iter().filter(|i| shared(i) == best).collect();
         }
     }
-    let about_products = !items.is_empty()
-        || limit.is_some()
-        || [
-            "product",
-            "recommend",
-            "buy",
-            "gift",
-            "sell",
-            "cheapest",
-            "expensive",
-            "catalogue",
-        ]
-        .iter()
-        .any(|w| asked.contains(*w));
+    let about_products = !items.is_empty() || shopping(&asked, &q);
     if !about_products {
         return None;
     }
@@ -101,6 +88,27 @@ pub fn search_products<'a>(
         items = items.into_iter().last().into_iter().collect();
     }
     Some(items)
+}
+
+/// Words that ask for products rather than about something.
+const SHOPPING: &[&str] = &[
+    "product",
+    "recommend",
+    "buy",
+    "sell",
+    "cheapest",
+    "expensive",
+    "catalogue",
+];
+
+fn shopping(asked: &HashSet<String>, lower: &str) -> bool {
+    price_limit(lower).is_some() || SHOPPING.iter().any(|w| asked.contains(*w))
+}
+
+/// Whether `question` asks to be shown products ("which lamps do you recommend?", "lamps under
+/// 800 kr"), not only names one ("the warranty on the Aurora lamp").
+pub fn asks_for_products(question: &str) -> bool {
+    shopping(&content_words(question), &question.to_lowercase())
 }
 
 /// What makes a catalogue unusable: a product id used twice, a price that is not a number of

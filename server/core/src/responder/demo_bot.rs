@@ -299,11 +299,11 @@ fn answer_using(
     let found = kb.retrieve(question, 3);
     // A page answers it best: its passage under its heading, in the page's own words, then
     // where it comes from (products it names among them).
-    // (A price limit asks for products: "lamps under 800 kr".)
-    let priced = crate::knowledge::products::price_limit(&question.to_lowercase()).is_some();
+    // (Unless it asks to be shown products: "lamps under 800 kr", "which do you recommend?".)
+    let shopping = crate::knowledge::products::asks_for_products(question);
     if let Some(best) = found
         .first()
-        .filter(|f| f.entry.product.is_none() && !priced)
+        .filter(|f| f.entry.product.is_none() && !shopping)
     {
         let entry = best.entry;
         let mut parts = vec![passage_part(

@@ -150,10 +150,22 @@ fn phrases(lang: &str) -> Phrases {
 /// The language to answer `question` in: the question's own when it is clear, else
 /// `fallback` (the chatbot's or the visitor's).
 pub fn language_of(question: &str, fallback: &str) -> String {
-    match lang::detect(question) {
-        Some(l) if l != Lang::Other && question.split_whitespace().count() >= 3 => {
-            l.code().to_owned()
-        }
+    // A short question is a hard guess ("Do you send parcels to Iceland?" reads as
+    // Portuguese): the guess counts when it is a safe one, or when the question has one of
+    // that language's question words ("hvem", "wer", "what").
+    let lower = question.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let asks_in = |l: Lang| {
+        crate::knowledge::index::question_words(l)
+            .iter()
+            .any(|q| words.contains(q))
+    };
+    match lang::detect_reliable(question).or_else(|| lang::detect(question).filter(|l| asks_in(*l)))
+    {
+        Some(l) if l != Lang::Other => l.code().to_owned(),
         _ => fallback.to_owned(),
     }
 }

@@ -59,6 +59,12 @@ impl Responder for ModelResponder {
         };
         let history = earlier_messages(&core, q.key, &question);
         let passages = prompt::grounding(q.knowledge, &question, q.public_base);
+        // Nothing the site says answers it (and it asks for no product): the model is told so,
+        // and the question is kept for the site owner, as the demo bot keeps it.
+        if passages.is_empty() && q.knowledge.products(&question).is_none() && !q.has_image {
+            let lang = super::grounded::language_of(&question, &q.chatbot.default_language);
+            core.keep_unanswered(q.key, &question, &lang);
+        }
         let system = prompt::system_prompt(
             &q.chatbot.config.name,
             &q.chatbot.config.language,
