@@ -592,6 +592,53 @@ mod tests {
     }
 
     #[test]
+    fn sources_in_the_configuration() {
+        let dir = repo_config().parent().unwrap().to_path_buf();
+        let with = |extra: &str| {
+            let text = shipped().replace(
+                "[chatbot.rate_limit]",
+                &format!("{extra}\n[chatbot.rate_limit]"),
+            );
+            Settings::parse(&text, &dir)
+        };
+        let settings = with(
+            "[[chatbot.sources]]\ntype = \"website\"\nurl = \"https://www.example.com/help/\"\nmax_pages = 50\n\
+             [[chatbot.sources]]\ntype = \"file\"\npath = \"demo/kb/payment.md\"\nfilename = \"payment.md\"\n",
+        )
+        .unwrap();
+        let sources = &settings.chatbots[0].sources;
+        // The knowledge_base's files and catalogue, the shipped curated answer, and these two.
+        assert!(sources.contains(&SourceSpec::Website {
+            url: "https://www.example.com/help/".into(),
+            max_pages: Some(50),
+            include: vec![],
+            exclude: vec![],
+        }));
+        assert!(sources.iter().any(|s| matches!(s, SourceSpec::Qa { question, .. } if question == "Do you offer gift wrapping?")));
+        // A file's path is made absolute against the configuration's folder.
+        assert!(sources.iter().any(|s| matches!(s,
+            SourceSpec::File { path: Some(p), .. } if p == &dir.join("demo/kb/payment.md").display().to_string())));
+        for (extra, field) in [
+            (
+                "[[chatbot.sources]]\ntype = \"website\"\nurl = \"ftp://x\"\n",
+                "sources[1]",
+            ),
+            (
+                "[[chatbot.sources]]\ntype = \"file\"\npath = \"nowhere.md\"\nfilename = \"x.md\"\n",
+                "sources[1].path",
+            ),
+            (
+                "[[chatbot.sources]]\ntype = \"qa\"\nquestion = \"Hi?\"\nanswer = \"\"\n",
+                "sources[1]",
+            ),
+            ("[[chatbot.sources]]\ntype = \"sitemap\"\n", "sitemap"),
+        ] {
+            let err = with(extra).unwrap_err();
+            assert!(err.contains(field), "{extra}: {err}");
+        }
+    }
+
+    #[test]
     fn the_shipped_configuration_loads() {
         let demo = demo_chatbot();
         assert_eq!(

@@ -70,6 +70,10 @@ async fn the_demo_shop_answers_from_its_pages_and_cites_them() {
         sources(&danish.message)
     );
 
+    // The shipped configuration's curated answer wins.
+    let wrap = visitor.ask("Can you gift wrap my order?").await;
+    assert!(wrap.text().contains("25 kr"), "{}", wrap.text());
+
     let times = visitor.ask("What are your shipping times?").await;
     assert!(
         times.text().contains("2–4 business days"),
@@ -603,4 +607,66 @@ async fn two_instances_on_postgres_sync_once_and_answer_alike() {
         "{:?}",
         sources(&gone.message)
     );
+}
+
+#[tokio::test]
+async fn a_site_is_synced_again_a_day_later_by_itself() {
+    let (site_base, site) = serve_site().await;
+    let clock = dgbot_server::model::Clock::manual_at("2026-12-07T10:00:00Z");
+    let server = TestServer::builder()
+        .chatbot(|c| {
+            c.sources = vec![];
+            c.livechat = None;
+        })
+        .configure(move |c| {
+            c.clock = clock.clone();
+            c.sources.policy.delay = std::time::Duration::ZERO;
+            c.sources.poll = std::time::Duration::from_millis(100);
+        })
+        .start();
+    let backend = Api::new(&server.base).backend();
+    let (_, added) = backend
+        .call(
+            Method::POST,
+            "/sources",
+            Some(json!({ "type": "website", "url": format!("{site_base}/help/") })),
+        )
+        .await;
+    let id = added["source_id"].as_str().unwrap().to_owned();
+    let first = synced(&backend, &id, None).await;
+    let fetched = || {
+        site.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| p.as_str() == "help/shipping")
+            .count()
+    };
+    assert_eq!(fetched(), 1);
+    // An hour later nothing is due.
+    server
+        .state
+        .config
+        .clock
+        .advance(std::time::Duration::from_secs(3600));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(fetched(), 1);
+    // A day after the sync, the worker reads the site again (the page answers 304).
+    site.version.store(1, Ordering::SeqCst);
+    server
+        .state
+        .config
+        .clock
+        .advance(std::time::Duration::from_secs(24 * 3600));
+    let again = synced(
+        &backend,
+        &id,
+        first["last_synced_at"].as_str().map(str::to_owned),
+    )
+    .await;
+    assert_eq!(again["status"], "ready");
+    assert_eq!(fetched(), 2);
+    let visitor = Api::new(&server.base).visitor().await;
+    let iceland = visitor.ask("How long does shipping to Iceland take?").await;
+    assert!(iceland.text().contains("3 days"), "{}", iceland.text());
 }

@@ -219,6 +219,14 @@ async fn completions(State(seen): State<Shared>, Json(req): Json<Value>) -> Resp
             events.truncate(events.len() - 2);
             streamed(odd_frames(events), End::Stall)
         }
+        // Cites the first passage it was given, by number (issue 26).
+        "shipping" => streamed(
+            odd_frames(text_stream(
+                "We don't ship to the **USA** yet [1]; within the EU it takes 2–4 days.",
+                5,
+            )),
+            End::Clean,
+        ),
         "busy" => status(429),
         "broken" => status(500),
         "refused" => status(400),
@@ -481,6 +489,33 @@ async fn markdown_streams_as_the_same_parts_however_it_is_chunked() {
         json!(["order_number", "email"]),
         "the bot itself sends the question"
     );
+}
+
+#[tokio::test]
+async fn the_model_answers_from_numbered_passages_and_cites_the_ones_it_used() {
+    let (s, fake) = on_fake_model();
+    let token = s.token().await;
+    let asked = s.ask(&token, "shipping to the USA: do you?", None).await;
+    let (_, parts) = asked.done_parts();
+    let kinds: Vec<_> = parts.iter().map(|p| p.type_name()).collect();
+    assert_eq!(kinds, ["rich_text", "sources"], "{parts:?}");
+    let dgbot_protocol::Part::Sources(cited) = &parts[1] else {
+        unreachable!()
+    };
+    // [1] is the best passage, the one the prompt numbered first; only the cited one is listed.
+    assert_eq!(cited.sources.len(), 1, "{cited:?}");
+    assert_eq!(
+        cited.sources[0].url,
+        s.url("/demo/help/shipping#shipping-outside-the-eu")
+    );
+    let seen = fake.lock().unwrap();
+    let system = seen.requests[0]["messages"][0]["content"].as_str().unwrap();
+    assert!(
+        system.contains("## [1] Shipping and delivery › Shipping outside the EU"),
+        "{system}"
+    );
+    assert!(system.contains("We do not ship to the USA"), "{system}");
+    assert!(system.contains("cite it with its number"), "{system}");
 }
 
 #[tokio::test]
