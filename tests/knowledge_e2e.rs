@@ -54,6 +54,24 @@ async fn an_answer_shows_its_sources_and_they_open_the_cited_section() {
         h.enter_chat().await;
     }
 
+    // Outside what the shop's pages say: no sources, an honest answer and the offer of a person.
+    h.ask("What is the capital of Peru?").await;
+    let unknown = h.last_answer().await;
+    assert!(unknown.text().await.unwrap().contains("don't know"));
+    assert!(
+        unknown
+            .find_all(Locator::Css("[data-part=sources]"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    if let Ok(dir) = std::env::var("DGBOT_SHOTS") {
+        h.client.enter_parent_frame().await.unwrap();
+        let png = h.client.screenshot().await.unwrap();
+        std::fs::write(format!("{dir}/dont-know.png"), png).unwrap();
+        h.enter_chat().await;
+    }
+
     // The link opens the help page in a new tab, on the section the answer quotes.
     let before = h.client.windows().await.unwrap();
     first.click().await.unwrap();
