@@ -210,6 +210,15 @@ function renderPart(p) {
       });
       return ul;
     }
+    case "sources": {
+      // Where a grounded answer comes from (issue 26): the pages and products it cites.
+      var cited = el("p", "sources muted", "Sources: ");
+      (p.sources || []).forEach(function (src, i) {
+        if (i > 0) cited.appendChild(document.createTextNode(" · "));
+        cited.appendChild(src.url ? link(src.title || src.url, src.url) : el("span", null, src.title || ""));
+      });
+      return cited;
+    }
     case "show_contact_form":
       return marker("form", "Contact form shown", p.fields && p.fields.length ? "Asked for: " + fieldLabels(p.fields) : null);
     case "show_support_ticket":
