@@ -83,7 +83,7 @@ pub struct Found<'a> {
 /// that the knowledge has anywhere ([`Found::known_coverage`]) and [`RELEVANT_COVERAGE`] of
 /// all of them (calibrated on the evaluation set, `eval/`; BENCHMARKS.md has the figures).
 pub const RELEVANT_KNOWN: f32 = 0.3;
-pub const RELEVANT_COVERAGE: f32 = 0.35;
+pub const RELEVANT_COVERAGE: f32 = 0.4;
 /// Less is enough when the passage's headings name what the question is about.
 pub const RELEVANT_WITH_HEADING: f32 = 0.25;
 const HEADING_NAMES_IT: f32 = 0.25;
