@@ -329,7 +329,7 @@ pub fn product_source(item: &CatalogueItem, base: &str) -> Source {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::knowledge::fetch;
+    use crate::knowledge::{extract, fetch};
 
     /// The demo shop's knowledge, as the server builds it from `server/demo/`.
     pub(crate) fn demo() -> KnowledgeBase {
@@ -414,12 +414,6 @@ pub(crate) mod tests {
             );
         }
     }
-}
-
-#[cfg(test)]
-mod curated_tests {
-    use super::*;
-    use crate::knowledge::fetch;
 
     #[test]
     fn a_curated_answer_wins_when_its_question_matches() {
@@ -446,12 +440,6 @@ mod curated_tests {
             .search("Do you offer discounts?");
         assert!(kb.curated("Do you offer discounts?").is_none(), "{hits:?}");
     }
-}
-
-#[cfg(test)]
-mod small_tests {
-    use super::*;
-    use crate::knowledge::fetch;
 
     #[test]
     fn a_one_file_knowledge_answers_its_question() {
@@ -478,12 +466,6 @@ mod small_tests {
             .collect();
         assert_eq!(kb.retrieve(q, 3).len(), 1, "{ranked:?}");
     }
-}
-
-#[cfg(test)]
-mod mixed_tests {
-    use super::*;
-    use crate::knowledge::{extract, fetch};
 
     #[test]
     fn a_site_added_to_the_demo_shop_answers_its_own_questions() {
@@ -493,7 +475,7 @@ mod mixed_tests {
             <h2 id="to-greenland">Shipping to Greenland</h2><p>Greenland deliveries go with Royal Arctic Line once a month.</p></main></body></html>"#,
         );
         let mut docs: Vec<(String, DocumentRecord)> = vec![];
-        let demo = super::tests::demo_documents();
+        let demo = demo_documents();
         docs.extend(demo);
         docs.push((
             "site".into(),
@@ -523,13 +505,10 @@ mod mixed_tests {
             crate::knowledge::lang::detect(q)
         );
     }
-}
 
-#[cfg(test)]
-mod product_questions {
     #[test]
     fn product_questions_reach_products() {
-        let kb = super::tests::demo();
+        let kb = demo();
         for q in [
             "Do you have a floor lamp?",
             "Which lamps do you recommend?",
