@@ -4,10 +4,10 @@
 //!
 //! - [`check_url`] and [`client`]: no source may point the server at itself or its private
 //!   network (`guard.rs`).
-//! - [`website`]: a polite crawl of one site within its start path: robots.txt, sitemaps,
+//! - [`website()`]: a polite crawl of one site within its start path: robots.txt, sitemaps,
 //!   one request at a time, conditional re-fetching (`website.rs`, `scope.rs`, `robots.rs`,
 //!   `sitemap.rs`, `http.rs`).
-//! - [`file`]: Markdown, HTML, plain text and PDF files (`file.rs`).
+//! - [`file()`]: Markdown, HTML, plain text and PDF files (`file.rs`).
 //! - [`products`] and [`product_feed`]: Shopify, Google Merchant and JSON catalogues
 //!   (`feed.rs`, `xml.rs`).
 //! - [`page_document`] and [`qa`]: a parsed page, or a curated answer, as a document
