@@ -255,6 +255,17 @@ fn empty_server() -> TestServer {
         .start()
 }
 
+/// `POST /sources` with `body`: `201`, and the source as answered.
+async fn add(backend: &dgbot_testkit::Backend, body: Value) -> Value {
+    let (status, added) = backend.call(Method::POST, "/sources", Some(body)).await;
+    assert_eq!(status, 201, "{added}");
+    added
+}
+
+fn website(url: String) -> Value {
+    json!({ "type": "website", "url": url })
+}
+
 /// Wait until the source has synced `times` times after `after` (its `last_synced_at` moved on).
 async fn synced(backend: &dgbot_testkit::Backend, id: &str, after: Option<String>) -> Value {
     let mut tries = 0;
@@ -299,14 +310,7 @@ async fn a_site_is_crawled_answered_resynced_and_deleted() {
     assert!(before.text().contains("don't know"), "{}", before.text());
     assert_eq!(types(&before.message), ["rich_text", "show_contact_form"]);
 
-    let (status, added) = backend
-        .call(
-            Method::POST,
-            "/sources",
-            Some(json!({ "type": "website", "url": format!("{site_base}/help/") })),
-        )
-        .await;
-    assert_eq!(status, 201, "{added}");
+    let added = add(&backend, website(format!("{site_base}/help/"))).await;
     assert_eq!(
         (added["type"].as_str(), added["status"].as_str()),
         (Some("website"), Some("queued"))
@@ -395,14 +399,7 @@ async fn danish_and_german_pages_are_answered_in_their_language() {
     let backend = api.backend();
     let mut ids = vec![];
     for lang in ["da", "de"] {
-        let (status, added) = backend
-            .call(
-                Method::POST,
-                "/sources",
-                Some(json!({ "type": "website", "url": format!("{site_base}/{lang}/") })),
-            )
-            .await;
-        assert_eq!(status, 201, "{added}");
+        let added = add(&backend, website(format!("{site_base}/{lang}/"))).await;
         ids.push(added["source_id"].as_str().unwrap().to_owned());
     }
     for id in &ids {
@@ -517,8 +514,7 @@ async fn curated_answers_and_files_added_through_the_api() {
     });
     let mut ids = vec![];
     for body in [qa, file] {
-        let (status, added) = backend.call(Method::POST, "/sources", Some(body)).await;
-        assert_eq!(status, 201, "{added}");
+        let added = add(&backend, body).await;
         ids.push(added["source_id"].as_str().unwrap().to_owned());
     }
     for id in &ids {
@@ -556,15 +552,7 @@ async fn two_instances_on_postgres_sync_once_and_answer_alike() {
     let (on_a, on_b) = (Api::new(&a.base), Api::new(&b.base));
 
     // Added on A, synced by one of them, answered on B with the same citation.
-    let (status, added) = on_a
-        .backend()
-        .call(
-            Method::POST,
-            "/sources",
-            Some(json!({ "type": "website", "url": format!("{site_base}/help/") })),
-        )
-        .await;
-    assert_eq!(status, 201, "{added}");
+    let added = add(&on_a.backend(), website(format!("{site_base}/help/"))).await;
     let id = added["source_id"].as_str().unwrap().to_owned();
     let source = synced(&on_b.backend(), &id, None).await;
     assert_eq!(source["status"], "ready", "{source}");
@@ -625,13 +613,7 @@ async fn a_site_is_synced_again_a_day_later_by_itself() {
         })
         .start();
     let backend = Api::new(&server.base).backend();
-    let (_, added) = backend
-        .call(
-            Method::POST,
-            "/sources",
-            Some(json!({ "type": "website", "url": format!("{site_base}/help/") })),
-        )
-        .await;
+    let added = add(&backend, website(format!("{site_base}/help/"))).await;
     let id = added["source_id"].as_str().unwrap().to_owned();
     let first = synced(&backend, &id, None).await;
     let fetched = || {
