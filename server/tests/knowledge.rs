@@ -547,8 +547,17 @@ async fn two_instances_on_postgres_sync_once_and_answer_alike() {
         ("DGBOT_STREAM_DELAY_MS", "0"),
         ("DGBOT_LOG", "warn"),
     ];
-    let a = dgbot_testkit::release::ReleaseServer::start_with(common::BIN, "knowledge-a", &env);
-    let b = dgbot_testkit::release::ReleaseServer::start_with(common::BIN, "knowledge-b", &env);
+    // Started together, as a deployment starts them: both put the configuration's sources.
+    let (a, b) = std::thread::scope(|scope| {
+        let start = |name: &'static str| {
+            let env = &env;
+            scope.spawn(move || {
+                dgbot_testkit::release::ReleaseServer::start_with(common::BIN, name, env)
+            })
+        };
+        let (a, b) = (start("knowledge-a"), start("knowledge-b"));
+        (a.join().unwrap(), b.join().unwrap())
+    });
     let (on_a, on_b) = (Api::new(&a.base), Api::new(&b.base));
 
     // Added on A, synced by one of them, answered on B with the same citation.

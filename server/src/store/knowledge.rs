@@ -62,8 +62,10 @@ impl KnowledgeStore for Store {
                     )?;
                 }
                 None => {
+                    // Instances starting together put the configuration's sources at once: the
+                    // first one's row stands.
                     c.exec(
-                        &format!("INSERT INTO knowledge_sources ({SOURCE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+                        &format!("INSERT INTO knowledge_sources ({SOURCE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (source_id) DO NOTHING"),
                         args![s.source_id, s.chatbot_id, spec, s.status.as_str(), s.documents, s.last_synced_at, s.error, s.created_at, s.from_config],
                     )?;
                 }
@@ -165,11 +167,14 @@ impl KnowledgeStore for Store {
             })
             .transpose()?;
         self.tx(|c| {
+            // The source's row is locked (PostgreSQL) while its documents are replaced: two
+            // instances that read the same file at start take turns instead of colliding.
+            let lock = format!(
+                "SELECT chatbot_id FROM knowledge_sources WHERE source_id = ?1{}",
+                c.dialect().for_update()
+            );
             let Some(chatbot_id) = c
-                .row(
-                    "SELECT chatbot_id FROM knowledge_sources WHERE source_id = ?1",
-                    args![source_id],
-                )?
+                .row(&lock, args![source_id])?
                 .map(|r| r.get::<String>(0))
                 .transpose()?
             else {
