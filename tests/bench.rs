@@ -78,6 +78,7 @@ fn long_reply() -> (Vec<ScriptedEvent>, usize) {
         })],
         created_at: None,
         author: None,
+        feedback: None,
     };
     events.push(sse(StreamEvent::Done(DoneEvent { message })));
     (events, text_len)
@@ -645,6 +646,7 @@ async fn long_history_1000() {
             })],
             created_at: None,
             author: None,
+            feedback: None,
         };
         h.state.store.push(&key, &message).unwrap();
     }

@@ -338,6 +338,7 @@ fn hostile_answer(message_id: &str) -> Message {
         parts,
         created_at: None,
         author: None,
+        feedback: None,
     }
 }
 

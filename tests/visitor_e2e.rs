@@ -421,6 +421,7 @@ async fn a_long_history_comes_back_a_page_at_a_time() {
             parts: vec![Part::text(format!("History {i}"))],
             created_at: None,
             author: None,
+            feedback: None,
         };
         h.state.store.push(&key, &message).unwrap();
     }

@@ -73,6 +73,7 @@
     // its argument sets `queue`.)
     frame.onload = () => queue && queue.splice(queue = 0).forEach(post);
     frame.title = look.title || "Chat";
+    if (look.voice) frame.allow = "microphone"; // dictation, where the chatbot has voice on
     var o = inline && w.__CHATBOT_INLINE_OVERRIDES__ || {};
     frame.src = base + "/chat/?chatbot_id=" + enc(botId) + "&host=" + enc(location.origin) +
       (inline ? "&inline=1&welcome=" + enc(o.inlineWelcomeMessage || "") : "");

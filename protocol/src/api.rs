@@ -41,6 +41,14 @@ pub struct ChatConfig {
     pub theme: Theme,
     #[serde(default)]
     pub popup_messages: Vec<String>,
+    /// Questions offered as chips before the visitor's first message, in `language`
+    /// (`[chatbot.starter_prompts]`); a click sends one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub starter_prompts: Vec<String>,
+    /// Voice input (the browser's speech recognition) and "read aloud" (its speech synthesis):
+    /// off unless the chatbot sets `voice = true`; the chat page then allows the microphone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub voice: bool,
     /// The language of this visitor's chat, a BCP 47 tag (`da`, `en`, `ar`): the chatbot's
     /// `language`, or with `"auto"` the first of the visitor's languages (`Accept-Language`,
     /// which browsers fill from `navigator.languages`) that has a catalogue, else English.
@@ -120,6 +128,11 @@ pub struct SendMessageRequest {
     pub message: InputMessage,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<MessageContext>,
+    /// "Ask again" and "edit and resend": the id of the conversation's last answer, which this
+    /// message replaces together with the question it answered (history then shows only the new
+    /// pair). Sent with a new `Idempotency-Key`; a retry of the same key is stored once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 /// What the visitor sends: text, an image for a `request_image_upload`, a file for a livechat
@@ -185,6 +198,48 @@ pub struct MessageContext {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiError {
     pub error: ApiErrorBody,
+}
+
+impl ApiError {
+    /// The envelope read by hand from its JSON (`None`: not an envelope; an unknown code is
+    /// [`ApiErrorCode::Unknown`], a field error without both strings is dropped). The widget
+    /// reads every error through this: the derived decoders of the envelope, its code and its
+    /// field list cost the opened widget 1.5 KB.
+    pub fn from_json(json: &serde_json::Value) -> Option<ApiError> {
+        let body = json.get("error")?;
+        let text = |v: &serde_json::Value, key: &str| v.get(key)?.as_str().map(str::to_owned);
+        let code = body.get("code")?.as_str()?;
+        let code = [
+            ApiErrorCode::Unauthorized,
+            ApiErrorCode::Forbidden,
+            ApiErrorCode::NotFound,
+            ApiErrorCode::RateLimited,
+            ApiErrorCode::Validation,
+            ApiErrorCode::Conflict,
+            ApiErrorCode::Internal,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == code)
+        .unwrap_or(ApiErrorCode::Unknown);
+        let params = body.get("params").and_then(|p| p.as_array()).map(|params| {
+            params
+                .iter()
+                .filter_map(|p| {
+                    Some(FieldError {
+                        field: text(p, "field")?,
+                        message: text(p, "message")?,
+                    })
+                })
+                .collect()
+        });
+        Some(ApiError {
+            error: ApiErrorBody {
+                code,
+                message: text(body, "message")?,
+                params,
+            },
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -356,6 +411,90 @@ pub struct IdentifyResponse {
 pub struct ClassificationResponse {
     pub message_id: String,
     pub classification: Option<String>,
+}
+
+/// `POST /api/v1/chat/messages/{message_id}/feedback`: the visitor's vote on one assistant
+/// answer. One vote per answer; a second one replaces the first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerFeedbackRequest {
+    pub value: FeedbackValue,
+    /// With `down` only: one of [`FEEDBACK_REASONS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// With `down` only: the visitor's own words, up to 1,000 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// Why an answer did not help, as the widget offers it.
+pub const FEEDBACK_REASONS: [&str; 4] = ["incorrect", "not_what_i_asked", "incomplete", "other"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedbackValue {
+    /// Helpful.
+    Up,
+    /// Not helpful.
+    Down,
+}
+
+impl FeedbackValue {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedbackValue::Up => "up",
+            FeedbackValue::Down => "down",
+        }
+    }
+}
+
+/// An answer's feedback as stored: the response of `POST …/feedback`, and `feedback` on the
+/// answer in history and in the agent's context.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnswerFeedback {
+    pub value: FeedbackValue,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// When the visitor last voted, RFC 3339.
+    pub updated_at: String,
+}
+
+impl AnswerFeedback {
+    /// `feedback` on a message, read by hand from its JSON (an unknown `value` is none): a
+    /// derived decoder in `Message`'s would cost the widget's first download for a field that
+    /// only the answer's controls, in a lazily loaded chunk, show.
+    pub fn from_json<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<AnswerFeedback>, D::Error> {
+        let json = serde_json::Value::deserialize(deserializer)?;
+        let text = |key: &str| json.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        let value = match json.get("value").and_then(|v| v.as_str()) {
+            Some("up") => FeedbackValue::Up,
+            Some("down") => FeedbackValue::Down,
+            _ => return Ok(None),
+        };
+        Ok(Some(AnswerFeedback {
+            value,
+            reason: text("reason"),
+            comment: text("comment"),
+            updated_at: text("updated_at").unwrap_or_default(),
+        }))
+    }
+}
+
+/// `POST /api/v1/chat/messages/{message_id}/feedback`'s response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnswerFeedbackResponse {
+    pub message_id: String,
+    pub feedback: AnswerFeedback,
+    /// On a "not helpful" vote, the next step the chatbot has, as a new assistant message
+    /// stored after the answer: a `request_human_agent` marker while livechat is live, else a
+    /// `show_contact_form` (the same markers as an answer's). Absent on an up vote and when
+    /// the answer already had a "not helpful" vote (changing the reason offers nothing new).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<crate::Message>,
 }
 
 /// `POST /api/v1/chat/rate`: a 1–5 rating of the conversation, with optional feedback.

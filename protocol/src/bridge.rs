@@ -128,6 +128,16 @@ pub enum FrameAction {
         status: String,
         label: String,
     },
+    /// The visitor voted on an answer (`value` `up` or `down`, with the reason they picked):
+    /// `window.DGbot.on("answer_feedback")` and the `chat_answer_feedback` CustomEvent, whose
+    /// `detail` carries these fields and `chat_type` (for GTM).
+    #[serde(rename = "answer_feedback")]
+    AnswerFeedback {
+        message_id: String,
+        value: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// A message could not be sent or an answer failed (the ApiError or stream error code).
     #[serde(rename = "error")]
     Error {
@@ -149,6 +159,7 @@ impl FrameAction {
             FrameAction::ContactFormShown => "chat_contact_form_shown",
             FrameAction::ConversationClassified { .. } => "chat_conversation_classified",
             FrameAction::Custom { .. } => "chat_custom",
+            FrameAction::AnswerFeedback { .. } => "chat_answer_feedback",
             _ => return None,
         })
     }
@@ -174,7 +185,7 @@ impl FrameAction {
         fields.insert("v".into(), VERSION.into());
         if let Some(event) = self.custom_event() {
             let mut detail = match self {
-                FrameAction::Custom { .. } => own,
+                FrameAction::Custom { .. } | FrameAction::AnswerFeedback { .. } => own,
                 _ => serde_json::Map::new(),
             };
             if !matches!(self, FrameAction::Custom { .. }) {

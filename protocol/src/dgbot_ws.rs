@@ -200,6 +200,7 @@ impl TextChunks {
                 .unwrap_or_default(),
             created_at: None,
             author: None,
+            feedback: None,
         }
     }
 }

@@ -28,6 +28,14 @@ pub struct Message {
     /// of their profile (seed 002: "include the configured display name and avatar").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<Author>,
+    /// An assistant answer's per-answer feedback, as the visitor last gave it
+    /// (`POST /api/v1/chat/messages/{message_id}/feedback`); in history and the agent's context.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::api::AnswerFeedback::from_json"
+    )]
+    pub feedback: Option<crate::api::AnswerFeedback>,
 }
 
 /// Who wrote an agent message (`PUT /api/v1/chat/livechat/agents/{agent_id}`).
@@ -78,6 +86,8 @@ pub fn parts_text(parts: &[Part]) -> String {
             // An answer's words, not where they come from: channels with a place for sources
             // (seed 003's `sources`, the widget's links) read the part itself.
             | Part::Sources(_)
+            // What the visitor may ask next is not part of the answer's words.
+            | Part::Suggestions(_)
             | Part::Unknown => {}
         }
     }
@@ -142,6 +152,9 @@ pub enum Part {
     /// Where a grounded answer comes from: the pages (with the section's `#anchor`) and
     /// products it used, most relevant first. Ends the answer; the widget shows compact links.
     Sources(SourcesPart),
+    /// Up to three follow-up questions the visitor may ask next, drawn as chips after the
+    /// answer; a click sends one. Gone once the visitor writes.
+    Suggestions(SuggestionsPart),
     /// A part type this widget does not know yet; rendered as a quiet placeholder.
     Unknown,
 }
@@ -183,6 +196,7 @@ impl<'de> Deserialize<'de> for Part {
                 "request_human_agent" => Part::RequestHumanAgent(from_value(json)?),
                 "custom" => Part::Custom(from_value(json)?),
                 "sources" => Part::Sources(SourcesPart::from_json(&json)),
+                "suggestions" => Part::Suggestions(SuggestionsPart::from_json(&json)),
                 _ => Part::Unknown,
             })
         })
@@ -202,6 +216,7 @@ impl Part {
             Part::RequestHumanAgent(p) => Some(&p.part_id),
             Part::Custom(p) => Some(&p.part_id),
             Part::Sources(p) => Some(&p.part_id),
+            Part::Suggestions(p) => Some(&p.part_id),
             Part::Text(_) | Part::File(_) | Part::Unknown => None,
         }
     }
@@ -221,6 +236,7 @@ impl Part {
             Part::RequestHumanAgent(_) => "request_human_agent",
             Part::Custom(_) => "custom",
             Part::Sources(_) => "sources",
+            Part::Suggestions(_) => "suggestions",
             Part::Unknown => "unknown",
         }
     }
@@ -386,6 +402,40 @@ impl SourcesPart {
                         url: text(item, "url").unwrap_or_default(),
                     })
                 })
+                .collect(),
+        }
+    }
+}
+
+/// `{"type": "suggestions", "part_id", "suggestions": ["…"]}`: follow-up questions, at most
+/// [`SuggestionsPart::MAX`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct SuggestionsPart {
+    pub part_id: String,
+    pub suggestions: Vec<String>,
+}
+
+impl SuggestionsPart {
+    /// The most follow-ups shown after one answer.
+    pub const MAX: usize = 3;
+
+    /// Read from its JSON by hand and leniently, like [`SourcesPart::from_json`]: blank and
+    /// non-string items are dropped, and only the first [`Self::MAX`] kept.
+    pub fn from_json(json: &serde_json::Value) -> SuggestionsPart {
+        SuggestionsPart {
+            part_id: json
+                .get("part_id")
+                .and_then(|s| s.as_str())
+                .unwrap_or_default()
+                .to_owned(),
+            suggestions: json
+                .get("suggestions")
+                .and_then(|s| s.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.as_str().map(str::trim).filter(|s| !s.is_empty()))
+                .take(Self::MAX)
+                .map(str::to_owned)
                 .collect(),
         }
     }

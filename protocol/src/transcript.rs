@@ -132,6 +132,13 @@ impl Transcript {
         self.messages.splice(0..0, older);
     }
 
+    /// Forget the messages with these ids (a question and its answer that "ask again" or
+    /// "edit" replaced).
+    pub fn remove(&mut self, message_ids: &[String]) {
+        self.messages
+            .retain(|m| !message_ids.contains(&m.message_id));
+    }
+
     /// Start a fresh assistant draft (dropping any unfinished one).
     pub fn begin_draft(&mut self) {
         self.draft = Some(Draft::default());
@@ -150,6 +157,7 @@ impl Transcript {
             parts: draft.parts,
             created_at: None,
             author: None,
+            feedback: None,
         }))
     }
 

@@ -122,6 +122,7 @@ fn chunks_concatenate_to_the_answer() {
         ],
         created_at: None,
         author: None,
+        feedback: None,
     };
     let mut chunks = TextChunks::new();
     let mut got = Vec::new();
@@ -156,6 +157,7 @@ fn a_reader_that_fell_behind_loses_no_words() {
         })],
         created_at: None,
         author: None,
+        feedback: None,
     };
     let part = &message.parts[0];
     let deltas: Vec<StreamEvent> = part_deltas(part)

@@ -73,6 +73,7 @@ fn deltas_grow_the_draft_and_done_replaces_it() {
         })],
         created_at: None,
         author: None,
+        feedback: None,
     };
     let done = t
         .apply(&StreamEvent::Done(DoneEvent {
@@ -257,6 +258,7 @@ fn an_older_page_of_history_goes_before_what_is_held() {
         parts: vec![Part::text(id)],
         created_at: None,
         author: None,
+        feedback: None,
     };
     let mut t = Transcript::new();
     t.push(msg("m3"));

@@ -277,6 +277,7 @@ fn a_visitors_message_encodes_each_part_as_part_does() {
     let req = SendMessageRequest {
         message: dgbot_protocol::api::InputMessage { parts: vec![table] },
         context: None,
+        replaces: None,
     };
     assert_eq!(
         serde_json::to_value(&req).unwrap(),

@@ -1,19 +1,77 @@
 // The transcript of the open chat: every part type rendered as in the widget, new messages
 // appended (by `message_id`) into the `aria-live` log, which stays scrolled to the end unless
-// the agent scrolled up to read.
+// the agent scrolled up to read. Each message's time shows on hover and focus; a transcript
+// that spans days (or is not today's) gets a header for each day; an answer the visitor voted
+// on shows the vote under it (updated as the visitor changes it).
 
 import { $, el, link, svgIcon } from "./dom.js";
-import { clock, fieldLabels, priceText, sizeText, visitorName } from "./words.js";
+import {
+  dayHeading,
+  dayKey,
+  feedbackIcon,
+  feedbackText,
+  fieldLabels,
+  fullTime,
+  priceText,
+  sizeText,
+  suggestionsText,
+  timeOfDay,
+  visitorName,
+} from "./words.js";
 import { safeImageSrc } from "./urls.js";
 import { agent } from "./account.js";
 
 let seen = new Set(); // the message ids in the log
+let nodes = new Map(); // message id → its node, and the vote it shows
+let days = freshDays();
+
+function freshDays() {
+  // The first dated message (its time and node), the day of the last, and whether the log has
+  // day headers yet.
+  return { firstAt: null, firstNode: null, last: null, headed: false };
+}
 
 /// An empty log for a chat being opened.
 export function clearTranscript() {
   seen = new Set();
+  nodes = new Map();
+  days = freshDays();
   $("log").textContent = "";
   $("log").setAttribute("aria-busy", "true");
+}
+
+function dayHeader(at) {
+  var li = el("li", "day");
+  li.setAttribute("data-testid", "day-header");
+  var t = el("time", null, dayHeading(at));
+  t.dateTime = dayKey(at);
+  li.appendChild(t);
+  return li;
+}
+
+/// Append a message's node, after a header when it begins a day the log should name.
+function place(li, m) {
+  var log = $("log");
+  var key = dayKey(m.created_at);
+  if (key && key !== days.last) {
+    if (days.firstAt === null) {
+      days.firstAt = m.created_at;
+      days.firstNode = li;
+      if (key !== dayKey(new Date().toISOString())) {
+        log.appendChild(dayHeader(m.created_at));
+        days.headed = true;
+      }
+    } else {
+      if (!days.headed) {
+        var before = days.firstNode.parentNode === log ? days.firstNode : log.firstChild;
+        log.insertBefore(dayHeader(days.firstAt), before);
+        days.headed = true;
+      }
+      log.appendChild(dayHeader(m.created_at));
+    }
+    days.last = key;
+  }
+  log.appendChild(li);
 }
 
 function nearBottom() {
@@ -31,11 +89,27 @@ export function renderTranscript(messages, ctx, loaded) {
   var log = $("log");
   var stick = !loaded || nearBottom();
   var added = false;
+  var present = new Set();
   messages.forEach(function (m) {
-    if (!m || !m.message_id || seen.has(m.message_id)) return;
+    if (!m || !m.message_id) return;
+    present.add(m.message_id);
+    if (seen.has(m.message_id)) {
+      setFeedback(m); // the visitor may change their vote
+      return;
+    }
     seen.add(m.message_id);
-    log.appendChild(renderMessage(m, ctx));
+    place(renderMessage(m, ctx), m);
     added = true;
+  });
+  // A question and its answer the visitor replaced ("ask again", "edit") are gone from the
+  // context: so from the log. (Agent messages are never replaced, and one just sent may not
+  // be in a read that started before it.)
+  nodes.forEach(function (entry, id) {
+    if (!present.has(id) && entry.role !== "agent") {
+      entry.node.remove();
+      nodes.delete(id);
+      seen.delete(id);
+    }
   });
   if (added && stick) log.scrollTop = log.scrollHeight;
 }
@@ -44,8 +118,35 @@ export function renderTranscript(messages, ctx, loaded) {
 export function appendMessage(m, ctx) {
   if (seen.has(m.message_id)) return;
   seen.add(m.message_id);
-  $("log").appendChild(renderMessage(m, ctx));
+  place(renderMessage(m, ctx), m);
   scrollToEnd(true);
+}
+
+/// The visitor's vote under an answer: 👍 Helpful, or 👎 Not helpful: the reason, and their
+/// comment.
+function feedbackNode(f) {
+  var p = el("p", "feedback");
+  p.setAttribute("data-testid", "answer-feedback");
+  p.setAttribute("data-value", f.value);
+  var icon = el("span", "feedback-icon", feedbackIcon(f));
+  icon.setAttribute("aria-hidden", "true");
+  p.appendChild(icon);
+  p.appendChild(el("span", "feedback-text", feedbackText(f)));
+  if (f.comment) p.appendChild(el("q", "feedback-comment", f.comment));
+  return p;
+}
+
+/// Show message `m`'s current vote (nothing when it has none), redrawn only when it changed.
+function setFeedback(m) {
+  var entry = nodes.get(m.message_id);
+  if (!entry) return;
+  var f = m.feedback && feedbackText(m.feedback) ? m.feedback : null;
+  var key = f ? [f.value, f.reason || "", f.comment || ""].join("\u0000") : "";
+  if (entry.feedback === key) return;
+  entry.feedback = key;
+  var old = entry.node.querySelector(".feedback");
+  if (old) old.remove();
+  if (f) entry.node.appendChild(feedbackNode(f));
 }
 
 function renderMessage(m, ctx) {
@@ -61,10 +162,12 @@ function renderMessage(m, ctx) {
   else if (m.role === "agent") who = m.author ? m.author.display_name + (me && m.author.agent_id === me.agent_id ? " (you)" : "") : "Agent";
   else who = "System";
   meta.appendChild(el("span", "msg-author", who));
-  var t = clock(m.created_at);
+  var t = timeOfDay(m.created_at);
   if (t) {
+    // Shown on hover and focus (console.css); always there for a screen reader.
     var time = el("time", "msg-time", t);
     time.dateTime = m.created_at;
+    time.title = fullTime(m.created_at);
     meta.appendChild(time);
   }
   li.appendChild(meta);
@@ -75,6 +178,8 @@ function renderMessage(m, ctx) {
   });
   if (!bubble.childNodes.length) bubble.appendChild(el("p", "muted", "(empty message)"));
   li.appendChild(bubble);
+  nodes.set(m.message_id, { node: li, role: m.role, feedback: "" });
+  setFeedback(m);
   return li;
 }
 
@@ -218,6 +323,10 @@ function renderPart(p) {
         cited.appendChild(src.url ? link(src.title || src.url, src.url) : el("span", null, src.title || ""));
       });
       return cited;
+    }
+    case "suggestions": {
+      // The follow-up questions the answer offered the visitor as chips.
+      return (p.suggestions || []).length ? el("p", "suggestions muted", suggestionsText(p.suggestions)) : null;
     }
     case "show_contact_form":
       return marker("form", "Contact form shown", p.fields && p.fields.length ? "Asked for: " + fieldLabels(p.fields) : null);

@@ -33,6 +33,70 @@ export function clock(s, now) {
     : d.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 }
 
+/// The local day of a time as `YYYY-MM-DD` (for grouping a transcript by day), or null.
+export function dayKey(s) {
+  var t = parseTime(s);
+  if (t === null) return null;
+  var d = new Date(t);
+  var two = function (n) {
+    return (n < 10 ? "0" : "") + n;
+  };
+  return d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate());
+}
+
+/// Where a transcript's day headers go: the indexes of the messages that begin a day, when the
+/// messages span more than one day or their one day is not today (none for a chat of today
+/// alone). Messages without a time belong to the day before them. `now` is for tests.
+export function dayStarts(messages, now) {
+  var starts = [];
+  var last = null;
+  (messages || []).forEach(function (m, i) {
+    var key = dayKey(m && m.created_at);
+    if (key && key !== last) {
+      starts.push(i);
+      last = key;
+    }
+  });
+  var today = dayKey(new Date(now === undefined ? Date.now() : now).toISOString());
+  return starts.length > 1 || (starts.length === 1 && last !== today) ? starts : [];
+}
+
+/// A day header in the agent's language (`locale`: theirs when undefined): "Today",
+/// "Yesterday", else the weekday and date (with the year when it is not this year's). `now`
+/// is for tests.
+export function dayHeading(s, locale, now) {
+  var t = parseTime(s);
+  if (t === null) return "";
+  var d = new Date(t);
+  var today = now === undefined ? new Date() : new Date(now);
+  var midnight = function (x) {
+    return new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
+  };
+  var days = Math.round((midnight(today) - midnight(d)) / 86400000);
+  if (days === 0 || days === 1) {
+    var word = new Intl.RelativeTimeFormat(locale, { numeric: "auto" }).format(-days, "day");
+    return word.charAt(0).toLocaleUpperCase(locale) + word.slice(1);
+  }
+  var options = { weekday: "long", day: "numeric", month: "long" };
+  if (d.getFullYear() !== today.getFullYear()) options.year = "numeric";
+  return new Intl.DateTimeFormat(locale, options).format(d);
+}
+
+/// A message's time of day in the agent's language, as its transcript shows it beside the
+/// author on hover and focus.
+export function timeOfDay(s, locale) {
+  var t = parseTime(s);
+  if (t === null) return "";
+  return new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" }).format(new Date(t));
+}
+
+/// A message's full date and time in the agent's language (its tooltip).
+export function fullTime(s, locale) {
+  var t = parseTime(s);
+  if (t === null) return "";
+  return new Intl.DateTimeFormat(locale, { dateStyle: "full", timeStyle: "short" }).format(new Date(t));
+}
+
 // ---------------------------------------------------------------- people
 
 export function shortId(id) {
@@ -109,6 +173,34 @@ export function plainText(m) {
     else if (p.type === "file") out.push("📎 " + (p.filename || "File"));
   });
   return out.join(" ").replace(/\s+/g, " ").trim();
+}
+
+// ---------------------------------------------------------------- an answer's feedback
+
+/// Why a visitor found an answer unhelpful, as the widget offers the reasons.
+export const FEEDBACK_REASONS = {
+  incorrect: "Incorrect",
+  not_what_i_asked: "Not what I asked",
+  incomplete: "Incomplete",
+  other: "Other",
+};
+
+/// The visitor's vote on an answer as one line: "Helpful", or "Not helpful: Incorrect".
+export function feedbackText(f) {
+  if (!f || (f.value !== "up" && f.value !== "down")) return "";
+  if (f.value === "up") return "Helpful";
+  var reason = f.reason ? FEEDBACK_REASONS[f.reason] || f.reason : "";
+  return "Not helpful" + (reason ? ": " + reason : "");
+}
+
+/// The thumb for a vote (decoration: the words say it).
+export function feedbackIcon(f) {
+  return f && f.value === "up" ? "👍" : "👎";
+}
+
+/// The follow-up questions an answer offered, as one line.
+export function suggestionsText(suggestions) {
+  return "Suggested follow-ups: " + (suggestions || []).join(" · ");
 }
 
 export function sizeText(n) {

@@ -14,7 +14,7 @@ use dgbot_protocol::webhooks::WebhookConfig;
 use serde::Deserialize;
 
 use dgbot_core::model::chatbot::{SENDABLE, action_url_allowed};
-use dgbot_core::model::i18n::{self, Overrides};
+use dgbot_core::model::i18n::{self, Overrides, StarterPrompts};
 use dgbot_core::model::knowledge::{SourceSpec, knowledge_base_sources};
 use dgbot_core::model::webhook::Normalize;
 pub use dgbot_core::model::{Action, Chatbot, Database, Launcher, ModelConfig, RateLimit};
@@ -93,6 +93,12 @@ struct ChatbotFile {
     default_language: String,
     #[serde(default)]
     strings: Overrides,
+    /// A list for every language, or `[chatbot.starter_prompts]`: a list per language.
+    #[serde(default)]
+    starter_prompts: StarterPrompts,
+    /// The microphone (dictation) and "read aloud" in the widget; off by default.
+    #[serde(default)]
+    voice: bool,
     #[serde(default = "default_chat_type")]
     chat_type: String,
     #[serde(default)]
@@ -441,6 +447,14 @@ impl Settings {
             if let Err((key, why)) = c.strings.check() {
                 return bad(&format!("strings.{key:?}"), &why);
             }
+            if let Err((at, why)) = c.starter_prompts.check() {
+                let name = match at.as_str() {
+                    "" => "starter_prompts".to_owned(),
+                    at if at.starts_with('[') => format!("starter_prompts{at}"),
+                    at => format!("starter_prompts.{at}"),
+                };
+                return bad(&name, &why);
+            }
             if c.rate_limit.messages == 0 || c.rate_limit.per_seconds == 0 {
                 return bad("rate_limit", "messages and per_seconds must be at least 1");
             }
@@ -522,6 +536,9 @@ impl Settings {
                         launcher_side: c.theme.launcher_side.clone(),
                     },
                     popup_messages: c.popup_messages,
+                    // Picked per request in the visitor's language (`GET /config`).
+                    starter_prompts: vec![],
+                    voice: c.voice,
                     language: c.language,
                     chat_type: c.chat_type,
                     strings: Default::default(),
@@ -552,6 +569,7 @@ impl Settings {
                 model: c.model,
                 default_language: c.default_language,
                 strings: c.strings,
+                starter_prompts: c.starter_prompts,
                 launcher: Launcher {
                     offset: c.theme.launcher_offset,
                     label: c.theme.launcher_label,

@@ -650,6 +650,17 @@ fn endpoints(a: &Actor, event_id: &str, attachment: &str) -> Vec<Endpoint> {
         ),
         e(
             Method::POST,
+            // The answer that showed the contact form (its part ids are `{message_id}_part_{n}`).
+            &format!(
+                "/api/v1/chat/messages/{}/feedback",
+                a.form.rsplit_once("_part_").map_or("", |(id, _)| id)
+            ),
+            Visitor,
+            Some(json!({ "value": "down", "reason": "incorrect", "comment": "Not what I asked" })),
+            &[],
+        ),
+        e(
+            Method::POST,
             "/api/v1/chat/rate",
             Visitor,
             Some(json!({ "rating": 5, "feedback": "Good" })),

@@ -498,10 +498,23 @@ async fn the_model_answers_from_numbered_passages_and_cites_the_ones_it_used() {
     let asked = s.ask(&token, "shipping to the USA: do you?", None).await;
     let (_, parts) = asked.done_parts();
     let kinds: Vec<_> = parts.iter().map(|p| p.type_name()).collect();
-    assert_eq!(kinds, ["rich_text", "sources"], "{parts:?}");
+    assert_eq!(kinds, ["rich_text", "sources", "suggestions"], "{parts:?}");
     let dgbot_protocol::Part::Sources(cited) = &parts[1] else {
         unreachable!()
     };
+    // Follow-ups (issue 27): the headings of the other sections the question finds, not the
+    // one cited.
+    let dgbot_protocol::Part::Suggestions(next) = &parts[2] else {
+        unreachable!()
+    };
+    assert!(
+        next.suggestions
+            .contains(&"Shipping and delivery".to_owned())
+            && !next
+                .suggestions
+                .contains(&"Shipping outside the EU".to_owned()),
+        "{next:?}"
+    );
     // [1] is the best passage, the one the prompt numbered first; only the cited one is listed.
     assert_eq!(cited.sources.len(), 1, "{cited:?}");
     assert_eq!(

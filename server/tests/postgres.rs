@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use common::ReleaseServer;
 use common::postgres::Postgres;
 use dgbot_protocol::Message;
+use dgbot_protocol::api::{AnswerFeedback, FeedbackValue};
 use dgbot_protocol::livechat::LivechatStatus;
 use dgbot_server::config::RateLimit;
 use dgbot_server::core::ConversationKey;
@@ -181,6 +182,78 @@ fn exercise(store: &Store) {
         Some(Some(topic)) if topic == "Ordre"
     ));
     assert!(store.classification(&other, "msg_a1").unwrap().is_none());
+
+    // Per-answer feedback (issue 27): one row per answer, the latest vote; the next step after
+    // "not helpful" is kept once.
+    let vote = |value, reason: Option<&str>, at: &str| AnswerFeedback {
+        value,
+        reason: reason.map(str::to_owned),
+        comment: None,
+        updated_at: at.into(),
+    };
+    let (before, kept) = store
+        .put_answer_feedback(
+            &v,
+            "msg_a1",
+            &vote(FeedbackValue::Up, None, "2026-12-04T12:00:00Z"),
+            None,
+        )
+        .unwrap();
+    assert!(before.is_none() && !kept);
+    let down = vote(
+        FeedbackValue::Down,
+        Some("incorrect"),
+        "2026-12-04T12:01:00Z",
+    );
+    let (before, kept) = store
+        .put_answer_feedback(&v, "msg_a1", &down, Some("msg_next_1"))
+        .unwrap();
+    assert_eq!(before.unwrap().value, FeedbackValue::Up);
+    assert!(kept, "the first next step is kept");
+    let again = vote(
+        FeedbackValue::Down,
+        Some("incomplete"),
+        "2026-12-04T12:02:00Z",
+    );
+    let (before, kept) = store
+        .put_answer_feedback(&v, "msg_a1", &again, Some("msg_next_2"))
+        .unwrap();
+    assert_eq!(before.unwrap(), down);
+    assert!(!kept, "a next step is offered once per answer");
+    let votes = store.answer_feedback(&v).unwrap();
+    assert_eq!(votes.len(), 1);
+    assert_eq!(votes["msg_a1"], again);
+    assert!(store.answer_feedback(&other).unwrap().is_empty());
+    // Replacing an answer: it and what follows go, with their votes.
+    let r = ConversationKey::new("demo-shop", "v_replaced");
+    for (id, role) in [
+        ("msg_r1", "user"),
+        ("msg_r2", "assistant"),
+        ("msg_r3", "user"),
+        ("msg_r4", "assistant"),
+    ] {
+        store.push(&r, &message(id, role, "…")).unwrap();
+    }
+    store
+        .put_answer_feedback(&r, "msg_r4", &again, None)
+        .unwrap();
+    store.classified(&r, "msg_r4", Some("Ordre")).unwrap();
+    assert_eq!(store.delete_from(&r, "msg_r3").unwrap(), 2);
+    assert_eq!(store.delete_from(&r, "msg_nope").unwrap(), 0);
+    assert_eq!(
+        store.delete_from(&other, "msg_r1").unwrap(),
+        0,
+        "another visitor's"
+    );
+    let left: Vec<String> = store
+        .messages(&r)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.message_id)
+        .collect();
+    assert_eq!(left, ["msg_r1", "msg_r2"]);
+    assert!(store.answer_feedback(&r).unwrap().is_empty());
+    assert!(store.classification(&r, "msg_r4").unwrap().is_none());
 
     // Livechat: one open session per visitor; changes count up the version.
     let (first, created) = store.start_session(session("lc_1", &v)).unwrap();
@@ -352,6 +425,10 @@ fn exercise(store: &Store) {
         (5, 1, 1, 1)
     );
     assert!(store.messages(&v).unwrap().is_empty());
+    assert!(
+        store.answer_feedback(&v).unwrap().is_empty(),
+        "votes go too"
+    );
     assert_eq!(store.messages(&other).unwrap().len(), 1);
     store.ready().unwrap();
     assert_eq!(store.ops_counts().unwrap().webhook_queue, 1);

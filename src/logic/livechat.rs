@@ -230,6 +230,7 @@ mod tests {
             parts: vec![],
             created_at: None,
             author: Some(alice()),
+            feedback: None,
         }
     }
 

@@ -87,7 +87,7 @@ async fn check(res: Response) -> Result<Response, TransportError> {
 fn api_error(status: u16, retry_after: Option<String>, body: &str) -> TransportError {
     let error = crate::services::json::parse(body)
         .ok()
-        .and_then(|v| dgbot_protocol::from_value::<ApiError>(v).ok())
+        .and_then(|v| ApiError::from_json(&v))
         .unwrap_or_else(|| {
             ApiError::new(
                 dgbot_protocol::ApiErrorCode::Internal,

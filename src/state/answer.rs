@@ -19,6 +19,7 @@ use crate::logic::i18n::{t, t_with};
 use crate::logic::send::{Attempts, Next};
 use crate::services::api::API;
 use crate::services::transport;
+use crate::state::composer::now;
 use crate::state::host::Host;
 use crate::state::transcript::Transcript;
 use crate::state::view_model::{Delivery, MessageVm, next_key};
@@ -75,6 +76,9 @@ impl Answering {
     }
 
     async fn exchange(self, user: MessageVm, parts: Vec<Part>) {
+        if let Some(answer) = &user.replaces {
+            self.transcript.forget_replaced(answer, user.key);
+        }
         self.host().sent_at.set_value(Some(js_sys::Date::now()));
         self.streaming.set(true);
         self.waiting.set(true);
@@ -89,8 +93,9 @@ impl Answering {
                 }
             })
             .collect();
-        let reply = MessageVm::new(next_key(), Role::Assistant, &[], Delivery::Pending)
+        let mut reply = MessageVm::new(next_key(), Role::Assistant, &[], Delivery::Pending)
             .with_prompt(&prompt, user.client_id.clone());
+        reply.replaces = user.replaces.clone();
         let answer = Rc::new(RefCell::new(Answer::default()));
         let mut result = self.stream_answer(&parts, &reply, &answer).await;
         let mut attempts = Attempts::default();
@@ -174,6 +179,7 @@ impl Answering {
                 parts: parts.to_vec(),
             },
             context: self.host().context(),
+            replaces: reply.replaces.clone(),
         };
         let controller =
             AbortController::new().map_err(|e| TransportError::Network(format!("{e:?}")))?;
@@ -258,6 +264,13 @@ impl Answering {
                 if !same {
                     reply.set_parts(&message.parts);
                 }
+                // The answer's id and time, for its controls (feedback, ask again).
+                self.transcript.messages.update_untracked(|m| {
+                    if let Some(vm) = m.iter_mut().find(|vm| vm.key == reply.key) {
+                        vm.message_id = Some(message.message_id.clone());
+                        vm.created_at = message.created_at.clone().or_else(|| Some(now()));
+                    }
+                });
                 reply.delivery.set(Delivery::Done);
                 self.transcript.announcement.set(message.plain_text());
                 self.report_recommendations(message);

@@ -18,6 +18,11 @@ use crate::state::livechat::Livechat;
 use crate::state::transcript::Transcript;
 use crate::state::view_model::{Delivery, MessageVm, next_key};
 
+/// Now, as the server writes `created_at`.
+pub fn now() -> String {
+    js_sys::Date::new_0().to_iso_string().into()
+}
+
 /// A fresh id for a visitor message (its `Idempotency-Key`).
 fn new_client_id() -> String {
     let r = || (js_sys::Math::random() * 4_294_967_296.0) as u32;
@@ -28,6 +33,11 @@ fn new_client_id() -> String {
 pub struct Composer {
     /// Bumped to move focus to the composer.
     pub focus: RwSignal<u64>,
+    /// What the visitor is writing (a starter or follow-up chip, dictation and "edit" fill it).
+    pub draft: RwSignal<String>,
+    /// "Edit": the id of the answer that the next message replaces, with the question it
+    /// answered (the visitor's message before it).
+    pub editing: RwSignal<Option<String>>,
     /// An image the visitor picked for a `request_image_upload`; sent with the next message.
     pub pending_image: RwSignal<Option<ImagePart>>,
     /// A file for the agent, sent with the next livechat message.
@@ -42,6 +52,8 @@ impl Composer {
     pub fn new(config: RwSignal<Option<ChatConfig>>, livechat: Livechat) -> Self {
         Composer {
             focus: RwSignal::new(0),
+            draft: RwSignal::new(String::new()),
+            editing: RwSignal::new(None),
             pending_image: RwSignal::new(None),
             pending_attachment: RwSignal::new(None),
             attach_error: RwSignal::new(None),
@@ -89,8 +101,17 @@ impl Composer {
             self.pending_image.set(None);
             self.pending_attachment.set(None);
         }
-        let user = MessageVm::new(next_key(), Role::User, &parts, Delivery::Pending)
+        let mut user = MessageVm::new(next_key(), Role::User, &parts, Delivery::Pending)
             .with_client_id(new_client_id());
+        user.created_at = Some(now());
+        // "Edit": the new question replaces the answer and the question it answered, which
+        // leave the log (the `text` chunk, which offered the edit, does it).
+        user.replaces = if to_agent {
+            None
+        } else {
+            self.editing.get_untracked()
+        };
+        self.editing.set(None);
         let first = !self
             .transcript()
             .messages
@@ -161,6 +182,31 @@ impl Composer {
         };
         let parts = user.sent_parts();
         self.livechat.answering.ask(user, parts);
+    }
+
+    /// "Ask again": the answer's question goes out anew (a new `Idempotency-Key`, `replaces`
+    /// naming the answer) and a new answer takes the old one's place (the old pair leaves the
+    /// log when it goes out, `Transcript::forget_replaced`).
+    pub fn ask_again(self, question: MessageVm, answer: MessageVm) {
+        if self.livechat.answering.streaming.get_untracked() || answer.message_id.is_none() {
+            return;
+        }
+        let mut user = question.clone();
+        user.key = next_key();
+        user.client_id = Some(new_client_id());
+        user.replaces = answer.message_id.clone();
+        let parts = user.sent_parts();
+        user.delivery.set(Delivery::Pending);
+        self.transcript().messages.update(|m| m.push(user.clone()));
+        self.transcript().grew();
+        self.livechat.answering.ask(user, parts);
+    }
+
+    /// "Edit": the question goes into the composer; sending it replaces the question and answer.
+    pub fn edit(self, question: MessageVm, answer: MessageVm) {
+        self.draft.set(question.text());
+        self.editing.set(answer.message_id);
+        self.focus();
     }
 
     /// A file the visitor picked for the agent: checked against the chat's limit, read, and

@@ -8,7 +8,8 @@
 //!   history.
 //! - [`answer`]: the answer being asked for and streamed.
 //! - [`livechat`]: the livechat session, followed.
-//! - [`composer`]: what the visitor sends, and sending it.
+//! - [`composer`]: what the visitor sends, and sending it (ask again, edit).
+//! - [`feedback`]: the visitor's vote on an answer.
 //! - [`session`](mod@session): the session with the chat service: start-up, identity, rating,
 //!   deletion.
 //!
@@ -25,6 +26,7 @@
 
 pub mod answer;
 pub mod composer;
+pub mod feedback;
 pub mod host;
 pub mod livechat;
 pub mod session;

@@ -57,6 +57,35 @@ impl Transcript {
         self.data.set_value(dgbot_protocol::Transcript::new());
     }
 
+    /// "Ask again" and "edit": the answer `answer_id` and the question it answered (the visitor's
+    /// message before it) leave the log, with what followed them, but for the new question
+    /// `keep`, which replaces them.
+    pub(crate) fn forget_replaced(&self, answer_id: &str, keep: u64) {
+        let mut gone = vec![];
+        self.messages.update(|m| {
+            let Some(answer) = m
+                .iter()
+                .position(|vm| vm.message_id.as_deref() == Some(answer_id))
+            else {
+                return;
+            };
+            let from = m[..answer]
+                .iter()
+                .rposition(|vm| vm.role == dgbot_protocol::Role::User)
+                .unwrap_or(answer);
+            let mut at = 0;
+            m.retain(|vm| {
+                at += 1;
+                let stays = at <= from || vm.key == keep;
+                if !stays && let Some(id) = &vm.message_id {
+                    gone.push(id.clone());
+                }
+                stays
+            });
+        });
+        self.data.update_value(|t| t.remove(&gone));
+    }
+
     /// Add `reply` to the log if it is not there yet.
     pub(crate) fn show_reply(&self, reply: &MessageVm) {
         if !self

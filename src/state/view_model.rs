@@ -6,6 +6,7 @@
 //! text is kept in segments of at most [`SEGMENT_BYTES`], so a long answer never re-sets a long
 //! string). Plain Rust with `ArcRwSignal`s: tested natively.
 
+use dgbot_protocol::api::FeedbackValue;
 use dgbot_protocol::message::{
     Block, FilePart, ImagePart, ListItem, Part, Product, Span, SpanKind, TableCell,
 };
@@ -60,6 +61,13 @@ pub struct MessageVm {
     pub message_id: Option<String>,
     /// An agent message's author: the display name.
     pub author: Option<String>,
+    /// When it was said (RFC 3339): the server's, or the moment this page sent or got it.
+    pub created_at: Option<String>,
+    /// An answer's per-answer feedback, as the visitor last gave it (its controls keep their
+    /// own signal of it, in the `text` chunk).
+    pub feedback: Option<FeedbackValue>,
+    /// A question sent by "edit" or "ask again": the id of the answer it replaces.
+    pub replaces: Option<String>,
 }
 
 #[derive(Clone)]
@@ -88,6 +96,8 @@ pub enum PartBody {
     },
     /// Where a grounded answer comes from: links under it.
     Sources(Vec<dgbot_protocol::message::Source>),
+    /// Follow-up questions: chips after the answer.
+    Suggestions(Vec<String>),
     /// The markers: rendered whole by their own components.
     Marker(Part),
     Unknown,
@@ -204,6 +214,7 @@ impl PartVm {
                 products: ArcRwSignal::new(p.products.clone()),
             },
             Part::Sources(s) => PartBody::Sources(s.sources.clone()),
+            Part::Suggestions(s) => PartBody::Suggestions(s.suggestions.clone()),
             Part::ShowContactForm(_)
             | Part::ShowSupportTicket(_)
             | Part::RequestImageUpload(_)
@@ -229,6 +240,9 @@ impl MessageVm {
             client_id: None,
             message_id: None,
             author: None,
+            created_at: None,
+            feedback: None,
+            replaces: None,
         }
     }
 
@@ -250,7 +264,22 @@ impl MessageVm {
         let mut vm = Self::new(key, m.role, &m.parts, Delivery::Done);
         vm.message_id = Some(m.message_id.clone());
         vm.author = m.author.as_ref().map(|a| a.display_name.clone());
+        vm.created_at = m.created_at.clone();
+        vm.feedback = m.feedback.as_ref().map(|f| f.value);
         vm
+    }
+
+    /// The follow-up questions the answer ends with, if any.
+    pub fn suggestions(&self) -> Vec<String> {
+        self.parts.with(|parts| {
+            parts
+                .iter()
+                .find_map(|p| match &p.body {
+                    PartBody::Suggestions(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default()
+        })
     }
 
     pub fn with_prompt(mut self, prompt: &str, client_id: Option<String>) -> Self {

@@ -106,8 +106,12 @@ fn run_command(session: Session, m: HostMessage) {
             session.composer.send(message);
         }
         HostCommand::Identify { user } => leptos::task::spawn_local(async move {
-            if let Err(e) = session.identify(user).await {
-                leptos::logging::warn!("dgbot: identify failed: {}", e.message());
+            let done = match identify_chunk(session, user).await {
+                Ok(identified) => identified.await,
+                Err(crate::Unloaded) => Err("its code could not be loaded".into()),
+            };
+            if let Err(e) = done {
+                leptos::logging::warn!("dgbot: identify failed: {e}");
             }
         }),
         HostCommand::ReportPurchase {
@@ -120,5 +124,15 @@ fn run_command(session: Session, m: HostMessage) {
         }),
         HostCommand::Visitor { visitor_id } => session.host_visitor(visitor_id),
         HostCommand::Page => {}
+    }
+}
+
+crate::lazy! { identify:
+    /// `window.DGbot.identify(user)`, from its own chunk: most pages never call it.
+    fn identify_chunk(
+        session: Session,
+        user: dgbot_protocol::api::IdentifyRequest,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>>>> {
+        Box::pin(async move { session.identify(user).await.map(|_| ()).map_err(|e| e.message()) })
     }
 }

@@ -9,8 +9,11 @@ use web_sys::KeyboardEvent;
 use crate::logic::i18n::{t, t_with};
 use crate::state::answer::preload_text;
 use crate::state::{self, Answering, Composer as ComposerState, Livechat, Session};
+use crate::ui::answer_actions::editing_note;
+use crate::ui::chunk::chunk_view;
 use crate::ui::controls::ConversationTools;
 use crate::ui::livechat::attach_slot;
+use crate::ui::voice::mic_button;
 
 #[component]
 pub fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
@@ -20,7 +23,7 @@ pub fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
         state::expect::<Answering>(),
         state::expect::<Livechat>(),
     );
-    let text = RwSignal::new(String::new());
+    let text = sending.draft;
     let grow = move || {
         if let Some(el) = composer.get_untracked() {
             let style = web_sys::HtmlElement::style(&el);
@@ -51,6 +54,19 @@ pub fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
         }
     };
     let disabled = move || session.startup_error.with(Option::is_some);
+    // Dictation where the chatbot has voice on (`ui::voice`, its own chunk, fetched at open
+    // only then): a microphone button where the browser has a recognizer.
+    let mic = session
+        .config
+        .with_untracked(|c| c.as_ref().is_some_and(|c| c.voice))
+        .then(|| chunk_view(Box::new(move || Box::pin(mic_button(sending)))));
+    // "Edit" (only the `text` chunk starts it): the question being rewritten, with a way back.
+    let editing = move || {
+        sending
+            .editing
+            .with(Option::is_some)
+            .then(|| chunk_view(Box::new(move || Box::pin(editing_note(sending)))))
+    };
     let nothing_to_send = move || {
         text.with(|t| t.trim().is_empty())
             && sending.pending_image.with(Option::is_none)
@@ -104,6 +120,7 @@ pub fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
             </Show>
         })}
         {pending}
+        {editing}
         <form class="composer" on:submit=move |ev| { ev.prevent_default(); submit(); }>
             <label class="visually-hidden" for="dgbot-input">{t("Message")}</label>
             <textarea
@@ -119,6 +136,7 @@ pub fn Composer(composer: NodeRef<html::Textarea>) -> impl IntoView {
                 on:keydown=on_keydown
             ></textarea>
             {attach_slot(livechat)}
+            {mic}
             <Show
                 when=move || answering.streaming.get()
                 fallback=move || view! {

@@ -1,5 +1,6 @@
 //! Under a message, how its delivery went: unsent (with "Send again") or an answer cut short
-//! (with "Try again" when asking again may help).
+//! (with "Try again" when asking again may help); once delivered, its controls
+//! (`ui::answer_actions`).
 
 use dgbot_protocol::Role;
 use leptos::prelude::*;
@@ -7,6 +8,7 @@ use leptos::prelude::*;
 use crate::logic::i18n::{t, t_with};
 use crate::state::Composer;
 use crate::state::view_model::{Delivery, MessageVm};
+use crate::ui::answer_actions::message_actions;
 use crate::ui::chunk::chunk_view;
 
 /// Unsent visitor messages get a resend button; cut-off answers say so, with a retry when
@@ -34,6 +36,12 @@ pub fn delivery_footer(composer: Composer, m: MessageVm) -> AnyView {
                 Box::pin(incomplete_footer(composer, m.clone(), why.clone(), retry))
             }))
             .into_any()
+        }
+        // Its time and day, a finished answer's controls, the last question's "edit": from the
+        // `text` chunk, which drew the answer (or restored the history), so loaded.
+        Delivery::Done => {
+            let m = m.clone();
+            chunk_view(Box::new(move || Box::pin(message_actions(composer, m.clone())))).into_any()
         }
         _ => ().into_any(),
     })

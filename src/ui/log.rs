@@ -7,6 +7,8 @@ use leptos::prelude::*;
 
 use crate::logic::i18n::{t, t_with};
 use crate::state::{self, Answering, Composer, Livechat, Session, Transcript};
+use crate::ui::chips::starter_chips;
+use crate::ui::chunk::chunk_view;
 use crate::ui::delivery::delivery_footer;
 use crate::ui::livechat::livechat_status_slot;
 use crate::ui::parts::message_view;
@@ -99,6 +101,16 @@ pub fn MessageLog() -> impl IntoView {
             last_top.set_value(top);
         }
     };
+    // The chatbot's starter prompts, until the visitor's first message.
+    let starters = move || {
+        let asked = transcript
+            .messages
+            .with(|m| m.iter().any(|vm| vm.role == dgbot_protocol::Role::User));
+        session
+            .config
+            .with(|c| c.as_ref().map(|c| c.starter_prompts.clone()))
+            .filter(|s| !s.is_empty() && !asked)
+    };
     let welcome = move || {
         session
             .config
@@ -136,6 +148,7 @@ pub fn MessageLog() -> impl IntoView {
                         }
                     })
             }}
+            {move || starters().map(|s| chunk_view(Box::new(move || Box::pin(starter_chips(composer, s.clone())))))}
             <For
                 each=move || transcript.messages.get()
                 key=|m| m.key

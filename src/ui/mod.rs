@@ -6,9 +6,14 @@
 //!   [`controls`] (rating and deletion), [`popup`] (beside the closed launcher).
 //! - [`parts`]: one renderer per part type; [`markers`]: the parts that ask the visitor for
 //!   something; [`livechat`]: the livechat's views.
+//! - [`answer_actions`]: under an answer, feedback, copy, ask again, read aloud, follow-ups;
+//!   under the last question, edit; [`chips`]: questions to click (starter prompts,
+//!   follow-ups); [`when`]: a message's time and day; [`voice`]: dictation.
 //! - [`chunk`]: drawing what a lazily loaded chunk draws; [`stars`]: a five-star rating.
 
+pub mod answer_actions;
 pub mod app;
+pub mod chips;
 pub mod chunk;
 pub mod composer;
 pub mod controls;
@@ -20,3 +25,5 @@ pub mod markers;
 pub mod parts;
 pub mod popup;
 pub mod stars;
+pub mod voice;
+pub mod when;

@@ -147,6 +147,7 @@ mod tests {
             parts: vec![Part::text(text)],
             created_at: None,
             author: None,
+            feedback: None,
         }
     }
 

@@ -103,6 +103,23 @@ impl Core {
         client_id: Option<&str>,
         page: Option<&str>,
     ) -> Result<mpsc::Receiver<AnswerItem>, CoreError> {
+        self.post_message_replacing(key, parts, client_id, page, None)
+    }
+
+    /// [`Self::post_message_from`] that first replaces the conversation's last answer,
+    /// `replaces` ("ask again", "edit and resend"): that answer, everything after it and the
+    /// question it answered are deleted (with their feedback), then the message is stored and
+    /// answered as any other. `404` when `replaces` is not a message of this conversation,
+    /// `409` when it is not the last answer. A retry of a message already stored (its
+    /// `Idempotency-Key`) replaces nothing again: it is a retry as usual.
+    pub fn post_message_replacing(
+        self: &Arc<Self>,
+        key: &ConversationKey,
+        parts: Vec<Part>,
+        client_id: Option<&str>,
+        page: Option<&str>,
+        replaces: Option<&str>,
+    ) -> Result<mpsc::Receiver<AnswerItem>, CoreError> {
         validation::client_id(client_id)?;
         let (text, has_image) = validation::visitor_text(&parts)?;
         let chatbot = self.chatbot_of(key)?;
@@ -133,9 +150,18 @@ impl Core {
             parts,
             created_at: None,
             author: None,
+            feedback: None,
+        };
+        // What a replacing message deletes (not again on a retry of it).
+        let replaced_from = match (&sent_before, replaces) {
+            (None, Some(answer_id)) => Some(self.replaced_from(key, answer_id)?),
+            _ => None,
         };
         let stored = sent_before.is_none() && {
             self.rate_limit(key, "messages")?;
+            if let Some(from) = &replaced_from {
+                self.store.delete_from(key, from)?;
+            }
             self.store
                 .push_in(key, None, client_id, &question_message)?
         };
@@ -181,6 +207,34 @@ impl Core {
             .store
             .then(|| self.classifying.expect(key, &reply_id));
         Ok(self.stream(key, &reply_id, answer, topic))
+    }
+
+    /// Where replacing the conversation's last answer `answer_id` deletes from: the question
+    /// it answered (everything from there on goes: the answer, and after it at most assistant
+    /// messages, such as the next step offered after a "not helpful" vote).
+    fn replaced_from(&self, key: &ConversationKey, answer_id: &str) -> Result<String, CoreError> {
+        let messages = self.store.messages(key)?;
+        let at = messages
+            .iter()
+            .position(|m| m.message_id == answer_id)
+            .ok_or_else(|| CoreError::NotFound("No such message to replace".into()))?;
+        if messages[at].role != Role::Assistant {
+            return Err(CoreError::Conflict(
+                "Only an answer of the assistant can be replaced".into(),
+            ));
+        }
+        if messages[at + 1..].iter().any(|m| m.role != Role::Assistant) {
+            return Err(CoreError::Conflict(
+                "Only the conversation's last answer can be replaced".into(),
+            ));
+        }
+        // From the question it answered (a partial answer between them goes too), else from
+        // the answer itself.
+        let from = messages[..at]
+            .iter()
+            .rposition(|m| m.role == Role::User)
+            .unwrap_or(at);
+        Ok(messages[from].message_id.clone())
     }
 
     /// Send `answer`'s items, paced, to the returned receiver (and the conversation's hub);
@@ -387,6 +441,7 @@ impl Core {
         let start = end.saturating_sub(limit);
         let mut messages = all[start..end].to_vec();
         self.sign_attachments(&mut messages);
+        self.with_feedback(key, &mut messages)?;
         Ok(HistoryPage {
             messages,
             has_more: start > 0,

@@ -7,6 +7,7 @@
 //! - [`model`]: the domain's plain types, a leaf that imports nothing else of the crate.
 //! - [`conversation`]: post a visitor message (answered by a [`responder`]), history, rating,
 //!   identify, classification, delete.
+//! - [`feedback`]: the visitor's vote on one answer, and the next step after "not helpful".
 //! - [`actions`]: seed 000's custom API actions.
 //! - [`livechat`]: seed 002's livechat: the visitor's side, the agents' side, the site owner's
 //!   setup, attachments.
@@ -19,6 +20,7 @@ pub mod actions;
 pub mod classify;
 pub mod conversation;
 pub mod error;
+pub mod feedback;
 pub mod hub;
 pub mod identity;
 pub mod knowledge;

@@ -3,7 +3,7 @@
 //! `dyn` [`Store`] and never names a database; every call takes a [`ConversationKey`] or an id
 //! and returns the model's records.
 
-use dgbot_protocol::api::{DeleteResponse, IdentifyRequest};
+use dgbot_protocol::api::{AnswerFeedback, DeleteResponse, IdentifyRequest};
 use dgbot_protocol::livechat::{LivechatSettings, LivechatStatus};
 use dgbot_protocol::message::Author;
 use dgbot_protocol::webhooks::WebhookConfig;
@@ -88,6 +88,29 @@ pub trait ConversationStore {
         key: &ConversationKey,
         message_id: &str,
     ) -> Result<Option<Option<String>>>;
+
+    /// Keep the visitor's vote on answer `message_id`, replacing an earlier one, in one
+    /// transaction. `next` (the id of a message offering the next step) is kept only when the
+    /// answer has none yet. Returns the vote replaced, and whether `next` was kept (`false`:
+    /// the answer offered a next step before, or none was given).
+    fn put_answer_feedback(
+        &self,
+        key: &ConversationKey,
+        message_id: &str,
+        feedback: &AnswerFeedback,
+        next: Option<&str>,
+    ) -> Result<(Option<AnswerFeedback>, bool)>;
+
+    /// The visitor's votes, by the id of the answer they are on.
+    fn answer_feedback(
+        &self,
+        key: &ConversationKey,
+    ) -> Result<std::collections::HashMap<String, AnswerFeedback>>;
+
+    /// Remove message `message_id` of the visitor's conversation and every message after it,
+    /// with their votes and topics, in one transaction; how many messages went (0: no such
+    /// message).
+    fn delete_from(&self, key: &ConversationKey, message_id: &str) -> Result<usize>;
 
     /// Remove everything kept about the visitor, in one transaction; what was removed.
     fn delete_visitor(&self, key: &ConversationKey) -> Result<DeleteResponse>;

@@ -2,7 +2,9 @@
 //! (`message.parts.0.text`), shared by every adapter.
 
 use dgbot_protocol::Part;
-use dgbot_protocol::api::IdentifyRequest;
+use dgbot_protocol::api::{
+    AnswerFeedbackRequest, FEEDBACK_REASONS, FeedbackValue, IdentifyRequest,
+};
 use dgbot_protocol::forms::decoded_len;
 use dgbot_protocol::message::{IMAGE_MIME_TYPES, ImagePart};
 
@@ -14,6 +16,8 @@ pub const MAX_MESSAGE_CHARS: usize = 4000;
 pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
 /// Longest rating feedback or livechat comment accepted, in characters.
 pub const MAX_FEEDBACK_CHARS: usize = 2000;
+/// Longest comment on an answer's "not helpful" vote, in characters.
+pub const MAX_ANSWER_COMMENT_CHARS: usize = 1000;
 /// Longest `user_id`, `name`, `email` or `user_hash` accepted, in characters.
 pub const MAX_IDENTITY_CHARS: usize = 256;
 
@@ -91,6 +95,45 @@ pub fn rating(rating: u8, field: &str, text: Option<String>) -> Result<Option<St
         check_length(field, t, MAX_FEEDBACK_CHARS)?;
     }
     Ok(text)
+}
+
+/// A vote on an answer: `reason` one of [`FEEDBACK_REASONS`] and `comment` (trimmed, empty
+/// is none) at most [`MAX_ANSWER_COMMENT_CHARS`], both only with `down`. Returns the reason
+/// and the comment as kept.
+pub fn answer_feedback(
+    req: &AnswerFeedbackRequest,
+) -> Result<(Option<String>, Option<String>), CoreError> {
+    let comment = req
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    if req.value == FeedbackValue::Up {
+        if req.reason.is_some() {
+            return Err(CoreError::invalid(
+                "reason",
+                "A reason goes only with a \"down\" vote",
+            ));
+        }
+        if comment.is_some() {
+            return Err(CoreError::invalid(
+                "comment",
+                "A comment goes only with a \"down\" vote",
+            ));
+        }
+    }
+    if let Some(r) = &req.reason
+        && !FEEDBACK_REASONS.contains(&r.as_str())
+    {
+        return Err(CoreError::invalid(
+            "reason",
+            format!("Use one of {}", FEEDBACK_REASONS.join(", ")),
+        ));
+    }
+    if let Some(c) = comment {
+        check_length("comment", c, MAX_ANSWER_COMMENT_CHARS)?;
+    }
+    Ok((req.reason.clone(), comment.map(str::to_owned)))
 }
 
 /// `identify(user)`: `user_id` required, every field bounded, `email` an address.

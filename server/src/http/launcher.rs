@@ -12,6 +12,8 @@
 //!   language (`Accept-Language` with `language = "auto"`).
 //! - `popup`: the chatbot has popup messages, so a first-time visitor's page makes the chat
 //!   frame at idle time (docs/host-page.md, Decisions).
+//! - `voice`: present (`true`) only for a chatbot with `voice = true`: the loader's frame then
+//!   says `allow="microphone"` (the chat page's `Permissions-Policy` allows it too).
 //!
 //! Public (anyone sees the launcher), the same for every visitor of a chatbot who asks in the
 //! same languages, and cached for 5 minutes like `widget.js`. An unknown chatbot gets the
@@ -55,6 +57,9 @@ struct Look {
     close: String,
     title: String,
     popup: bool,
+    /// The chatbot has voice on: the loader's frame then says `allow="microphone"`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    voice: bool,
 }
 
 pub async fn launcher(
@@ -120,6 +125,7 @@ fn look(bot: Option<&Chatbot>, headers: &HeaderMap) -> Look {
         close: tr("Close chat"),
         title: tr("Chat"),
         popup: bot.is_some_and(|b| !b.config.popup_messages.is_empty()),
+        voice: bot.is_some_and(|b| b.config.voice),
     }
 }
 

@@ -53,11 +53,11 @@ pub async fn chat_page_policy(
     if !is_page {
         return res;
     }
-    let ancestors = chatbot_id
-        .as_deref()
-        .and_then(|id| state.core.chatbot(id))
+    let bot = chatbot_id.as_deref().and_then(|id| state.core.chatbot(id));
+    let ancestors = bot
         .map(|bot| frame_ancestors(&bot.allowed_origins))
         .unwrap_or_else(|| "'none'".to_owned());
+    let voice = bot.is_some_and(|bot| bot.config.voice);
     // The page's inline scripts, hashed as built (a rebuild changes them).
     let html = tokio::fs::read_to_string(state.config.dist_dir.join("index.html"))
         .await
@@ -73,15 +73,31 @@ pub async fn chat_page_policy(
     );
     headers.insert(
         header::HeaderName::from_static("permissions-policy"),
-        HeaderValue::from_static(PERMISSIONS_POLICY),
+        HeaderValue::from_static(permissions_policy(voice)),
     );
     res
+}
+
+/// The chat page's `Permissions-Policy`: [`PERMISSIONS_POLICY`], or for a chatbot with
+/// `voice = true` the same with the microphone allowed to the page itself (dictation with
+/// the browser's speech recognition; the loader's frame says `allow="microphone"`).
+pub fn permissions_policy(voice: bool) -> &'static str {
+    if voice {
+        PERMISSIONS_POLICY_VOICE
+    } else {
+        PERMISSIONS_POLICY
+    }
 }
 
 /// Uploads need no powerful feature (a file input, with the camera through the system's
 /// picker), so the chat page asks for none and refuses them to anything it loads.
 pub const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), display-capture=(), \
      geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=(), \
+     serial=(), hid=(), bluetooth=(), screen-wake-lock=(), xr-spatial-tracking=()";
+
+/// [`PERMISSIONS_POLICY`] for a chatbot with voice on: the microphone for the page only.
+pub const PERMISSIONS_POLICY_VOICE: &str = "accelerometer=(), autoplay=(), camera=(), display-capture=(), \
+     geolocation=(), gyroscope=(), magnetometer=(), microphone=(self), midi=(), payment=(), usb=(), \
      serial=(), hid=(), bluetooth=(), screen-wake-lock=(), xr-spatial-tracking=()";
 
 /// The chat page's policy. Scripts: this origin, the page's inline scripts by hash (the

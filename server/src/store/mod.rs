@@ -14,7 +14,7 @@
 use std::path::Path;
 use std::sync::Mutex;
 
-use dgbot_protocol::api::{DeleteResponse, IdentifyRequest};
+use dgbot_protocol::api::{AnswerFeedback, DeleteResponse, FeedbackValue, IdentifyRequest};
 use dgbot_protocol::{Message, Role};
 
 use db::{Conn, Db, Dialect, Row, args, sqlite_error, upsert};
@@ -74,6 +74,28 @@ fn message_of(r: &Row) -> Result<Message> {
             .get::<Option<String>>(4)?
             .map(|a| serde_json::from_str(&a))
             .transpose()?,
+        feedback: None,
+    })
+}
+
+/// A vote as [`ConversationStore::put_answer_feedback`] keeps it: columns `value, reason,
+/// comment, updated_at` from 0.
+fn feedback_of(r: &Row) -> Result<AnswerFeedback> {
+    let value: String = r.get(0)?;
+    Ok(AnswerFeedback {
+        value: match value.as_str() {
+            "up" => FeedbackValue::Up,
+            "down" => FeedbackValue::Down,
+            other => {
+                return Err(StoreError::new(
+                    StoreErrorKind::Corrupt,
+                    format!("answer_feedback.value {other:?}"),
+                ));
+            }
+        },
+        reason: r.get(1)?,
+        comment: r.get(2)?,
+        updated_at: r.get(3)?,
     })
 }
 
@@ -539,6 +561,78 @@ impl ConversationStore for Store {
         .transpose()
     }
 
+    fn put_answer_feedback(
+        &self,
+        visitor: &Visitor,
+        message_id: &str,
+        f: &AnswerFeedback,
+        next: Option<&str>,
+    ) -> Result<(Option<AnswerFeedback>, bool)> {
+        self.tx(|c| {
+            // Two votes on one answer at once (two instances) take turns.
+            c.lock(&format!("answer_feedback:{message_id}"))?;
+            let before = c.row(
+                &format!(
+                    "SELECT value, reason, comment, updated_at, next_message_id FROM answer_feedback WHERE message_id = ?1 AND chatbot_id = ?2 AND visitor_id = ?3{}",
+                    c.dialect().for_update()
+                ),
+                args![message_id, visitor.chatbot_id, visitor.visitor_id],
+            )?;
+            let (previous, had_next) = match &before {
+                Some(r) => (Some(feedback_of(r)?), r.get::<Option<String>>(4)?.is_some()),
+                None => (None, false),
+            };
+            let keep_next = next.is_some() && !had_next;
+            c.exec(
+                "INSERT INTO answer_feedback (message_id, chatbot_id, visitor_id, value, reason, comment, updated_at, next_message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                 ON CONFLICT (message_id) DO UPDATE SET value = excluded.value, reason = excluded.reason, comment = excluded.comment, updated_at = excluded.updated_at, \
+                 next_message_id = COALESCE(answer_feedback.next_message_id, excluded.next_message_id)",
+                args![
+                    message_id,
+                    visitor.chatbot_id,
+                    visitor.visitor_id,
+                    f.value.as_str(),
+                    f.reason,
+                    f.comment,
+                    f.updated_at,
+                    next.filter(|_| keep_next)
+                ],
+            )?;
+            Ok((previous, keep_next))
+        })
+    }
+
+    fn answer_feedback(
+        &self,
+        visitor: &Visitor,
+    ) -> Result<std::collections::HashMap<String, AnswerFeedback>> {
+        self.rows(
+            "SELECT value, reason, comment, updated_at, message_id FROM answer_feedback WHERE chatbot_id = ?1 AND visitor_id = ?2",
+            args![visitor.chatbot_id, visitor.visitor_id],
+        )?
+        .iter()
+        .map(|r| Ok((r.get(4)?, feedback_of(r)?)))
+        .collect()
+    }
+
+    fn delete_from(&self, visitor: &Visitor, message_id: &str) -> Result<usize> {
+        self.tx(|c| {
+            let who = args![visitor.chatbot_id, visitor.visitor_id, message_id];
+            let from = "SELECT message_id FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 AND seq >= (SELECT seq FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 AND message_id = ?3)";
+            for table in ["answer_feedback", "classifications"] {
+                c.exec(
+                    &format!("DELETE FROM {table} WHERE chatbot_id = ?1 AND visitor_id = ?2 AND message_id IN ({from})"),
+                    who,
+                )?;
+            }
+            let gone = c.exec(
+                "DELETE FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 AND seq >= (SELECT seq FROM messages WHERE chatbot_id = ?1 AND visitor_id = ?2 AND message_id = ?3)",
+                who,
+            )?;
+            Ok(gone as usize)
+        })
+    }
+
     /// Remove everything kept about the visitor; returns what was removed.
     fn delete_visitor(&self, visitor: &Visitor) -> Result<DeleteResponse> {
         let counts = self.tx(|c| {
@@ -560,6 +654,7 @@ impl ConversationStore for Store {
             let ratings = delete("ratings")?;
             delete("identities")?;
             delete("classifications")?;
+            delete("answer_feedback")?;
             let livechat_sessions = delete("livechat_sessions")?;
             let attachments = delete("attachments")?;
             delete("unanswered")?;

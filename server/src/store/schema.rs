@@ -205,6 +205,19 @@ pub const SQLITE: &[&str] = &[
         created_at INTEGER NOT NULL
     );
     CREATE INDEX unanswered_by_chatbot ON unanswered (chatbot_id, created_at);",
+    // Per-answer feedback (issue 27): the visitor's latest vote on an assistant answer, one row
+    // per answer, and the message that offered the next step after its first "not helpful".
+    "CREATE TABLE answer_feedback (
+        message_id TEXT PRIMARY KEY,
+        chatbot_id TEXT NOT NULL,
+        visitor_id TEXT NOT NULL,
+        value TEXT NOT NULL,
+        reason TEXT,
+        comment TEXT,
+        updated_at TEXT NOT NULL,
+        next_message_id TEXT
+    );
+    CREATE INDEX answer_feedback_by_visitor ON answer_feedback (chatbot_id, visitor_id);",
 ];
 
 pub const POSTGRES: &[&str] = &[
@@ -419,6 +432,17 @@ pub const POSTGRES: &[&str] = &[
         created_at BIGINT NOT NULL
     );
     CREATE INDEX unanswered_by_chatbot ON unanswered (chatbot_id, created_at);",
+    "CREATE TABLE answer_feedback (
+        message_id TEXT PRIMARY KEY,
+        chatbot_id TEXT NOT NULL,
+        visitor_id TEXT NOT NULL,
+        value TEXT NOT NULL,
+        reason TEXT,
+        comment TEXT,
+        updated_at TEXT NOT NULL,
+        next_message_id TEXT
+    );
+    CREATE INDEX answer_feedback_by_visitor ON answer_feedback (chatbot_id, visitor_id);",
 ];
 
 #[cfg(test)]

@@ -133,3 +133,49 @@ test("the side panel: the page and the session values worth a line", () => {
   );
   assert.equal(w.fieldLabels([{ key: "email", label: "Email" }, { key: "phone" }]), "Email, phone");
 });
+
+test("a transcript gets day headers only when it spans days or is not today's", () => {
+  const now = Date.parse("2025-03-14T12:00:00");
+  const m = (at) => ({ created_at: at });
+  const today = [m("2025-03-14T09:00:00"), m("2025-03-14T09:05:00")];
+  assert.deepEqual(w.dayStarts(today, now), [], "a chat of today alone has none");
+  const spanning = [m("2025-03-13T23:50:00"), m("2025-03-13T23:55:00"), m(null), m("2025-03-14T00:10:00"), m("2025-03-14T09:00:00")];
+  assert.deepEqual(w.dayStarts(spanning, now), [0, 3], "a header before each day's first message");
+  assert.deepEqual(w.dayStarts([m("2025-03-10T10:00:00")], now), [0], "one day, not today");
+  assert.deepEqual(w.dayStarts([], now), []);
+  assert.equal(w.dayKey("2025-03-14T00:10:00"), "2025-03-14");
+  assert.equal(w.dayKey("nonsense"), null);
+});
+
+test("day headers and times are in the agent's language", () => {
+  const now = Date.parse("2025-03-14T12:00:00");
+  assert.equal(w.dayHeading("2025-03-14T08:00:00", "en-GB", now), "Today");
+  assert.equal(w.dayHeading("2025-03-13T22:00:00", "en-GB", now), "Yesterday");
+  assert.equal(w.dayHeading("2025-03-13T22:00:00", "da-DK", now), "I går");
+  assert.equal(w.dayHeading("2025-03-14T08:00:00", "de-DE", now), "Heute");
+  // Other days: the weekday and the date as Intl writes them (ICU versions differ in details).
+  const monday = w.dayHeading("2025-03-10T10:00:00", "en-GB", now);
+  assert.ok(monday.includes("Monday") && monday.includes("10 March") && !monday.includes("2025"), monday);
+  const mandag = w.dayHeading("2025-03-10T10:00:00", "da-DK", now);
+  assert.ok(mandag.includes("mandag") && mandag.includes("marts"), mandag);
+  const eve = w.dayHeading("2024-12-24T10:00:00", "en-US", now);
+  assert.ok(eve.includes("Tuesday") && eve.includes("December 24") && eve.includes("2024"), "another year names it: " + eve);
+  assert.equal(w.dayHeading("", "en-GB", now), "");
+  assert.equal(w.timeOfDay("2025-03-14T09:05:00", "en-GB"), "09:05");
+  assert.match(w.timeOfDay("2025-03-14T21:05:00", "da-DK"), /^21[.:]05$/);
+  assert.match(w.timeOfDay("2025-03-14T21:05:00", "en-US"), /^09:05\sPM$/);
+  assert.equal(w.timeOfDay(undefined, "en-GB"), "");
+  assert.match(w.fullTime("2025-03-14T09:05:00", "en-GB"), /Friday.*14 March 2025.*09:05/);
+});
+
+test("an answer's feedback reads as a thumb and a line", () => {
+  assert.equal(w.feedbackText({ value: "up", updated_at: "x" }), "Helpful");
+  assert.equal(w.feedbackIcon({ value: "up" }), "👍");
+  assert.equal(w.feedbackText({ value: "down", reason: "not_what_i_asked", comment: "Hm" }), "Not helpful: Not what I asked");
+  assert.equal(w.feedbackText({ value: "down" }), "Not helpful");
+  assert.equal(w.feedbackText({ value: "down", reason: "new_reason" }), "Not helpful: new_reason");
+  assert.equal(w.feedbackIcon({ value: "down" }), "👎");
+  assert.equal(w.feedbackText(null), "");
+  assert.equal(w.feedbackText({ value: "meh" }), "");
+  assert.equal(w.suggestionsText(["Warranty", "Payment"]), "Suggested follow-ups: Warranty · Payment");
+});

@@ -92,6 +92,7 @@ fn done() -> StreamEvent {
             parts: vec![answer_part()],
             created_at: None,
             author: None,
+            feedback: None,
         },
     })
 }

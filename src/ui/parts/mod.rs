@@ -37,7 +37,8 @@ fn role_name(role: Role) -> &'static str {
     }
 }
 
-/// A message bubble; `footer` renders its delivery state (unsent, incomplete) and actions.
+/// A message bubble; `footer` renders its delivery state (unsent, incomplete), and once it is
+/// delivered its time, its day's header and its controls (`ui::answer_actions`).
 pub fn message_view(m: MessageVm, footer: impl Fn(MessageVm) -> AnyView) -> impl IntoView {
     let role = role_name(m.role);
     let parts = m.parts.clone();
@@ -69,6 +70,8 @@ fn part_view(part: PartVm) -> AnyView {
         }),
         PartBody::Products { products } => later(move || Box::pin(products_chunk(products.clone()))),
         PartBody::Sources(sources) => later(move || Box::pin(sources_chunk(sources.clone()))),
+        // Drawn after the answer with its controls (`ui::answer_actions`), not in the bubble.
+        PartBody::Suggestions(_) => ().into_any(),
         PartBody::Marker(marker) => later(move || Box::pin(marker_chunk(marker.clone()))),
         PartBody::Unknown => {
             view! { <p class="unsupported" data-part="unknown">{t("This content can't be shown here.")}</p> }.into_any()

@@ -35,6 +35,7 @@ impl Core {
     pub fn agent_context(&self, s: &Session) -> Result<AgentContext, CoreError> {
         let mut transcript = self.store.messages(&s.key)?;
         self.sign_attachments(&mut transcript);
+        self.with_feedback(&s.key, &mut transcript)?;
         let identity = self.store.identity_of(&s.key)?;
         let values = self.session_values(&s.key);
         Ok(AgentContext {

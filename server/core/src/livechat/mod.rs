@@ -139,6 +139,7 @@ impl Core {
             parts,
             created_at: Some(self.clock.rfc3339()),
             author,
+            feedback: None,
         };
         let who = if role == Role::Agent {
             "agent"

@@ -9,7 +9,7 @@ use dgbot_protocol::message::Author;
 use dgbot_protocol::webhooks::WebhookConfig;
 use serde::Deserialize;
 
-use super::i18n::Overrides;
+use super::i18n::{Overrides, StarterPrompts};
 
 #[derive(Debug, Clone)]
 pub struct Chatbot {
@@ -48,6 +48,8 @@ pub struct Chatbot {
     pub default_language: String,
     /// `[chatbot.strings]`: the chatbot's own words for the widget's strings.
     pub strings: Overrides,
+    /// `[chatbot.starter_prompts]`: questions offered before the first message, per language.
+    pub starter_prompts: StarterPrompts,
     /// The launcher the loader draws on the host page (`GET /launcher/{chatbot_id}`).
     pub launcher: Launcher,
 }
@@ -211,6 +213,8 @@ impl Chatbot {
                 welcome_message: "Hi!".into(),
                 theme: Default::default(),
                 popup_messages: vec![],
+                starter_prompts: vec![],
+                voice: false,
                 language: "en".into(),
                 strings: Default::default(),
                 chat_type: "shopping_assistant".into(),
@@ -235,6 +239,7 @@ impl Chatbot {
             model: None,
             default_language: "en".into(),
             strings: Default::default(),
+            starter_prompts: Default::default(),
             launcher: Launcher::default(),
         }
     }

@@ -172,6 +172,83 @@ impl Overrides {
     }
 }
 
+/// `starter_prompts`: questions the widget offers as chips before the visitor's first message.
+/// A list applies in every language (`starter_prompts = ["…"]`); a table of lists
+/// (`[chatbot.starter_prompts]` with `en = ["…"]`, `da = ["…"]`) per language.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum StarterPrompts {
+    All(Vec<String>),
+    Language(BTreeMap<String, Vec<String>>),
+}
+
+impl Default for StarterPrompts {
+    fn default() -> Self {
+        StarterPrompts::All(vec![])
+    }
+}
+
+impl StarterPrompts {
+    /// The most prompts offered at once.
+    pub const MAX: usize = 6;
+    /// The longest prompt, in characters.
+    pub const MAX_CHARS: usize = 120;
+
+    /// The first mistake, as `(field, why)`: the field is `[2]` or `da[2]` (an index into
+    /// the list), or `da` (the language or its list).
+    pub fn check(&self) -> Result<(), (String, String)> {
+        let list = |at: String, prompts: &[String]| -> Result<(), (String, String)> {
+            if prompts.len() > Self::MAX {
+                return Err((at, format!("at most {} prompts", Self::MAX)));
+            }
+            for (i, p) in prompts.iter().enumerate() {
+                let n = p.trim().chars().count();
+                if n == 0 || n > Self::MAX_CHARS {
+                    return Err((
+                        format!("{at}[{i}]"),
+                        format!("1 to {} characters", Self::MAX_CHARS),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        match self {
+            StarterPrompts::All(prompts) => list(String::new(), prompts),
+            StarterPrompts::Language(table) => {
+                for (tag, prompts) in table {
+                    if !is_language(tag) || tag == "auto" {
+                        return Err((tag.clone(), "is not a language tag like \"da\"".into()));
+                    }
+                    list(tag.clone(), prompts)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The prompts for a visitor whose chat is in `language`: that language's (`da-DK`, else
+    /// `da`), else those of `default` (the chatbot's default language), else none.
+    pub fn for_language(&self, language: &str, default: &str) -> Vec<String> {
+        let table = match self {
+            StarterPrompts::All(prompts) => return trimmed(prompts),
+            StarterPrompts::Language(table) => table,
+        };
+        let find = |tag: &str| {
+            let primary = tag.split(['-', '_']).next().unwrap_or("");
+            table
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(tag))
+                .or_else(|| table.iter().find(|(k, _)| k.eq_ignore_ascii_case(primary)))
+                .map(|(_, prompts)| trimmed(prompts))
+        };
+        find(language).or_else(|| find(default)).unwrap_or_default()
+    }
+}
+
+fn trimmed(prompts: &[String]) -> Vec<String> {
+    prompts.iter().map(|p| p.trim().to_owned()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +292,42 @@ mod tests {
         assert_eq!(typo.check().unwrap_err().0, "Write a mesage…");
         let typo: Overrides = toml::from_str("[xx-]\n\"Send\" = \"x\"\n").unwrap();
         assert!(typo.check().is_err());
+    }
+
+    #[test]
+    fn starter_prompts_follow_the_visitors_language_then_the_default() {
+        #[derive(Deserialize)]
+        struct File {
+            starter_prompts: StarterPrompts,
+        }
+        let parse = |text: &str| toml::from_str::<File>(text).unwrap().starter_prompts;
+        let all = parse("starter_prompts = [\" Shipping? \", \"Returns?\"]\n");
+        all.check().unwrap();
+        assert_eq!(all.for_language("de", "en"), ["Shipping?", "Returns?"]);
+        let table = parse(
+            "[starter_prompts]\nen = [\"How long does shipping take?\"]\nda = [\"Hvad koster fragt?\"]\nde-AT = [\"Servus?\"]\n",
+        );
+        table.check().unwrap();
+        assert_eq!(table.for_language("da-DK", "en"), ["Hvad koster fragt?"]);
+        assert_eq!(table.for_language("de-AT", "en"), ["Servus?"]);
+        assert_eq!(
+            table.for_language("sv", "en"),
+            ["How long does shipping take?"]
+        );
+        assert!(table.for_language("sv", "fi").is_empty());
+        assert!(
+            StarterPrompts::default()
+                .for_language("en", "en")
+                .is_empty()
+        );
+        let seven = parse("starter_prompts = [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\"]\n");
+        assert_eq!(seven.check().unwrap_err().0, "");
+        let blank = parse("[starter_prompts]\nda = [\"Hej\", \"  \"]\n");
+        assert_eq!(blank.check().unwrap_err().0, "da[1]");
+        let long = parse(&format!("starter_prompts = [\"{}\"]\n", "x".repeat(121)));
+        assert_eq!(long.check().unwrap_err().0, "[0]");
+        let tag = parse("[starter_prompts]\nDanish = [\"Hej\"]\n");
+        assert_eq!(tag.check().unwrap_err().0, "Danish");
     }
 
     /// Every catalogue translates exactly the strings the widget shows, and keeps each `{}`.

@@ -16,11 +16,13 @@ pub enum WebhookEvent {
     SessionClosed,
     FeedbackSubmitted,
     VisitorDataDeleted,
+    /// A visitor's vote on one assistant answer (issue 27; ours, beside the seed's table).
+    AnswerFeedbackSubmitted,
 }
 
 impl WebhookEvent {
-    /// Every event, in the seed's order.
-    pub const ALL: [WebhookEvent; 9] = [
+    /// Every event, in the seed's order, then ours.
+    pub const ALL: [WebhookEvent; 10] = [
         WebhookEvent::HandoverRequested,
         WebhookEvent::WaitingCustomerMessage,
         WebhookEvent::WaitingAssistantMessage,
@@ -30,6 +32,7 @@ impl WebhookEvent {
         WebhookEvent::SessionClosed,
         WebhookEvent::FeedbackSubmitted,
         WebhookEvent::VisitorDataDeleted,
+        WebhookEvent::AnswerFeedbackSubmitted,
     ];
 
     /// Always in the subscription while delivery is on, whatever the caller sends (seed:
@@ -55,6 +58,7 @@ impl WebhookEvent {
             WebhookEvent::SessionClosed => "livechat.session.closed",
             WebhookEvent::FeedbackSubmitted => "livechat.feedback.submitted",
             WebhookEvent::VisitorDataDeleted => "visitor.data.deleted",
+            WebhookEvent::AnswerFeedbackSubmitted => "answer.feedback.submitted",
         }
     }
 

@@ -1,7 +1,7 @@
 //! The demo bot: answers an example shop's questions from its chatbot's knowledge base (FAQ
 //! documents and product catalogue, `knowledge.rs`), and shows every part type on cue.
 
-use super::grounded::{passage_part, sources_part};
+use super::grounded::{follow_ups, language_of, passage_part, sources_part, suggestions_part};
 use crate::knowledge::base::{KnowledgeBase, product_source};
 use crate::knowledge::products::CatalogueItem;
 use dgbot_protocol::Part;
@@ -315,6 +315,12 @@ fn answer_using(
             id(2),
             found.iter().map(|f| f.entry.source(base)),
         ));
+        // What else the knowledge has near it, in the question's language.
+        let lang = language_of(question, &entry.passage.lang);
+        parts.extend(suggestions_part(
+            id(3),
+            follow_ups(kb, question, &[entry.source(base)], &lang, base),
+        ));
         return parts;
     }
     let products: Vec<&CatalogueItem> = match kb.products(question) {
@@ -371,6 +377,7 @@ mod tests {
             parts: answer(q, "m", "http://x", &kb()),
             created_at: None,
             author: None,
+            feedback: None,
         }
         .plain_text()
     }
@@ -412,7 +419,7 @@ mod tests {
         );
         assert_eq!(
             types("What are your shipping times?"),
-            ["rich_text", "sources"]
+            ["rich_text", "sources", "suggestions"]
         );
         assert!(text_of("Do you have a wool throw?").contains("Hygge wool throw"));
         assert!(
@@ -442,6 +449,55 @@ mod tests {
         assert!(text_of("Lamps under 800 kr").contains("Fjord table lamp"));
         assert!(!text_of("Lamps under 800 kr").contains("Skagen"));
         assert!(text_of("Anything under 10 kr?").contains("couldn't find"));
+    }
+
+    fn suggestions_of(q: &str) -> Vec<String> {
+        answer(q, "m", "http://x", &kb())
+            .into_iter()
+            .find_map(|p| match p {
+                Part::Suggestions(s) => Some(s.suggestions),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_grounded_answer_suggests_related_sections_in_its_language() {
+        let english = suggestions_of("What are your shipping times?");
+        assert!(
+            english.contains(&"Shipping outside the EU".to_owned()),
+            "{english:?}"
+        );
+        assert!(english.len() <= 3, "{english:?}");
+        assert!(
+            !english.contains(&"Shipping and delivery".to_owned()),
+            "not the section it answered from: {english:?}"
+        );
+        let mut once = english.clone();
+        once.dedup();
+        assert_eq!(once, english);
+        // In the question's language only: the Danish and German pages say the same.
+        assert_eq!(
+            suggestions_of("hvad koster fragt?"),
+            ["Levering uden for EU"]
+        );
+        assert_eq!(
+            suggestions_of("Wie lange dauert der Versand?"),
+            ["Lieferung außerhalb der EU"]
+        );
+        // Not the question itself.
+        assert!(
+            !suggestions_of("Shipping outside the EU")
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case("Shipping outside the EU"))
+        );
+        // Nothing related: no part at all.
+        assert_eq!(
+            types("When are you open on Saturday?"),
+            ["rich_text", "sources"]
+        );
+        // The suggestions are not the answer's words.
+        assert!(!text_of("What are your shipping times?").contains("Shipping outside the EU"));
     }
 
     #[test]

@@ -1,14 +1,16 @@
 //! What both responders say from the chatbot's knowledge: a passage quoted under its heading,
-//! the `sources` part that ends a grounded answer, and the honest "I don't know" (in the
-//! visitor's language, offering a person when livechat is live, else a way to leave a
-//! message).
+//! the `sources` part that ends a grounded answer and the `suggestions` after it (related
+//! sections' headings), and the honest "I don't know" (in the visitor's language, offering a
+//! person when livechat is live, else a way to leave a message; also the next step after a
+//! "not helpful" vote).
 
 use dgbot_protocol::Part;
 use dgbot_protocol::message::{
     Block, ContactFormMarker, FieldKind, FormField, HumanAgentMarker, ListItem, RichText, Source,
-    SourcesPart, Span,
+    SourcesPart, Span, SuggestionsPart,
 };
 
+use crate::knowledge::base::KnowledgeBase;
 use crate::knowledge::lang::{self, Lang};
 
 /// A passage's text as blocks, under its heading in bold: lines starting `- ` become a list,
@@ -60,9 +62,69 @@ pub fn sources_part(part_id: String, sources: impl IntoIterator<Item = Source>) 
     }))
 }
 
+/// Up to [`SuggestionsPart::MAX`] follow-up questions after an answer to `question` in `lang`
+/// that used the `answered` sections: the headings of the knowledge's other passages the
+/// question finds, in that language, best first, each once, none the same as the question or
+/// an answered section's heading. A heading is what a visitor clicks and sends as it is: the
+/// retrieval finds the section by its heading (headings are boosted).
+pub fn follow_ups(
+    kb: &KnowledgeBase,
+    question: &str,
+    answered: &[Source],
+    lang: &str,
+    base: &str,
+) -> Vec<String> {
+    let norm = |s: &str| {
+        s.trim()
+            .trim_end_matches(['?', '.', '!', '…'])
+            .trim()
+            .to_lowercase()
+    };
+    let mut taken: Vec<String> = answered
+        .iter()
+        .map(|s| norm(s.title.rsplit(" › ").next().unwrap_or("")))
+        .chain([norm(question)])
+        .collect();
+    let mut out = vec![];
+    for found in kb.ranked(question) {
+        let entry = found.entry;
+        if entry.product.is_some() || entry.passage.lang != lang {
+            continue;
+        }
+        let source = entry.source(base);
+        if answered
+            .iter()
+            .any(|a| a.url == source.url && a.title == source.title)
+        {
+            continue;
+        }
+        let heading = entry.section_title().trim();
+        let key = norm(heading);
+        if key.is_empty() || taken.contains(&key) || heading.chars().count() > 120 {
+            continue;
+        }
+        taken.push(key);
+        out.push(heading.to_owned());
+        if out.len() == SuggestionsPart::MAX {
+            break;
+        }
+    }
+    out
+}
+
+/// The `suggestions` part that ends an answer, when there are any.
+pub fn suggestions_part(part_id: String, suggestions: Vec<String>) -> Option<Part> {
+    (!suggestions.is_empty()).then_some(Part::Suggestions(SuggestionsPart {
+        part_id,
+        suggestions,
+    }))
+}
+
 /// The words of an honest "I don't know", in one language.
 struct Phrases {
     dont_know: &'static str,
+    /// After a "not helpful" vote on an answer.
+    sorry: &'static str,
     person: &'static str,
     message: &'static str,
     name: &'static str,
@@ -71,8 +133,9 @@ struct Phrases {
 }
 
 fn phrases(lang: &str) -> Phrases {
-    let p = |dont_know, person, message, name, email, question| Phrases {
+    let p = |dont_know, sorry, person, message, name, email, question| Phrases {
         dont_know,
+        sorry,
         person,
         message,
         name,
@@ -82,6 +145,7 @@ fn phrases(lang: &str) -> Phrases {
     match lang {
         "da" => p(
             "Det ved jeg desværre ikke noget om, og jeg vil ikke gætte.",
+            "Beklager, at det ikke hjalp.",
             "En kollega fra vores team kan tage over her i chatten.",
             "Skriv dit spørgsmål og din e-mail, så vender vi tilbage til dig.",
             "Dit navn",
@@ -90,6 +154,7 @@ fn phrases(lang: &str) -> Phrases {
         ),
         "sv" => p(
             "Det vet jag tyvärr inte, och jag vill inte gissa.",
+            "Förlåt att det inte hjälpte.",
             "En kollega från vårt team kan ta över chatten.",
             "Lämna din fråga och din e-post, så återkommer vi till dig.",
             "Ditt namn",
@@ -98,6 +163,7 @@ fn phrases(lang: &str) -> Phrases {
         ),
         "nb" => p(
             "Det vet jeg dessverre ikke, og jeg vil ikke gjette.",
+            "Beklager at det ikke hjalp.",
             "En kollega fra teamet vårt kan ta over chatten.",
             "Legg igjen spørsmålet og e-posten din, så tar vi kontakt.",
             "Navnet ditt",
@@ -106,6 +172,7 @@ fn phrases(lang: &str) -> Phrases {
         ),
         "de" => p(
             "Das weiß ich leider nicht, und raten möchte ich nicht.",
+            "Schade, dass das nicht geholfen hat.",
             "Eine Kollegin oder ein Kollege aus unserem Team kann den Chat übernehmen.",
             "Hinterlassen Sie Ihre Frage und Ihre E-Mail-Adresse, wir melden uns bei Ihnen.",
             "Ihr Name",
@@ -114,6 +181,7 @@ fn phrases(lang: &str) -> Phrases {
         ),
         "nl" => p(
             "Dat weet ik helaas niet, en ik wil niet gokken.",
+            "Sorry dat dit niet hielp.",
             "Een collega van ons team kan de chat overnemen.",
             "Laat je vraag en e-mailadres achter, dan nemen we contact met je op.",
             "Je naam",
@@ -122,6 +190,7 @@ fn phrases(lang: &str) -> Phrases {
         ),
         "fr" => p(
             "Je ne sais malheureusement pas, et je préfère ne pas deviner.",
+            "Désolé que cela ne vous ait pas aidé.",
             "Un membre de notre équipe peut reprendre la conversation.",
             "Laissez votre question et votre e-mail, nous vous répondrons.",
             "Votre nom",
@@ -130,6 +199,7 @@ fn phrases(lang: &str) -> Phrases {
         ),
         "es" => p(
             "Lo siento, no lo sé y prefiero no adivinar.",
+            "Siento que no te haya ayudado.",
             "Una persona de nuestro equipo puede continuar el chat.",
             "Déjanos tu pregunta y tu correo, y te responderemos.",
             "Tu nombre",
@@ -138,6 +208,7 @@ fn phrases(lang: &str) -> Phrases {
         ),
         _ => p(
             "I'm sorry, I don't know that, and I'd rather not guess.",
+            "Sorry that didn't help.",
             "A colleague from our team can take over this chat.",
             "Leave your question and your email, and we'll get back to you.",
             "Your name",
@@ -170,10 +241,52 @@ pub fn language_of(question: &str, fallback: &str) -> String {
     }
 }
 
+/// The language an answer is written in: a guess from its own words when it has enough of
+/// them to tell (a quoted passage), else `fallback` (its question's).
+pub fn language_of_answer(answer: &str, fallback: &str) -> String {
+    if answer.split_whitespace().count() >= 8
+        && let Some(l) = lang::detect(answer).filter(|l| *l != Lang::Other)
+    {
+        return l.code().to_owned();
+    }
+    fallback.to_owned()
+}
+
 /// "I don't know", in `lang`, and what the chatbot has instead: a person when livechat is
 /// live (`request_human_agent`), else a contact form. Never a document.
 pub fn dont_know(reply_id: &str, lang: &str, livechat_live: bool) -> Vec<Part> {
     let words = phrases(lang);
+    next_step(
+        reply_id,
+        &words,
+        words.dont_know,
+        livechat_live,
+        "The assistant did not know the answer",
+    )
+}
+
+/// What the chatbot offers after a "not helpful" vote on an answer, in `lang`: "Sorry that
+/// didn't help.", then a person when livechat is live (`request_human_agent`), else a contact
+/// form, as [`dont_know`] does.
+pub fn not_helpful(reply_id: &str, lang: &str, livechat_live: bool) -> Vec<Part> {
+    let words = phrases(lang);
+    next_step(
+        reply_id,
+        &words,
+        words.sorry,
+        livechat_live,
+        "The visitor found an answer unhelpful",
+    )
+}
+
+/// `lead` and the offer as a paragraph, then the marker.
+fn next_step(
+    reply_id: &str,
+    words: &Phrases,
+    lead: &str,
+    livechat_live: bool,
+    reason: &str,
+) -> Vec<Part> {
     let id = |n: u32| format!("{reply_id}_part_{n}");
     let offer = if livechat_live {
         words.person
@@ -183,14 +296,13 @@ pub fn dont_know(reply_id: &str, lang: &str, livechat_live: bool) -> Vec<Part> {
     let text = Part::RichText(RichText {
         part_id: id(1),
         blocks: vec![Block::paragraph(vec![Span::text(format!(
-            "{} {offer}",
-            words.dont_know
+            "{lead} {offer}"
         ))])],
     });
     let marker = if livechat_live {
         Part::RequestHumanAgent(HumanAgentMarker {
             part_id: id(2),
-            reason: Some("The assistant did not know the answer".into()),
+            reason: Some(reason.into()),
         })
     } else {
         let field = |key: &str, label: &str, kind, required| FormField {

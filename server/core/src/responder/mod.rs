@@ -265,6 +265,7 @@ pub fn answer_items(reply_id: &str, parts: Vec<Part>) -> Vec<AnswerItem> {
         parts,
         created_at: None,
         author: None,
+        feedback: None,
     };
     items.push(AnswerItem::Event(StreamEvent::Done(DoneEvent {
         message: reply,

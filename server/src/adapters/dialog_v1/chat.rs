@@ -1,25 +1,26 @@
 //! Seed 002, "Chatbot API Flow" and "History, feedback, and deletion": `POST /auth`,
 //! `GET /config`, `POST /messages` (SSE), `GET /messages`, `POST /actions`, `POST /rate`,
 //! `DELETE /api/v1/chat`; plus our public widget auth `POST /auth/public`, `POST /identify`
-//! (seed 000's `identify(user)`) and `GET /classification` (see docs/protocol.md).
+//! (seed 000's `identify(user)`), `GET /classification` and a vote on one answer,
+//! `POST /messages/{message_id}/feedback` (see docs/protocol.md).
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use dgbot_protocol::api::{
-    ActionRequest, ActionResponse, ApiErrorCode, AuthRequest, AuthResponse, ChatConfig,
-    ClassificationResponse, DeleteResponse, HistoryPage, IdentifyRequest, IdentifyResponse,
-    RateRequest, RateResponse, SendMessageRequest,
+    ActionRequest, ActionResponse, AnswerFeedbackRequest, AnswerFeedbackResponse, ApiErrorCode,
+    AuthRequest, AuthResponse, ChatConfig, ClassificationResponse, DeleteResponse, HistoryPage,
+    IdentifyRequest, IdentifyResponse, RateRequest, RateResponse, SendMessageRequest,
 };
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::SharedState;
 use crate::http::auth::{Visitor, basic_api_key, is_valid_visitor_id, key_in, new_visitor_id};
-use crate::http::error::{ApiJson, Failure, query};
+use crate::http::error::{ApiJson, Failure, path, query};
 use crate::http::origin::origin_allowed;
 use dgbot_core::responder::AnswerItem;
 
@@ -89,8 +90,9 @@ pub async fn auth_public(
 /// The chatbot's public configuration, with the `livechat` block computed now (working hours,
 /// override).
 ///
-/// `language` is the visitor's (`"auto"` follows their browser's `Accept-Language`) and
-/// `strings` the widget's words in it (issue 17, `dgbot_core::model::i18n`).
+/// `language` is the visitor's (`"auto"` follows their browser's `Accept-Language`), `strings`
+/// the widget's words in it (issue 17, `dgbot_core::model::i18n`) and `starter_prompts` the
+/// chatbot's in it (else in its default language).
 pub async fn config(
     State(state): State<SharedState>,
     Visitor(key): Visitor,
@@ -104,6 +106,9 @@ pub async fn config(
     config.livechat = state.core.livechat_config(&key.chatbot_id)?;
     config.language = crate::http::language::visitor_language(bot, &headers);
     config.strings = bot.strings.strings(&config.language);
+    config.starter_prompts = bot
+        .starter_prompts
+        .for_language(&config.language, &bot.default_language);
     Ok(Json(config))
 }
 
@@ -114,18 +119,20 @@ type SseStream = Sse<
 >;
 
 /// `POST /messages`: the visitor's message is stored, then the answer streams as SSE
-/// (`status`, `part_delta`, `part`, `done`, or a terminal `error`).
+/// (`status`, `part_delta`, `part`, `done`, or a terminal `error`). With `replaces`, the
+/// conversation's last answer and its question are replaced first ("ask again", "edit").
 pub async fn send_message(
     State(state): State<SharedState>,
     Visitor(key): Visitor,
     headers: HeaderMap,
     ApiJson(req): ApiJson<SendMessageRequest>,
 ) -> Result<SseStream, Failure> {
-    let rx = state.core.post_message_from(
+    let rx = state.core.post_message_replacing(
         &key,
         req.message.parts,
         idempotency_key(&headers),
         req.context.as_ref().and_then(|c| c.page.as_deref()),
+        req.replaces.as_deref(),
     )?;
     let open = crate::ops::OpenConnection::new("sse");
     let events = ReceiverStream::new(rx).filter_map(move |item| {
@@ -170,6 +177,17 @@ pub async fn submit_action(
     ApiJson(req): ApiJson<ActionRequest>,
 ) -> Result<Json<ActionResponse>, Failure> {
     Ok(Json(state.core.submit_action(&key, req)?))
+}
+
+/// `POST /messages/{message_id}/feedback`: the visitor's vote on one answer (issue 27).
+pub async fn answer_feedback(
+    State(state): State<SharedState>,
+    Visitor(key): Visitor,
+    message_id: Result<Path<String>, PathRejection>,
+    ApiJson(req): ApiJson<AnswerFeedbackRequest>,
+) -> Result<Json<AnswerFeedbackResponse>, Failure> {
+    let message_id = path(message_id, "message")?;
+    Ok(Json(state.core.answer_feedback(&key, &message_id, req)?))
 }
 
 /// Seed 002: `POST /rate`, a 1–5 rating with optional feedback.

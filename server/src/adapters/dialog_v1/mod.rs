@@ -95,6 +95,10 @@ fn visitor_routes() -> Router<SharedState> {
             "/api/v1/chat/actions",
             post(chat::submit_action).layer(DefaultBodyLimit::max(chat::MAX_ACTION_BODY)),
         )
+        .route(
+            "/api/v1/chat/messages/{message_id}/feedback",
+            post(chat::answer_feedback),
+        )
         .route("/api/v1/chat/rate", post(chat::rate))
         .route("/api/v1/chat/identify", post(chat::identify))
         .route("/api/v1/chat/classification", get(chat::classification))

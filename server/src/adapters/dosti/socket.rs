@@ -424,6 +424,7 @@ mod tests {
             parts: vec![Part::Text(TextPart { text: text.into() })],
             created_at: None,
             author,
+            feedback: None,
         }
     }
 

@@ -336,6 +336,7 @@ mod tests {
             parts: vec![],
             created_at: Some(created_at.into()),
             author: None,
+            feedback: None,
         }
     }
 

@@ -145,6 +145,7 @@ pub fn text_of(m: &Message) -> String {
                     parts: vec![other.clone()],
                     created_at: None,
                     author: None,
+                    feedback: None,
                 }
                 .plain_text(),
             ),

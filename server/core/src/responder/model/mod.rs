@@ -73,6 +73,7 @@ impl Responder for ModelResponder {
             &question,
             &passages,
         );
+        let lang = super::grounded::language_of(&question, &q.chatbot.default_language);
         let job = Job {
             messages: prompt::messages(system, &history, &question),
             tools: prompt::tools(q.knowledge, &q.chatbot.actions),
@@ -86,6 +87,7 @@ impl Responder for ModelResponder {
             reply_id: q.reply_id.to_owned(),
             public_base: q.public_base.to_owned(),
             passages: passages.into_iter().map(|(source, _)| source).collect(),
+            lang,
         };
         let (tx, rx) = mpsc::channel(64);
         tokio::spawn(job.run(tx));
@@ -126,6 +128,8 @@ struct Job {
     tools: Vec<Value>,
     /// The sources of the passages in the prompt, in their numbered order.
     passages: Vec<Source>,
+    /// The question's language (the chatbot's default when it is unclear): follow-ups are in it.
+    lang: String,
 }
 
 /// The visitor went away: stop asking the model.
@@ -140,16 +144,33 @@ impl Job {
         let mut parts = writer.parts().to_vec();
         if matches!(result, Ok(Ok(()))) {
             let said = dgbot_protocol::message::parts_text(&parts);
+            let cited = cited(&said, &self.passages);
             let part_id = format!("{}_part_{}", self.reply_id, parts.len() + 1);
-            if let Some(sources) =
-                super::grounded::sources_part(part_id, cited(&said, &self.passages))
-            {
+            if let Some(sources) = super::grounded::sources_part(part_id, cited.clone()) {
                 items.push(AnswerItem::Event(StreamEvent::Part(
                     dgbot_protocol::stream::PartEvent {
                         part: sources.clone(),
                     },
                 )));
                 parts.push(sources);
+                // A grounded answer ends with follow-ups: the headings of the other sections
+                // the question finds (the demo bot's, not the model's words).
+                let part_id = format!("{}_part_{}", self.reply_id, parts.len() + 1);
+                let follow_ups = super::grounded::follow_ups(
+                    &self.knowledge,
+                    &self.question,
+                    &cited,
+                    &self.lang,
+                    &self.public_base,
+                );
+                if let Some(suggestions) = super::grounded::suggestions_part(part_id, follow_ups) {
+                    items.push(AnswerItem::Event(StreamEvent::Part(
+                        dgbot_protocol::stream::PartEvent {
+                            part: suggestions.clone(),
+                        },
+                    )));
+                    parts.push(suggestions);
+                }
             }
         }
         items.push(AnswerItem::Event(match result {
@@ -160,6 +181,7 @@ impl Job {
                     parts,
                     created_at: None,
                     author: None,
+                    feedback: None,
                 },
             }),
             Ok(Err(failure)) => {
