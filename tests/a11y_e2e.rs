@@ -110,6 +110,16 @@ async fn visitor_states(h: &Harness) -> Vec<String> {
     h.wait_css("[data-part=products]").await;
     found.extend(violations(h, "a product answer").await);
 
+    // Issue 27: an answer's controls, its follow-ups, "not helpful" with its reasons and the
+    // next step it brings, a day's header and the times.
+    h.ask("How long does shipping take?").await;
+    h.wait_css("[data-testid=suggestions]").await;
+    found.extend(violations(h, "an answer's controls and follow-ups").await);
+    click(h, "[data-testid=not-helpful]").await;
+    h.wait_css("[data-testid=why]").await;
+    click(h, "[data-testid=reason-incomplete]").await;
+    found.extend(violations(h, "not helpful, with its reasons").await);
+
     h.ask("Compare your lamps").await;
     h.wait_css("[data-part=table]").await;
     found.extend(violations(h, "a table").await);

@@ -73,7 +73,8 @@
     // its argument sets `queue`.)
     frame.onload = () => queue && queue.splice(queue = 0).forEach(post);
     frame.title = look.title || "Chat";
-    if (look.voice) frame.allow = "microphone"; // dictation, where the chatbot has voice on
+    // "Copy" under an answer; dictation where the chatbot has voice on.
+    frame.allow = "clipboard-write" + (look.voice ? "; microphone" : "");
     var o = inline && w.__CHATBOT_INLINE_OVERRIDES__ || {};
     frame.src = base + "/chat/?chatbot_id=" + enc(botId) + "&host=" + enc(location.origin) +
       (inline ? "&inline=1&welcome=" + enc(o.inlineWelcomeMessage || "") : "");

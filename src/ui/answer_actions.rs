@@ -66,12 +66,19 @@ fn after<T>(transcript: Transcript, key: u64, f: impl FnOnce(&[MessageVm]) -> T)
     })
 }
 
-/// Nothing the visitor or the assistant said since (a next step's form may follow).
+/// Nothing the visitor said since (a "not helpful" vote's next step may follow).
 fn last_word(transcript: Transcript, key: u64) -> bool {
     after(transcript, key, |later| {
-        !later
-            .iter()
-            .any(|vm| vm.role == Role::User || (vm.role == Role::Assistant && has_words(vm)))
+        !later.iter().any(|vm| vm.role == Role::User)
+    })
+}
+
+/// The message right before the one with `key` is the visitor's: this one answers it (a
+/// "not helpful" vote's next step follows an answer, and gets no controls of its own).
+fn answers_a_question(transcript: Transcript, key: u64) -> bool {
+    transcript.messages.with_untracked(|ms| {
+        let at = ms.iter().position(|vm| vm.key == key).unwrap_or(0);
+        at > 0 && ms[at - 1].role == Role::User
     })
 }
 
@@ -123,9 +130,12 @@ fn answer_actions(composer: Composer, a: MessageVm) -> AnyView {
             .find(|vm| vm.key == key)
             .and_then(|vm| vm.message_id.clone())
     });
-    let Some(id) = id.filter(|_| has_words(&a)) else {
+    let Some(id) = id.filter(|_| has_words(&a) && answers_a_question(transcript, key)) else {
         return ().into_any();
     };
+    // The copy drawn before the answer was done has no id yet: the log's has.
+    let mut a = a;
+    a.message_id = Some(id.clone());
     let feedback = RwSignal::new(transcript.messages.with_untracked(|ms| {
         ms.iter()
             .find(|vm| vm.key == key)

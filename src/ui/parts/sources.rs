@@ -29,10 +29,12 @@ pub fn sources_view(sources: Vec<Source>) -> AnyView {
         })
         .collect();
     view! {
-        <nav class="sources" data-part="sources" aria-label=t("Sources")>
+        // A group, not a `nav` landmark: every grounded answer has one, and landmarks must
+        // differ by name (axe-core's landmark-unique).
+        <div class="sources" role="group" data-part="sources" aria-label=t("Sources")>
             <span>{t("Sources")}</span>
             <ul>{items}</ul>
-        </nav>
+        </div>
     }
     .into_any()
 }
