@@ -9,6 +9,7 @@
 //! - [`json`]: JSON through the browser's `JSON.parse` / `JSON.stringify`.
 //! - [`files`]: files the visitor picks, read as base64.
 //! - [`launch`]: the launch parameters of this page's address.
+//! - [`now`]: the browser's clock, as the server writes `created_at`.
 
 pub mod api;
 pub mod bridge;
@@ -18,3 +19,8 @@ pub mod json;
 pub mod launch;
 pub mod livechat;
 pub mod transport;
+
+/// Now, by the browser's clock, as the server writes `created_at` (RFC 3339).
+pub fn now() -> String {
+    js_sys::Date::new_0().to_iso_string().into()
+}

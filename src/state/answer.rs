@@ -19,7 +19,6 @@ use crate::logic::i18n::{t, t_with};
 use crate::logic::send::{Attempts, Next};
 use crate::services::api::API;
 use crate::services::transport;
-use crate::state::composer::now;
 use crate::state::host::Host;
 use crate::state::transcript::Transcript;
 use crate::state::view_model::{Delivery, MessageVm, next_key};
@@ -268,7 +267,10 @@ impl Answering {
                 self.transcript.messages.update_untracked(|m| {
                     if let Some(vm) = m.iter_mut().find(|vm| vm.key == reply.key) {
                         vm.message_id = Some(message.message_id.clone());
-                        vm.created_at = message.created_at.clone().or_else(|| Some(now()));
+                        vm.created_at = message
+                            .created_at
+                            .clone()
+                            .or_else(|| Some(crate::services::now()));
                     }
                 });
                 reply.delivery.set(Delivery::Done);

@@ -18,11 +18,6 @@ use crate::state::livechat::Livechat;
 use crate::state::transcript::Transcript;
 use crate::state::view_model::{Delivery, MessageVm, next_key};
 
-/// Now, as the server writes `created_at`.
-pub fn now() -> String {
-    js_sys::Date::new_0().to_iso_string().into()
-}
-
 /// A fresh id for a visitor message (its `Idempotency-Key`).
 fn new_client_id() -> String {
     let r = || (js_sys::Math::random() * 4_294_967_296.0) as u32;
@@ -103,7 +98,7 @@ impl Composer {
         }
         let mut user = MessageVm::new(next_key(), Role::User, &parts, Delivery::Pending)
             .with_client_id(new_client_id());
-        user.created_at = Some(now());
+        user.created_at = Some(crate::services::now());
         // "Edit": the new question replaces the answer and the question it answered, which
         // leave the log (the `text` chunk, which offered the edit, does it).
         user.replaces = if to_agent {

@@ -14,6 +14,7 @@ use crate::state::feedback::vote;
 use crate::state::view_model::{MessageVm, PartBody};
 use crate::state::{self, Composer, Session, Transcript};
 use crate::ui::chips::chips;
+use crate::ui::chunk::chunk_view;
 use crate::ui::when::{clock, day_header};
 
 crate::lazy! { text:
@@ -36,7 +37,7 @@ pub fn message_actions(composer: Composer, m: MessageVm) -> AnyView {
     let at = transcript
         .messages
         .with_untracked(|ms| ms.iter().find(|vm| vm.key == key).and_then(|vm| vm.created_at.clone()))
-        .unwrap_or_else(crate::state::composer::now);
+        .unwrap_or_else(crate::services::now);
     let time = clock(&at, &lang).map(|c| view! { <time class="when" datetime=at data-testid="when">{c}</time> });
     let controls = match m.role {
         Role::User => question_actions(composer, m),
@@ -87,12 +88,33 @@ fn can_ask(composer: Composer) -> bool {
     !composer.livechat.answering.streaming.get() && composer.livechat.route() != Route::Livechat
 }
 
-fn icon(path: &'static str) -> impl IntoView {
-    view! { <svg viewBox="0 0 24 24" aria-hidden="true"><path d=path /></svg> }
-}
-
 const THUMB: &str =
     "M7 10v10M7 10l4-7a2 2 0 0 1 2 2.5L12.5 10H19a2 2 0 0 1 2 2.3l-1.2 6A2 2 0 0 1 17.8 20H4V10z";
+
+/// A vote's state for a button: the answer's vote and the value the button stands for.
+type Pressed = Option<(RwSignal<Option<FeedbackValue>>, FeedbackValue)>;
+
+/// One small icon button, `label` already in the chat's language. Every control is this one view type (its handler boxed): a view type
+/// per button would cost the first answer's download a copy of Leptos' element code each.
+fn act(
+    label: &'static str,
+    testid: &'static str,
+    down: bool,
+    path: &'static str,
+    pressed: Pressed,
+    busy: Option<RwSignal<bool>>,
+    on: Box<dyn Fn()>,
+) -> AnyView {
+    view! {
+        <button type="button" class="act" class:down=down aria-label=label data-testid=testid
+            aria-pressed=move || pressed.map(|(vote, v)| (vote.get() == Some(v)).to_string())
+            prop:disabled=move || busy.is_some_and(|b| b.get())
+            on:click=move |_| on()>
+            <svg viewBox="0 0 24 24" aria-hidden="true"><path d=path /></svg>
+        </button>
+    }
+    .into_any()
+}
 
 fn question_actions(composer: Composer, q: MessageVm) -> AnyView {
     let transcript = composer.livechat.answering.transcript;
@@ -109,16 +131,61 @@ fn question_actions(composer: Composer, q: MessageVm) -> AnyView {
     (move || {
         let answer = answer().filter(|_| can_ask(composer))?;
         let q = q.clone();
-        Some(view! {
-            <div class="actions">
-                <button type="button" class="act" aria-label=t("Edit your question") data-testid="edit"
-                    on:click=move |_| composer.edit(q.clone(), answer.clone())>
-                    {icon("M4 20h4L19 9l-4-4L4 16zM13.5 6.5l4 4")}
-                </button>
-            </div>
-        })
+        let edit = act(
+            t("Edit your question"),
+            "edit",
+            false,
+            "M4 20h4L19 9l-4-4L4 16zM13.5 6.5l4 4",
+            None,
+            None,
+            Box::new(move || composer.edit(q.clone(), answer.clone())),
+        );
+        Some(view! { <div class="actions">{edit}</div> })
     })
     .into_any()
+}
+
+/// What a vote needs: where the answer is, its vote, and whether one is on its way.
+#[derive(Clone)]
+pub struct Ballot {
+    transcript: Transcript,
+    key: u64,
+    id: String,
+    feedback: RwSignal<Option<FeedbackValue>>,
+    busy: RwSignal<bool>,
+}
+
+impl Ballot {
+    /// Send a vote; "Thanks" is said when `thanks`, a failure always.
+    fn cast(
+        &self,
+        value: FeedbackValue,
+        reason: Option<String>,
+        comment: Option<String>,
+        thanks: bool,
+    ) {
+        let b = self.clone();
+        b.busy.set(true);
+        spawn_local(async move {
+            let say = |what: String| b.transcript.announcement.set(what);
+            match vote(
+                b.transcript,
+                b.key,
+                b.feedback,
+                b.id.clone(),
+                value,
+                reason,
+                comment,
+            )
+            .await
+            {
+                Ok(()) if thanks => say(t("Thanks for your feedback!").into()),
+                Ok(()) => {}
+                Err(e) => say(e.message()),
+            }
+            b.busy.set(false);
+        });
+    }
 }
 
 fn answer_actions(composer: Composer, a: MessageVm) -> AnyView {
@@ -141,55 +208,28 @@ fn answer_actions(composer: Composer, a: MessageVm) -> AnyView {
             .find(|vm| vm.key == key)
             .and_then(|vm| vm.feedback)
     }));
-    let asking_why = RwSignal::new(false);
-    let reason = RwSignal::new(None::<&'static str>);
-    let comment = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
-    let say = move |what: String| transcript.announcement.set(what);
-    let send = {
-        let id = id.clone();
-        move |value: FeedbackValue,
-              reason: Option<String>,
-              comment: Option<String>,
-              thanks: bool| {
-            let id = id.clone();
-            busy.set(true);
-            spawn_local(async move {
-                match vote(transcript, key, feedback, id, value, reason, comment).await {
-                    Ok(()) if thanks => say(t("Thanks for your feedback!").into()),
-                    Ok(()) => {}
-                    Err(e) => say(e.message()),
-                }
-                busy.set(false);
-            });
-        }
+    let ballot = Ballot {
+        transcript,
+        key,
+        id: id.clone(),
+        feedback,
+        busy,
     };
+    let asking_why = RwSignal::new(false);
     let up = {
-        let send = send.clone();
-        move |_| {
+        let ballot = ballot.clone();
+        Box::new(move || {
             asking_why.set(false);
-            send(FeedbackValue::Up, None, None, true)
-        }
+            ballot.cast(FeedbackValue::Up, None, None, true)
+        })
     };
     let down = {
-        let send = send.clone();
-        move |_| {
+        let ballot = ballot.clone();
+        Box::new(move || {
             asking_why.set(true);
-            send(FeedbackValue::Down, None, None, false)
-        }
-    };
-    let send_why = {
-        let send = send.clone();
-        move |_| {
-            asking_why.set(false);
-            let words = Some(comment.get_untracked()).filter(|c| !c.trim().is_empty());
-            send(
-                FeedbackValue::Down,
-                reason.get_untracked().map(str::to_owned),
-                words,
-                true,
-            )
-        }
+            ballot.cast(FeedbackValue::Down, None, None, false)
+        })
     };
     let text = transcript.data.with_value(|t| {
         t.messages()
@@ -200,21 +240,23 @@ fn answer_actions(composer: Composer, a: MessageVm) -> AnyView {
     });
     let copy = {
         let text = text.clone();
-        move |_| {
+        Box::new(move || {
             let text = text.clone();
             spawn_local(async move {
                 let done = wasm_bindgen_futures::JsFuture::from(
                     window().navigator().clipboard().write_text(&text),
                 )
                 .await;
-                say(if done.is_ok() {
-                    t("Copied")
-                } else {
-                    t("Could not copy")
-                }
-                .into());
+                transcript.announcement.set(
+                    if done.is_ok() {
+                        t("Copied")
+                    } else {
+                        t("Could not copy")
+                    }
+                    .into(),
+                );
             });
-        }
+        })
     };
     let lang = session
         .config
@@ -228,20 +270,22 @@ fn answer_actions(composer: Composer, a: MessageVm) -> AnyView {
     .then(|| window().speech_synthesis().ok())
     .flatten();
     let read = synth.map(|synth| {
-        let text = text.clone();
-        view! {
-            <button type="button" class="act" aria-label=t("Read aloud") data-testid="read-aloud"
-                on:click=move |_| {
-                    if synth.speaking() {
-                        synth.cancel();
-                    } else if let Ok(u) = web_sys::SpeechSynthesisUtterance::new_with_text(&text) {
-                        u.set_lang(&lang);
-                        synth.speak(&u);
-                    }
-                }>
-                {icon("M4 9v6h4l5 4V5L8 9zM16.5 8.5a5 5 0 0 1 0 7")}
-            </button>
-        }
+        act(
+            t("Read aloud"),
+            "read-aloud",
+            false,
+            "M4 9v6h4l5 4V5L8 9zM16.5 8.5a5 5 0 0 1 0 7",
+            None,
+            None,
+            Box::new(move || {
+                if synth.speaking() {
+                    synth.cancel();
+                } else if let Ok(u) = web_sys::SpeechSynthesisUtterance::new_with_text(&text) {
+                    u.set_lang(&lang);
+                    synth.speak(&u);
+                }
+            }),
+        )
     });
     let ask_again = {
         let a = a.clone();
@@ -259,12 +303,15 @@ fn answer_actions(composer: Composer, a: MessageVm) -> AnyView {
                     .cloned()
             })?;
             let a = a.clone();
-            Some(view! {
-                <button type="button" class="act" aria-label=t("Ask again") data-testid="ask-again"
-                    on:click=move |_| composer.ask_again(question.clone(), a.clone())>
-                    {icon("M20 12a8 8 0 1 1-2.3-5.7M20 4v5h-5")}
-                </button>
-            })
+            Some(act(
+                t("Ask again"),
+                "ask-again",
+                false,
+                "M20 12a8 8 0 1 1-2.3-5.7M20 4v5h-5",
+                None,
+                None,
+                Box::new(move || composer.ask_again(question.clone(), a.clone())),
+            ))
         }
     };
     let follow_ups = {
@@ -277,51 +324,20 @@ fn answer_actions(composer: Composer, a: MessageVm) -> AnyView {
             shown.then(|| chips(suggestions.clone(), "suggestions", composer))
         }
     };
-    let pressed = move |v: FeedbackValue| move || (feedback.get() == Some(v)).to_string();
-    let reasons = [
-        t("It's wrong"),
-        t("Not what I asked"),
-        t("Something is missing"),
-        t("Something else"),
-    ];
+    // Why it did not help: its own chunk, fetched on the first "not helpful".
     let why = move || {
+        let ballot = ballot.clone();
         asking_why.get().then(|| {
-            let choices = FEEDBACK_REASONS
-                .iter()
-                .zip(reasons)
-                .map(|(&code, label)| {
-                    view! {
-                        <button type="button" class="chip" aria-pressed=move || (reason.get() == Some(code)).to_string()
-                            data-testid=format!("reason-{code}") on:click=move |_| reason.set(Some(code))>{label}</button>
-                    }
-                })
-                .collect_view();
-            let send_why = send_why.clone();
-            view! {
-                <div class="tool-panel" role="group" aria-label=t("What was wrong with the answer?") data-testid="why">
-                    <p class="tool-title">{t("What was wrong with the answer?")}</p>
-                    <div class="chips">{choices}</div>
-                    <textarea rows="2" aria-label=t("Tell us more (optional)") placeholder=t("Tell us more (optional)")
-                        data-testid="why-comment" maxlength="1000" prop:value=move || comment.get()
-                        on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
-                    <div class="tool-actions">
-                        <button type="button" class="button primary small" data-testid="why-send" on:click=send_why
-                            prop:disabled=move || busy.get() || (reason.get().is_none() && comment.with(|c| c.trim().is_empty()))>{t("Send")}</button>
-                        <button type="button" class="button secondary small" on:click=move |_| asking_why.set(false)>{t("Cancel")}</button>
-                    </div>
-                </div>
-            }
+            chunk_view(Box::new(move || {
+                Box::pin(why_panel(ballot.clone(), asking_why))
+            }))
         })
     };
     view! {
         <div class="actions" class:last=move || last_word(transcript, key) role="group" aria-label=t("About this answer") data-testid="answer-actions">
-            <button type="button" class="act" aria-label=t("Helpful") data-testid="helpful"
-                aria-pressed=pressed(FeedbackValue::Up) prop:disabled=move || busy.get() on:click=up>{icon(THUMB)}</button>
-            <button type="button" class="act down" aria-label=t("Not helpful") data-testid="not-helpful"
-                aria-pressed=pressed(FeedbackValue::Down) prop:disabled=move || busy.get() on:click=down>{icon(THUMB)}</button>
-            <button type="button" class="act" aria-label=t("Copy") data-testid="copy" on:click=copy>
-                {icon("M9 9h11v11H9zM5 15H4V4h11v1")}
-            </button>
+            {act(t("Helpful"), "helpful", false, THUMB, Some((feedback, FeedbackValue::Up)), Some(busy), up)}
+            {act(t("Not helpful"), "not-helpful", true, THUMB, Some((feedback, FeedbackValue::Down)), Some(busy), down)}
+            {act(t("Copy"), "copy", false, "M9 9h11v11H9zM5 15H4V4h11v1", None, None, copy)}
             {ask_again}
             {read}
         </div>
@@ -329,6 +345,51 @@ fn answer_actions(composer: Composer, a: MessageVm) -> AnyView {
         {follow_ups}
     }
     .into_any()
+}
+
+crate::lazy! { feedback:
+/// "Not helpful": why, in a few choices and the visitor's own words, sent as a second vote.
+pub fn why_panel(ballot: Ballot, asking_why: RwSignal<bool>) -> AnyView {
+    let reason = RwSignal::new(None::<&'static str>);
+    let comment = RwSignal::new(String::new());
+    let busy = ballot.busy;
+    let send = move |_| {
+        asking_why.set(false);
+        let words = Some(comment.get_untracked()).filter(|c| !c.trim().is_empty());
+        ballot.cast(FeedbackValue::Down, reason.get_untracked().map(str::to_owned), words, true)
+    };
+    let labels = [
+        t("It's wrong"),
+        t("Not what I asked"),
+        t("Something is missing"),
+        t("Something else"),
+    ];
+    let choices = FEEDBACK_REASONS
+        .iter()
+        .zip(labels)
+        .map(|(&code, label)| {
+            view! {
+                <button type="button" class="chip" aria-pressed=move || (reason.get() == Some(code)).to_string()
+                    data-testid=format!("reason-{code}") on:click=move |_| reason.set(Some(code))>{label}</button>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="tool-panel" role="group" aria-label=t("What was wrong with the answer?") data-testid="why">
+            <p class="tool-title">{t("What was wrong with the answer?")}</p>
+            <div class="chips">{choices}</div>
+            <textarea rows="2" aria-label=t("Tell us more (optional)") placeholder=t("Tell us more (optional)")
+                data-testid="why-comment" maxlength="1000" prop:value=move || comment.get()
+                on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
+            <div class="tool-actions">
+                <button type="button" class="button primary small" data-testid="why-send" on:click=send
+                    prop:disabled=move || busy.get() || (reason.get().is_none() && comment.with(|c| c.trim().is_empty()))>{t("Send")}</button>
+                <button type="button" class="button secondary small" on:click=move |_| asking_why.set(false)>{t("Cancel")}</button>
+            </div>
+        </div>
+    }
+    .into_any()
+}
 }
 
 crate::lazy! { text:
