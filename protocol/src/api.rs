@@ -430,59 +430,7 @@ pub struct AnswerFeedbackRequest {
 /// Why an answer did not help, as the widget offers it.
 pub const FEEDBACK_REASONS: [&str; 4] = ["incorrect", "not_what_i_asked", "incomplete", "other"];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FeedbackValue {
-    /// Helpful.
-    Up,
-    /// Not helpful.
-    Down,
-}
-
-impl FeedbackValue {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FeedbackValue::Up => "up",
-            FeedbackValue::Down => "down",
-        }
-    }
-}
-
-/// An answer's feedback as stored: the response of `POST …/feedback`, and `feedback` on the
-/// answer in history and in the agent's context.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AnswerFeedback {
-    pub value: FeedbackValue,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// When the visitor last voted, RFC 3339.
-    pub updated_at: String,
-}
-
-impl AnswerFeedback {
-    /// `feedback` on a message, read by hand from its JSON (an unknown `value` is none): a
-    /// derived decoder in `Message`'s would cost the widget's first download for a field that
-    /// only the answer's controls, in a lazily loaded chunk, show.
-    pub fn from_json<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<AnswerFeedback>, D::Error> {
-        let json = serde_json::Value::deserialize(deserializer)?;
-        let text = |key: &str| json.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-        let value = match json.get("value").and_then(|v| v.as_str()) {
-            Some("up") => FeedbackValue::Up,
-            Some("down") => FeedbackValue::Down,
-            _ => return Ok(None),
-        };
-        Ok(Some(AnswerFeedback {
-            value,
-            reason: text("reason"),
-            comment: text("comment"),
-            updated_at: text("updated_at").unwrap_or_default(),
-        }))
-    }
-}
+pub use crate::message::{AnswerFeedback, FeedbackValue};
 
 /// `POST /api/v1/chat/messages/{message_id}/feedback`'s response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
