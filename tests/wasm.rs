@@ -362,6 +362,8 @@ async fn the_human_agent_marker_offers_a_hand_over_when_livechat_is_live() {
         welcome_message: "Hi".into(),
         theme: Theme::default(),
         popup_messages: vec![],
+        starter_prompts: vec![],
+        voice: false,
         language: "da".into(),
         strings: Default::default(),
         chat_type: "shopping_assistant".into(),
