@@ -10,7 +10,7 @@
 
 mod support;
 
-use dgbot_server::core::store::LivechatStore as _;
+use dgbot_server::core::store::{ConversationStore as _, LivechatStore as _};
 use std::time::Duration;
 
 use dgbot_protocol::Part;
@@ -642,5 +642,92 @@ async fn the_console_renews_its_session_token_and_needs_no_storage() {
         context.transcript
     );
     assert_eq!(h.count("[data-testid=chat-error]:not([hidden])").await, 0);
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_shows_how_the_visitor_rated_each_answer() {
+    use dgbot_protocol::api::{AnswerFeedbackRequest, FeedbackValue};
+    use dgbot_protocol::{Message, Role};
+    // Issue 27: a visitor who found an answer unhelpful, said why, then asked for a person.
+    let h = Harness::start().await;
+    let key = ConversationKey::new("demo-shop", "v_rated_answers");
+    let said = |id: &str, role, text: &str| Message {
+        message_id: id.into(),
+        role,
+        parts: vec![Part::text(text)],
+        created_at: None,
+        author: None,
+        feedback: None,
+    };
+    h.state
+        .store
+        .push(
+            &key,
+            &said("msg_q1", Role::User, "How long does shipping take?"),
+        )
+        .unwrap();
+    h.state
+        .store
+        .push(
+            &key,
+            &said("msg_a1", Role::Assistant, "Two to four business days."),
+        )
+        .unwrap();
+    h.state
+        .core
+        .answer_feedback(
+            &key,
+            "msg_a1",
+            AnswerFeedbackRequest {
+                value: FeedbackValue::Down,
+                reason: Some("incomplete".into()),
+                comment: Some("Which carrier?".into()),
+            },
+        )
+        .unwrap();
+    h.state
+        .core
+        .handover(
+            &key,
+            HandoverRequest {
+                platform: "website".into(),
+                source: "manual_button".into(),
+                part_id: None,
+            },
+        )
+        .unwrap();
+
+    h.client
+        .goto(&format!("{}/agent/", h.widget_base))
+        .await
+        .unwrap();
+    fill(&h, support::pages::console::API_KEY, KEY).await;
+    click(&h, support::pages::console::SIGNIN_SUBMIT).await;
+    fill(&h, support::pages::console::AGENT_ID, "agent-alice").await;
+    fill(&h, "[data-testid=agent-name]", ALICE).await;
+    click(&h, support::pages::console::PROFILE_SUBMIT).await;
+    let id = row(&h, "waiting").await;
+    h.wait_css(&format!("[data-testid=session][data-session-id='{id}']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    let vote = text_of(&h, "[data-testid=answer-feedback]", "Which carrier?").await;
+    assert!(vote.contains("Which carrier?"), "{vote}");
+    let under = h
+        .js(
+            "const f = document.querySelector('[data-testid=answer-feedback]'); \
+             return f.closest('[data-testid=message]').textContent;",
+            vec![],
+        )
+        .await;
+    assert!(
+        under
+            .as_str()
+            .unwrap()
+            .contains("Two to four business days."),
+        "the vote sits under its answer: {under}"
+    );
     h.finish().await;
 }
