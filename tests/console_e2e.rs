@@ -553,6 +553,36 @@ async fn an_agent_answers_a_visitor_from_the_console() {
     h.finish().await;
 }
 
+/// The visitor of `key` asks for a person, from the chat's button.
+fn hand_over(h: &Harness, key: &ConversationKey) {
+    h.state
+        .core
+        .handover(
+            key,
+            HandoverRequest {
+                platform: "website".into(),
+                source: "manual_button".into(),
+                part_id: None,
+            },
+        )
+        .unwrap();
+}
+
+/// On the console's page: sign in with the API key as Alice and open the (only) waiting chat.
+async fn open_waiting_chat(h: &Harness) {
+    fill(h, support::pages::console::API_KEY, KEY).await;
+    click(h, support::pages::console::SIGNIN_SUBMIT).await;
+    fill(h, support::pages::console::AGENT_ID, "agent-alice").await;
+    fill(h, "[data-testid=agent-name]", ALICE).await;
+    click(h, support::pages::console::PROFILE_SUBMIT).await;
+    let id = row(h, "waiting").await;
+    h.wait_css(&format!("[data-testid=session][data-session-id='{id}']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_renews_its_session_token_and_needs_no_storage() {
     // The default harness: the console's origin (127.0.0.1) gets no storage at all, so the
@@ -562,17 +592,7 @@ async fn the_console_renews_its_session_token_and_needs_no_storage() {
     })
     .await;
     let key = ConversationKey::new("demo-shop", "v_token_renewal");
-    h.state
-        .core
-        .handover(
-            &key,
-            HandoverRequest {
-                platform: "website".into(),
-                source: "manual_button".into(),
-                part_id: None,
-            },
-        )
-        .unwrap();
+    hand_over(&h, &key);
     h.state
         .core
         .visitor_livechat_message(&key, vec![Part::text("Is anyone there?")], None)
@@ -593,17 +613,7 @@ async fn the_console_renews_its_session_token_and_needs_no_storage() {
         json!(false),
         "the harness denies this origin storage"
     );
-    fill(&h, support::pages::console::API_KEY, KEY).await;
-    click(&h, support::pages::console::SIGNIN_SUBMIT).await;
-    fill(&h, support::pages::console::AGENT_ID, "agent-alice").await;
-    fill(&h, "[data-testid=agent-name]", ALICE).await;
-    click(&h, support::pages::console::PROFILE_SUBMIT).await;
-    let id = row(&h, "waiting").await;
-    h.wait_css(&format!("[data-testid=session][data-session-id='{id}']"))
-        .await
-        .click()
-        .await
-        .unwrap();
+    open_waiting_chat(&h).await;
     let log = "[data-testid=transcript]";
     text_of(&h, log, "Is anyone there?").await;
 
@@ -686,33 +696,13 @@ async fn the_console_shows_how_the_visitor_rated_each_answer() {
             },
         )
         .unwrap();
-    h.state
-        .core
-        .handover(
-            &key,
-            HandoverRequest {
-                platform: "website".into(),
-                source: "manual_button".into(),
-                part_id: None,
-            },
-        )
-        .unwrap();
+    hand_over(&h, &key);
 
     h.client
         .goto(&format!("{}/agent/", h.widget_base))
         .await
         .unwrap();
-    fill(&h, support::pages::console::API_KEY, KEY).await;
-    click(&h, support::pages::console::SIGNIN_SUBMIT).await;
-    fill(&h, support::pages::console::AGENT_ID, "agent-alice").await;
-    fill(&h, "[data-testid=agent-name]", ALICE).await;
-    click(&h, support::pages::console::PROFILE_SUBMIT).await;
-    let id = row(&h, "waiting").await;
-    h.wait_css(&format!("[data-testid=session][data-session-id='{id}']"))
-        .await
-        .click()
-        .await
-        .unwrap();
+    open_waiting_chat(&h).await;
     let vote = text_of(&h, "[data-testid=answer-feedback]", "Which carrier?").await;
     assert!(vote.contains("Which carrier?"), "{vote}");
     let under = h
