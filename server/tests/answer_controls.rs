@@ -4,9 +4,11 @@
 //! helpful"), "ask again" and "edit and resend" (`replaces`), starter prompts per language,
 //! voice (`Permissions-Policy`, the launcher's look) and the `suggestions` part.
 
-use std::path::PathBuf;
+mod common;
+
 use std::time::Duration;
 
+use common::receiver::Receiver;
 use dgbot_protocol::{Message, Part};
 use dgbot_server::config::{DEMO_CHATBOT_ID, Settings, repo_config};
 use dgbot_server::core::ConversationKey;
@@ -15,7 +17,6 @@ use dgbot_server::{Clock, ServerConfig};
 use dgbot_testkit::{Api, HOST_ORIGIN, TestServer, Visitor};
 use reqwest::Method;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 const NOW: &str = "2026-12-07T10:00:00Z";
 
@@ -358,65 +359,10 @@ async fn deleting_the_visitors_data_deletes_their_votes() {
 
 const SECRET: &str = "whsec_answer_controls_0123456789";
 
-/// The Node receiver of `server/tests/webhook_receiver/` (the seed's `verifyDialogeWebhook`):
-/// one JSON line per delivery.
-struct Receiver {
-    port: u16,
-    lines: tokio::sync::mpsc::Receiver<Value>,
-    _child: tokio::process::Child,
-}
-
-impl Receiver {
-    async fn listen() -> Receiver {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let typescript = std::env::var("DGBOT_TYPESCRIPT").unwrap_or_else(|_| {
-            let p = dir.join("../target/tools/typescript/node_modules/typescript");
-            assert!(
-                p.exists(),
-                "TypeScript is not installed: run `cargo xtask setup`"
-            );
-            p.display().to_string()
-        });
-        let mut child = tokio::process::Command::new("node")
-            .arg(dir.join("tests/webhook_receiver/receiver.js"))
-            .env("DGBOT_TYPESCRIPT", typescript)
-            .env("SECRET", SECRET)
-            .env("PORT", "0")
-            .env("FAIL_FIRST", "0")
-            .stdout(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("node (Node.js) on PATH");
-        let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first: Value =
-            serde_json::from_str(&out.next_line().await.unwrap().expect("the receiver")).unwrap();
-        let (tx, lines) = tokio::sync::mpsc::channel(64);
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = out.next_line().await {
-                if let Ok(v) = serde_json::from_str(&line) {
-                    let _ = tx.send(v).await;
-                }
-            }
-        });
-        Receiver {
-            port: first["listening"].as_u64().unwrap() as u16,
-            lines,
-            _child: child,
-        }
-    }
-
-    async fn next(&mut self) -> Value {
-        tokio::time::timeout(Duration::from_secs(20), self.lines.recv())
-            .await
-            .expect("a delivery within 20 s")
-            .expect("the receiver is running")
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_vote_goes_out_signed_as_answer_feedback_submitted() {
     let s = TestServer::start();
-    let mut receiver = Receiver::listen().await;
+    let mut receiver = Receiver::listen(SECRET, 0, 0).await;
     let (status, body) = s
         .api
         .backend()
@@ -424,7 +370,7 @@ async fn every_vote_goes_out_signed_as_answer_feedback_submitted() {
             Method::PUT,
             "/webhooks",
             Some(json!({
-                "url": format!("http://127.0.0.1:{}/hooks", receiver.port),
+                "url": receiver.url(),
                 "secret": SECRET,
                 "events": ["answer.feedback.submitted"],
             })),

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::receiver::Receiver;
+
 use dgbot_server::core::store::{ConversationStore as _, OutboxStore as _};
 use dgbot_testkit::TestServer;
 use std::path::PathBuf;
@@ -15,108 +17,8 @@ use dgbot_server::core::ConversationKey;
 use dgbot_server::model::Database;
 use dgbot_server::{Clock, ServerConfig};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 const SECRET: &str = "whsec_test_0123456789abcdef";
-
-/// The Node receiver: one JSON line per delivery (`verified`, `status`, `headers`, `body`).
-struct Receiver {
-    port: u16,
-    lines: tokio::sync::mpsc::Receiver<Value>,
-    /// Deliveries `until` passed over, oldest first.
-    passed_over: Vec<Value>,
-    _child: tokio::process::Child,
-}
-
-fn typescript() -> String {
-    std::env::var("DGBOT_TYPESCRIPT").unwrap_or_else(|_| {
-        let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../target/tools/typescript/node_modules/typescript");
-        assert!(
-            p.exists(),
-            "TypeScript is not installed: run `cargo xtask setup` (it installs it into target/tools)"
-        );
-        p.display().to_string()
-    })
-}
-
-impl Receiver {
-    /// Listen on `port` (0: any), answering 500 to the first `fail_first` deliveries of
-    /// each event.
-    async fn listen(port: u16, fail_first: u32) -> Receiver {
-        let script =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/webhook_receiver/receiver.js");
-        let mut child = tokio::process::Command::new("node")
-            .arg(script)
-            .env("DGBOT_TYPESCRIPT", typescript())
-            .env("SECRET", SECRET)
-            .env("PORT", port.to_string())
-            .env("FAIL_FIRST", fail_first.to_string())
-            .stdout(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("node (Node.js) on PATH");
-        let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first: Value = serde_json::from_str(
-            &out.next_line()
-                .await
-                .unwrap()
-                .expect("the receiver started"),
-        )
-        .unwrap();
-        let (tx, lines) = tokio::sync::mpsc::channel(1024);
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = out.next_line().await {
-                if let Ok(v) = serde_json::from_str(&line) {
-                    let _ = tx.send(v).await;
-                }
-            }
-        });
-        Receiver {
-            port: first["listening"].as_u64().unwrap() as u16,
-            lines,
-            passed_over: Vec::new(),
-            _child: child,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/hooks", self.port)
-    }
-
-    /// The next delivery, within 20 s (one passed over by [`Self::until`] first).
-    async fn next(&mut self) -> Value {
-        if !self.passed_over.is_empty() {
-            return self.passed_over.remove(0);
-        }
-        tokio::time::timeout(Duration::from_secs(20), self.lines.recv())
-            .await
-            .expect("a delivery within 20 s")
-            .expect("the receiver is running")
-    }
-
-    /// The first delivery of `event_type`. Deliveries run in parallel, so events queued a
-    /// moment apart may arrive in either order: the others are kept for later calls.
-    async fn until(&mut self, event_type: &str) -> Value {
-        if let Some(i) = self
-            .passed_over
-            .iter()
-            .position(|d| d["headers"]["x-di-event"] == event_type)
-        {
-            return self.passed_over.remove(i);
-        }
-        loop {
-            let d = tokio::time::timeout(Duration::from_secs(20), self.lines.recv())
-                .await
-                .expect("a delivery within 20 s")
-                .expect("the receiver is running");
-            if d["headers"]["x-di-event"] == event_type {
-                return d;
-            }
-            self.passed_over.push(d);
-        }
-    }
-}
 
 /// Retries 100 ms apart, a fixed token secret, then `configure`; on the SQLite file `store`
 /// when given (in memory otherwise).
@@ -293,7 +195,7 @@ fn assert_signed(d: &Value, event_type: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_arrives_signed_with_the_six_headers() {
     let s = webhook_server(|_| {}, None);
-    let mut r = Receiver::listen(0, 0).await;
+    let mut r = Receiver::listen(SECRET, 0, 0).await;
     s.hooks(&r, json!([])).await;
     let visitor = s.visitor().await;
     s.ask(&visitor, "Where is my order?").await;
@@ -419,7 +321,7 @@ async fn every_event_arrives_signed_with_the_six_headers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_receiver_gets_the_same_event_until_it_answers_and_replay_sends_it_again() {
     let s = webhook_server(|_| {}, None);
-    let mut r = Receiver::listen(0, 2).await;
+    let mut r = Receiver::listen(SECRET, 0, 2).await;
     s.hooks(&r, json!([])).await;
     let visitor = s.visitor().await;
     s.handover(&visitor).await;
@@ -518,7 +420,7 @@ async fn an_event_survives_a_server_restart_while_the_receiver_is_down() {
     drop(s); // a crash: every connection ends at once
 
     let s = webhook_server(|_| {}, Some(db.clone()));
-    let mut r = Receiver::listen(port, 0).await;
+    let mut r = Receiver::listen(SECRET, port, 0).await;
     let d = r.until("livechat.handover.requested").await;
     assert_signed(&d, "livechat.handover.requested");
     assert_eq!(d["body"]["livechat_session"]["id"], session.as_str());
@@ -627,7 +529,7 @@ async fn events_expire_after_30_days_and_undelivered_ones_die() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn required_events_are_kept_and_bad_configurations_are_refused() {
     let s = webhook_server(|_| {}, None);
-    let mut r = Receiver::listen(0, 0).await;
+    let mut r = Receiver::listen(SECRET, 0, 0).await;
     let (status, _) = s.setup(reqwest::Method::GET, "/webhooks", None).await;
     assert_eq!(status, 404, "none set yet");
     let view = s.hooks(&r, json!(["livechat.feedback.submitted"])).await;

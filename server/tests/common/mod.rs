@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod receiver;
+
 use dgbot_testkit::Api;
 #[allow(unused_imports)]
 pub use dgbot_testkit::postgres;
